@@ -1,0 +1,2 @@
+#include "attr.h"
+int unmo_attr_placeholder_;

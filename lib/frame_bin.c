@@ -1,0 +1,2 @@
+/* frame_bin.c — placeholder until implemented. */
+#include "frame_bin.h"

@@ -1,0 +1,2 @@
+#include "gen.h"
+int unmo_gen_placeholder_;

@@ -1,0 +1,2 @@
+/* http_lite.c — placeholder until implemented. */
+#include "http_lite.h"

@@ -1,0 +1,2 @@
+/* json_event.c — placeholder until implemented. */
+#include "json_event.h"

@@ -1,0 +1,2 @@
+#include "pkt.h"
+int unmo_pkt_placeholder_;

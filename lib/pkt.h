@@ -1,0 +1,4 @@
+/* pkt.h — placeholder. */
+#ifndef UNMO_PKT_H
+#define UNMO_PKT_H
+#endif

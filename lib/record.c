@@ -1,0 +1,132 @@
+/* record.c — encoder and zero-copy decoder of the version-1 event record. */
+#include "record.h"
+
+const char UNMO_BAD_TRUNCATED[] = "truncated";
+const char UNMO_BAD_LENGTH[] = "bad_length";
+const char UNMO_BAD_VERSION[] = "bad_version";
+const char UNMO_BAD_TYPE[] = "bad_type";
+const char UNMO_BAD_PLATFORM[] = "bad_platform";
+const char UNMO_BAD_FLAGS[] = "bad_flags";
+const char UNMO_BAD_IP[] = "bad_ip";
+const char UNMO_BAD_CURRENCY[] = "bad_currency";
+const char UNMO_BAD_COUNTRY[] = "bad_country";
+const char UNMO_BAD_STRING[] = "bad_string";
+const char UNMO_BAD_RESERVED[] = "bad_reserved";
+
+static size_t ip_len(uint8_t ip_version)
+{
+	return ip_version == 4 ? 4 : ip_version == 6 ? 16 : 0;
+}
+
+size_t unmo_record_size(const struct unmo_event *e)
+{
+	size_t n = UNMO_RECORD_FIXED + ip_len(e->ip_version);
+	for (int i = 0; i < UNMO_STR_COUNT; i++)
+		if (e->s[i].len)
+			n += 2u + e->s[i].len;
+	return n;
+}
+
+size_t unmo_record_encode(uint8_t *dst, size_t cap, const struct unmo_event *e)
+{
+	size_t n = unmo_record_size(e);
+	if (n > cap || n > UNMO_RECORD_MAX || unmo_event_check(e))
+		return 0;
+	unmo_st16(dst, (uint16_t)n);
+	dst[2] = UNMO_RECORD_VERSION;
+	dst[3] = e->type;
+	dst[4] = e->platform;
+	dst[5] = e->flags;
+	dst[6] = e->ip_version;
+	dst[7] = 0;
+	memcpy(dst + 8, e->event_id, 16);
+	unmo_st64(dst + 24, (uint64_t)e->event_time_us);
+	unmo_st64(dst + 32, (uint64_t)e->recv_time_us);
+	unmo_st64(dst + 40, (uint64_t)e->revenue_micros);
+	unmo_st64(dst + 48, e->sender_id);
+	unmo_st64(dst + 56, e->sequence);
+	memcpy(dst + 64, e->currency, 3);
+	memcpy(dst + 67, e->country, 2);
+	dst[69] = 0;
+	uint16_t mask = 0;
+	for (int i = 0; i < UNMO_STR_COUNT; i++)
+		if (e->s[i].len)
+			mask |= (uint16_t)(1u << i);
+	unmo_st16(dst + 70, mask);
+	uint8_t *p = dst + UNMO_RECORD_FIXED;
+	size_t il = ip_len(e->ip_version);
+	memcpy(p, e->ip, il);
+	p += il;
+	for (int i = 0; i < UNMO_STR_COUNT; i++) {
+		uint16_t len = e->s[i].len;
+		if (!len)
+			continue;
+		unmo_st16(p, len);
+		memcpy(p + 2, e->s[i].p, len);
+		p += 2u + len;
+	}
+	return n;
+}
+
+const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *e, size_t *used)
+{
+	if (n < UNMO_RECORD_FIXED)
+		return UNMO_BAD_TRUNCATED;
+	size_t len = unmo_ld16(src);
+	if (len < UNMO_RECORD_FIXED)
+		return UNMO_BAD_LENGTH;
+	if (len > n)
+		return UNMO_BAD_TRUNCATED;
+	if (src[2] != UNMO_RECORD_VERSION)
+		return UNMO_BAD_VERSION;
+	if (src[7] != 0 || src[69] != 0)
+		return UNMO_BAD_RESERVED;
+	e->type = src[3];
+	e->platform = src[4];
+	e->flags = src[5];
+	e->ip_version = src[6];
+	memcpy(e->event_id, src + 8, 16);
+	e->event_time_us = (int64_t)unmo_ld64(src + 24);
+	e->recv_time_us = (int64_t)unmo_ld64(src + 32);
+	e->revenue_micros = (int64_t)unmo_ld64(src + 40);
+	e->sender_id = unmo_ld64(src + 48);
+	e->sequence = unmo_ld64(src + 56);
+	memcpy(e->currency, src + 64, 3);
+	memcpy(e->country, src + 67, 2);
+	uint16_t mask = unmo_ld16(src + 70);
+	if (mask >> UNMO_STR_COUNT)
+		return UNMO_BAD_STRING;
+	if (e->ip_version != 0 && e->ip_version != 4 && e->ip_version != 6)
+		return UNMO_BAD_IP;
+	size_t il = ip_len(e->ip_version);
+	const uint8_t *p = src + UNMO_RECORD_FIXED, *end = src + len;
+	if ((size_t)(end - p) < il)
+		return UNMO_BAD_LENGTH;
+	memset(e->ip, 0, 16);
+	memcpy(e->ip, p, il);
+	p += il;
+	for (int i = 0; i < UNMO_STR_COUNT; i++) {
+		if (!(mask & (1u << i))) {
+			e->s[i].p = NULL;
+			e->s[i].len = 0;
+			continue;
+		}
+		if (end - p < 2)
+			return UNMO_BAD_LENGTH;
+		uint16_t sl = unmo_ld16(p);
+		if (sl == 0 || sl > UNMO_STR_MAX)
+			return UNMO_BAD_STRING;
+		if ((size_t)(end - p - 2) < sl)
+			return UNMO_BAD_LENGTH;
+		e->s[i].p = (const char *)p + 2;
+		e->s[i].len = sl;
+		p += 2u + sl;
+	}
+	if (p != end)
+		return UNMO_BAD_LENGTH;
+	const char *why = unmo_event_check(e);
+	if (why)
+		return why;
+	*used = len;
+	return NULL;
+}

@@ -1,0 +1,2 @@
+/* segment.c — placeholder until implemented. */
+#include "segment.h"

@@ -1,0 +1,2 @@
+/* seqwin.c — placeholder until implemented. */
+#include "seqwin.h"

@@ -1,0 +1,2 @@
+/* tenant.c — placeholder until implemented. */
+#include "tenant.h"

@@ -1,0 +1,152 @@
+/* test_record.c — record codec: round trips, edge values, malformed input. */
+#include <criterion/criterion.h>
+#include "record.h"
+
+static struct unmo_event full_event(void)
+{
+	struct unmo_event e;
+	unmo_event_clear(&e);
+	for (int i = 0; i < 16; i++)
+		e.event_id[i] = (uint8_t)(i * 17 + 1);
+	e.type = UNMO_EV_CONVERSION;
+	e.platform = UNMO_PLAT_ANDROID;
+	e.flags = UNMO_EVF_RETARGETING;
+	e.ip_version = 6;
+	for (int i = 0; i < 16; i++)
+		e.ip[i] = (uint8_t)(0xf0 + i);
+	e.event_time_us = INT64_MAX;
+	e.recv_time_us = INT64_MIN;
+	e.revenue_micros = -1;
+	e.sender_id = UINT64_MAX;
+	e.sequence = 0x0102030405060708ull;
+	memcpy(e.currency, "JPY", 3);
+	memcpy(e.country, "JP", 2);
+	static char big[UNMO_STR_MAX];
+	memset(big, 'x', sizeof big);
+	for (int i = 0; i < UNMO_STR_COUNT; i++)
+		e.s[i] = (struct unmo_str){big, (uint16_t)(i == UNMO_S_USER_AGENT ? UNMO_STR_MAX : (unsigned)i + 1u)};
+	return e;
+}
+
+static void assert_same(const struct unmo_event *a, const struct unmo_event *b)
+{
+	cr_assert(memcmp(a->event_id, b->event_id, 16) == 0);
+	cr_assert_eq(a->type, b->type);
+	cr_assert_eq(a->platform, b->platform);
+	cr_assert_eq(a->flags, b->flags);
+	cr_assert_eq(a->ip_version, b->ip_version);
+	cr_assert(memcmp(a->ip, b->ip, 16) == 0);
+	cr_assert_eq(a->event_time_us, b->event_time_us);
+	cr_assert_eq(a->recv_time_us, b->recv_time_us);
+	cr_assert_eq(a->revenue_micros, b->revenue_micros);
+	cr_assert_eq(a->sender_id, b->sender_id);
+	cr_assert_eq(a->sequence, b->sequence);
+	cr_assert(memcmp(a->currency, b->currency, 3) == 0);
+	cr_assert(memcmp(a->country, b->country, 2) == 0);
+	for (int i = 0; i < UNMO_STR_COUNT; i++)
+		cr_assert(unmo_str_eq(a->s[i], b->s[i]), "string %d", i);
+}
+
+Test(record, full_round_trip_edge_values)
+{
+	struct unmo_event e = full_event(), d;
+	uint8_t buf[UNMO_RECORD_MAX];
+	size_t n = unmo_record_encode(buf, sizeof buf, &e), used = 0;
+	cr_assert_eq(n, unmo_record_size(&e));
+	cr_assert_null(unmo_record_decode(buf, n, &d, &used));
+	cr_assert_eq(used, n);
+	assert_same(&e, &d);
+}
+
+Test(record, minimal_and_ipv4)
+{
+	struct unmo_event e, d;
+	unmo_event_clear(&e);
+	e.type = UNMO_EV_IMPRESSION;
+	uint8_t buf[256];
+	size_t n = unmo_record_encode(buf, sizeof buf, &e), used;
+	cr_assert_eq(n, UNMO_RECORD_FIXED);
+	cr_assert_null(unmo_record_decode(buf, n, &d, &used));
+	assert_same(&e, &d);
+	e.ip_version = 4;
+	memcpy(e.ip, "\x0a\x00\x00\x01", 4);
+	n = unmo_record_encode(buf, sizeof buf, &e);
+	cr_assert_eq(n, UNMO_RECORD_FIXED + 4);
+	cr_assert_null(unmo_record_decode(buf, n, &d, &used));
+	assert_same(&e, &d);
+}
+
+Test(record, encode_refuses_small_buffer_and_invalid)
+{
+	struct unmo_event e = full_event();
+	uint8_t buf[UNMO_RECORD_MAX];
+	size_t need = unmo_record_size(&e);
+	cr_assert_eq(unmo_record_encode(buf, need - 1, &e), 0);
+	e.type = 0;
+	cr_assert_eq(unmo_record_encode(buf, sizeof buf, &e), 0);
+	e = full_event();
+	e.currency[1] = 'a';
+	cr_assert_eq(unmo_record_encode(buf, sizeof buf, &e), 0);
+	e = full_event();
+	e.ip_version = 5;
+	cr_assert_eq(unmo_record_encode(buf, sizeof buf, &e), 0);
+}
+
+Test(record, every_truncation_is_rejected)
+{
+	struct unmo_event e = full_event(), d;
+	uint8_t buf[UNMO_RECORD_MAX];
+	size_t n = unmo_record_encode(buf, sizeof buf, &e), used = 7;
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *copy = malloc(cut ? cut : 1); /* exact size so ASan sees overreads */
+		memcpy(copy, buf, cut);
+		cr_assert_not_null(unmo_record_decode(copy, cut, &d, &used), "cut %zu", cut);
+		cr_assert_eq(used, 7);
+		free(copy);
+	}
+}
+
+Test(record, malformed_corpus_named_reasons)
+{
+	struct unmo_event e, d;
+	unmo_event_clear(&e);
+	e.type = UNMO_EV_CLICK;
+	e.s[UNMO_S_CAMPAIGN] = unmo_str_c("summer");
+	uint8_t good[256], b[256];
+	size_t n = unmo_record_encode(good, sizeof good, &e), used;
+	struct { size_t off; uint8_t val; const char *why; } cases[] = {
+		{2, 2, UNMO_BAD_VERSION}, {3, 0, UNMO_BAD_TYPE}, {3, 99, UNMO_BAD_TYPE},
+		{4, 77, UNMO_BAD_PLATFORM}, {5, 0x80, UNMO_BAD_FLAGS}, {6, 5, UNMO_BAD_IP},
+		{7, 1, UNMO_BAD_RESERVED}, {64, 'u', UNMO_BAD_CURRENCY}, {67, '1', UNMO_BAD_COUNTRY},
+		{71, 0x80, UNMO_BAD_LENGTH}, {0, 10, UNMO_BAD_LENGTH}, {0, 255, UNMO_BAD_TRUNCATED},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memcpy(b, good, n);
+		b[cases[i].off] = cases[i].val;
+		cr_assert_str_eq(unmo_record_decode(b, n, &d, &used), cases[i].why, "case %zu", i);
+	}
+	/* string length claims more than the record holds */
+	memcpy(b, good, n);
+	unmo_st16(b + UNMO_RECORD_FIXED, 200);
+	cr_assert_str_eq(unmo_record_decode(b, n, &d, &used), UNMO_BAD_LENGTH);
+	/* zero-length string marked present */
+	memcpy(b, good, n);
+	unmo_st16(b + UNMO_RECORD_FIXED, 0);
+	cr_assert_str_eq(unmo_record_decode(b, n, &d, &used), UNMO_BAD_STRING);
+	/* trailing bytes inside the declared length */
+	memcpy(b, good, n);
+	unmo_st16(b, (uint16_t)(n + 1));
+	cr_assert_str_eq(unmo_record_decode(b, n + 1, &d, &used), UNMO_BAD_LENGTH);
+}
+
+Test(record, names_round_trip)
+{
+	for (int t = 1; t < UNMO_EV_TYPE_COUNT; t++)
+		cr_assert_eq(unmo_event_type_from_name(unmo_event_type_names[t],
+						       strlen(unmo_event_type_names[t])), t);
+	cr_assert_eq(unmo_event_type_from_name("none", 4), -1);
+	for (int i = 0; i < UNMO_STR_COUNT; i++)
+		cr_assert_eq(unmo_str_field_from_name(unmo_str_field_names[i],
+						      strlen(unmo_str_field_names[i])), i);
+	cr_assert_eq(unmo_platform_from_name("ios", 3), UNMO_PLAT_IOS);
+}
