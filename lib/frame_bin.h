@@ -8,7 +8,8 @@
  *   6   2   event count (1..UNMO_FB_MAX_EVENTS)
  *   8   8   tenant key id (the tenant credential: public id of the app's key)
  *   16  8   sender id (non-zero)
- *   24  8   sequence number (per sender, starts at 1, +1 per frame)
+ *   24  8   sequence number (per sender, starts at 1, +1 per frame;
+ *           0 and 2^64-1 are invalid)
  *   32  4   events length in bytes (sum of the event records)
  *   36  4   reserved (0)
  *   40  ... event records, each a version-1 record (record.h)
@@ -16,11 +17,16 @@
  *           frame secret as key) over bytes [0, 40 + events length)
  * Full byte-level description: docs/wire-format.md.
  *
+ * Events carry 0 for recv_time_us, sender_id and sequence and may omit
+ * app_id: the appliance overwrites those four fields (tenant's app id, the
+ * frame header's sender and sequence, its own clock); decoders accept any
+ * value there.
+ *
  * Contract: the decoder is zero-copy and bounds-checked; it validates the
  * header and the length arithmetic only (events are walked with
  * unmo_fb_next_event, each checked by the record decoder). The tag check
- * is separate (unmo_fb_verify_tag) because it needs the tenant's secret.
- * Thread-safe (pure functions).
+ * is separate (unmo_fb_verify_tag / unmo_fb_authenticate) because it needs
+ * the tenant's secret. No allocation. Thread-safe (pure functions).
  */
 #ifndef UNMO_FRAME_BIN_H
 #define UNMO_FRAME_BIN_H
@@ -56,6 +62,9 @@ extern const char UNMO_FB_BAD_COUNT[];   /* "bad_count" */
 extern const char UNMO_FB_BAD_SENDER[];  /* "bad_sender" */
 extern const char UNMO_FB_BAD_TAG[];     /* "bad_tag" (auth failure) */
 extern const char UNMO_FB_NO_TAG[];      /* "missing_tag" (tenant requires auth) */
+extern const char UNMO_FB_BAD_SEQUENCE[]; /* "bad_sequence" (0 or 2^64-1) */
+/* unmo_fb_parse may also return UNMO_BAD_TRUNCATED, UNMO_BAD_VERSION,
+ * UNMO_BAD_FLAGS, UNMO_BAD_RESERVED and UNMO_BAD_LENGTH (record.h). */
 
 /* Parse and validate the header of buf[0..n). Trailing bytes after the frame
  * are an error (bad_length). Returns NULL on success. */
@@ -64,10 +73,20 @@ const char *unmo_fb_parse(const uint8_t *buf, size_t n, struct unmo_fb_view *v);
 /* Constant-time tag check with the tenant's 32-byte secret. */
 bool unmo_fb_verify_tag(const struct unmo_fb_view *v, const uint8_t key[UNMO_FB_KEY]);
 
-/* Iterate event records: *off starts at 0. Returns NULL and fills *e while
- * records remain; returns a reason on a bad record (the rest of the frame is
- * then unusable); sets *done when all v->count records were read and exactly
- * events_len bytes consumed (a count/length mismatch is bad_count). */
+/* The appliance's authentication policy in one place: a frame with a tag is
+ * always verified (bad_tag when wrong); a frame without one is refused with
+ * missing_tag when the tenant requires auth. Returns NULL when accepted. */
+const char *unmo_fb_authenticate(const struct unmo_fb_view *v, const uint8_t key[UNMO_FB_KEY],
+				 bool auth_required);
+
+/* Iterate event records: *off is opaque iterator state, 0 before the first
+ * call. Returns NULL with *e filled and *done false while records remain;
+ * then NULL with *done true (e untouched) once all v->count records were
+ * read and exactly events_len bytes consumed. Returns a reason on a bad
+ * record (the rest of the frame is then unusable; the records before it
+ * were good) or on a count/length mismatch (bad_count). Loop:
+ *   size_t it = 0; bool done;
+ *   while (!(why = unmo_fb_next_event(&v, &it, &e, &done)) && !done) use(&e); */
 const char *unmo_fb_next_event(const struct unmo_fb_view *v, size_t *off, struct unmo_event *e,
 			       bool *done);
 
@@ -84,7 +103,9 @@ void unmo_fb_begin(struct unmo_fb_builder *b, uint8_t *buf, size_t cap, uint64_t
  * would not fit with room for the tag, or the count limit is reached. */
 bool unmo_fb_add(struct unmo_fb_builder *b, const struct unmo_event *e);
 /* Finish: write count and length, and the tag if UNMO_FB_AUTH (key must then
- * be non-NULL). Returns the frame length. */
+ * be non-NULL). Returns the frame length; 0 when UNMO_FB_AUTH is set and key
+ * is NULL, or when begin was given a buffer too small for header + tag.
+ * A frame with no event is built but refused by the parser (bad_count). */
 size_t unmo_fb_finish(struct unmo_fb_builder *b, const uint8_t *key);
 
 /* ---- Acknowledgements (appliance -> sender), 48 bytes ----
@@ -99,7 +120,12 @@ size_t unmo_fb_finish(struct unmo_fb_builder *b, const uint8_t *key);
 struct unmo_ack {
 	uint64_t key_id, sender_id, cum, bitmap;
 };
+/* Returns UNMO_ACK_LEN, or 0 if cap is too small. */
 size_t unmo_ack_encode(uint8_t *dst, size_t cap, const struct unmo_ack *a);
+/* n must be exactly UNMO_ACK_LEN. Reasons: truncated, bad_length (longer),
+ * bad_magic, bad_version, bad_reserved. */
 const char *unmo_ack_decode(const uint8_t *src, size_t n, struct unmo_ack *a);
+/* True when the ack says sequence seq is stored durably. */
+bool unmo_ack_covers(const struct unmo_ack *a, uint64_t seq);
 
 #endif

@@ -10,6 +10,11 @@
  * The appliance keeps two windows per sender: `received` (dedup: a resent
  * frame already taken is a duplicate, stored once) and `durable` (what an
  * ack may claim: marked only after the group commit holding the frame).
+ * `gaps` counts sequences passed over: when a new sequence arrives more than
+ * one past the highest sequence taken so far, the sequences in between are
+ * added (a later arrival filling a hole does not subtract: it is a loss and
+ * reordering indicator, not the number of holes now open).
+ * Sequences must be < UINT64_MAX (the frame parser refuses 0 and 2^64-1).
  * Contract: no allocation; a window is one sender's state, not thread-safe
  * (owned by one RX core).
  */
@@ -37,8 +42,11 @@ enum unmo_seq_verdict {
 
 void unmo_seqwin_init(struct unmo_seqwin *w);
 enum unmo_seq_verdict unmo_seqwin_check(const struct unmo_seqwin *w, uint64_t seq);
-/* Add seq (must be UNMO_SEQ_NEW); advances cum over any contiguous run. */
+/* Add seq (must be UNMO_SEQ_NEW); advances cum over any contiguous run.
+ * A seq that is not NEW leaves the window unchanged. */
 void unmo_seqwin_mark(struct unmo_seqwin *w, uint64_t seq);
+/* Check and mark in one step (the RX path): returns the verdict of check. */
+enum unmo_seq_verdict unmo_seqwin_offer(struct unmo_seqwin *w, uint64_t seq);
 /* The first 64 bits after cum, as an ack's bitmap. */
 uint64_t unmo_seqwin_ack_bitmap(const struct unmo_seqwin *w);
 
