@@ -35,6 +35,15 @@
 #define UNMO_SEG_INDEX_ENTRY 40u
 #define UNMO_SEG_MAX_BLOCKS 65536u
 
+/* Magic numbers (little-endian u32 at the start of each frame). */
+#define UNMO_SEG_MAGIC_HEADER 0x184D2A50u /* LZ4 skippable frame, nibble 0 */
+#define UNMO_SEG_MAGIC_INDEX 0x184D2A5Eu  /* LZ4 skippable frame, nibble E */
+#define UNMO_SEG_MAGIC_FOOTER 0x184D2A5Fu /* LZ4 skippable frame, nibble F */
+#define UNMO_SEG_MAGIC_LZ4 0x184D2204u    /* standard LZ4 frame */
+#define UNMO_SEG_FORMAT_VERSION 1u
+#define UNMO_SEG_BLOCK_OVERHEAD 31u /* LZ4 frame bytes around one block's data */
+#define UNMO_SEG_INDEX_FIXED 44u    /* index frame bytes besides its entries */
+
 struct unmo_seg_info {
 	uint32_t writer_id;
 	uint64_t segment_seq;
@@ -62,10 +71,18 @@ size_t unmo_seg_block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *
 size_t unmo_seg_trailer_bound(uint32_t nblocks);
 size_t unmo_seg_trailer_encode(uint8_t *dst, size_t cap, const struct unmo_seg_block_meta *blocks,
 			       uint32_t nblocks, uint64_t index_offset);
-/* Seal helper for any writer: fsync(fd), rename open->sealed, fsync(dir). */
+/* Seal helper for any writer: fsync(fd), rename open->sealed, fsync(dir).
+ * open_path must end in ".seg.open"; fd stays open (the caller closes it). */
 int unmo_seg_seal_path(int fd, const char *open_path, char *err, size_t errlen);
+/* Base name "<prefix>-w<writer>-<seq, 8 digits>" (no suffix) into dst.
+ * Returns its length, or 0 if it does not fit. */
+size_t unmo_seg_name(char *dst, size_t cap, const char *prefix, uint32_t writer_id, uint64_t seq);
 
 /* ---- synchronous writer (tools, tests) ---- */
+/* name is the base name (see unmo_seg_name); the file is dir/name.seg.open
+ * (created exclusively: an existing file is an error) until sealed as
+ * dir/name.seg. Blocks are written by append as they come (no buffering
+ * beyond one block), so a crash leaves a recoverable .open file. */
 struct unmo_segw;
 struct unmo_segw *unmo_segw_open(const char *dir, const char *name, const struct unmo_seg_info *info,
 				 char *err, size_t errlen);
@@ -73,13 +90,37 @@ int unmo_segw_append(struct unmo_segw *w, const struct unmo_chunk *c, char *err,
 /* Seal and free. Returns 0 on success; on failure the .open file remains. */
 int unmo_segw_seal(struct unmo_segw *w, char *err, size_t errlen);
 uint64_t unmo_segw_bytes(const struct unmo_segw *w);
+uint32_t unmo_segw_blocks(const struct unmo_segw *w);
+const char *unmo_segw_path(const struct unmo_segw *w); /* the .open path */
+/* Abandon: close and free without sealing (the .open file stays). */
+void unmo_segw_abort(struct unmo_segw *w);
 
-/* ---- verifying reader ---- */
+/* ---- verifying reader ----
+ * Maps the file (read-only). When the footer, index and their checksums are
+ * valid the file is "sealed" and blocks are read through the index; else the
+ * reader scans frame by frame ("scan" mode: unsealed/torn/damaged files).
+ * File-level problems (bad header; a *.seg whose footer/index is missing or
+ * invalid) are returned by unmo_segr_next as -1 before the first block, so a
+ * caller that reports every -1 reports every problem. Every block handed out
+ * has passed: LZ4 header/block/content checksums, content size, every record
+ * decodes (unmo_record_decode) and, when indexed, raw_len/count/frame_len/
+ * time range equal the index entry. */
 struct unmo_segr;
 struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen);
+/* Same over a caller-owned image (must outlive the reader); name is used in
+ * messages and decides whether "sealed" is expected (not for "*.open"). */
+struct unmo_segr *unmo_segr_open_mem(const void *data, size_t n, const char *name, char *err,
+				     size_t errlen);
 void unmo_segr_close(struct unmo_segr *r);
 const struct unmo_seg_info *unmo_segr_info(const struct unmo_segr *r);
 bool unmo_segr_sealed(const struct unmo_segr *r); /* valid footer + index */
+bool unmo_segr_header_ok(const struct unmo_segr *r);
+uint64_t unmo_segr_size(const struct unmo_segr *r);  /* file bytes */
+/* Sealed readers: blocks in the index, and entry i (fast stat, no reading). */
+uint32_t unmo_segr_nblocks(const struct unmo_segr *r);
+bool unmo_segr_index_entry(const struct unmo_segr *r, uint32_t i, struct unmo_seg_block_meta *m);
+/* File offset of the problem last reported by unmo_segr_next (-1 result). */
+uint64_t unmo_segr_error_offset(const struct unmo_segr *r);
 
 struct unmo_seg_block {
 	struct unmo_seg_block_meta meta;
@@ -90,14 +131,25 @@ struct unmo_seg_block {
  * after it when the index or frame header allows, else returns 0). */
 int unmo_segr_next(struct unmo_segr *r, struct unmo_seg_block *b, char *err, size_t errlen);
 
+/* Record iterator over a block from unmo_segr_next: start with *off = 0;
+ * returns true with *e filled (views into b->records) and *off advanced,
+ * false at the end of the block. */
+bool unmo_seg_block_next_record(const struct unmo_seg_block *b, size_t *off, struct unmo_event *e);
+
 /* ---- recovery ---- */
 struct unmo_seg_recovery {
 	uint32_t blocks_kept;
 	uint64_t records_kept;
-	uint64_t bytes_dropped; /* torn tail */
+	uint64_t bytes_dropped; /* torn tail, corrupt blocks, garbage */
+	uint32_t blocks_bad;    /* corrupt blocks/regions reported and dropped */
 };
 /* Turn open_path (a *.seg.open) into a sealed *.seg holding every complete,
- * valid block. Returns 0 on success (even with 0 blocks), -1 on I/O error. */
+ * valid block. Returns 0 on success (even with 0 blocks), -1 on I/O error.
+ * Writes NAME.seg.tmp (header, kept blocks, index, footer), fsyncs it,
+ * renames it to NAME.seg, unlinks the .open file and fsyncs the directory:
+ * a crash at any point leaves either the .open file (run it again) or the
+ * sealed file. bytes_dropped = input size - header - kept blocks - a valid
+ * old trailer. */
 int unmo_seg_recover(const char *open_path, struct unmo_seg_recovery *rep, char *err, size_t errlen);
 
 #endif
