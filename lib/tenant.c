@@ -512,8 +512,11 @@ int unmo_tenant_format_line(const struct unmo_tenant *tn, char *buf, size_t cap)
 			 tn->app_id, tn->key_id, tn->prod_key, tn->staging_key, hex,
 			 tn->auth_required ? "required" : "optional", tn->name[0] ? " name=" : "", tn->name);
 	sodium_memzero(hex, sizeof hex);
-	if (n < 0 || (size_t)n >= cap)
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap)
+			sodium_memzero(buf, cap); /* no partial line holding a secret */
 		return -1;
+	}
 	return n;
 }
 
