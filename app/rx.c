@@ -1,0 +1,692 @@
+/* rx.c — the RX lcore loop (see rx.h). */
+#include "rx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "frame_bin.h"
+#include "http_lite.h"
+#include "tenant.h"
+
+#define MAX_BURST 256u
+#define PREFETCH_AHEAD 4u
+#define DRAIN_WAIT_S 30u
+
+/* ---------------- counters ---------------- */
+
+static inline void drop_id(struct rx_ctx *x, unsigned id, uint16_t port_idx)
+{
+	x->st.drops[id]++;
+	x->st.port[port_idx].drops++;
+}
+
+/* Lib reasons are static strings: cache pointer -> id (drop path only). */
+static void drop_reason(struct rx_ctx *x, const char *reason, uint16_t port_idx)
+{
+	unsigned h = (unsigned)((uintptr_t)reason >> 3) & 15u;
+	if (x->reason_ptr[h] != reason) {
+		x->reason_ptr[h] = reason;
+		x->reason_id[h] = (uint16_t)stats_reason_id(reason);
+	}
+	drop_id(x, x->reason_id[h], port_idx);
+}
+
+/* ---------------- chunks ---------------- */
+
+static void take_back(struct rx_ctx *x)
+{
+	struct ingest_chunk *back[64];
+	unsigned n;
+	while ((n = rte_ring_dequeue_burst(x->link->free, (void **)back, 64, NULL)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct ingest_chunk *ck = back[i];
+			if (ck->seq) { /* seq 0: never handed off (initial fill) */
+				if (ck->failed)
+					x->st.events_lost += ck->c.count;
+				else
+					x->st.events_durable += ck->c.count;
+				ack_release(&x->ack, ck->seq, ck->failed, x->tx, x->mp, &x->st);
+			}
+			ck->seq = 0;
+			ck->failed = false;
+			unmo_chunk_reset(&ck->c);
+			x->spare[x->nb_spare++] = ck;
+		}
+	}
+}
+
+static struct ingest_chunk *open_chunk(struct rx_ctx *x)
+{
+	if (!x->nb_spare)
+		take_back(x);
+	if (!x->nb_spare)
+		return NULL;
+	struct ingest_chunk *ck = x->spare[--x->nb_spare];
+	ck->seq = x->next_chunk_seq++;
+	x->cur = ck;
+	return ck;
+}
+
+static void hand_off(struct rx_ctx *x)
+{
+	struct ingest_chunk *ck = x->cur;
+	if (!ck)
+		return;
+	x->cur = NULL;
+	if (!ck->c.count) { /* nothing in it: keep it */
+		ck->seq = 0;
+		x->next_chunk_seq--;
+		x->spare[x->nb_spare++] = ck;
+		return;
+	}
+	x->st.chunks_handed++;
+	/* Cannot fail: the ring holds the whole pool (ring.h). */
+	rte_ring_enqueue(x->link->full, ck);
+}
+
+/* The current chunk, switched first if `need` more bytes would not fit. */
+static struct ingest_chunk *chunk_for(struct rx_ctx *x, uint32_t need)
+{
+	if (x->cur && x->cur->c.len + need > UNMO_CHUNK_CAP)
+		hand_off(x);
+	if (!x->cur)
+		return open_chunk(x);
+	return x->cur;
+}
+
+/* ---------------- packet context ---------------- */
+
+struct pkt {
+	uint8_t *l2, *l3, *l4;
+	uint8_t ip_version;
+	uint8_t has_vlan;
+	uint16_t vlan_tci;
+	uint16_t port_idx;
+};
+
+static void reply_addr_fill(const struct rx_ctx *x, const struct pkt *p, struct reply_addr *a)
+{
+	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)p->l2;
+	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)p->l4;
+	memcpy(a->peer_mac, eh->src_addr.addr_bytes, 6);
+	memcpy(a->our_mac, x->host[p->port_idx].mac, 6);
+	a->has_vlan = p->has_vlan;
+	a->vlan_tci = p->vlan_tci;
+	a->ip_version = p->ip_version;
+	a->port_idx = p->port_idx;
+	a->peer_port = uh->src_port;
+	a->our_port = uh->dst_port;
+	if (p->ip_version == 4) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)p->l3;
+		memcpy(a->peer_ip, &ip->src_addr, 4);
+		memcpy(a->our_ip, &ip->dst_addr, 4);
+	} else {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)p->l3;
+		memcpy(a->peer_ip, ip->src_addr, 16);
+		memcpy(a->our_ip, ip->dst_addr, 16);
+	}
+}
+
+static void reply_now(struct rx_ctx *x, const struct pkt *p, const void *buf, size_t len,
+		      uint64_t *sent)
+{
+	struct reply_addr a;
+	reply_addr_fill(x, p, &a);
+	struct rte_mbuf *m = net_udp_reply(x->mp, &a, buf, (uint16_t)len);
+	if (!m) {
+		x->st.responses_dropped++;
+		return;
+	}
+	tx_buf_add(&x->tx[p->port_idx], m);
+	(*sent)++;
+}
+
+static void http_reply_now(struct rx_ctx *x, const struct pkt *p, int status, uint32_t acc,
+			   uint32_t rej, const char *reason)
+{
+	char buf[256];
+	size_t n = unmo_http_response(buf, sizeof buf, status, acc, rej, reason);
+	if (n)
+		reply_now(x, p, buf, n, &x->st.http_sent);
+}
+
+/* ---------------- binary frames ---------------- */
+
+static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *buf, uint32_t len,
+			int64_t now_us)
+{
+	struct unmo_fb_view v;
+	const char *why = unmo_fb_parse(buf, len, &v);
+	x->st.frames_bin++;
+	if (why)
+		return drop_reason(x, why, p->port_idx);
+	const struct unmo_tenant *tn = unmo_tenants_by_key_id(x->tenants, v.key_id);
+	if (!tn)
+		return drop_id(x, STATS_R_BAD_KEY, p->port_idx);
+	struct tenant_stats *ts = &x->st.tenant[tn->index];
+	if (v.tag) {
+		if (!unmo_fb_verify_tag(&v, tn->secret)) {
+			ts->rejected++;
+			return drop_id(x, STATS_R_AUTH_FAIL, p->port_idx);
+		}
+	} else if (tn->auth_required) {
+		ts->rejected++;
+		return drop_reason(x, UNMO_FB_NO_TAG, p->port_idx);
+	}
+	struct sender_entry *s = ack_sender(&x->ack, v.key_id, v.sender_id);
+	if (!s)
+		return drop_id(x, STATS_R_SENDER_TABLE_FULL, p->port_idx);
+	switch (unmo_seqwin_check(&s->received, v.sequence)) {
+	case UNMO_SEQ_NEW:
+		break;
+	case UNMO_SEQ_DUPLICATE:
+		ts->rejected++;
+		drop_id(x, STATS_R_DUPLICATE, p->port_idx);
+		if (v.flags & UNMO_FB_ACK_REQ) {
+			/* Re-ack with what is durable now (never claims more). */
+			uint8_t ab[UNMO_ACK_LEN];
+			struct unmo_ack ack = {s->key_id, s->sender_id, s->durable.cum,
+					       unmo_seqwin_ack_bitmap(&s->durable)};
+			size_t n = unmo_ack_encode(ab, sizeof ab, &ack);
+			if (n && s->durable.started)
+				reply_now(x, p, ab, n, &x->st.acks_sent);
+		}
+		return;
+	case UNMO_SEQ_TOO_FAR:
+		ts->rejected++;
+		return drop_id(x, STATS_R_SEQ_TOO_FAR, p->port_idx);
+	}
+	if (ack_pending_full(&x->ack))
+		return drop_id(x, STATS_R_PENDING_FULL, p->port_idx);
+
+	/* The whole frame goes into one chunk so that a bad record can be rolled
+	 * back: reserve the worst case (every record gains the app_id). */
+	size_t app_len = strlen(tn->app_id);
+	uint64_t need = (uint64_t)v.events_len + (uint64_t)v.count * (2u + app_len);
+	if (need > UNMO_CHUNK_CAP)
+		return drop_id(x, STATS_R_FRAME_TOO_LARGE, p->port_idx);
+	struct ingest_chunk *ck = chunk_for(x, (uint32_t)need);
+	if (!ck)
+		return drop_id(x, STATS_R_RING_FULL, p->port_idx);
+	struct unmo_chunk *c = &ck->c;
+	uint32_t save_len = c->len, save_count = c->count;
+	int64_t save_min = c->min_time_us, save_max = c->max_time_us;
+	struct unmo_str app = {tn->app_id, (uint16_t)app_len};
+	size_t off = 0;
+	bool done = false;
+	struct unmo_event e;
+	for (;;) {
+		why = unmo_fb_next_event(&v, &off, &e, &done);
+		if (why || done)
+			break;
+		if (e.s[UNMO_S_APP_ID].len && !unmo_str_eq(e.s[UNMO_S_APP_ID], app)) {
+			why = stats_reason_names[STATS_R_APP_MISMATCH];
+			break;
+		}
+		e.s[UNMO_S_APP_ID] = app;
+		e.recv_time_us = now_us;
+		e.sender_id = v.sender_id;
+		e.sequence = v.sequence;
+		if (!unmo_chunk_add(c, &e)) {
+			why = stats_reason_names[STATS_R_BAD_EVENT];
+			break;
+		}
+	}
+	if (why) {
+		c->len = save_len;
+		c->count = save_count;
+		c->min_time_us = save_min;
+		c->max_time_us = save_max;
+		ts->rejected++;
+		return drop_reason(x, why, p->port_idx);
+	}
+	uint32_t added = c->count - save_count;
+	if (!save_count)
+		c->opened_tsc = rte_rdtsc();
+	unmo_seqwin_mark(&s->received, v.sequence);
+	x->st.events += added;
+	x->st.record_bytes += c->len - save_len;
+	x->st.port[p->port_idx].frames++;
+	x->st.port[p->port_idx].events += added;
+	ts->frames++;
+	ts->events += added;
+	ts->bytes += len;
+	struct pending *pd = ack_pending_push(&x->ack);
+	pd->first_chunk = pd->last_chunk = ck->seq;
+	pd->kind = PEND_BIN;
+	pd->want_reply = (v.flags & UNMO_FB_ACK_REQ) != 0;
+	pd->sender = ack_sender_slot(&x->ack, s);
+	pd->seq = v.sequence;
+	if (pd->want_reply)
+		reply_addr_fill(x, p, &pd->addr);
+}
+
+/* ---------------- HTTP-lite ---------------- */
+
+static void event_id_generate(struct rx_ctx *x, uint8_t id[16])
+{
+	uint64_t n = ++x->id_counter;
+	memcpy(id, x->run_id, 8);
+	id[8] = (uint8_t)x->id;
+	for (int i = 0; i < 7; i++)
+		id[9 + i] = (uint8_t)(n >> (8 * (6 - i)));
+}
+
+static bool event_id_absent(const uint8_t id[16])
+{
+	static const uint8_t zero[16];
+	return !memcmp(id, zero, 16);
+}
+
+static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t len,
+		      int64_t now_us)
+{
+	struct unmo_http_req req;
+	int status = 400;
+	memset(&req, 0, sizeof req);
+	x->st.frames_http++;
+	const char *why = unmo_http_parse(buf, len, &req, &status);
+	if (why) {
+		drop_reason(x, why, p->port_idx);
+		if (req.want_reply)
+			http_reply_now(x, p, status, 0, 0, why);
+		return;
+	}
+	enum unmo_key_kind kind;
+	const struct unmo_tenant *tn =
+		req.api_key ? unmo_tenants_by_api_key(x->tenants, req.api_key, req.api_key_len, &kind)
+			    : NULL;
+	if (!tn) {
+		drop_id(x, STATS_R_BAD_KEY, p->port_idx);
+		if (req.want_reply)
+			http_reply_now(x, p, 401, 0, 0, "bad_key");
+		return;
+	}
+	struct tenant_stats *ts = &x->st.tenant[tn->index];
+	if (req.want_reply && ack_pending_full(&x->ack)) {
+		drop_id(x, STATS_R_PENDING_FULL, p->port_idx);
+		http_reply_now(x, p, 429, 0, 0, "pending_full");
+		return;
+	}
+	struct unmo_str app = {tn->app_id, (uint16_t)strlen(tn->app_id)};
+	uint32_t accepted = 0, rejected = 0;
+	uint64_t first_chunk = 0, last_chunk = 0;
+	size_t state = 0;
+	bool done = false;
+	struct unmo_event e;
+	uint64_t bytes0 = x->st.record_bytes;
+	for (;;) {
+		why = unmo_http_next_event(&req, &state, &e, &done, &status);
+		if (why || done)
+			break;
+		if (e.s[UNMO_S_APP_ID].len && !unmo_str_eq(e.s[UNMO_S_APP_ID], app)) {
+			rejected++;
+			ts->rejected++;
+			drop_id(x, STATS_R_APP_MISMATCH, p->port_idx);
+			continue;
+		}
+		e.s[UNMO_S_APP_ID] = app;
+		e.recv_time_us = now_us;
+		e.sender_id = 0;
+		e.sequence = 0;
+		if (event_id_absent(e.event_id))
+			event_id_generate(x, e.event_id);
+		size_t need = unmo_record_size(&e);
+		struct ingest_chunk *ck = need <= UNMO_CHUNK_CAP ? chunk_for(x, (uint32_t)need) : NULL;
+		if (!ck) {
+			why = need <= UNMO_CHUNK_CAP ? stats_reason_names[STATS_R_RING_FULL]
+						     : stats_reason_names[STATS_R_FRAME_TOO_LARGE];
+			status = 429;
+			break;
+		}
+		uint32_t before = ck->c.len;
+		if (!unmo_chunk_add(&ck->c, &e)) {
+			rejected++;
+			ts->rejected++;
+			drop_id(x, STATS_R_BAD_EVENT, p->port_idx);
+			continue;
+		}
+		if (ck->c.count == 1)
+			ck->c.opened_tsc = rte_rdtsc();
+		x->st.record_bytes += ck->c.len - before;
+		if (!first_chunk)
+			first_chunk = ck->seq;
+		last_chunk = ck->seq;
+		accepted++;
+	}
+	if (why) {
+		/* Events before the bad one stay taken (http_lite.h); the datagram
+		 * counts once under the reason. */
+		drop_reason(x, why, p->port_idx);
+		rejected++;
+		ts->rejected++;
+	}
+	x->st.events += accepted;
+	x->st.port[p->port_idx].frames++;
+	x->st.port[p->port_idx].events += accepted;
+	ts->frames++;
+	ts->events += accepted;
+	ts->bytes += x->st.record_bytes - bytes0;
+	if (!req.want_reply)
+		return;
+	if (!accepted) {
+		http_reply_now(x, p, why ? status : (rejected ? 400 : 202), 0, rejected,
+			       why ? why : (rejected ? "rejected" : NULL));
+		return;
+	}
+	struct pending *pd = ack_pending_push(&x->ack);
+	pd->first_chunk = first_chunk;
+	pd->last_chunk = last_chunk;
+	pd->kind = PEND_HTTP;
+	pd->want_reply = true;
+	pd->status = 202;
+	pd->accepted = accepted;
+	pd->rejected = rejected;
+	reply_addr_fill(x, p, &pd->addr);
+}
+
+/* ---------------- classification ---------------- */
+
+static inline bool mac_is_ours(const uint8_t *dst, const uint8_t *ours)
+{
+	/* group (broadcast/multicast) addresses pass to the L3 checks */
+	return (dst[0] & 1) || !memcmp(dst, ours, 6);
+}
+
+/* Returns true when m was turned into a reply to transmit (not freed). */
+static bool classify(struct rx_ctx *x, struct rte_mbuf *m, uint16_t port_idx, int64_t now_us)
+{
+	const struct net_host *h = &x->host[port_idx];
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint8_t *d;
+	x->st.packets++;
+	x->st.bytes += len;
+	x->st.port[port_idx].packets++;
+	if (likely(m->nb_segs == 1)) {
+		d = rte_pktmbuf_mtod(m, uint8_t *);
+	} else {
+		if (len > sizeof x->scratch) {
+			drop_id(x, STATS_R_BAD_L3, port_idx);
+			return false;
+		}
+		d = (uint8_t *)(uintptr_t)rte_pktmbuf_read(m, 0, len, x->scratch);
+	}
+	struct pkt p = {.l2 = d, .port_idx = port_idx};
+	if (unlikely(len < sizeof(struct rte_ether_hdr))) {
+		drop_id(x, STATS_R_BAD_L3, port_idx);
+		return false;
+	}
+	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)d;
+	if (!mac_is_ours(eh->dst_addr.addr_bytes, h->mac)) {
+		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+		return false;
+	}
+	uint16_t et = eh->ether_type;
+	uint32_t off = sizeof(struct rte_ether_hdr);
+	for (int tags = 0; tags < 2 && (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) ||
+					 et == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ));
+	     tags++) {
+		if (len < off + 4) {
+			drop_id(x, STATS_R_BAD_L3, port_idx);
+			return false;
+		}
+		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(d + off);
+		p.has_vlan = 1; /* replies carry the innermost tag */
+		p.vlan_tci = rte_be_to_cpu_16(vh->vlan_tci);
+		et = vh->eth_proto;
+		off += 4;
+	}
+	uint8_t *l3 = d + off;
+	uint32_t l3_len = len - off;
+	p.l3 = l3;
+	const uint8_t *payload;
+	uint32_t plen;
+	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		if (unlikely(l3_len < 20 || (ip->version_ihl >> 4) != 4)) {
+			drop_id(x, STATS_R_BAD_L3, port_idx);
+			return false;
+		}
+		uint32_t ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4u;
+		uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+		if (unlikely(ihl < 20 || tot < ihl || tot > l3_len ||
+			     (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+			     ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == 0 &&
+			      rte_raw_cksum(ip, ihl) != 0xffff))) {
+			drop_id(x, STATS_R_BAD_L3, port_idx);
+			return false;
+		}
+		if (ip->dst_addr != h->ip4 || !h->ip4) {
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		if (unlikely(ip->fragment_offset &
+			     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+			drop_id(x, STATS_R_IP_FRAGMENT, port_idx);
+			return false;
+		}
+		if (ip->next_proto_id == IPPROTO_ICMP) {
+			if (m->nb_segs == 1 && net_icmp_echo(h, d, l3, l3_len)) {
+				x->st.icmp_replies++;
+				return true;
+			}
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		if (ip->next_proto_id != IPPROTO_UDP) {
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		p.ip_version = 4;
+		p.l4 = l3 + ihl;
+		l3_len = tot - ihl; /* now: L4 bytes */
+	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
+		if (unlikely(l3_len < 40 || (l3[0] >> 4) != 6 ||
+			     rte_be_to_cpu_16(ip6->payload_len) + 40u > l3_len)) {
+			drop_id(x, STATS_R_BAD_L3, port_idx);
+			return false;
+		}
+		if (!h->has_ip6) {
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		if (ip6->proto == IPPROTO_ICMPV6) {
+			bool nd = false;
+			if (m->nb_segs == 1 && net_icmp6(m, h, d, l3, l3_len, &nd)) {
+				if (nd)
+					x->st.nd_replies++;
+				else
+					x->st.icmp6_replies++;
+				return true;
+			}
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		if (memcmp(ip6->dst_addr, h->ip6, 16)) {
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		if (ip6->proto == IPPROTO_FRAGMENT) {
+			drop_id(x, STATS_R_IP_FRAGMENT, port_idx);
+			return false;
+		}
+		if (ip6->proto != IPPROTO_UDP) { /* incl. extension headers: not supported */
+			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+			return false;
+		}
+		p.ip_version = 6;
+		p.l4 = l3 + 40;
+		l3_len = rte_be_to_cpu_16(ip6->payload_len);
+	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		if (m->nb_segs == 1 && net_arp_reply(m, h, d, l3, l3_len)) {
+			x->st.arp_replies++;
+			return true;
+		}
+		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+		return false;
+	} else {
+		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+		return false;
+	}
+	/* UDP */
+	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)p.l4;
+	if (unlikely(l3_len < 8)) {
+		drop_id(x, STATS_R_BAD_L3, port_idx);
+		return false;
+	}
+	if (uh->dst_port != rte_cpu_to_be_16(x->cfg->udp_port)) {
+		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+		return false;
+	}
+	uint32_t ulen = rte_be_to_cpu_16(uh->dgram_len);
+	if (unlikely(ulen < 8 || ulen > l3_len ||
+		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+		drop_id(x, STATS_R_BAD_L3, port_idx);
+		return false;
+	}
+	payload = p.l4 + 8;
+	plen = ulen - 8;
+	if (plen >= 4 && !memcmp(payload, UNMO_FB_MAGIC, 4))
+		take_binary(x, &p, payload, plen, now_us);
+	else if (plen >= 5 && !memcmp(payload, "POST ", 5))
+		take_http(x, &p, (char *)(uintptr_t)payload, plen, now_us);
+	else
+		drop_id(x, STATS_R_UNKNOWN_FRAME, port_idx);
+	return false;
+}
+
+/* ---------------- the loop ---------------- */
+
+int rx_init(struct rx_ctx *x)
+{
+	x->spare = calloc(x->link->nb_chunks, sizeof *x->spare);
+	x->st.tenant = calloc(unmo_tenants_count(x->tenants) + 1, sizeof *x->st.tenant);
+	if (!x->spare || !x->st.tenant || ack_init(&x->ack, x->cfg->senders, x->cfg->pending))
+		return -1;
+	x->nb_spare = 0;
+	x->next_chunk_seq = 1;
+	x->tsc_hz = rte_get_tsc_hz();
+	x->flush_tsc = x->tsc_hz / 1000u * x->cfg->flush_ms;
+	x->st.lcore = x->lcore;
+	for (unsigned i = 0; i < x->nb_q; i++) {
+		struct tx_buf *t = &x->tx[x->q[i].port_idx];
+		t->port = x->q[i].port_id;
+		t->queue = x->q[i].queue;
+		t->n = 0;
+		t->dropped = &x->st.responses_dropped;
+	}
+	return 0;
+}
+
+void rx_fini(struct rx_ctx *x)
+{
+	free(x->spare);
+	free(x->st.tenant);
+	x->st.tenant = NULL;
+	ack_fini(&x->ack);
+}
+
+static void flush_tx(struct rx_ctx *x)
+{
+	for (unsigned i = 0; i < x->nb_q; i++)
+		tx_buf_flush(&x->tx[x->q[i].port_idx]);
+}
+
+static int rx_only_loop(struct rx_ctx *x)
+{
+	struct rte_mbuf *pk[MAX_BURST];
+	uint16_t burst = x->cfg->burst;
+	while (!atomic_load_explicit(x->stop, memory_order_relaxed)) {
+		for (unsigned qi = 0; qi < x->nb_q; qi++) {
+			uint16_t n = rte_eth_rx_burst(x->q[qi].port_id, x->q[qi].queue, pk, burst);
+			if (!n)
+				continue;
+			x->st.packets += n;
+			x->st.port[x->q[qi].port_idx].packets += n;
+			rte_pktmbuf_free_bulk(pk, n);
+		}
+	}
+	atomic_store(&x->link->rx_done, true);
+	return 0;
+}
+
+static void set_clock(struct rx_ctx *x)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x->tsc0 = rte_rdtsc();
+	x->wall0_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int rx_main(void *arg)
+{
+	struct rx_ctx *x = arg;
+	struct rte_mbuf *pk[MAX_BURST], *tofree[MAX_BURST];
+	uint16_t burst = x->cfg->burst;
+	set_clock(x);
+	take_back(x);
+	if (x->cfg->bench_rx_only)
+		return rx_only_loop(x);
+	uint64_t last_resync = x->tsc0;
+	while (!atomic_load_explicit(x->stop, memory_order_relaxed)) {
+		uint64_t tsc = rte_rdtsc();
+		/* Receive time: TSC against a wall-clock base, no syscall per packet;
+		 * re-based every second so the two cannot drift apart. */
+		if (tsc - last_resync > x->tsc_hz) {
+			set_clock(x);
+			tsc = last_resync = x->tsc0;
+		}
+		int64_t now_us = x->wall0_us + (int64_t)((double)(tsc - x->tsc0) * 1e6 / (double)x->tsc_hz);
+		for (unsigned qi = 0; qi < x->nb_q; qi++) {
+			const struct rx_queue_ref *q = &x->q[qi];
+			uint16_t n = rte_eth_rx_burst(q->port_id, q->queue, pk, burst);
+			if (!n)
+				continue;
+			unsigned nf = 0;
+			for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
+				rte_prefetch0(rte_pktmbuf_mtod(pk[i], void *));
+			for (unsigned i = 0; i < n; i++) {
+				if (i + PREFETCH_AHEAD < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pk[i + PREFETCH_AHEAD], void *));
+				if (classify(x, pk[i], q->port_idx, now_us))
+					tx_buf_add(&x->tx[q->port_idx], pk[i]);
+				else
+					tofree[nf++] = pk[i];
+			}
+			rte_pktmbuf_free_bulk(tofree, nf);
+		}
+		if (x->cur && x->cur->c.count && tsc - x->cur->c.opened_tsc > x->flush_tsc)
+			hand_off(x);
+		take_back(x);
+		flush_tx(x);
+	}
+	/* Drain: hand off the last chunk, then wait for every chunk to come back
+	 * so the responses held for them still go out. */
+	hand_off(x);
+	atomic_store(&x->link->rx_done, true);
+	uint64_t deadline = rte_rdtsc() + x->tsc_hz * DRAIN_WAIT_S;
+	while (x->nb_spare < x->link->nb_chunks && rte_rdtsc() < deadline) {
+		take_back(x);
+		flush_tx(x);
+		rte_delay_us_sleep(200);
+	}
+	flush_tx(x);
+	x->st.seq_gaps = ack_gaps(&x->ack);
+	if (x->nb_spare < x->link->nb_chunks)
+		fprintf(stderr, "unmo-ingest: rx %u: %u chunks not back from the writer after %u s\n",
+			x->id, x->link->nb_chunks - x->nb_spare, DRAIN_WAIT_S);
+	return 0;
+}

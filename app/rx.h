@@ -1,0 +1,69 @@
+/* rx.h — the RX lcore: an l3fwd-style poll loop per lcore.
+ *
+ * rx_burst -> prefetch -> classify (Ethernet, 802.1Q/802.1ad, ARP, IPv4,
+ * IPv6, ICMP/ICMPv6, UDP to our port) -> parse the datagram (binary frame or
+ * HTTP-lite) -> tenant and replay checks -> encode records into the core's
+ * current chunk -> bulk-free the mbufs. Full chunks (or chunks older than
+ * --flush-ms) go to the writer over the core's SPSC ring; chunks coming back
+ * release the responses held for them (ack.h). IPv4/IPv6 fragments are
+ * counted (ip_fragment) and dropped, not reassembled: senders keep a
+ * datagram within the path MTU (docs/operating.md).
+ * Contract: rx_main runs on one lcore and owns its rx_ctx; the only shared
+ * state is the rings, the immutable tenant registry and the stop flag. No
+ * allocation, lock or syscall per packet.
+ */
+#ifndef INGEST_RX_H
+#define INGEST_RX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ack.h"
+#include "config.h"
+#include "net.h"
+#include "ring.h"
+#include "stats.h"
+
+struct unmo_tenants;
+struct rte_mempool;
+
+struct rx_queue_ref {
+	uint16_t port_id, queue, port_idx; /* port_idx: index into per-port tables */
+};
+
+struct rx_ctx {
+	uint16_t id;
+	uint16_t lcore;
+	uint16_t nb_q;
+	struct rx_queue_ref q[CFG_MAX_PORTS];
+	struct net_host host[CFG_MAX_PORTS]; /* by port_idx */
+	struct tx_buf tx[CFG_MAX_PORTS];     /* by port_idx: this core's TX queue */
+	const struct ingest_cfg *cfg;
+	const struct unmo_tenants *tenants;
+	struct rte_mempool *mp;
+	struct chunk_link *link;
+	atomic_bool *stop;
+	uint8_t run_id[8];    /* random per run: prefix of generated event ids */
+	/* owned state */
+	struct ingest_chunk *cur;
+	struct ingest_chunk **spare; /* chunks back from the writer, ready for reuse */
+	uint32_t nb_spare;
+	uint64_t next_chunk_seq;
+	uint64_t id_counter;
+	struct ack_state ack;
+	uint64_t flush_tsc, tsc_hz, tsc0;
+	int64_t wall0_us;
+	const char *reason_ptr[16];
+	uint16_t reason_id[16];
+	struct rx_stats st;
+	uint8_t scratch[65536 + 64] __attribute__((aligned(64))); /* chained mbufs, copied */
+};
+
+/* Prepare ctx (tables, spare list) — start-up only. */
+int rx_init(struct rx_ctx *x);
+void rx_fini(struct rx_ctx *x);
+/* lcore entry point (arg = struct rx_ctx *). Returns when *stop is set and
+ * every chunk came back from the writer (or after a bounded wait). */
+int rx_main(void *arg);
+
+#endif

@@ -1,0 +1,457 @@
+/* writer.c — io_uring segment writer thread (see writer.h). */
+#include "writer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_ring.h>
+
+#include "segment.h"
+
+#define SQ_ENTRIES 256u
+#define UD_FSYNC 0u
+#define UD_HEADER 1u
+#define UD_TRAILER 2u
+
+struct wstate {
+	struct io_uring ring;
+	int dirfd;
+	/* current segment */
+	int fd;
+	bool broken;
+	char path[PATH_MAX];
+	uint64_t seg_seq;
+	uint64_t off;
+	uint64_t seg_t0_ns;
+	uint32_t inflight;       /* SQEs submitted, CQE not reaped */
+	bool hdr_done;
+	size_t trailer_len;
+	struct unmo_seg_block_meta *metas;
+	uint32_t nblocks;
+	uint8_t hdr[UNMO_SEG_HEADER_LEN];
+	uint8_t *trailer;
+	size_t trailer_cap;
+	/* chunks written (or being written), not yet durable: a FIFO */
+	struct ingest_chunk **fifo;
+	uint32_t cap, head, tail; /* [tail, head) */
+	uint32_t covered;         /* leading entries the in-flight fsync covers */
+	bool fsync_inflight;
+	uint64_t first_unsynced_ns;
+	uint32_t unsubmitted;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int writer_recover_dir(const char *dir, struct writer_stats *st)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "unmo-ingest: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name), sl = strlen(UNMO_SEG_OPEN_SUFFIX);
+		if (n <= sl || strcmp(de->d_name + n - sl, UNMO_SEG_OPEN_SUFFIX))
+			continue;
+		char path[PATH_MAX], err[512];
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		struct unmo_seg_recovery rep;
+		if (unmo_seg_recover(path, &rep, err, sizeof err)) {
+			fprintf(stderr, "unmo-ingest: recovery failed: %s\n", err);
+			rc = -1;
+			continue;
+		}
+		printf("recovered %s: %u blocks, %lu records kept, %lu torn bytes dropped\n", path,
+		       rep.blocks_kept, rep.records_kept, rep.bytes_dropped);
+		st->recovered_segments++;
+		st->recovered_records += rep.records_kept;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Next segment number: one past the highest this writer left in dir. */
+static uint64_t next_seq(const struct writer_ctx *w, DIR *d)
+{
+	char pfx[300];
+	uint64_t max = 0;
+	int pl = snprintf(pfx, sizeof pfx, "%s-w%u-", w->cfg->prefix, w->id);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, pfx, (size_t)pl))
+			continue;
+		char *end;
+		unsigned long long v = strtoull(de->d_name + pl, &end, 10);
+		if (end != de->d_name + pl && v > max)
+			max = v;
+	}
+	return max + 1;
+}
+
+int writer_init(struct writer_ctx *w)
+{
+	struct wstate *s = calloc(1, sizeof *s);
+	if (!s)
+		return -1;
+	w->priv = s;
+	w->st.id = w->id;
+	s->fd = -1;
+	s->dirfd = open(w->cfg->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		fprintf(stderr, "unmo-ingest: %s: %s\n", w->cfg->out_dir, strerror(errno));
+		return -1;
+	}
+	DIR *d = fdopendir(dup(s->dirfd));
+	if (!d)
+		return -1;
+	s->seg_seq = next_seq(w, d);
+	closedir(d);
+	int rc = io_uring_queue_init(SQ_ENTRIES, &s->ring, 0);
+	if (rc) {
+		fprintf(stderr, "unmo-ingest: writer %u: io_uring_queue_init: %s\n", w->id, strerror(-rc));
+		return -1;
+	}
+	s->metas = calloc(UNMO_SEG_MAX_BLOCKS, sizeof *s->metas);
+	s->trailer_cap = unmo_seg_trailer_bound(UNMO_SEG_MAX_BLOCKS);
+	s->trailer = malloc(s->trailer_cap);
+	for (unsigned i = 0; i < w->nb_links; i++)
+		s->cap += w->links[i]->nb_chunks;
+	uint32_t c = 1;
+	while (c < s->cap + 1)
+		c <<= 1;
+	s->cap = c;
+	s->fifo = calloc(c, sizeof *s->fifo);
+	if (!s->metas || !s->trailer || !s->fifo)
+		return -1;
+	return 0;
+}
+
+void writer_fini(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	if (!s)
+		return;
+	io_uring_queue_exit(&s->ring);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->metas);
+	free(s->trailer);
+	free(s->fifo);
+	free(s);
+	w->priv = NULL;
+}
+
+static struct io_uring_sqe *sqe_get(struct wstate *s)
+{
+	struct io_uring_sqe *q = io_uring_get_sqe(&s->ring);
+	if (!q) {
+		io_uring_submit(&s->ring);
+		s->unsubmitted = 0;
+		q = io_uring_get_sqe(&s->ring);
+	}
+	return q; /* never NULL after a submit: SQ_ENTRIES >= what is ever queued at once */
+}
+
+static void give_back(struct ingest_chunk *ck, bool failed, struct writer_ctx *w)
+{
+	ck->failed = failed;
+	ck->written = false;
+	if (failed) {
+		w->st.events_lost += ck->c.count;
+	}
+	rte_ring_enqueue(ck->home->free, ck); /* cannot fail: ring holds the pool */
+}
+
+/* Release the first n FIFO entries as durable (or failed). */
+static void release(struct writer_ctx *w, uint32_t n, bool failed)
+{
+	struct wstate *s = w->priv;
+	for (uint32_t i = 0; i < n && s->tail != s->head; i++)
+		give_back(s->fifo[s->tail++ & (s->cap - 1)], failed, w);
+}
+
+static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
+{
+	struct wstate *s = w->priv;
+	uint64_t ud = cqe->user_data;
+	int res = cqe->res;
+	s->inflight--;
+	if (ud == UD_FSYNC) {
+		s->fsync_inflight = false;
+		if (res < 0) {
+			fprintf(stderr, "unmo-ingest: writer %u: fdatasync %s: %s\n", w->id, s->path,
+				strerror(-res));
+			w->st.write_errors++;
+			s->broken = true;
+		} else if (!s->broken) {
+			release(w, s->covered, false);
+		}
+		s->covered = 0;
+		return;
+	}
+	size_t want = ud == UD_HEADER    ? UNMO_SEG_HEADER_LEN
+		      : ud == UD_TRAILER ? s->trailer_len
+					 : ((struct ingest_chunk *)(uintptr_t)ud)->out_len;
+	if (res < 0 || (size_t)res != want) {
+		fprintf(stderr, "unmo-ingest: writer %u: write %s: %s\n", w->id, s->path,
+			res < 0 ? strerror(-res) : "short write");
+		w->st.write_errors++;
+		s->broken = true;
+		return;
+	}
+	w->st.bytes_written += (uint64_t)res;
+	if (ud == UD_HEADER)
+		s->hdr_done = true;
+	else if (ud != UD_TRAILER)
+		((struct ingest_chunk *)(uintptr_t)ud)->written = true;
+}
+
+static void reap(struct writer_ctx *w, bool wait_all)
+{
+	struct wstate *s = w->priv;
+	struct io_uring_cqe *cqe;
+	if (s->unsubmitted) {
+		io_uring_submit(&s->ring);
+		s->unsubmitted = 0;
+	}
+	for (;;) {
+		int rc;
+		if (wait_all && s->inflight)
+			rc = io_uring_wait_cqe(&s->ring, &cqe);
+		else
+			rc = io_uring_peek_cqe(&s->ring, &cqe);
+		if (rc)
+			break;
+		handle_cqe(w, cqe);
+		io_uring_cqe_seen(&s->ring, cqe);
+		if (!s->inflight && wait_all)
+			break;
+	}
+}
+
+static int open_segment(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	char name[512];
+	for (int tries = 0; tries < 1000; tries++, s->seg_seq++) {
+		snprintf(name, sizeof name, "%s-w%u-%08lu%s", w->cfg->prefix, w->id, s->seg_seq,
+			 UNMO_SEG_OPEN_SUFFIX);
+		s->fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (s->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	snprintf(s->path, sizeof s->path, "%s/%s", w->cfg->out_dir, name);
+	if (s->fd < 0) {
+		fprintf(stderr, "unmo-ingest: writer %u: create %s: %s\n", w->id, s->path, strerror(errno));
+		w->st.write_errors++;
+		return -1;
+	}
+	/* The new name must survive a crash before any ack depends on the file. */
+	if (fsync(s->dirfd)) {
+		fprintf(stderr, "unmo-ingest: writer %u: fsync %s: %s\n", w->id, w->cfg->out_dir,
+			strerror(errno));
+		w->st.write_errors++;
+		close(s->fd);
+		unlinkat(s->dirfd, name, 0);
+		s->fd = -1;
+		return -1;
+	}
+	struct unmo_seg_info info = {.writer_id = w->id, .segment_seq = s->seg_seq,
+				     .created_us = wall_us()};
+	memcpy(info.appliance_id, w->appliance_id, 16);
+	size_t n = unmo_seg_header_encode(s->hdr, sizeof s->hdr, &info);
+	struct io_uring_sqe *q = sqe_get(s);
+	io_uring_prep_write(q, s->fd, s->hdr, (unsigned)n, 0);
+	io_uring_sqe_set_data64(q, UD_HEADER);
+	s->inflight++;
+	s->unsubmitted++;
+	s->off = n;
+	s->nblocks = 0;
+	s->broken = false;
+	s->hdr_done = false;
+	s->seg_t0_ns = now_ns();
+	s->seg_seq++;
+	return 0;
+}
+
+/* Close the current segment: sealed if healthy, else recovered (its
+ * complete blocks kept) with the unsynced chunks given back as failed. */
+static void close_segment(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	char err[512];
+	if (s->fd < 0)
+		return;
+	reap(w, true);
+	if (!s->broken) {
+		s->trailer_len = unmo_seg_trailer_encode(s->trailer, s->trailer_cap, s->metas, s->nblocks,
+							 s->off);
+		struct io_uring_sqe *q = sqe_get(s);
+		io_uring_prep_write(q, s->fd, s->trailer, (unsigned)s->trailer_len, s->off);
+		io_uring_sqe_set_data64(q, UD_TRAILER);
+		s->inflight++;
+		s->unsubmitted++;
+		reap(w, true);
+	}
+	if (!s->broken && unmo_seg_seal_path(s->fd, s->path, err, sizeof err) == 0) {
+		close(s->fd);
+		s->fd = -1;
+		w->st.segments_sealed++;
+		release(w, s->head - s->tail, false); /* sealing fsynced everything */
+		return;
+	}
+	if (!s->broken) {
+		fprintf(stderr, "unmo-ingest: writer %u: seal: %s\n", w->id, err);
+		w->st.write_errors++;
+	}
+	close(s->fd);
+	s->fd = -1;
+	release(w, s->head - s->tail, true);
+	struct unmo_seg_recovery rep;
+	if (unmo_seg_recover(s->path, &rep, err, sizeof err) == 0)
+		printf("writer %u: broken segment %s recovered: %u blocks kept\n", w->id, s->path,
+		       rep.blocks_kept);
+	else
+		fprintf(stderr, "unmo-ingest: writer %u: recovery: %s (left for the next start)\n", w->id,
+			err);
+	fflush(stdout);
+}
+
+static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
+{
+	struct wstate *s = w->priv;
+	w->st.chunks++;
+	w->st.events += ck->c.count;
+	if (s->fd < 0 && open_segment(w)) {
+		give_back(ck, true, w);
+		return;
+	}
+	struct unmo_seg_block_meta meta;
+	size_t n = unmo_seg_block_encode(ck->out, unmo_seg_block_bound(UNMO_CHUNK_CAP), &ck->c, &meta);
+	if (!n) {
+		fprintf(stderr, "unmo-ingest: writer %u: block encode failed\n", w->id);
+		w->st.write_errors++;
+		give_back(ck, true, w);
+		return;
+	}
+	meta.offset = s->off;
+	s->metas[s->nblocks++] = meta;
+	ck->out_len = (uint32_t)n;
+	ck->written = false;
+	struct io_uring_sqe *q = sqe_get(s);
+	io_uring_prep_write(q, s->fd, ck->out, (unsigned)n, s->off);
+	io_uring_sqe_set_data64(q, (uint64_t)(uintptr_t)ck);
+	s->inflight++;
+	s->unsubmitted++;
+	s->off += n;
+	w->st.raw_bytes += ck->c.len;
+	w->st.block_bytes += n;
+	if (s->head == s->tail)
+		s->first_unsynced_ns = now_ns();
+	s->fifo[s->head++ & (s->cap - 1)] = ck;
+	/* Rotate by size, or before the block index would overflow. */
+	if (s->off >= w->cfg->seg_bytes || s->nblocks >= UNMO_SEG_MAX_BLOCKS - 1)
+		close_segment(w);
+}
+
+/* Group commit: one fdatasync for every chunk whose write completed. */
+static void maybe_commit(struct writer_ctx *w, uint64_t now, bool force)
+{
+	struct wstate *s = w->priv;
+	if (s->fd < 0 || s->fsync_inflight || s->head == s->tail || !s->hdr_done || s->broken)
+		return;
+	if (!force && now - s->first_unsynced_ns < (uint64_t)w->cfg->commit_ms * 1000000u)
+		return;
+	uint32_t n = 0;
+	while (s->tail + n != s->head && s->fifo[(s->tail + n) & (s->cap - 1)]->written)
+		n++;
+	if (!n)
+		return;
+	struct io_uring_sqe *q = sqe_get(s);
+	io_uring_prep_fsync(q, s->fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(q, UD_FSYNC);
+	s->inflight++;
+	s->unsubmitted++;
+	s->fsync_inflight = true;
+	s->covered = n;
+	s->first_unsynced_ns = now;
+	w->st.fsyncs++;
+}
+
+static bool all_rx_done(const struct writer_ctx *w)
+{
+	for (unsigned i = 0; i < w->nb_links; i++)
+		if (!atomic_load(&w->links[i]->rx_done) || rte_ring_count(w->links[i]->full))
+			return false;
+	return true;
+}
+
+void *writer_main(void *arg)
+{
+	struct writer_ctx *w = arg;
+	struct wstate *s = w->priv;
+	struct ingest_chunk *batch[32];
+	for (;;) {
+		bool finishing = atomic_load(w->stop) && all_rx_done(w);
+		unsigned got = 0;
+		for (unsigned i = 0; i < w->nb_links; i++) {
+			unsigned n = rte_ring_dequeue_burst(w->links[i]->full, (void **)batch, 32, NULL);
+			for (unsigned k = 0; k < n; k++)
+				add_chunk(w, batch[k]);
+			got += n;
+		}
+		uint64_t now = now_ns();
+		reap(w, false);
+		if (s->broken)
+			close_segment(w); /* give back what is lost; next chunk opens a new file */
+		maybe_commit(w, now, false);
+		if (s->fd >= 0 && now - s->seg_t0_ns >= (uint64_t)w->cfg->seg_age_ms * 1000000u)
+			close_segment(w);
+		if (finishing) {
+			close_segment(w);
+			if (s->head == s->tail)
+				break;
+		}
+		if (s->unsubmitted) {
+			io_uring_submit(&s->ring);
+			s->unsubmitted = 0;
+		}
+		if (!got) {
+			if (s->inflight) {
+				struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100000};
+				struct io_uring_cqe *cqe;
+				if (io_uring_wait_cqe_timeout(&s->ring, &cqe, &ts) == 0) {
+					handle_cqe(w, cqe);
+					io_uring_cqe_seen(&s->ring, cqe);
+				}
+			} else {
+				struct timespec ts = {0, 100000};
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	return NULL;
+}

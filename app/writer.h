@@ -1,0 +1,48 @@
+/* writer.h — a writer thread: chunks in, sealed segments out, via io_uring.
+ *
+ * Per chunk taken from its RX cores' rings: LZ4-compress into one segment
+ * block (lib/segment.h encoder, into the chunk's own out buffer), queue an
+ * io_uring write at the segment's end; all writes of one loop pass go in one
+ * submission. Group commit: at most every --commit-ms, one fdatasync (SQE
+ * drained behind the writes); when it completes, the chunks it covers go
+ * back to their RX cores = "durable up to chunk N". Rotation by size
+ * (--segment-mb) and age (--segment-age): index + footer written, then
+ * unmo_seg_seal_path (fsync, atomic rename, fsync of the directory). A
+ * new .open file's directory entry is fsynced before any ack can depend on
+ * it.
+ * Errors: a failed or short write marks the segment broken; its unsynced
+ * chunks go back marked failed (counted events_lost, never acknowledged),
+ * the .open file is recovered (complete blocks kept, sealed) and the next
+ * chunk opens a new segment, so writing resumes when the disk recovers.
+ * A writer never blocks an RX core: it only consumes and produces rings.
+ * Thread-safety: one thread per writer_ctx.
+ */
+#ifndef INGEST_WRITER_H
+#define INGEST_WRITER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ring.h"
+#include "stats.h"
+
+struct writer_ctx {
+	uint16_t id;
+	const struct ingest_cfg *cfg;
+	struct chunk_link **links; /* RX cores this writer serves */
+	unsigned nb_links;
+	uint8_t appliance_id[16];
+	atomic_bool *stop;         /* set after every RX core finished */
+	struct writer_stats st;
+	void *priv;                /* writer.c state */
+};
+
+/* Recover every *.seg.open in dir (before anything new is written).
+ * Adds to st (recovered_*). Returns 0, or -1 if one could not be recovered. */
+int writer_recover_dir(const char *dir, struct writer_stats *st);
+int writer_init(struct writer_ctx *w);
+void *writer_main(void *arg); /* pthread entry */
+void writer_fini(struct writer_ctx *w);
+
+#endif
