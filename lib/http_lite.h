@@ -35,14 +35,23 @@ struct unmo_http_req {
 	size_t content_length;
 };
 
-/* Failure reasons (static strings); *status is the HTTP status to answer. */
+/* Parse the request datagram buf[0..n). Returns NULL with *status 0 and *r
+ * filled on success; else a reason (static string, below) and *status, the
+ * HTTP status to answer: 400 malformed, 413 Content-Length over
+ * UNMO_HTTP_MAX_BODY, 401 X-API-Key absent or empty (checked last, so a 401
+ * request is otherwise well formed). r->want_reply is valid whenever the
+ * header block was read (always for 401/413 and length errors). Whether the
+ * key is known is the caller's check (401), and so is the quota (429). */
 const char *unmo_http_parse(char *buf, size_t n, struct unmo_http_req *r, int *status);
 
 /* Iterate the events of a parsed request's body. *state starts at 0.
  * Returns NULL with *e filled while events remain, NULL with *done=true at
  * the end, or a reason (with *status 400, or 413 for more than
  * UNMO_HTTP_MAX_BATCH events) on the first bad event: events before it were
- * good and stay good. */
+ * good and stay good. The batch body is read lazily: a syntax error after
+ * the last event (e.g. in a trailing member) is reported after the events
+ * were returned. After a reason the iteration is over (further calls return
+ * UNMO_HTTP_ITERATION_OVER). Each *e is valid until the body is reused. */
 const char *unmo_http_next_event(struct unmo_http_req *r, size_t *state, struct unmo_event *e,
 				 bool *done, int *status);
 
@@ -52,8 +61,36 @@ const char *unmo_http_next_event(struct unmo_http_req *r, size_t *state, struct 
 size_t unmo_http_response(char *dst, size_t cap, int status, uint32_t accepted, uint32_t rejected,
 			  const char *reason);
 
-/* Parse a response (for senders and tests). Returns NULL on success. */
+/* Parse a response (for senders and tests): status line, headers
+ * (Content-Type application/json and an exact Content-Length required), body
+ * with "status" (equal to the status line's), "accepted", "rejected"; other
+ * members (e.g. "reason") are validated and skipped. Returns NULL on
+ * success, else UNMO_HTTP_BAD_RESPONSE. */
 const char *unmo_http_parse_response(const char *buf, size_t n, int *status, uint32_t *accepted,
 				     uint32_t *rejected);
+
+/* Reasons (static strings; the text is what counters and responses show). */
+extern const char UNMO_HTTP_BAD_REQUEST_LINE[];   /* "bad_request_line" 400 */
+extern const char UNMO_HTTP_BAD_METHOD[];         /* "bad_method" 400: not POST */
+extern const char UNMO_HTTP_BAD_PATH[];           /* "bad_path" 400 */
+extern const char UNMO_HTTP_BAD_VERSION[];        /* "bad_version" 400: not HTTP/1.1 or 1.0 */
+extern const char UNMO_HTTP_BAD_HEADER[];         /* "bad_header" 400 */
+extern const char UNMO_HTTP_TOO_MANY_HEADERS[];   /* "too_many_headers" 400 */
+extern const char UNMO_HTTP_HEADERS_TRUNCATED[];  /* "headers_truncated" 400 */
+extern const char UNMO_HTTP_NO_CONTENT_LENGTH[];  /* "no_content_length" 400 */
+extern const char UNMO_HTTP_BAD_CONTENT_LENGTH[]; /* "bad_content_length" 400 */
+extern const char UNMO_HTTP_DUPLICATE_CONTENT_LENGTH[]; /* "duplicate_content_length" 400 */
+extern const char UNMO_HTTP_TRANSFER_ENCODING[];  /* "transfer_encoding" 400: not supported */
+extern const char UNMO_HTTP_DUPLICATE_API_KEY[];  /* "duplicate_api_key" 400 */
+extern const char UNMO_HTTP_BODY_TOO_LARGE[];     /* "body_too_large" 413 */
+extern const char UNMO_HTTP_BODY_TRUNCATED[];     /* "body_truncated" 400: fewer bytes than Content-Length */
+extern const char UNMO_HTTP_LENGTH_MISMATCH[];    /* "length_mismatch" 400: more bytes than Content-Length */
+extern const char UNMO_HTTP_MISSING_API_KEY[];    /* "missing_api_key" 401 */
+extern const char UNMO_HTTP_BATCH_NOT_OBJECT[];   /* "batch_not_object" 400 */
+extern const char UNMO_HTTP_BATCH_NO_EVENTS[];    /* "batch_no_events" 400: no "events" member */
+extern const char UNMO_HTTP_BATCH_TOO_MANY[];     /* "batch_too_many_events" 413 */
+extern const char UNMO_HTTP_ITERATION_OVER[];     /* "iteration_over" 400: called again after a reason */
+extern const char UNMO_HTTP_BAD_RESPONSE[];       /* "bad_response" (response parser) */
+/* Event reasons inside bodies are json_event.h's UNMO_JSON_* ("json_..."). */
 
 #endif
