@@ -10,6 +10,7 @@ const char UNMO_FB_BAD_SENDER[] = "bad_sender";
 const char UNMO_FB_BAD_TAG[] = "bad_tag";
 const char UNMO_FB_NO_TAG[] = "missing_tag";
 const char UNMO_FB_BAD_SEQUENCE[] = "bad_sequence";
+const char UNMO_FB_UNKNOWN_KEY[] = "unknown_key";
 
 _Static_assert(sizeof(size_t) == 8, "iterator state packs count and offset in a size_t");
 _Static_assert(crypto_generichash_KEYBYTES == UNMO_FB_KEY, "frame secret is a BLAKE2b key");

@@ -63,6 +63,8 @@ extern const char UNMO_FB_BAD_SENDER[];  /* "bad_sender" */
 extern const char UNMO_FB_BAD_TAG[];     /* "bad_tag" (auth failure) */
 extern const char UNMO_FB_NO_TAG[];      /* "missing_tag" (tenant requires auth) */
 extern const char UNMO_FB_BAD_SEQUENCE[]; /* "bad_sequence" (0 or 2^64-1) */
+extern const char UNMO_FB_UNKNOWN_KEY[];  /* "unknown_key" (no tenant has the key id;
+					     for the caller's tenant lookup) */
 /* unmo_fb_parse may also return UNMO_BAD_TRUNCATED, UNMO_BAD_VERSION,
  * UNMO_BAD_FLAGS, UNMO_BAD_RESERVED and UNMO_BAD_LENGTH (record.h). */
 

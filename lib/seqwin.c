@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+const char *const unmo_seq_verdict_names[3] = {"new", "duplicate", "too_far"};
+
 void unmo_seqwin_init(struct unmo_seqwin *w)
 {
 	memset(w, 0, sizeof(*w));

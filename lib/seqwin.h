@@ -40,6 +40,9 @@ enum unmo_seq_verdict {
 	UNMO_SEQ_TOO_FAR,    /* beyond the window: count, drop; sender resends */
 };
 
+/* "new", "duplicate", "too_far": drop reasons / counter names. */
+extern const char *const unmo_seq_verdict_names[3];
+
 void unmo_seqwin_init(struct unmo_seqwin *w);
 enum unmo_seq_verdict unmo_seqwin_check(const struct unmo_seqwin *w, uint64_t seq);
 /* Add seq (must be UNMO_SEQ_NEW); advances cum over any contiguous run.
