@@ -43,6 +43,7 @@ static const struct opt opts[] = {
 	{"exit-when-idle", true, "S  stop (as SIGTERM) after S s without packets"},
 	{"run-seconds", true, "S  stop (as SIGTERM) after S seconds"},
 	{"bench-rx-only", false, "receive and free only (raw RX rate ceiling)"},
+	{"bench-allow-replay", false, "benchmark only: store frames whose sequence was seen (infinite_rx replays)"},
 	{"no-promisc", false, "leave promiscuous mode off"},
 	{"help", false, "this text"},
 };
@@ -177,6 +178,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		bad = parse_secs(val, &c->run_seconds);
 	else if (!strcmp(name, "bench-rx-only"))
 		c->bench_rx_only = true;
+	else if (!strcmp(name, "bench-allow-replay"))
+		c->bench_allow_replay = true;
 	else if (!strcmp(name, "no-promisc"))
 		c->promisc = false;
 	else {

@@ -52,6 +52,7 @@ struct ingest_cfg {
 	double exit_when_idle;   /* seconds without a packet after the first one; 0 = off */
 	double run_seconds;      /* stop after this long; 0 = until a signal */
 	bool bench_rx_only;      /* receive and free only: the raw RX ceiling */
+	bool bench_allow_replay; /* store replayed frames (infinite_rx repeats sequences) */
 	bool promisc;
 };
 

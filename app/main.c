@@ -8,7 +8,8 @@
  * Stop (SIGINT/SIGTERM, --exit-when-idle, --run-seconds): RX cores stop
  * receiving and hand off their last chunk, writers drain every ring and seal,
  * RX cores send the responses that became durable, counters are printed and
- * the process exits 0. A second signal exits at once with status 3.
+ * the process exits 0. A second signal (0.5 s or more after the first) exits
+ * at once with status 3.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,15 +40,26 @@
 static atomic_bool g_stop;
 static volatile sig_atomic_t g_signals;
 
+static struct timespec g_first_signal;
+
 static void on_signal(int sig)
 {
 	(void)sig;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
 	if (g_signals++) {
+		/* `timeout` and process-group kills deliver the same signal twice at
+		 * once: only a signal at least 0.5 s after the first forces exit. */
+		long ms = (now.tv_sec - g_first_signal.tv_sec) * 1000 +
+			  (now.tv_nsec - g_first_signal.tv_nsec) / 1000000;
+		if (ms < 500)
+			return;
 		static const char msg[] = "unmo-ingest: second signal: exiting now\n";
 		ssize_t r = write(2, msg, sizeof msg - 1);
 		(void)r;
 		_exit(3);
 	}
+	g_first_signal = now;
 	atomic_store(&g_stop, true);
 }
 

@@ -22,7 +22,6 @@ const char *stats_reason_names[STATS_REASONS] = {
 	[STATS_R_PENDING_FULL] = "pending_full",
 	[STATS_R_APP_MISMATCH] = "app_mismatch",
 	[STATS_R_FRAME_TOO_LARGE] = "frame_too_large",
-	[STATS_R_UNKNOWN_FRAME] = "unknown_frame",
 	[STATS_R_BAD_EVENT] = "bad_event",
 };
 

@@ -35,7 +35,6 @@ enum stats_reason {
 	STATS_R_PENDING_FULL,    /* no room to hold the frame's response until durable */
 	STATS_R_APP_MISMATCH,    /* HTTP event app_id differs from the key's tenant (per event) */
 	STATS_R_FRAME_TOO_LARGE, /* frame's records cannot fit one chunk */
-	STATS_R_UNKNOWN_FRAME,   /* UDP payload neither "UMOB" nor an HTTP request */
 	STATS_R_BAD_EVENT,       /* event that the record encoder refuses */
 	STATS_R_FIXED_COUNT
 };
