@@ -1,2 +1,934 @@
-#include "attr.h"
-int unmo_attr_placeholder_;
+/* attr.c — run orchestration of the attribution engine.
+ *
+ * Pass 1 (add_paths/add_event): every event is routed to a partition temp
+ * file: events with a device id (or installs and in-app events without
+ * one) by hash(app, device key) into "dev" partitions; touches without any
+ * device id by hash(app, IP, UA family) into "prob" partitions, where each
+ * install with an IP and UA also leaves a query. Pass 2 (finish), threads
+ * over partitions: A) prob partitions answer each query with its best
+ * probabilistic click, written to the install's dev partition; B) dev
+ * partitions run the rules per device. Every decision depends on event
+ * content only, so partitioning, threads and input order cannot change it.
+ */
+#include "attr_impl.h"
+#include "segment.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+const char *const unmo_attr_match_names[4] = {"organic", "click", "prob_click", "impression"};
+const char *const unmo_attr_outcome_names[3] = {"new_install", "reattribution", "reinstall"};
+const char *const unmo_attr_key_kind_names[5] = {"none", "advertising_id", "vendor_id",
+						 "customer_user_id", "event_id"};
+
+static void default_corrupt(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "unmo-attr: %s\n", msg);
+}
+
+struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_t errlen)
+{
+	struct unmo_attr *a = calloc(1, sizeof *a);
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->o = *o;
+	if (!a->o.on_corrupt)
+		a->o.on_corrupt = default_corrupt;
+	if (!a->o.mem_bytes)
+		a->o.mem_bytes = 1ull << 30;
+	a->cfg = o->config;
+	if (!a->cfg) {
+		a->own_config = unmo_attr_config_new();
+		a->cfg = a->own_config;
+		if (!a->cfg) {
+			free(a);
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	a->threads = o->threads ? o->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (a->threads > 256)
+		a->threads = 256;
+	a->from = INT64_MIN;
+	a->to = INT64_MAX;
+	if (o->from_us || o->to_us) {
+		a->from = o->from_us;
+		a->to = o->to_us ? o->to_us : INT64_MAX;
+	}
+	const char *tmp = o->tmpdir ? o->tmpdir : getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if ((size_t)snprintf(a->dir, sizeof a->dir, "%s/unmo-attr-XXXXXX", tmp) >= sizeof a->dir ||
+	    !mkdtemp(a->dir)) {
+		snprintf(err, errlen, "%s: cannot create temp dir: %s", tmp, strerror(errno));
+		unmo_attr_config_free(a->own_config);
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Partitions are sized so that one loaded partition (about 8x the
+ * compressed input bytes it came from, once decoded) fits in the share of
+ * memory of one thread. */
+static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
+{
+	if (a->dev_spools)
+		return 0;
+	unsigned p = a->o.partitions;
+	uint64_t per_thread = a->o.mem_bytes / a->threads / 2;
+	if (!p) {
+		uint64_t need = per_thread ? (input_bytes * 8 + per_thread - 1) / per_thread : 1;
+		p = need > 4096 ? 4096 : (unsigned)need;
+		if (p < a->threads * 2)
+			p = a->threads * 2;
+	}
+	a->nparts = p;
+	a->nspools = a->threads;
+	size_t bufcap = (size_t)(a->o.mem_bytes / 4 / ((uint64_t)a->threads * p * 2));
+	if (bufcap < 4096)
+		bufcap = 4096;
+	if (bufcap > (1u << 20))
+		bufcap = 1u << 20;
+	if (bufcap < PREC_MAX)
+		bufcap = PREC_MAX;
+	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
+	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
+	if (!a->dev_spools || !a->prob_spools)
+		goto oom;
+	for (unsigned t = 0; t < a->nspools; t++)
+		if (spool_init(&a->dev_spools[t], a->dir, "dev", t, p, bufcap) ||
+		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, bufcap))
+			goto oom;
+	a->st.partitions = p;
+	a->st.threads = a->threads;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory for %u partitions", p);
+	return -1;
+}
+
+struct p1 { /* one pass-1 thread */
+	struct unmo_attr *a;
+	unsigned tid;
+	uint8_t *buf;
+	struct unmo_attr_stats st;
+	int error;
+	char msg[512];
+};
+
+static uint64_t hash_dev(struct unmo_str app, uint8_t kind, const void *key, size_t klen)
+{
+	uint8_t b[2 * UNMO_STR_MAX + 8];
+	memcpy(b, app.p, app.len);
+	b[app.len] = 0xff;
+	b[app.len + 1] = kind;
+	memcpy(b + app.len + 2, key, klen);
+	return XXH3_64bits_withSeed(b, app.len + 2 + klen, 0x756e6d6f);
+}
+
+static uint64_t hash_prob(struct unmo_str app, const struct unmo_event *e, const char *fam, size_t flen)
+{
+	uint8_t b[UNMO_STR_MAX + 96];
+	size_t il = e->ip_version == 4 ? 4 : 16;
+	memcpy(b, app.p, app.len);
+	size_t n = app.len;
+	b[n++] = 0xfe;
+	b[n++] = e->ip_version;
+	memcpy(b + n, e->ip, il);
+	n += il;
+	memcpy(b + n, fam, flen);
+	n += flen;
+	return XXH3_64bits_withSeed(b, n, 0x70726f62);
+}
+
+static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
+{
+	struct unmo_str app = e->s[UNMO_S_APP_ID];
+	if (a->o.app && !(app.len == strlen(a->o.app) && !memcmp(app.p, a->o.app, app.len))) {
+		t->st.events_filtered++;
+		return 0;
+	}
+	static const uint8_t zero[16];
+	struct prec_in in = {.type = e->type, .e = e};
+	in.flags = (e->flags & UNMO_EVF_RETARGETING) ? PF_RT : 0;
+	if (!memcmp(e->event_id, zero, 16) && e->sender_id)
+		in.flags |= PF_SEQ;
+	in.s[PS_APP] = app;
+	in.s[PS_SRC] = e->s[UNMO_S_MEDIA_SOURCE];
+	in.s[PS_CAMP] = e->s[UNMO_S_CAMPAIGN];
+	if (e->type == UNMO_EV_CONVERSION)
+		in.s[PS_NAME] = e->s[UNMO_S_EVENT_NAME];
+	static const int order[3] = {UNMO_S_ADVERTISING_ID, UNMO_S_VENDOR_ID, UNMO_S_CUSTOMER_USER_ID};
+	for (int k = 0; k < 3 && !in.key_kind; k++)
+		if (e->s[order[k]].len) {
+			in.key_kind = (uint8_t)(UNMO_KEY_ADVERTISING_ID + k);
+			in.s[PS_KEY] = e->s[order[k]];
+		}
+	bool touch = unmo_event_is_touch(e);
+	char fam[64];
+	size_t flen = 0;
+	bool has_ip = e->ip_version == 4 || e->ip_version == 6;
+	if (has_ip && (touch || e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL))
+		flen = unmo_attr_ua_family(e->s[UNMO_S_USER_AGENT], fam, sizeof fam);
+	if (!in.key_kind && touch) {
+		/* no device id: only probabilistic matching can use it */
+		in.kind = PR_PTOUCH;
+		in.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
+		in.ghash = hash_prob(app, e, fam, flen);
+		if (!has_ip)
+			in.ghash = hash_dev(app, 0, e->event_id, 16);
+		size_t n = prec_encode(t->buf, &in);
+		return spool_put(&a->prob_spools[t->tid], (unsigned)(in.ghash % a->nparts), t->buf, n);
+	}
+	if (!in.key_kind) { /* an install/in-app event without device id: alone */
+		in.key_kind = UNMO_KEY_EVENT_ID;
+		in.s[PS_KEY] = (struct unmo_str){(const char *)e->event_id, 16};
+	}
+	in.kind = PR_DEV;
+	in.ghash = hash_dev(app, in.key_kind, in.s[PS_KEY].p, in.s[PS_KEY].len);
+	unsigned part = (unsigned)(in.ghash % a->nparts);
+	size_t n = prec_encode(t->buf, &in);
+	if (spool_put(&a->dev_spools[t->tid], part, t->buf, n))
+		return -1;
+	if (!touch && flen && (e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL)) {
+		struct prec_in q = {.kind = PR_QUERY, .type = e->type, .e = e, .aux32 = part,
+				    .aux64 = in.ghash};
+		q.s[PS_APP] = app;
+		q.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
+		q.ghash = hash_prob(app, e, fam, flen);
+		n = prec_encode(t->buf, &q);
+		return spool_put(&a->prob_spools[t->tid], (unsigned)(q.ghash % a->nparts), t->buf, n);
+	}
+	return 0;
+}
+
+static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s)
+{
+	d->files += s->files;
+	d->files_failed += s->files_failed;
+	d->blocks += s->blocks;
+	d->blocks_corrupt += s->blocks_corrupt;
+	d->events_read += s->events_read;
+	d->events_unreadable += s->events_unreadable;
+	d->events_filtered += s->events_filtered;
+	d->duplicates += s->duplicates;
+	d->installs += s->installs;
+	d->reattributions += s->reattributions;
+	d->reinstalls += s->reinstalls;
+	d->reengagements += s->reengagements;
+	d->conversions += s->conversions;
+	d->conversions_unattributed += s->conversions_unattributed;
+	if (s->peak_partition_bytes > d->peak_partition_bytes)
+		d->peak_partition_bytes = s->peak_partition_bytes;
+}
+
+static struct p1 p1_single; /* add_event's pass-1 state */
+
+int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *err, size_t errlen)
+{
+	if (a->finished || init_partitions(a, 0, err, errlen))
+		return -1;
+	if (!a->ntid_written)
+		a->ntid_written = 1;
+	static uint8_t buf[PREC_MAX];
+	struct p1 t = {.a = a, .tid = 0, .buf = buf};
+	if (unmo_event_check(e)) {
+		a->st.events_unreadable++;
+		return 0;
+	}
+	a->st.events_read++;
+	if (route(a, &t, e)) {
+		snprintf(err, errlen, "temp file: %s", strerror(a->dev_spools[0].error ? a->dev_spools[0].error
+							    : a->prob_spools[0].error));
+		return -1;
+	}
+	a->st.events_filtered += t.st.events_filtered;
+	(void)p1_single;
+	return 0;
+}
+
+/* ---- pass 1 over segment files ---- */
+struct filelist {
+	char **v;
+	size_t n, cap;
+};
+
+static int fl_add(struct filelist *l, const char *p)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **n = realloc(l->v, cap * sizeof *n);
+		if (!n)
+			return -1;
+		l->v = n;
+		l->cap = cap;
+	}
+	return (l->v[l->n++] = strdup(p)) ? 0 : -1;
+}
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int expand(struct filelist *l, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fl_add(l, path);
+	DIR *d = opendir(path);
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t first = l->n;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name), sl = strlen(UNMO_SEG_SUFFIX);
+		if (n <= sl || strcmp(de->d_name + n - sl, UNMO_SEG_SUFFIX))
+			continue;
+		char p[4096];
+		snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+		if (fl_add(l, p)) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	qsort(l->v + first, l->n - first, sizeof *l->v, str_ptr_cmp);
+	return 0;
+}
+
+struct p1_shared {
+	struct unmo_attr *a;
+	struct filelist *files;
+	atomic_size_t next;
+	atomic_uint_fast64_t events, files_done;
+};
+
+struct p1_arg {
+	struct p1_shared *sh;
+	struct p1 t;
+};
+
+static void corrupt(struct unmo_attr *a, const char *fmt, const char *path, uint64_t off, const char *why)
+{
+	char msg[1200];
+	snprintf(msg, sizeof msg, fmt, path, (unsigned long long)off, why);
+	a->o.on_corrupt(a->o.ctx, msg);
+}
+
+/* Records of the block the reader just reported corrupt: known from the
+ * index of a sealed file; 0 when the file is read by scanning (the report
+ * then counts the corrupt block itself). */
+static uint64_t lost_events(const struct unmo_segr *r)
+{
+	if (!unmo_segr_sealed(r))
+		return 0;
+	uint64_t off = unmo_segr_error_offset(r);
+	struct unmo_seg_block_meta m;
+	for (uint32_t i = 0; i < unmo_segr_nblocks(r); i++)
+		if (unmo_segr_index_entry(r, i, &m) && m.offset == off)
+			return m.count;
+	return 0;
+}
+
+static void read_file(struct p1_arg *arg, const char *path)
+{
+	struct unmo_attr *a = arg->sh->a;
+	struct p1 *t = &arg->t;
+	char err[1024];
+	struct unmo_segr *r = unmo_segr_open(path, err, sizeof err);
+	t->st.files++;
+	if (!r) {
+		t->st.files_failed++;
+		a->o.on_corrupt(a->o.ctx, err);
+		return;
+	}
+	struct unmo_seg_block b;
+	for (;;) {
+		memset(&b, 0, sizeof b);
+		int rc = unmo_segr_next(r, &b, err, sizeof err);
+		if (rc == 0)
+			break;
+		t->st.blocks++;
+		if (rc < 0) {
+			t->st.blocks_corrupt++;
+			t->st.events_unreadable += lost_events(r);
+			a->o.on_corrupt(a->o.ctx, err);
+			continue;
+		}
+		size_t off = 0;
+		uint32_t done = 0;
+		struct unmo_event e;
+		while (unmo_seg_block_next_record(&b, &off, &e)) {
+			done++;
+			t->st.events_read++;
+			if (route(a, t, &e)) {
+				t->error = 1;
+				unmo_segr_close(r);
+				return;
+			}
+		}
+		if (off < b.meta.raw_len) { /* the reader verified records: not expected */
+			corrupt(a, "%s: block at offset %llu: %s", path, b.meta.offset, "undecodable record");
+			t->st.events_unreadable += b.meta.count > done ? b.meta.count - done : 1;
+		}
+		atomic_fetch_add(&arg->sh->events, done);
+	}
+	unmo_segr_close(r);
+}
+
+static void *p1_main(void *p)
+{
+	struct p1_arg *arg = p;
+	struct p1_shared *sh = arg->sh;
+	for (;;) {
+		size_t i = atomic_fetch_add(&sh->next, 1);
+		if (i >= sh->files->n || arg->t.error)
+			break;
+		read_file(arg, sh->files->v[i]);
+		atomic_fetch_add(&sh->files_done, 1);
+	}
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n, char *err, size_t errlen)
+{
+	if (a->finished) {
+		snprintf(err, errlen, "engine already finished");
+		return -1;
+	}
+	struct filelist fl = {0};
+	int rc = -1;
+	for (size_t i = 0; i < n; i++)
+		if (expand(&fl, paths[i], err, errlen))
+			goto out;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < fl.n; i++) {
+		struct stat st;
+		if (!stat(fl.v[i], &st))
+			bytes += (uint64_t)st.st_size;
+	}
+	if (init_partitions(a, bytes, err, errlen))
+		goto out;
+	unsigned nt = a->threads;
+	if (nt > fl.n)
+		nt = fl.n ? (unsigned)fl.n : 1;
+	struct p1_shared sh = {.a = a, .files = &fl};
+	struct p1_arg *args = calloc(nt, sizeof *args);
+	pthread_t *th = calloc(nt, sizeof *th);
+	if (!args || !th) {
+		free(args);
+		free(th);
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	unsigned started = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		args[i].sh = &sh;
+		args[i].t.a = a;
+		args[i].t.tid = i;
+		args[i].t.buf = malloc(PREC_MAX);
+		if (!args[i].t.buf || pthread_create(&th[i], NULL, p1_main, &args[i]))
+			break;
+		started++;
+	}
+	double t0 = now_s(), last = 0;
+	while (a->o.progress && atomic_load(&sh.files_done) < fl.n && started == nt) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		double el = now_s() - t0;
+		if (el - last >= 0.5) {
+			last = el;
+			fprintf(stderr, "\rpass 1: %llu/%zu files, %llu events, %.1f s   ",
+				(unsigned long long)atomic_load(&sh.files_done), fl.n,
+				(unsigned long long)atomic_load(&sh.events), el);
+		}
+	}
+	bool failed = started != nt;
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		add_stats(&a->st, &args[i].t.st);
+		failed |= args[i].t.error != 0;
+	}
+	for (unsigned i = 0; i < nt; i++)
+		free(args[i].t.buf);
+	free(args);
+	free(th);
+	if (a->o.progress)
+		fprintf(stderr, "\rpass 1: %zu files, %llu events read%20s\n", fl.n,
+			(unsigned long long)a->st.events_read, "");
+	if (nt > a->ntid_written)
+		a->ntid_written = nt;
+	if (failed) {
+		int e = 0;
+		for (unsigned i = 0; i < a->nspools && !e; i++)
+			e = a->dev_spools[i].error ? a->dev_spools[i].error : a->prob_spools[i].error;
+		snprintf(err, errlen, "%s: temp files: %s", a->dir, strerror(e ? e : ENOMEM));
+		goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < fl.n; i++)
+		free(fl.v[i]);
+	free(fl.v);
+	return rc;
+}
+
+/* ---- pass 2 ---- */
+struct p2_shared {
+	struct unmo_attr *a;
+	int phase; /* 0: prob, 1: dev */
+	atomic_uint next, done;
+	struct spool *answers; /* per worker */
+};
+
+struct p2_arg {
+	struct p2_shared *sh;
+	unsigned w;
+};
+
+static const struct unmo_attr_windows *windows_for(const struct unmo_attr *a, struct unmo_str app)
+{
+	return unmo_attr_config_get(a->cfg, app.p ? app.p : "", app.len);
+}
+
+static int ans_cmp(const void *pa, const void *pb)
+{
+	const struct ev *a = pa, *b = pb;
+	if (a->aux64 != b->aux64)
+		return a->aux64 < b->aux64 ? -1 : 1;
+	int c = memcmp(a->id, b->id, 16);
+	if (c)
+		return c;
+	return a->t != b->t ? (a->t < b->t ? -1 : 1) : 0;
+}
+
+static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, struct evvec *v,
+		      const struct ev *answers, size_t nanswers)
+{
+	struct unmo_attr *a = sh->a;
+	struct ev **p = malloc((v->n ? v->n : 1) * sizeof *p);
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < v->n; i++)
+		p[i] = &v->v[i];
+	ev_sort_groups(p, v->n);
+	struct group_ctx g = {.a = a, .tc = tc, .answers = answers, .nanswers = nanswers};
+	size_t i = 0;
+	while (i < v->n) {
+		size_t j = i + 1;
+		while (j < v->n && ev_same_group(p[j], p[i]))
+			j++;
+		tc->st.duplicates += ev_dedup_group(p + i, j - i);
+		g.w = windows_for(a, p[i]->s[PS_APP]);
+		if (sh->phase == 0)
+			attr_prob_group(&g, p + i, j - i, ans);
+		else
+			attr_device_group(&g, p + i, j - i);
+		i = j;
+	}
+	free(p);
+	return 0;
+}
+
+static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
+{
+	struct unmo_attr *a = sh->a;
+	struct tctx *tc = &a->tcs[w];
+	uint8_t *buf = NULL, *abuf = NULL;
+	struct evvec v = {0}, av = {0};
+	int rc = -1;
+	int64_t n = part_load(a->dir, sh->phase ? "dev" : "prob", part, a->ntid_written, &buf);
+	if (n < 0 || prec_decode_all(buf, (size_t)n, &v))
+		goto out;
+	if (sh->phase == 1) {
+		int64_t an = part_load(a->dir, "ans", part, a->ntcs, &abuf);
+		if (an < 0 || prec_decode_all(abuf, (size_t)an, &av))
+			goto out;
+		if (av.n)
+			qsort(av.v, av.n, sizeof *av.v, ans_cmp);
+		n += an;
+	}
+	uint64_t bytes = (uint64_t)n + (v.cap + av.cap) * sizeof(struct ev) + v.n * sizeof(void *);
+	if (bytes > tc->st.peak_partition_bytes)
+		tc->st.peak_partition_bytes = bytes;
+	rc = run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, &v, av.v, av.n);
+out:
+	free(v.v);
+	free(av.v);
+	free(buf);
+	free(abuf);
+	return rc;
+}
+
+static void *p2_main(void *p)
+{
+	struct p2_arg *arg = p;
+	struct p2_shared *sh = arg->sh;
+	for (;;) {
+		unsigned part = atomic_fetch_add(&sh->next, 1);
+		if (part >= sh->a->nparts)
+			break;
+		if (do_partition(sh, arg->w, part))
+			sh->a->tcs[arg->w].error = 1;
+		atomic_fetch_add(&sh->done, 1);
+	}
+	return NULL;
+}
+
+static int run_phase(struct p2_shared *sh, const char *label)
+{
+	struct unmo_attr *a = sh->a;
+	atomic_store(&sh->next, 0);
+	atomic_store(&sh->done, 0);
+	pthread_t th[256];
+	struct p2_arg args[256];
+	unsigned started = 0;
+	for (unsigned i = 0; i < a->ntcs; i++) {
+		args[i] = (struct p2_arg){sh, i};
+		if (pthread_create(&th[i], NULL, p2_main, &args[i]))
+			break;
+		started++;
+	}
+	if (!started)
+		return -1;
+	double t0 = now_s(), last = 0;
+	while (a->o.progress && atomic_load(&sh->done) < a->nparts) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		double el = now_s() - t0;
+		if (el - last >= 0.5) {
+			last = el;
+			fprintf(stderr, "\r%s: %u/%u partitions, %.1f s   ", label, atomic_load(&sh->done),
+				a->nparts, el);
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (a->o.progress)
+		fprintf(stderr, "\r%s: %u partitions done%20s\n", label, a->nparts, "");
+	return 0;
+}
+
+static int ins_cmp(const void *pa, const void *pb)
+{
+	const struct unmo_attr_install *a = pa, *b = pb;
+	if (a->time_us != b->time_us)
+		return a->time_us < b->time_us ? -1 : 1;
+	int c = memcmp(a->event_id, b->event_id, 16);
+	return c ? c : strcmp(a->app_id, b->app_id);
+}
+
+static int conv_cmp(const void *pa, const void *pb)
+{
+	const struct unmo_attr_conversion *a = pa, *b = pb;
+	if (a->time_us != b->time_us)
+		return a->time_us < b->time_us ? -1 : 1;
+	int c = memcmp(a->event_id, b->event_id, 16);
+	return c ? c : strcmp(a->app_id, b->app_id);
+}
+
+static int acc_cmp(const void *pa, const void *pb)
+{
+	const struct agg_acc *a = *(struct agg_acc *const *)pa, *b = *(struct agg_acc *const *)pb;
+	int c = strcmp(a->app, b->app);
+	if (!c)
+		c = strcmp(a->src, b->src);
+	if (!c)
+		c = strcmp(a->camp, b->camp);
+	return c;
+}
+
+static int money_cmp(const void *pa, const void *pb)
+{
+	return memcmp(((const struct money *)pa)->cur, ((const struct money *)pb)->cur, 4);
+}
+
+static int i64_cmp(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+static int merge_results(struct unmo_attr *a)
+{
+	size_t ni = 0, nc = 0, na = 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		ni += a->tcs[w].nins;
+		nc += a->tcs[w].nconv;
+		na += a->tcs[w].naggs;
+	}
+	a->ins = malloc((ni ? ni : 1) * sizeof *a->ins);
+	a->conv = malloc((nc ? nc : 1) * sizeof *a->conv);
+	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
+	if (!a->ins || !a->conv || !acc) {
+		free(acc);
+		return -1;
+	}
+	size_t k = 0, kc = 0, ka = 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		struct tctx *tc = &a->tcs[w];
+		if (tc->nins)
+			memcpy(a->ins + k, tc->ins, tc->nins * sizeof *a->ins);
+		k += tc->nins;
+		if (tc->nconv)
+			memcpy(a->conv + kc, tc->conv, tc->nconv * sizeof *a->conv);
+		kc += tc->nconv;
+		for (size_t i = 0; i < tc->aggcap; i++)
+			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
+				acc[ka++] = e;
+	}
+	a->nins = ni;
+	a->nconv = nc;
+	qsort(a->ins, ni, sizeof *a->ins, ins_cmp);
+	qsort(a->conv, nc, sizeof *a->conv, conv_cmp);
+	qsort(acc, na, sizeof *acc, acc_cmp);
+	a->aggs = calloc(na ? na : 1, sizeof *a->aggs);
+	if (!a->aggs) {
+		free(acc);
+		return -1;
+	}
+	size_t i = 0;
+	a->naggs = 0;
+	while (i < na) {
+		size_t j = i + 1;
+		while (j < na && acc_cmp(&acc[i], &acc[j]) == 0)
+			j++;
+		struct unmo_attr_agg *o = &a->aggs[a->naggs++];
+		o->app_id = acc[i]->app;
+		o->media_source = acc[i]->src;
+		o->campaign = acc[i]->camp;
+		uint32_t nm = 0, nct = 0;
+		for (size_t x = i; x < j; x++) {
+			const struct unmo_attr_agg *c = &acc[x]->c;
+			o->impressions += c->impressions;
+			o->clicks += c->clicks;
+			o->installs_click += c->installs_click;
+			o->installs_prob += c->installs_prob;
+			o->installs_view += c->installs_view;
+			o->installs_organic += c->installs_organic;
+			o->reattributions += c->reattributions;
+			o->reinstalls += c->reinstalls;
+			o->reengagements += c->reengagements;
+			o->conversions += c->conversions;
+			o->fast_ctit += c->fast_ctit;
+			o->flood_devices += c->flood_devices;
+			for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+				o->model_installs[m] += c->model_installs[m];
+				o->model_conversions[m] += c->model_conversions[m];
+			}
+			nm += acc[x]->nm;
+			nct += acc[x]->nctit;
+		}
+		/* money: concatenate, sort by currency, combine */
+		struct money *mm = malloc((nm ? nm : 1) * sizeof *mm);
+		int64_t *ct = malloc((nct ? nct : 1) * sizeof *ct);
+		if (!mm || !ct) {
+			free(mm);
+			free(ct);
+			free(acc);
+			return -1;
+		}
+		uint32_t pm = 0, pc = 0;
+		for (size_t x = i; x < j; x++) {
+			if (acc[x]->nm)
+				memcpy(mm + pm, acc[x]->m, acc[x]->nm * sizeof *mm);
+			pm += acc[x]->nm;
+			if (acc[x]->nctit)
+				memcpy(ct + pc, acc[x]->ctit, acc[x]->nctit * sizeof *ct);
+			pc += acc[x]->nctit;
+		}
+		qsort(mm, nm, sizeof *mm, money_cmp);
+		uint32_t u = 0;
+		for (uint32_t x = 0; x < nm; x++) {
+			if (u && !memcmp(mm[u - 1].cur, mm[x].cur, 4)) {
+				for (int s = 0; s <= UNMO_MODEL_COUNT; s++)
+					mm[u - 1].v[s] += mm[x].v[s];
+			} else {
+				mm[u++] = mm[x];
+			}
+		}
+		o->nrevenue = u;
+		o->revenue = arena_alloc(&a->res_arena, (u ? u : 1) * sizeof *o->revenue);
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+			o->model_revenue[m] = arena_alloc(&a->res_arena, (u ? u : 1) * sizeof(struct unmo_attr_money));
+		bool ok = o->revenue != NULL;
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+			ok &= o->model_revenue[m] != NULL;
+		if (!ok) {
+			free(mm);
+			free(ct);
+			free(acc);
+			return -1;
+		}
+		for (uint32_t x = 0; x < u; x++) {
+			memcpy(o->revenue[x].currency, mm[x].cur, 4);
+			o->revenue[x].micros = mm[x].v[0];
+			for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+				memcpy(o->model_revenue[m][x].currency, mm[x].cur, 4);
+				o->model_revenue[m][x].micros = mm[x].v[1 + m];
+			}
+		}
+		/* lower median of the click-to-install times */
+		o->median_ctit_us = -1;
+		if (nct) {
+			qsort(ct, nct, sizeof *ct, i64_cmp);
+			o->median_ctit_us = ct[(nct - 1) / 2];
+		}
+		free(mm);
+		free(ct);
+		i = j;
+	}
+	free(acc);
+	return 0;
+}
+
+int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
+{
+	if (a->finished) {
+		snprintf(err, errlen, "engine already finished");
+		return -1;
+	}
+	if (init_partitions(a, 0, err, errlen))
+		return -1;
+	a->finished = true;
+	for (unsigned t = 0; t < a->nspools; t++) {
+		if (spool_flush_all(&a->dev_spools[t]) || spool_flush_all(&a->prob_spools[t])) {
+			snprintf(err, errlen, "%s: temp files: %s", a->dir,
+				 strerror(a->dev_spools[t].error ? a->dev_spools[t].error : a->prob_spools[t].error));
+			return -1;
+		}
+		spool_free(&a->dev_spools[t]);
+		spool_free(&a->prob_spools[t]);
+	}
+	if (!a->ntid_written)
+		a->ntid_written = 1;
+	a->ntcs = a->threads;
+	a->tcs = calloc(a->ntcs, sizeof *a->tcs);
+	struct spool *ans = calloc(a->ntcs, sizeof *ans);
+	if (!a->tcs || !ans) {
+		free(ans);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t bufcap = (size_t)(a->o.mem_bytes / 8 / ((uint64_t)a->ntcs * a->nparts));
+	bufcap = bufcap < PREC_MAX ? PREC_MAX : bufcap > (1u << 20) ? (1u << 20) : bufcap;
+	int rc = 0;
+	for (unsigned w = 0; w < a->ntcs; w++)
+		if (spool_init(&ans[w], a->dir, "ans", w, a->nparts, bufcap))
+			rc = -1;
+	struct p2_shared sh = {.a = a, .phase = 0, .answers = ans};
+	if (!rc)
+		rc = run_phase(&sh, "probabilistic");
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		if (spool_flush_all(&ans[w]))
+			rc = -1;
+		spool_free(&ans[w]);
+	}
+	free(ans);
+	if (!rc) {
+		sh.phase = 1;
+		rc = run_phase(&sh, "attribution");
+	}
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		rc |= a->tcs[w].error ? -1 : 0;
+		add_stats(&a->st, &a->tcs[w].st);
+	}
+	if (rc || merge_results(a)) {
+		snprintf(err, errlen, "%s: attribution failed (out of memory or temp file I/O error)", a->dir);
+		return -1;
+	}
+	return 0;
+}
+
+const struct unmo_attr_install *unmo_attr_installs(const struct unmo_attr *a, size_t *n)
+{
+	*n = a->nins;
+	return a->ins;
+}
+
+const struct unmo_attr_agg *unmo_attr_aggs(const struct unmo_attr *a, size_t *n)
+{
+	*n = a->naggs;
+	return a->aggs;
+}
+
+const struct unmo_attr_conversion *unmo_attr_conversions(const struct unmo_attr *a, size_t *n)
+{
+	*n = a->nconv;
+	return a->conv;
+}
+
+const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a)
+{
+	return &a->st;
+}
+
+const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
+					       const char *source, const char *campaign)
+{
+	for (size_t i = 0; i < a->naggs; i++)
+		if (!strcmp(a->aggs[i].app_id, app) && !strcmp(a->aggs[i].media_source, source) &&
+		    !strcmp(a->aggs[i].campaign, campaign))
+			return &a->aggs[i];
+	return NULL;
+}
+
+void unmo_attr_free(struct unmo_attr *a)
+{
+	if (!a)
+		return;
+	for (unsigned t = 0; t < a->nspools; t++) {
+		if (a->dev_spools)
+			spool_free(&a->dev_spools[t]);
+		if (a->prob_spools)
+			spool_free(&a->prob_spools[t]);
+	}
+	free(a->dev_spools);
+	free(a->prob_spools);
+	for (unsigned w = 0; w < a->ntcs; w++)
+		tc_free(&a->tcs[w]);
+	free(a->tcs);
+	free(a->ins);
+	free(a->conv);
+	free(a->aggs);
+	arena_free(&a->res_arena);
+	DIR *d = opendir(a->dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			char p[1024];
+			snprintf(p, sizeof p, "%s/%s", a->dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(a->dir);
+	unmo_attr_config_free(a->own_config);
+	free(a);
+}

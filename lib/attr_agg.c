@@ -1,0 +1,199 @@
+/* attr_agg.c — a worker's result store: arena, interned strings and the
+ * (app, media source, campaign) aggregate map. One owner thread each. */
+#include "attr_impl.h"
+
+#include <stdlib.h>
+#include <xxhash.h>
+
+struct arena_blk {
+	struct arena_blk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	struct arena_blk *b = a->head;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > 60000 ? n : 65536;
+		b = malloc(sizeof *b + cap);
+		if (!b)
+			return NULL;
+		b->next = a->head;
+		b->used = 0;
+		b->cap = cap;
+		a->head = b;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+void arena_free(struct arena *a)
+{
+	while (a->head) {
+		struct arena_blk *n = a->head->next;
+		free(a->head);
+		a->head = n;
+	}
+}
+
+struct sent {
+	struct sent *next;
+	uint64_t h;
+	uint16_t len;
+	char s[];
+};
+
+static int grow_table(void ***tab, size_t *cap, size_t elem_next_off, size_t elem_hash_off)
+{
+	size_t ncap = *cap ? *cap * 2 : 256;
+	void **n = calloc(ncap, sizeof *n);
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < *cap; i++) {
+		void *e = (*tab)[i];
+		while (e) {
+			void *next = *(void **)((char *)e + elem_next_off);
+			uint64_t h = *(uint64_t *)((char *)e + elem_hash_off);
+			*(void **)((char *)e + elem_next_off) = n[h & (ncap - 1)];
+			n[h & (ncap - 1)] = e;
+			e = next;
+		}
+	}
+	free(*tab);
+	*tab = n;
+	*cap = ncap;
+	return 0;
+}
+
+const char *tc_intern(struct tctx *tc, struct unmo_str s)
+{
+	struct strtab *t = &tc->strs;
+	uint64_t h = XXH3_64bits(s.p ? s.p : "", s.len);
+	if (t->cap) {
+		for (struct sent *e = t->tab[h & (t->cap - 1)]; e; e = e->next)
+			if (e->h == h && e->len == s.len && !memcmp(e->s, s.p, s.len))
+				return e->s;
+	}
+	if ((t->cap == 0 || t->n >= t->cap / 2) &&
+	    grow_table((void ***)&t->tab, &t->cap, offsetof(struct sent, next), offsetof(struct sent, h))) {
+		tc->error = 1;
+		return "";
+	}
+	struct sent *e = arena_alloc(&tc->arena, sizeof *e + s.len + 1u);
+	if (!e) {
+		tc->error = 1;
+		return "";
+	}
+	e->h = h;
+	e->len = s.len;
+	if (s.len)
+		memcpy(e->s, s.p, s.len);
+	e->s[s.len] = 0;
+	e->next = t->tab[h & (t->cap - 1)];
+	t->tab[h & (t->cap - 1)] = e;
+	t->n++;
+	return e->s;
+}
+
+static struct agg_acc dummy_agg; /* absorbs updates after out-of-memory */
+
+struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp)
+{
+	const char *ia = tc_intern(tc, app), *is = tc_intern(tc, src), *ic = tc_intern(tc, camp);
+	uint64_t h = XXH3_64bits(&(const char *[3]){ia, is, ic}, 3 * sizeof(char *));
+	if (tc->aggcap) {
+		for (struct agg_acc *e = tc->aggtab[h & (tc->aggcap - 1)]; e; e = e->next)
+			if (e->app == ia && e->src == is && e->camp == ic)
+				return e;
+	}
+	if (tc->naggs >= tc->aggcap / 2 &&
+	    grow_table((void ***)&tc->aggtab, &tc->aggcap, offsetof(struct agg_acc, next),
+		       offsetof(struct agg_acc, h))) {
+		tc->error = 1;
+		return &dummy_agg;
+	}
+	struct agg_acc *e = arena_alloc(&tc->arena, sizeof *e);
+	if (!e) {
+		tc->error = 1;
+		return &dummy_agg;
+	}
+	memset(e, 0, sizeof *e);
+	e->app = ia;
+	e->src = is;
+	e->camp = ic;
+	e->h = h;
+	e->c.median_ctit_us = -1;
+	e->next = tc->aggtab[h & (tc->aggcap - 1)];
+	tc->aggtab[h & (tc->aggcap - 1)] = e;
+	tc->naggs++;
+	return e;
+}
+
+void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros)
+{
+	if (a == &dummy_agg)
+		return;
+	char c[4] = {0};
+	if (cur[0])
+		memcpy(c, cur, 3);
+	else
+		memcpy(c, "XXX", 3); /* ISO 4217 "no currency" */
+	for (uint32_t i = 0; i < a->nm; i++)
+		if (!memcmp(a->m[i].cur, c, 4)) {
+			a->m[i].v[slot] += micros;
+			return;
+		}
+	if (a->nm == a->capm) {
+		uint32_t cap = a->capm ? a->capm * 2 : 2;
+		struct money *n = realloc(a->m, cap * sizeof *n);
+		if (!n) {
+			tc->error = 1;
+			return;
+		}
+		a->m = n;
+		a->capm = cap;
+	}
+	struct money *m = &a->m[a->nm++];
+	memset(m, 0, sizeof *m);
+	memcpy(m->cur, c, 4);
+	m->v[slot] = micros;
+}
+
+void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us)
+{
+	if (a == &dummy_agg)
+		return;
+	if (a->nctit == a->capctit) {
+		uint32_t cap = a->capctit ? a->capctit * 2 : 4;
+		int64_t *n = realloc(a->ctit, cap * sizeof *n);
+		if (!n) {
+			tc->error = 1;
+			return;
+		}
+		a->ctit = n;
+		a->capctit = cap;
+	}
+	a->ctit[a->nctit++] = us;
+}
+
+void tc_free(struct tctx *tc)
+{
+	for (size_t i = 0; i < tc->aggcap; i++)
+		for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next) {
+			free(e->m);
+			free(e->ctit);
+		}
+	free(tc->aggtab);
+	free(tc->strs.tab);
+	free(tc->ins);
+	free(tc->conv);
+	free(tc->scratch);
+	free(tc->tbuf);
+	free(tc->wbuf);
+	free(tc->obuf);
+	arena_free(&tc->arena);
+	memset(tc, 0, sizeof *tc);
+}

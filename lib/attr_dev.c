@@ -1,0 +1,482 @@
+/* attr_dev.c — the attribution rules over one device's events (one app,
+ * one device key), already in group order and deduplicated.
+ * docs/attribution.md is the specification; section names in comments. */
+#include "attr_impl.h"
+
+#include <stdlib.h>
+
+#define USED 0x2u /* ev->dead bit: touch already credited (re-engagement) */
+
+struct touchv {
+	bool present;
+	uint8_t match; /* enum unmo_attr_match */
+	uint8_t type;
+	bool rt;
+	uint8_t id[16];
+	int64_t t;
+	struct unmo_str src, camp;
+	struct ev *ev; /* deterministic touches */
+};
+
+struct list {
+	struct ev **v;
+	size_t n;
+};
+
+struct devstate {
+	bool installed;
+	int64_t anchor;         /* start of the re-attribution window */
+	int64_t last_install_t; /* latest install-type event */
+	struct touchv attr;     /* current attribution (present=false: organic) */
+	bool reeng;
+	int64_t reeng_end;
+	struct touchv reeng_touch;
+};
+
+static struct touchv from_ev(struct ev *e, uint8_t match)
+{
+	struct touchv t = {.present = true, .match = match, .type = e->type, .rt = e->flags & PF_RT,
+			   .t = e->t, .src = e->s[PS_SRC], .camp = e->s[PS_CAMP], .ev = e};
+	memcpy(t.id, e->id, 16);
+	return t;
+}
+
+static struct touchv from_ptouch(const struct ptouch *p)
+{
+	struct touchv t = {.present = true, .match = UNMO_MATCH_PROB_CLICK, .type = UNMO_EV_CLICK,
+			   .rt = p->rt, .t = p->t, .src = p->src, .camp = p->camp};
+	memcpy(t.id, p->id, 16);
+	return t;
+}
+
+/* Last element of l with time <= hi (the winner of every tie, by group
+ * order), if its time is >= lo ("Windows"). */
+static struct ev *best_in(const struct list *l, int64_t lo, int64_t hi)
+{
+	size_t a = 0, b = l->n; /* first index with t > hi */
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		if (l->v[m]->t <= hi)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a == 0)
+		return NULL;
+	struct ev *e = l->v[a - 1];
+	return e->t >= lo ? e : NULL;
+}
+
+static const struct ev *find_answer(const struct group_ctx *g, const struct ev *ins)
+{
+	size_t a = 0, b = g->nanswers;
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		const struct ev *x = &g->answers[m];
+		int c = x->aux64 != ins->ghash ? (x->aux64 < ins->ghash ? -1 : 1) : memcmp(x->id, ins->id, 16);
+		if (!c)
+			c = x->t != ins->t ? (x->t < ins->t ? -1 : 1) : 0;
+		if (c == 0)
+			return x;
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return NULL;
+}
+
+static int64_t sub_sat(int64_t t, int64_t d)
+{
+	return t < INT64_MIN + d ? INT64_MIN : t - d;
+}
+
+/* "Last-touch waterfall": deterministic click, probabilistic click,
+ * deterministic impression, else organic (present=false). */
+static struct touchv waterfall(const struct unmo_attr_windows *w, const struct list *clicks,
+			       const struct list *imps, const struct ptouch *prob, int64_t t)
+{
+	struct ev *e = best_in(clicks, sub_sat(t, w->click_lookback_us), t);
+	if (e)
+		return from_ev(e, UNMO_MATCH_CLICK);
+	if (prob && prob->present)
+		return from_ptouch(prob);
+	if (w->view_through && (e = best_in(imps, sub_sat(t, w->view_lookback_us), t)))
+		return from_ev(e, UNMO_MATCH_VIEW);
+	return (struct touchv){.present = false, .match = UNMO_MATCH_ORGANIC};
+}
+
+static struct agg_acc *row_of(struct group_ctx *g, struct unmo_str app, const struct touchv *t,
+			      const char *fallback)
+{
+	if (t->present)
+		return tc_agg(g->tc, app, t->src, t->camp);
+	return tc_agg(g->tc, app, unmo_str_c(fallback), unmo_str_c(""));
+}
+
+static void fill_touch(struct tctx *tc, struct unmo_attr_touch *o, const struct touchv *t)
+{
+	memset(o, 0, sizeof *o);
+	o->media_source = o->campaign = "";
+	if (!t->present)
+		return;
+	memcpy(o->event_id, t->id, 16);
+	o->type = t->type;
+	o->retargeting = t->rt;
+	o->time_us = t->t;
+	o->media_source = tc_intern(tc, t->src);
+	o->campaign = tc_intern(tc, t->camp);
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*p, c * elem);
+	if (!n)
+		return false;
+	*p = n;
+	*cap = c;
+	return true;
+}
+
+/* "Multi-touch models": credit one conversion (an install when revenue is
+ * not given) over the deterministic touches inside its lookback. With no
+ * touch, the whole credit goes to the row last-touch chose (fallback). */
+static void credit_models(struct group_ctx *g, const struct list *touches, int64_t t, bool install,
+			  int64_t revenue, const char cur[3], bool has_money, struct agg_acc *fallback)
+{
+	const struct unmo_attr_windows *w = g->w;
+	struct tctx *tc = g->tc;
+	int64_t lb = w->click_lookback_us;
+	if (w->view_through && w->view_lookback_us > lb)
+		lb = w->view_lookback_us;
+	struct list win = {0};
+	/* first touch with time >= t - lb */
+	int64_t lo = sub_sat(t, lb);
+	size_t a = 0, b = touches->n;
+	while (a < b) {
+		size_t m = (a + b) / 2;
+		if (touches->v[m]->t < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	size_t n = 0;
+	for (size_t i = a; i < touches->n && touches->v[i]->t <= t; i++) {
+		struct ev *e = touches->v[i];
+		bool ok = e->type == UNMO_EV_CLICK ? e->t >= sub_sat(t, w->click_lookback_us)
+						   : w->view_through && e->t >= sub_sat(t, w->view_lookback_us);
+		if (!ok)
+			continue;
+		if (!grow((void **)&tc->scratch, &tc->scratchcap, n + 1, sizeof *tc->scratch)) {
+			tc->error = 1;
+			return;
+		}
+		tc->scratch[n++] = e;
+	}
+	win.v = tc->scratch;
+	win.n = n;
+	if (n == 0) {
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+			if (install)
+				fallback->c.model_installs[m] += UNMO_CREDIT_UNIT;
+			else
+				fallback->c.model_conversions[m] += UNMO_CREDIT_UNIT;
+			if (has_money)
+				agg_add_money(tc, fallback, cur, 1 + m, revenue);
+		}
+		return;
+	}
+	if (n > tc->tcap) {
+		size_t cap = tc->tcap;
+		void *w1 = NULL, *w2 = NULL;
+		if (!grow((void **)&tc->tbuf, &cap, n, sizeof(int64_t)) ||
+		    !(w1 = realloc(tc->wbuf, cap * sizeof(uint64_t))) ||
+		    !(w2 = realloc(tc->obuf, cap * sizeof(int64_t)))) {
+			if (w1)
+				tc->wbuf = w1;
+			tc->error = 1;
+			return;
+		}
+		tc->wbuf = w1;
+		tc->obuf = w2;
+		tc->tcap = cap;
+	}
+	for (size_t i = 0; i < n; i++)
+		tc->tbuf[i] = win.v[i]->t;
+	struct agg_acc *rows[64], **rowp = n <= 64 ? rows : malloc(n * sizeof *rowp);
+	if (!rowp) {
+		tc->error = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		rowp[i] = tc_agg(tc, win.v[i]->s[PS_APP], win.v[i]->s[PS_SRC], win.v[i]->s[PS_CAMP]);
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		unmo_attr_model_weights((enum unmo_attr_model)m, tc->tbuf, n, t, w->half_life_us, tc->wbuf);
+		unmo_attr_split(UNMO_CREDIT_UNIT, tc->wbuf, n, tc->obuf);
+		for (size_t i = 0; i < n; i++) {
+			if (install)
+				rowp[i]->c.model_installs[m] += tc->obuf[i];
+			else
+				rowp[i]->c.model_conversions[m] += tc->obuf[i];
+		}
+		if (!has_money)
+			continue;
+		unmo_attr_split(revenue, tc->wbuf, n, tc->obuf);
+		for (size_t i = 0; i < n; i++)
+			if (tc->wbuf[i])
+				agg_add_money(tc, rowp[i], cur, 1 + m, tc->obuf[i]);
+	}
+	if (rowp != rows)
+		free(rowp);
+}
+
+static int click_src_cmp(const void *pa, const void *pb)
+{
+	const struct ev *a = *(struct ev *const *)pa, *b = *(struct ev *const *)pb;
+	int c = unmo_str_cmp(a->s[PS_SRC], b->s[PS_SRC]);
+	if (!c)
+		c = unmo_str_cmp(a->s[PS_CAMP], b->s[PS_CAMP]);
+	if (!c)
+		c = ev_order(a, b);
+	return c;
+}
+
+/* "Fraud flags": a device with >= flood_clicks clicks of one source and
+ * campaign inside flood_window counts once as a flood device there. */
+static void detect_flood(struct group_ctx *g, const struct list *clicks)
+{
+	const struct unmo_attr_windows *w = g->w;
+	if (clicks->n < w->flood_clicks)
+		return;
+	struct ev **c = malloc(clicks->n * sizeof *c);
+	if (!c) {
+		g->tc->error = 1;
+		return;
+	}
+	memcpy(c, clicks->v, clicks->n * sizeof *c);
+	qsort(c, clicks->n, sizeof *c, click_src_cmp);
+	size_t i = 0;
+	while (i < clicks->n) {
+		size_t j = i;
+		while (j < clicks->n && unmo_str_eq(c[j]->s[PS_SRC], c[i]->s[PS_SRC]) &&
+		       unmo_str_eq(c[j]->s[PS_CAMP], c[i]->s[PS_CAMP]))
+			j++;
+		/* two pointers over [i, j): window [c[k]->t, c[k]->t + flood_window] */
+		size_t hi = i;
+		for (size_t k = i; k < j; k++) {
+			if (hi < k)
+				hi = k;
+			while (hi < j && c[hi]->t - c[k]->t <= w->flood_window_us)
+				hi++;
+			if (hi - k >= w->flood_clicks) {
+				if (in_range(g->a, c[k]->t))
+					tc_agg(g->tc, c[k]->s[PS_APP], c[k]->s[PS_SRC], c[k]->s[PS_CAMP])
+						->c.flood_devices++;
+				break;
+			}
+		}
+		i = j;
+	}
+	free(c);
+}
+
+static void install_row(struct group_ctx *g, const struct ev *e, const struct touchv *t, uint8_t outcome,
+			int64_t ctit)
+{
+	struct tctx *tc = g->tc;
+	if (!grow((void **)&tc->ins, &tc->capins, tc->nins + 1, sizeof *tc->ins)) {
+		tc->error = 1;
+		return;
+	}
+	struct unmo_attr_install *r = &tc->ins[tc->nins++];
+	memset(r, 0, sizeof *r);
+	r->app_id = tc_intern(tc, e->s[PS_APP]);
+	memcpy(r->event_id, e->id, 16);
+	r->install_type = e->type;
+	r->key_kind = e->key_kind;
+	r->match = t->present ? t->match : UNMO_MATCH_ORGANIC;
+	r->outcome = outcome;
+	r->time_us = e->t;
+	fill_touch(tc, &r->touch, t);
+	r->ctit_us = ctit;
+	r->fast_ctit = ctit >= 0 && ctit < g->w->fast_ctit_us;
+}
+
+static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, const struct list *l)
+{
+	const struct unmo_attr_windows *w = g->w;
+	const struct ev *ans = find_answer(g, e);
+	struct touchv t;
+	uint8_t outcome;
+	/* "Reinstalls and re-attribution" */
+	if (!st->installed || e->t - st->anchor > w->reattribution_us) {
+		t = waterfall(w, &l[0], &l[1], ans ? &ans->ans[0] : NULL, e->t);
+		outcome = UNMO_OUT_NEW_INSTALL;
+		st->anchor = e->t;
+		st->installed = true;
+	} else {
+		t = waterfall(w, &l[2], &l[3], ans ? &ans->ans[1] : NULL, e->t);
+		outcome = t.present ? UNMO_OUT_REATTRIBUTION : UNMO_OUT_REINSTALL;
+		if (!t.present)
+			t = st->attr;
+	}
+	st->last_install_t = e->t;
+	if (outcome != UNMO_OUT_REINSTALL) {
+		st->attr = t;
+		st->reeng = false;
+		if (t.ev)
+			t.ev->dead |= USED;
+	}
+	if (!in_range(g->a, e->t))
+		return;
+	struct tctx *tc = g->tc;
+	struct unmo_str app = e->s[PS_APP];
+	struct agg_acc *row = row_of(g, app, &t, "organic");
+	int64_t ctit = -1;
+	if (outcome == UNMO_OUT_REINSTALL) {
+		row->c.reinstalls++;
+		tc->st.reinstalls++;
+	} else {
+		if (outcome == UNMO_OUT_REATTRIBUTION) {
+			row->c.reattributions++;
+			tc->st.reattributions++;
+		} else {
+			tc->st.installs++;
+			switch (t.present ? t.match : UNMO_MATCH_ORGANIC) {
+			case UNMO_MATCH_CLICK: row->c.installs_click++; break;
+			case UNMO_MATCH_PROB_CLICK: row->c.installs_prob++; break;
+			case UNMO_MATCH_VIEW: row->c.installs_view++; break;
+			default: row->c.installs_organic++; break;
+			}
+		}
+		if (t.present && t.type == UNMO_EV_CLICK) {
+			ctit = e->t - t.t;
+			agg_add_ctit(tc, row, ctit);
+			if (ctit < w->fast_ctit_us)
+				row->c.fast_ctit++;
+		}
+		credit_models(g, &l[4], e->t, true, 0, "\0\0", false, row);
+	}
+	install_row(g, e, &t, outcome, ctit);
+}
+
+/* "Re-engagement": an app open (session or re-engagement event) of an
+ * installed device, with a retargeting click not yet credited, received
+ * after its latest install and inside retarget_click before the open. */
+static void on_open(struct group_ctx *g, struct devstate *st, struct ev *e, const struct list *l)
+{
+	if (!st->installed)
+		return;
+	struct ev *c = best_in(&l[2], sub_sat(e->t, g->w->retarget_click_us), e->t);
+	if (!c || (c->dead & USED) || c->t < st->last_install_t)
+		return;
+	c->dead |= USED;
+	st->reeng = true;
+	st->reeng_end = e->t > INT64_MAX - g->w->reengagement_us ? INT64_MAX : e->t + g->w->reengagement_us;
+	st->reeng_touch = from_ev(c, UNMO_MATCH_CLICK);
+	if (in_range(g->a, e->t)) {
+		tc_agg(g->tc, c->s[PS_APP], c->s[PS_SRC], c->s[PS_CAMP])->c.reengagements++;
+		g->tc->st.reengagements++;
+	}
+}
+
+static void on_conversion(struct group_ctx *g, struct devstate *st, struct ev *e, const struct list *l)
+{
+	if (!in_range(g->a, e->t))
+		return;
+	struct tctx *tc = g->tc;
+	uint8_t via = 0;
+	struct touchv t = {0};
+	if (st->reeng && e->t <= st->reeng_end) {
+		via = 2;
+		t = st->reeng_touch;
+	} else if (st->installed) {
+		via = 1;
+		t = st->attr;
+	}
+	struct agg_acc *row = row_of(g, e->s[PS_APP], &t, via ? "organic" : "(none)");
+	row->c.conversions++;
+	tc->st.conversions++;
+	if (!via)
+		tc->st.conversions_unattributed++;
+	bool money = e->revenue != 0 || e->cur[0];
+	if (money)
+		agg_add_money(tc, row, e->cur, 0, e->revenue);
+	credit_models(g, &l[4], e->t, false, e->revenue, e->cur, money, row);
+	if (!g->a->o.keep_conversions)
+		return;
+	if (!grow((void **)&tc->conv, &tc->capconv, tc->nconv + 1, sizeof *tc->conv)) {
+		tc->error = 1;
+		return;
+	}
+	struct unmo_attr_conversion *r = &tc->conv[tc->nconv++];
+	memset(r, 0, sizeof *r);
+	r->app_id = tc_intern(tc, e->s[PS_APP]);
+	r->event_name = tc_intern(tc, e->s[PS_NAME]);
+	memcpy(r->event_id, e->id, 16);
+	r->time_us = e->t;
+	r->revenue_micros = e->revenue;
+	memcpy(r->currency, e->cur, 3);
+	r->via = via;
+	fill_touch(tc, &r->touch, &t);
+}
+
+void attr_device_group(struct group_ctx *g, struct ev **evs, size_t n)
+{
+	/* l[0] clicks, l[1] impressions, l[2] retargeting clicks,
+	 * l[3] retargeting impressions, l[4] all touches (group order) */
+	struct ev *small[5][16];
+	struct ev **buf = n <= 16 ? NULL : malloc(5 * n * sizeof *buf);
+	if (n > 16 && !buf) {
+		g->tc->error = 1;
+		return;
+	}
+	struct list l[5];
+	for (int k = 0; k < 5; k++)
+		l[k] = (struct list){buf ? buf + (size_t)k * n : small[k], 0};
+	for (size_t i = 0; i < n; i++) {
+		struct ev *e = evs[i];
+		if ((e->dead & 1) || !(e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
+			continue;
+		bool click = e->type == UNMO_EV_CLICK;
+		l[click ? 0 : 1].v[l[click ? 0 : 1].n++] = e;
+		if (e->flags & PF_RT)
+			l[click ? 2 : 3].v[l[click ? 2 : 3].n++] = e;
+		l[4].v[l[4].n++] = e;
+		if (in_range(g->a, e->t)) {
+			struct agg_acc *r = tc_agg(g->tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+			if (click)
+				r->c.clicks++;
+			else
+				r->c.impressions++;
+		}
+	}
+	detect_flood(g, &l[0]);
+	struct devstate st = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct ev *e = evs[i];
+		if (e->dead & 1)
+			continue;
+		switch (e->type) {
+		case UNMO_EV_INSTALL:
+		case UNMO_EV_REINSTALL:
+			on_install(g, &st, e, l);
+			break;
+		case UNMO_EV_SESSION:
+		case UNMO_EV_REENGAGEMENT:
+			on_open(g, &st, e, l);
+			break;
+		case UNMO_EV_CONVERSION:
+			on_conversion(g, &st, e, l);
+			break;
+		default:
+			break;
+		}
+	}
+	free(buf);
+}

@@ -1,0 +1,207 @@
+/* attr_impl.h — internals shared by the attr_*.c modules (not a public API).
+ *
+ *  attr.c        run orchestration: pass 1 (routing into partition spools),
+ *                pass 2 (threads over partitions), merging of results
+ *  attr_part.c   partition records: encode/decode, spools, loading, sorting
+ *  attr_dev.c    the rules over one device's ordered events
+ *  attr_prob.c   probabilistic candidates over one (app, IP, UA family) group
+ *  attr_agg.c    per-thread aggregates, interned strings
+ *  attr_out.c    CSV / JSON / terminal outputs
+ *  attr_model.c  multi-touch weights and exact splits
+ *  attr_conf.c   windows, config file, times, UA families
+ */
+#ifndef UNMO_ATTR_IMPL_H
+#define UNMO_ATTR_IMPL_H
+
+#include "attr.h"
+#include "record.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- partition records (private on-disk format of the temp files) ----
+ * u16 len | u8 kind | u8 type | u8 flags | u8 key_kind | u8 ipv | u8 0 |
+ * u64 ghash | i64 time | i64 recv | id[16] | i64 revenue | cur[3] | u8 0 |
+ * u32 aux32 | u64 aux64 | [u64 sender, u64 seq if PF_SEQ] | ip[0/4/16] |
+ * PSTR_COUNT strings (u16 len + bytes) | kind-specific tail.          */
+enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
+#define PF_RT 0x01u  /* retargeting touch */
+#define PF_SEQ 0x02u /* sender/sequence stored */
+#define PREC_FIXED 72u
+enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
+
+/* A touch carried inside a probabilistic answer. */
+struct ptouch {
+	bool present;
+	bool rt;
+	uint8_t id[16];
+	int64_t t, recv;
+	struct unmo_str src, camp;
+};
+
+/* One decoded partition record; strings point into the loaded file. */
+struct ev {
+	uint64_t ghash;
+	int64_t t, recv;
+	uint8_t id[16];
+	uint8_t kind, type, flags, key_kind, ipv, dead;
+	uint32_t aux32;
+	uint64_t aux64;
+	int64_t revenue;
+	char cur[4];
+	uint64_t sender, seq;
+	const uint8_t *ip;
+	struct unmo_str s[PSTR_COUNT];
+	const uint8_t *raw; /* the record bytes (duplicate detection) */
+	uint32_t rawlen;
+	struct ptouch ans[2]; /* PR_ANSWER: [0] any click, [1] retargeting click */
+};
+
+/* Buffered append-only writers, one file per partition. */
+struct spool {
+	char path_fmt[512]; /* printf format with %u partition */
+	unsigned nparts;
+	size_t bufcap;
+	uint8_t **buf;
+	uint32_t *len;
+	uint64_t bytes;
+	int error; /* errno of the first failure */
+};
+int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
+	       size_t bufcap);
+int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
+int spool_flush_all(struct spool *s);
+void spool_free(struct spool *s);
+
+/* Encoding of records (attr_part.c). Returns bytes written into dst
+ * (capacity >= PREC_MAX), 0 if the event cannot be represented. */
+#define PREC_MAX (PREC_FIXED + 16 + 16 + PSTR_COUNT * (2 + UNMO_STR_MAX) + 2 * 128 + 2 * (4 + 2 * UNMO_STR_MAX))
+struct prec_in {
+	uint8_t kind, type, flags, key_kind;
+	uint64_t ghash;
+	uint32_t aux32;
+	uint64_t aux64;
+	const struct unmo_event *e;
+	struct unmo_str s[PSTR_COUNT];
+	const struct ptouch *ans; /* PR_ANSWER: 2 entries */
+	int64_t t;                /* PR_ANSWER: install time */
+	const uint8_t *id;        /* PR_ANSWER: install id */
+};
+size_t prec_encode(uint8_t *dst, const struct prec_in *in);
+/* Decode all records of buf[0..n) appending to *v. Returns -1 on a
+ * malformed record (temp files are ours: that is an I/O error). */
+struct evvec {
+	struct ev *v;
+	size_t n, cap;
+};
+int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v);
+
+/* Read every file "fmt(part)" with thread suffixes 0..ntid-1 into one
+ * buffer (caller frees *buf), unlinking them. Returns bytes or -1. */
+int64_t part_load(const char *dir, const char *prefix, unsigned part, unsigned ntid, uint8_t **buf);
+
+/* Order of events inside a group: time, type rank, receive time, event id
+ * descending (so "later in order" = the winner of every tie), content. */
+int ev_order(const struct ev *a, const struct ev *b);
+/* Sort pointers by (ghash, group key, ev_order). */
+void ev_sort_groups(struct ev **p, size_t n);
+bool ev_same_group(const struct ev *a, const struct ev *b);
+/* Mark duplicates (dead=1) in a group that is sorted; counts them. */
+uint64_t ev_dedup_group(struct ev **g, size_t n);
+
+/* ---- aggregates (attr_agg.c) ---- */
+struct money {
+	char cur[4];
+	int64_t v[1 + UNMO_MODEL_COUNT]; /* [0] last-touch attribution, then models */
+};
+struct agg_acc {
+	struct agg_acc *next;      /* hash chain */
+	const char *app, *src, *camp;
+	uint64_t h;
+	struct unmo_attr_agg c;    /* counters (strings/revenue unused here) */
+	struct money *m;
+	uint32_t nm, capm;
+	int64_t *ctit;
+	uint32_t nctit, capctit;
+};
+
+struct arena_blk;
+struct arena {
+	struct arena_blk *head;
+};
+void *arena_alloc(struct arena *a, size_t n);
+void arena_free(struct arena *a);
+
+struct strtab { /* interning: equal strings share one pointer */
+	struct sent **tab;
+	size_t n, cap;
+};
+
+struct tctx { /* one worker thread's results */
+	struct arena arena;
+	struct strtab strs;
+	struct agg_acc **aggtab;
+	size_t naggs, aggcap;
+	struct unmo_attr_install *ins;
+	size_t nins, capins;
+	struct unmo_attr_conversion *conv;
+	size_t nconv, capconv;
+	struct unmo_attr_stats st;
+	int error;
+	/* scratch reused across groups */
+	struct ev **scratch;
+	size_t scratchcap;
+	int64_t *tbuf;
+	uint64_t *wbuf;
+	int64_t *obuf;
+	size_t tcap;
+};
+const char *tc_intern(struct tctx *tc, struct unmo_str s);
+struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp);
+void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros);
+void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us);
+void tc_free(struct tctx *tc);
+
+/* ---- the engine object ---- */
+struct unmo_attr {
+	struct unmo_attr_opts o;
+	struct unmo_attr_config *own_config;
+	const struct unmo_attr_config *cfg;
+	char dir[512];
+	unsigned nparts, threads, ntid_written;
+	bool finished;
+	int64_t from, to;
+	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */
+	unsigned nspools;
+	struct unmo_attr_stats st;
+	struct tctx *tcs;
+	unsigned ntcs;
+	/* results */
+	struct unmo_attr_install *ins;
+	size_t nins;
+	struct unmo_attr_conversion *conv;
+	size_t nconv;
+	struct unmo_attr_agg *aggs;
+	size_t naggs;
+	struct arena res_arena;
+};
+
+/* Context handed to the rules. */
+struct group_ctx {
+	struct unmo_attr *a;
+	struct tctx *tc;
+	const struct unmo_attr_windows *w;
+	const struct ev *answers; /* sorted by (aux64=dev ghash, id, t) */
+	size_t nanswers;
+};
+static inline bool in_range(const struct unmo_attr *a, int64_t t) { return t >= a->from && t < a->to; }
+
+/* attr_dev.c: one device group (sorted, deduplicated, dead ones skipped). */
+void attr_device_group(struct group_ctx *g, struct ev **evs, size_t n);
+/* attr_prob.c: one (app, ip, family) group; writes answers into spool. */
+void attr_prob_group(struct group_ctx *g, struct ev **evs, size_t n, struct spool *answers);
+
+/* attr_out.c helpers */
+void csv_str(FILE *f, const char *s);
+
+#endif

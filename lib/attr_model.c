@@ -1,0 +1,119 @@
+/* attr_model.c — multi-touch model weights and exact integer splitting
+ * (largest-remainder method), so that parts always sum to the whole. */
+#include "attr.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+const char *const unmo_attr_model_names[UNMO_MODEL_COUNT] = {
+	"first", "last", "linear", "time_decay", "position",
+};
+
+struct rem {
+	unsigned __int128 r;
+	size_t i;
+};
+
+static int rem_cmp(const void *pa, const void *pb)
+{
+	const struct rem *a = pa, *b = pb;
+	if (a->r != b->r)
+		return a->r > b->r ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
+{
+	if (!n)
+		return;
+	unsigned __int128 W = 0;
+	for (size_t i = 0; i < n; i++)
+		W += w[i];
+	uint64_t mag = total < 0 ? (uint64_t)0 - (uint64_t)total : (uint64_t)total;
+	int sign = total < 0 ? -1 : 1;
+	if (W == 0) { /* degenerate: everything to the last part */
+		for (size_t i = 0; i < n; i++)
+			out[i] = 0;
+		out[n - 1] = total;
+		return;
+	}
+	struct rem small[16], *r = n <= 16 ? small : malloc(n * sizeof *r);
+	uint64_t given = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned __int128 x = (unsigned __int128)mag * w[i];
+		uint64_t q = (uint64_t)(x / W);
+		out[i] = (int64_t)q;
+		given += q;
+		if (r) {
+			r[i].r = x % W;
+			r[i].i = i;
+		}
+	}
+	uint64_t left = mag - given; /* < n */
+	if (left) {
+		if (!r) { /* out of memory: hand leftovers out in touch order */
+			for (size_t i = 0; left; i = (i + 1) % n)
+				if (w[i]) {
+					out[i]++;
+					left--;
+				}
+		} else {
+			qsort(r, n, sizeof *r, rem_cmp);
+			for (size_t k = 0; k < left; k++)
+				out[r[k].i]++;
+		}
+	}
+	if (r != small)
+		free(r);
+	for (size_t i = 0; i < n; i++)
+		out[i] *= sign;
+}
+
+void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t conv_t,
+			     int64_t half_life_us, uint64_t *w)
+{
+	for (size_t i = 0; i < n; i++)
+		w[i] = 0;
+	if (!n)
+		return;
+	switch (m) {
+	case UNMO_MODEL_FIRST:
+		w[0] = 1;
+		break;
+	case UNMO_MODEL_LAST:
+		w[n - 1] = 1;
+		break;
+	case UNMO_MODEL_LINEAR:
+		for (size_t i = 0; i < n; i++)
+			w[i] = 1;
+		break;
+	case UNMO_MODEL_TIME_DECAY: {
+		/* 2^(-age/half_life) in 2^40 fixed point: integer weights keep
+		 * the split itself exact; ages are >= 0 inside the lookback. */
+		bool any = false;
+		for (size_t i = 0; i < n; i++) {
+			double age = (double)(conv_t - t[i]);
+			if (age < 0)
+				age = 0;
+			double x = ldexp(exp2(-age / (double)half_life_us), 40);
+			w[i] = (uint64_t)llround(x);
+			any |= w[i] != 0;
+		}
+		if (!any)
+			w[n - 1] = 1;
+		break;
+	}
+	case UNMO_MODEL_POSITION:
+		if (n <= 2) {
+			for (size_t i = 0; i < n; i++)
+				w[i] = 1;
+		} else {
+			for (size_t i = 1; i + 1 < n; i++)
+				w[i] = 1;
+			w[0] = w[n - 1] = 2 * (uint64_t)(n - 2); /* 40/20/40 */
+		}
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,535 @@
+/* attr_part.c — partition temp files: record encoding, buffered spools,
+ * loading, group ordering and duplicate detection. */
+#include "attr_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- spools ---- */
+int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
+	       size_t bufcap)
+{
+	memset(s, 0, sizeof *s);
+	if ((size_t)snprintf(s->path_fmt, sizeof s->path_fmt, "%s/%s-p%%05u-t%03u.bin", dir, prefix, tid) >=
+	    sizeof s->path_fmt)
+		return -1;
+	s->nparts = nparts;
+	s->bufcap = bufcap;
+	s->buf = calloc(nparts, sizeof *s->buf);
+	s->len = calloc(nparts, sizeof *s->len);
+	return s->buf && s->len ? 0 : -1;
+}
+
+static int append_file(struct spool *s, unsigned part, const uint8_t *p, size_t left)
+{
+	char path[600];
+	snprintf(path, sizeof path, s->path_fmt, part);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		s->error = s->error ? s->error : errno;
+		return -1;
+	}
+	s->bytes += left;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			s->error = s->error ? s->error : (w < 0 ? errno : EIO);
+			close(fd);
+			return -1;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	close(fd);
+	return 0;
+}
+
+static int spool_flush(struct spool *s, unsigned part)
+{
+	if (!s->len[part])
+		return 0;
+	int rc = append_file(s, part, s->buf[part], s->len[part]);
+	s->len[part] = 0;
+	return rc;
+}
+
+int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
+{
+	if (!s->buf[part]) {
+		s->buf[part] = malloc(s->bufcap);
+		if (!s->buf[part]) {
+			s->error = ENOMEM;
+			return -1;
+		}
+	}
+	if (s->len[part] + n > s->bufcap && spool_flush(s, part))
+		return -1;
+	if (n > s->bufcap) /* bigger than a buffer: write through */
+		return append_file(s, part, rec, n);
+	memcpy(s->buf[part] + s->len[part], rec, n);
+	s->len[part] += (uint32_t)n;
+	return 0;
+}
+
+int spool_flush_all(struct spool *s)
+{
+	int rc = 0;
+	for (unsigned p = 0; p < s->nparts; p++)
+		if (spool_flush(s, p))
+			rc = -1;
+	return rc;
+}
+
+void spool_free(struct spool *s)
+{
+	if (s->buf)
+		for (unsigned p = 0; p < s->nparts; p++)
+			free(s->buf[p]);
+	free(s->buf);
+	free(s->len);
+	s->buf = NULL;
+	s->len = NULL;
+}
+
+/* ---- record codec ---- */
+static uint8_t *put_str(uint8_t *p, struct unmo_str s)
+{
+	unmo_st16(p, s.len);
+	if (s.len)
+		memcpy(p + 2, s.p, s.len);
+	return p + 2 + s.len;
+}
+
+static uint8_t *put_ptouch(uint8_t *p, const struct ptouch *t)
+{
+	*p++ = t->present;
+	if (!t->present)
+		return p;
+	*p++ = t->rt;
+	memcpy(p, t->id, 16);
+	unmo_st64(p + 16, (uint64_t)t->t);
+	unmo_st64(p + 24, (uint64_t)t->recv);
+	p = put_str(p + 32, t->src);
+	return put_str(p, t->camp);
+}
+
+size_t prec_encode(uint8_t *dst, const struct prec_in *in)
+{
+	const struct unmo_event *e = in->e;
+	uint8_t *p = dst;
+	memset(p, 0, PREC_FIXED);
+	p[2] = in->kind;
+	p[3] = in->type;
+	p[4] = in->flags;
+	p[5] = in->key_kind;
+	unmo_st64(p + 8, in->ghash);
+	unmo_st32(p + 60, in->aux32);
+	unmo_st64(p + 64, in->aux64);
+	if (e) {
+		p[6] = in->kind == PR_DEV ? 0 : e->ip_version;
+		unmo_st64(p + 16, (uint64_t)e->event_time_us);
+		unmo_st64(p + 24, (uint64_t)e->recv_time_us);
+		memcpy(p + 32, e->event_id, 16);
+		unmo_st64(p + 48, (uint64_t)e->revenue_micros);
+		memcpy(p + 56, e->currency, 3);
+	} else {
+		unmo_st64(p + 16, (uint64_t)in->t);
+		memcpy(p + 32, in->id, 16);
+	}
+	p += PREC_FIXED;
+	if (in->flags & PF_SEQ) {
+		unmo_st64(p, e->sender_id);
+		unmo_st64(p + 8, e->sequence);
+		p += 16;
+	}
+	uint8_t ipv = dst[6];
+	size_t il = ipv == 4 ? 4 : ipv == 6 ? 16 : 0;
+	if (il) {
+		memcpy(p, e->ip, il);
+		p += il;
+	}
+	for (int i = 0; i < PSTR_COUNT; i++)
+		p = put_str(p, in->s[i]);
+	if (in->kind == PR_ANSWER) {
+		p = put_ptouch(p, &in->ans[0]);
+		p = put_ptouch(p, &in->ans[1]);
+	}
+	size_t n = (size_t)(p - dst);
+	unmo_st16(dst, (uint16_t)n);
+	return n;
+}
+
+static const uint8_t *get_str(const uint8_t *p, const uint8_t *end, struct unmo_str *s)
+{
+	if (!p || end - p < 2)
+		return NULL;
+	uint16_t n = unmo_ld16(p);
+	if ((size_t)(end - p - 2) < n)
+		return NULL;
+	s->p = (const char *)p + 2;
+	s->len = n;
+	return p + 2 + n;
+}
+
+static const uint8_t *get_ptouch(const uint8_t *p, const uint8_t *end, struct ptouch *t)
+{
+	if (!p || p >= end)
+		return NULL;
+	memset(t, 0, sizeof *t);
+	t->present = *p++;
+	if (!t->present)
+		return p;
+	if (end - p < 33)
+		return NULL;
+	t->rt = *p++;
+	memcpy(t->id, p, 16);
+	t->t = (int64_t)unmo_ld64(p + 16);
+	t->recv = (int64_t)unmo_ld64(p + 24);
+	p = get_str(p + 32, end, &t->src);
+	return get_str(p, end, &t->camp);
+}
+
+static int evvec_grow(struct evvec *v)
+{
+	size_t cap = v->cap ? v->cap * 2 : 1024;
+	struct ev *n = realloc(v->v, cap * sizeof *n);
+	if (!n)
+		return -1;
+	v->v = n;
+	v->cap = cap;
+	return 0;
+}
+
+int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
+{
+	size_t off = 0;
+	while (off < n) {
+		if (n - off < PREC_FIXED)
+			return -1;
+		const uint8_t *r = buf + off;
+		size_t len = unmo_ld16(r);
+		if (len < PREC_FIXED || len > n - off)
+			return -1;
+		if (v->n == v->cap && evvec_grow(v))
+			return -1;
+		struct ev *e = &v->v[v->n];
+		const uint8_t *end = r + len;
+		e->kind = r[2];
+		e->type = r[3];
+		e->flags = r[4];
+		e->key_kind = r[5];
+		e->ipv = r[6];
+		e->dead = 0;
+		e->ghash = unmo_ld64(r + 8);
+		e->t = (int64_t)unmo_ld64(r + 16);
+		e->recv = (int64_t)unmo_ld64(r + 24);
+		memcpy(e->id, r + 32, 16);
+		e->revenue = (int64_t)unmo_ld64(r + 48);
+		memcpy(e->cur, r + 56, 3);
+		e->cur[3] = 0;
+		e->aux32 = unmo_ld32(r + 60);
+		e->aux64 = unmo_ld64(r + 64);
+		const uint8_t *p = r + PREC_FIXED;
+		e->sender = e->seq = 0;
+		if (e->flags & PF_SEQ) {
+			if (end - p < 16)
+				return -1;
+			e->sender = unmo_ld64(p);
+			e->seq = unmo_ld64(p + 8);
+			p += 16;
+		}
+		size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
+		if ((size_t)(end - p) < il)
+			return -1;
+		e->ip = p;
+		p += il;
+		for (int i = 0; i < PSTR_COUNT; i++)
+			p = get_str(p, end, &e->s[i]);
+		if (e->kind == PR_ANSWER) {
+			p = get_ptouch(p, end, &e->ans[0]);
+			p = get_ptouch(p, end, &e->ans[1]);
+		}
+		if (p != end)
+			return -1;
+		e->raw = r;
+		e->rawlen = (uint32_t)len;
+		v->n++;
+		off += len;
+	}
+	return 0;
+}
+
+int64_t part_load(const char *dir, const char *prefix, unsigned part, unsigned ntid, uint8_t **buf)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	for (unsigned t = 0; t < ntid; t++) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/%s-p%05u-t%03u.bin", dir, prefix, part, t);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			free(b);
+			return -1;
+		}
+		struct stat st;
+		if (fstat(fd, &st)) {
+			close(fd);
+			free(b);
+			return -1;
+		}
+		size_t sz = (size_t)st.st_size;
+		uint8_t *nb = realloc(b, n + sz + 1);
+		if (!nb) {
+			close(fd);
+			free(b);
+			return -1;
+		}
+		b = nb;
+		size_t got = 0;
+		while (got < sz) {
+			ssize_t r = read(fd, b + n + got, sz - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				close(fd);
+				free(b);
+				return -1;
+			}
+			got += (size_t)r;
+		}
+		close(fd);
+		unlink(path);
+		n += sz;
+	}
+	*buf = b;
+	return (int64_t)n;
+}
+
+/* ---- ordering ---- */
+static int type_rank(uint8_t type)
+{
+	switch (type) {
+	case UNMO_EV_IMPRESSION: return 0;
+	case UNMO_EV_CLICK: return 1;
+	case UNMO_EV_INSTALL: return 2;
+	case UNMO_EV_REINSTALL: return 3;
+	case UNMO_EV_SESSION: return 4;
+	case UNMO_EV_REENGAGEMENT: return 5;
+	case UNMO_EV_CONVERSION: return 6;
+	default: return 7;
+	}
+}
+
+/* Content compare ignoring the receive time (bytes 24..31 of a record). */
+static int raw_cmp(const struct ev *a, const struct ev *b)
+{
+	if (a->rawlen != b->rawlen)
+		return a->rawlen < b->rawlen ? -1 : 1;
+	int c = memcmp(a->raw, b->raw, 24);
+	if (c)
+		return c;
+	return memcmp(a->raw + 32, b->raw + 32, a->rawlen - 32);
+}
+
+int ev_order(const struct ev *a, const struct ev *b)
+{
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	int ra = type_rank(a->type), rb = type_rank(b->type);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (a->kind != b->kind) /* in probabilistic groups touches come before queries */
+		return a->kind == PR_PTOUCH ? -1 : 1;
+	if (a->recv != b->recv)
+		return a->recv < b->recv ? -1 : 1;
+	int c = memcmp(a->id, b->id, 16);
+	if (c)
+		return -c; /* lower id later: it wins ties */
+	return raw_cmp(a, b);
+}
+
+static int group_cmp(const struct ev *a, const struct ev *b)
+{
+	int c = unmo_str_cmp(a->s[PS_APP], b->s[PS_APP]);
+	if (c)
+		return c;
+	if (a->kind == PR_DEV || b->kind == PR_DEV) {
+		if (a->key_kind != b->key_kind)
+			return a->key_kind < b->key_kind ? -1 : 1;
+		return unmo_str_cmp(a->s[PS_KEY], b->s[PS_KEY]);
+	}
+	if (a->ipv != b->ipv)
+		return a->ipv < b->ipv ? -1 : 1;
+	c = memcmp(a->ip, b->ip, a->ipv == 4 ? 4 : a->ipv == 6 ? 16 : 0);
+	if (c)
+		return c;
+	return unmo_str_cmp(a->s[PS_FAM], b->s[PS_FAM]);
+}
+
+bool ev_same_group(const struct ev *a, const struct ev *b)
+{
+	return a->ghash == b->ghash && group_cmp(a, b) == 0;
+}
+
+static int full_cmp(const void *pa, const void *pb)
+{
+	const struct ev *a = *(struct ev *const *)pa, *b = *(struct ev *const *)pb;
+	if (a->ghash != b->ghash)
+		return a->ghash < b->ghash ? -1 : 1;
+	int c = group_cmp(a, b);
+	return c ? c : ev_order(a, b);
+}
+
+static int fast_cmp(const struct ev *a, const struct ev *b)
+{
+	if (a->ghash != b->ghash)
+		return a->ghash < b->ghash ? -1 : 1;
+	return ev_order(a, b);
+}
+
+static void isort(struct ev **p, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct ev *x = p[i];
+		size_t j = i;
+		while (j > 0 && fast_cmp(p[j - 1], x) > 0) {
+			p[j] = p[j - 1];
+			j--;
+		}
+		p[j] = x;
+	}
+}
+
+/* Quicksort on (ghash, order) with inlined compares; falls back to
+ * insertion sort for short ranges. Depth-limited by recursing on the
+ * smaller side. */
+static void qsort_fast(struct ev **p, size_t n)
+{
+	while (n > 24) {
+		struct ev *a = p[0], *b = p[n / 2], *c = p[n - 1], *piv;
+		if (fast_cmp(a, b) < 0)
+			piv = fast_cmp(b, c) < 0 ? b : (fast_cmp(a, c) < 0 ? c : a);
+		else
+			piv = fast_cmp(a, c) < 0 ? a : (fast_cmp(b, c) < 0 ? c : b);
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			while (fast_cmp(p[i], piv) < 0)
+				i++;
+			while (fast_cmp(p[j], piv) > 0)
+				j--;
+			if (i >= j)
+				break;
+			struct ev *t = p[i];
+			p[i] = p[j];
+			p[j] = t;
+			i++;
+			j--;
+		}
+		size_t left = j + 1;
+		if (left < n - left) {
+			qsort_fast(p, left);
+			p += left;
+			n -= left;
+		} else {
+			qsort_fast(p + left, n - left);
+			n = left;
+		}
+	}
+	isort(p, n);
+}
+
+void ev_sort_groups(struct ev **p, size_t n)
+{
+	qsort_fast(p, n);
+	/* A 64-bit hash collision between two groups would interleave them:
+	 * re-sort such runs with the full key (practically never taken). */
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i + 1;
+		bool mixed = false;
+		while (j < n && p[j]->ghash == p[i]->ghash) {
+			mixed |= group_cmp(p[j], p[i]) != 0;
+			j++;
+		}
+		if (mixed)
+			qsort(p + i, j - i, sizeof *p, full_cmp);
+		i = j;
+	}
+}
+
+static bool is_dup(const struct ev *a, const struct ev *b)
+{
+	static const uint8_t zero[16];
+	bool za = !memcmp(a->id, zero, 16), zb = !memcmp(b->id, zero, 16);
+	if (!za && !zb)
+		return !memcmp(a->id, b->id, 16);
+	if (za && zb && a->sender && a->sender == b->sender && a->seq == b->seq)
+		return raw_cmp(a, b) == 0;
+	return false;
+}
+
+static int id_cmp(const void *pa, const void *pb)
+{
+	const struct ev *a = *(struct ev *const *)pa, *b = *(struct ev *const *)pb;
+	int c = memcmp(a->id, b->id, 16);
+	if (c)
+		return c;
+	if (a->sender != b->sender)
+		return a->sender < b->sender ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	c = raw_cmp(a, b);
+	if (c)
+		return c;
+	/* equal content: keep the first in group order (earliest received) */
+	c = ev_order(a, b);
+	return c;
+}
+
+uint64_t ev_dedup_group(struct ev **g, size_t n)
+{
+	uint64_t dups = 0;
+	if (n <= 48) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (!g[j]->dead && is_dup(g[j], g[i])) {
+					g[i]->dead = 1;
+					dups++;
+					break;
+				}
+		return dups;
+	}
+	struct ev **c = malloc(n * sizeof *c);
+	if (!c)
+		return 0;
+	memcpy(c, g, n * sizeof *c);
+	qsort(c, n, sizeof *c, id_cmp);
+	/* runs of equal id: keep the copy first in group order */
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i + 1;
+		while (j < n && is_dup(c[i], c[j]))
+			j++;
+		if (j - i > 1) {
+			struct ev *keep = c[i];
+			for (size_t k = i + 1; k < j; k++)
+				if (ev_order(c[k], keep) < 0)
+					keep = c[k];
+			for (size_t k = i; k < j; k++)
+				if (c[k] != keep) {
+					c[k]->dead = 1;
+					dups++;
+				}
+		}
+		i = j;
+	}
+	free(c);
+	return dups;
+}

@@ -1,0 +1,936 @@
+/* test_attr.c — attribution rules at their edges, duplicates, currencies,
+ * order independence, multi-touch exactness, segments in and out. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "segment.h"
+
+#define DAY UNMO_US_PER_DAY
+#define SEC UNMO_US_PER_S
+#define T0 (1767225600ll * SEC) /* 2026-01-01T00:00:00Z */
+#define APP "com.test.app"
+
+/* ---- building events ---- */
+static struct unmo_event evs[20000];
+static size_t nev;
+
+static void reset(void) { nev = 0; }
+
+static void set_id(uint8_t id[16], uint64_t n)
+{
+	memset(id, 0, 16);
+	for (int i = 0; i < 8; i++)
+		id[15 - i] = (uint8_t)(n >> (8 * i));
+	id[0] = 0xa0; /* never all-zero */
+}
+
+/* Add an event of dev (advertising id; NULL: none) at t with id n. */
+static struct unmo_event *add(uint8_t type, const char *dev, int64_t t, uint64_t id)
+{
+	cr_assert(nev < sizeof evs / sizeof evs[0]);
+	struct unmo_event *e = &evs[nev++];
+	unmo_event_clear(e);
+	e->type = type;
+	e->event_time_us = t;
+	e->recv_time_us = t + 1000;
+	set_id(e->event_id, id);
+	e->s[UNMO_S_APP_ID] = unmo_str_c(APP);
+	if (dev)
+		e->s[UNMO_S_ADVERTISING_ID] = unmo_str_c(dev);
+	return e;
+}
+
+static struct unmo_event *touch(uint8_t type, const char *dev, int64_t t, uint64_t id, const char *src,
+				const char *camp)
+{
+	struct unmo_event *e = add(type, dev, t, id);
+	e->s[UNMO_S_MEDIA_SOURCE] = unmo_str_c(src);
+	e->s[UNMO_S_CAMPAIGN] = unmo_str_c(camp);
+	return e;
+}
+
+static void with_ip(struct unmo_event *e, uint8_t last, const char *ua)
+{
+	e->ip_version = 4;
+	e->ip[0] = 10;
+	e->ip[3] = last;
+	e->s[UNMO_S_USER_AGENT] = unmo_str_c(ua);
+}
+
+static const char *UA_IOS = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148";
+
+/* ---- running ---- */
+static struct unmo_attr *run_opts(struct unmo_attr_opts o, const struct unmo_event *v, size_t n)
+{
+	char err[512];
+	if (!o.threads)
+		o.threads = 2;
+	o.keep_conversions = true;
+	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_not_null(a, "%s", err);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(unmo_attr_add_event(a, &v[i], err, sizeof err), 0, "%s", err);
+	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
+	return a;
+}
+
+static struct unmo_attr *run(void)
+{
+	return run_opts((struct unmo_attr_opts){0}, evs, nev);
+}
+
+static const struct unmo_attr_install *ins_by_id(const struct unmo_attr *a, uint64_t id)
+{
+	uint8_t want[16];
+	set_id(want, id);
+	size_t n;
+	const struct unmo_attr_install *r = unmo_attr_installs(a, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(r[i].event_id, want, 16))
+			return &r[i];
+	cr_assert_fail("install %llu not found", (unsigned long long)id);
+	return NULL;
+}
+
+static const struct unmo_attr_conversion *conv_by_id(const struct unmo_attr *a, uint64_t id)
+{
+	uint8_t want[16];
+	set_id(want, id);
+	size_t n;
+	const struct unmo_attr_conversion *r = unmo_attr_conversions(a, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(r[i].event_id, want, 16))
+			return &r[i];
+	cr_assert_fail("conversion %llu not found", (unsigned long long)id);
+	return NULL;
+}
+
+static bool touch_is(const struct unmo_attr_touch *t, uint64_t id)
+{
+	uint8_t want[16];
+	set_id(want, id);
+	return t->type && !memcmp(t->event_id, want, 16);
+}
+
+#define EXPECT(a, ins, m, tid)                                                                    \
+	do {                                                                                      \
+		const struct unmo_attr_install *r_ = ins_by_id(a, ins);                             \
+		cr_expect_eq(r_->match, m, "install %d: match %s, want %s", (int)(ins),           \
+			     unmo_attr_match_names[r_->match], unmo_attr_match_names[m]);          \
+		if ((tid) == 0)                                                                   \
+			cr_expect_eq(r_->touch.type, 0, "install %d: expected no touch", (int)(ins));   \
+		else                                                                              \
+			cr_expect(touch_is(&r_->touch, tid), "install %d: wrong touch", (int)(ins)); \
+	} while (0)
+
+/* ---- windows at their edges ---- */
+Test(attr_window, click_lookback_inclusive_edge)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 7 * DAY, 1, "netA", "c1");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d2", t - 7 * DAY - 1, 3, "netA", "c1");
+	add(UNMO_EV_INSTALL, "d2", t, 4);
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_CLICK, 1);
+	EXPECT(a, 4, UNMO_MATCH_ORGANIC, 0);
+	cr_expect_eq(ins_by_id(a, 2)->ctit_us, 7 * DAY);
+	unmo_attr_free(a);
+}
+
+Test(attr_window, view_lookback_inclusive_edge_and_off)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	touch(UNMO_EV_IMPRESSION, "d1", t - DAY, 1, "netV", "v");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_IMPRESSION, "d2", t - DAY - 1, 3, "netV", "v");
+	add(UNMO_EV_INSTALL, "d2", t, 4);
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_VIEW, 1);
+	EXPECT(a, 4, UNMO_MATCH_ORGANIC, 0);
+	cr_expect_eq(ins_by_id(a, 2)->ctit_us, -1, "view-through has no click-to-install time");
+	unmo_attr_free(a);
+	/* view-through off for this app */
+	struct unmo_attr_config *c = unmo_attr_config_new();
+	char err[256];
+	cr_assert_eq(unmo_attr_config_set(c, APP, "view_through=off", err, sizeof err), 0);
+	a = run_opts((struct unmo_attr_opts){.config = c}, evs, nev);
+	EXPECT(a, 2, UNMO_MATCH_ORGANIC, 0);
+	unmo_attr_free(a);
+	unmo_attr_config_free(c);
+}
+
+Test(attr_window, probabilistic_window_edge)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - DAY, 1, "webnet", "w"), 1, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d1", t, 2), 1, UA_IOS);
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - DAY - 1, 3, "webnet", "w"), 2, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d2", t, 4), 2, UA_IOS);
+	/* same IP, different UA family: no match */
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - 10, 5, "webnet", "w"), 3, "Mozilla/5.0 (Linux; Android 14)");
+	with_ip(add(UNMO_EV_INSTALL, "d3", t, 6), 3, UA_IOS);
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_PROB_CLICK, 1);
+	EXPECT(a, 4, UNMO_MATCH_ORGANIC, 0);
+	EXPECT(a, 6, UNMO_MATCH_ORGANIC, 0);
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "webnet", "w");
+	cr_assert_not_null(g);
+	cr_expect_eq(g->installs_prob, 1);
+	cr_expect_eq(g->clicks, 3, "device-less clicks are counted too");
+	unmo_attr_free(a);
+}
+
+Test(attr_window, touch_at_install_microsecond_qualifies_after_never)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t, 1, "netA", "c1");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d2", t + 1, 3, "netA", "c1");
+	add(UNMO_EV_INSTALL, "d2", t, 4);
+	touch(UNMO_EV_IMPRESSION, "d3", t + 1, 5, "netA", "c1");
+	add(UNMO_EV_INSTALL, "d3", t, 6);
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_CLICK, 1);
+	cr_expect_eq(ins_by_id(a, 2)->ctit_us, 0);
+	cr_expect(ins_by_id(a, 2)->fast_ctit);
+	EXPECT(a, 4, UNMO_MATCH_ORGANIC, 0);
+	EXPECT(a, 6, UNMO_MATCH_ORGANIC, 0);
+	unmo_attr_free(a);
+}
+
+/* ---- waterfall and ties ---- */
+Test(attr_waterfall, click_beats_impression_even_later_or_equal)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netC", "c");
+	touch(UNMO_EV_IMPRESSION, "d1", t - 100, 2, "netI", "i"); /* equal time */
+	add(UNMO_EV_INSTALL, "d1", t, 3);
+	touch(UNMO_EV_CLICK, "d2", t - 6 * DAY, 4, "netC", "c");
+	touch(UNMO_EV_IMPRESSION, "d2", t - 1, 5, "netI", "i"); /* later impression */
+	add(UNMO_EV_INSTALL, "d2", t, 6);
+	struct unmo_attr *a = run();
+	EXPECT(a, 3, UNMO_MATCH_CLICK, 1);
+	EXPECT(a, 6, UNMO_MATCH_CLICK, 4);
+	unmo_attr_free(a);
+}
+
+Test(attr_waterfall, latest_click_wins_then_recv_then_lower_id)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 500, 1, "a", "x");
+	touch(UNMO_EV_CLICK, "d1", t - 400, 2, "b", "x");
+	add(UNMO_EV_INSTALL, "d1", t, 3);
+	/* equal time: later received wins */
+	touch(UNMO_EV_CLICK, "d2", t - 400, 10, "a", "x")->recv_time_us = t + 5;
+	touch(UNMO_EV_CLICK, "d2", t - 400, 11, "b", "x")->recv_time_us = t + 9;
+	add(UNMO_EV_INSTALL, "d2", t, 12);
+	/* equal time and receive time: lower event id wins */
+	touch(UNMO_EV_CLICK, "d3", t - 400, 21, "a", "x")->recv_time_us = t;
+	touch(UNMO_EV_CLICK, "d3", t - 400, 20, "b", "x")->recv_time_us = t;
+	add(UNMO_EV_INSTALL, "d3", t, 22);
+	struct unmo_attr *a = run();
+	EXPECT(a, 3, UNMO_MATCH_CLICK, 2);
+	EXPECT(a, 12, UNMO_MATCH_CLICK, 11);
+	EXPECT(a, 22, UNMO_MATCH_CLICK, 20);
+	unmo_attr_free(a);
+}
+
+Test(attr_waterfall, probabilistic_click_vs_deterministic_touches)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	/* prob click beats a later deterministic impression */
+	touch(UNMO_EV_IMPRESSION, "d1", t - 10, 1, "netI", "i");
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - 3600 * SEC, 2, "webnet", "w"), 1, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d1", t, 3), 1, UA_IOS);
+	/* deterministic click beats a later prob click */
+	touch(UNMO_EV_CLICK, "d2", t - 5 * DAY, 4, "netC", "c");
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - 10, 5, "webnet", "w"), 2, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d2", t, 6), 2, UA_IOS);
+	/* a prob impression never matches: deterministic impression wins */
+	touch(UNMO_EV_IMPRESSION, "d3", t - 100, 7, "netI", "i");
+	with_ip(touch(UNMO_EV_IMPRESSION, NULL, t - 10, 8, "webnet", "w"), 3, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d3", t, 9), 3, UA_IOS);
+	struct unmo_attr *a = run();
+	EXPECT(a, 3, UNMO_MATCH_PROB_CLICK, 2);
+	EXPECT(a, 6, UNMO_MATCH_CLICK, 4);
+	EXPECT(a, 9, UNMO_MATCH_VIEW, 7);
+	unmo_attr_free(a);
+}
+
+Test(attr_waterfall, vendor_and_customer_ids_are_device_keys)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	struct unmo_event *c = touch(UNMO_EV_CLICK, NULL, t - 100, 1, "netV", "v");
+	c->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-1");
+	struct unmo_event *i = add(UNMO_EV_INSTALL, NULL, t, 2);
+	i->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-1");
+	c = touch(UNMO_EV_CLICK, NULL, t - 100, 3, "netU", "u");
+	c->s[UNMO_S_CUSTOMER_USER_ID] = unmo_str_c("user-7");
+	i = add(UNMO_EV_INSTALL, NULL, t, 4);
+	i->s[UNMO_S_CUSTOMER_USER_ID] = unmo_str_c("user-7");
+	/* an advertising id takes precedence: this install's key is "ad-9",
+	 * so a touch carrying only its vendor id does not match */
+	c = touch(UNMO_EV_CLICK, NULL, t - 100, 5, "netV", "v");
+	c->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-2");
+	i = add(UNMO_EV_INSTALL, "ad-9", t, 6);
+	i->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-2");
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_CLICK, 1);
+	cr_expect_eq(ins_by_id(a, 2)->key_kind, UNMO_KEY_VENDOR_ID);
+	EXPECT(a, 4, UNMO_MATCH_CLICK, 3);
+	cr_expect_eq(ins_by_id(a, 4)->key_kind, UNMO_KEY_CUSTOMER_USER_ID);
+	EXPECT(a, 6, UNMO_MATCH_ORGANIC, 0);
+	unmo_attr_free(a);
+}
+
+/* ---- reinstalls ---- */
+Test(attr_reinstall, inside_window_keeps_source_unless_retargeting)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d1", t + 89 * DAY, 3, "netB", "ua2"); /* not retargeting */
+	add(UNMO_EV_REINSTALL, "d1", t + 90 * DAY, 4);            /* exactly at the edge: inside */
+	add(UNMO_EV_CONVERSION, "d1", t + 91 * DAY, 5)->revenue_micros = 1000;
+	/* second device: retargeting click re-attributes */
+	touch(UNMO_EV_CLICK, "d2", t - 100, 11, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d2", t, 12);
+	touch(UNMO_EV_CLICK, "d2", t + 20 * DAY - 50, 13, "netR", "rt")->flags = UNMO_EVF_RETARGETING;
+	add(UNMO_EV_REINSTALL, "d2", t + 20 * DAY, 14);
+	add(UNMO_EV_CONVERSION, "d2", t + 21 * DAY, 15);
+	struct unmo_attr *a = run();
+	const struct unmo_attr_install *r = ins_by_id(a, 4);
+	cr_expect_eq(r->outcome, UNMO_OUT_REINSTALL);
+	cr_expect(touch_is(&r->touch, 1), "keeps the original touch");
+	cr_expect_eq(r->ctit_us, -1);
+	cr_expect(touch_is(&conv_by_id(a, 5)->touch, 1), "conversion keeps the original source");
+	r = ins_by_id(a, 14);
+	cr_expect_eq(r->outcome, UNMO_OUT_REATTRIBUTION);
+	cr_expect(touch_is(&r->touch, 13));
+	cr_expect(touch_is(&conv_by_id(a, 15)->touch, 13), "after re-attribution conversions follow it");
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "ua");
+	cr_expect_eq(g->installs_click, 2);
+	cr_expect_eq(g->reinstalls, 1);
+	cr_expect_eq(unmo_attr_find_agg(a, APP, "netR", "rt")->reattributions, 1);
+	cr_expect_eq(unmo_attr_stats(a)->installs, 2, "a reinstall is not a new install");
+	unmo_attr_free(a);
+}
+
+Test(attr_reinstall, outside_window_is_a_new_install)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d1", t + 90 * DAY - 5, 3, "netB", "ub");
+	add(UNMO_EV_REINSTALL, "d1", t + 90 * DAY + 1, 4); /* one microsecond outside */
+	touch(UNMO_EV_CLICK, "d2", t - 100, 11, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d2", t, 12);
+	add(UNMO_EV_REINSTALL, "d2", t + 90 * DAY + 1, 14); /* no touch: organic new install */
+	struct unmo_attr *a = run();
+	const struct unmo_attr_install *r = ins_by_id(a, 4);
+	cr_expect_eq(r->outcome, UNMO_OUT_NEW_INSTALL);
+	cr_expect(touch_is(&r->touch, 3));
+	r = ins_by_id(a, 14);
+	cr_expect_eq(r->outcome, UNMO_OUT_NEW_INSTALL);
+	cr_expect_eq(r->match, UNMO_MATCH_ORGANIC);
+	cr_expect_eq(unmo_attr_stats(a)->installs, 4);
+	unmo_attr_free(a);
+}
+
+/* ---- re-engagement ---- */
+Test(attr_reengagement, credits_conversions_inside_its_window)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY, open = t + 40 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d1", open - 7 * DAY, 3, "netR", "rt")->flags = UNMO_EVF_RETARGETING;
+	add(UNMO_EV_SESSION, "d1", open, 4);
+	add(UNMO_EV_CONVERSION, "d1", open + 30 * DAY, 5)->revenue_micros = 7;     /* last inside */
+	add(UNMO_EV_CONVERSION, "d1", open + 30 * DAY + 1, 6)->revenue_micros = 9; /* outside */
+	/* d2: the retargeting click is one microsecond too old */
+	touch(UNMO_EV_CLICK, "d2", t - 100, 11, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d2", t, 12);
+	touch(UNMO_EV_CLICK, "d2", open - 7 * DAY - 1, 13, "netR", "rt")->flags = UNMO_EVF_RETARGETING;
+	add(UNMO_EV_SESSION, "d2", open, 14);
+	add(UNMO_EV_CONVERSION, "d2", open + 1, 15);
+	struct unmo_attr *a = run();
+	const struct unmo_attr_conversion *c = conv_by_id(a, 5);
+	cr_expect_eq(c->via, 2);
+	cr_expect(touch_is(&c->touch, 3));
+	c = conv_by_id(a, 6);
+	cr_expect_eq(c->via, 1);
+	cr_expect(touch_is(&c->touch, 1));
+	c = conv_by_id(a, 15);
+	cr_expect_eq(c->via, 1);
+	cr_expect(touch_is(&c->touch, 11));
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netR", "rt");
+	cr_expect_eq(g->reengagements, 1);
+	cr_expect_eq(g->conversions, 1);
+	cr_expect_eq(g->nrevenue, 1);
+	cr_expect_eq(g->revenue[0].micros, 7);
+	unmo_attr_free(a);
+}
+
+/* ---- duplicates, currencies, order ---- */
+Test(attr_input, duplicates_by_event_id_and_by_sender_sequence)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua");
+	struct unmo_event *c = touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua"); /* same id */
+	c->recv_time_us += 77;
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	add(UNMO_EV_INSTALL, "d1", t, 2); /* same install stored twice */
+	/* frame stored twice: no event id, same sender + sequence + content */
+	for (int k = 0; k < 2; k++) {
+		struct unmo_event *v = add(UNMO_EV_CONVERSION, "d1", t + 5, 0);
+		memset(v->event_id, 0, 16);
+		v->sender_id = 42;
+		v->sequence = 9;
+		v->revenue_micros = 100;
+		memcpy(v->currency, "USD", 3);
+		v->recv_time_us += k;
+	}
+	/* same sender + sequence but another event of the frame: counted */
+	struct unmo_event *v = add(UNMO_EV_CONVERSION, "d1", t + 6, 0);
+	memset(v->event_id, 0, 16);
+	v->sender_id = 42;
+	v->sequence = 9;
+	v->revenue_micros = 5;
+	memcpy(v->currency, "USD", 3);
+	struct unmo_attr *a = run();
+	size_t n;
+	unmo_attr_installs(a, &n);
+	cr_expect_eq(n, 1);
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "ua");
+	cr_expect_eq(g->clicks, 1);
+	cr_expect_eq(g->installs_click, 1);
+	cr_expect_eq(g->conversions, 2);
+	cr_expect_eq(g->revenue[0].micros, 105);
+	cr_expect_eq(unmo_attr_stats(a)->duplicates, 3);
+	unmo_attr_free(a);
+}
+
+Test(attr_input, revenue_per_currency_exact)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	int64_t usd = 0, eur = 0;
+	for (int i = 0; i < 200; i++) {
+		struct unmo_event *e = add(UNMO_EV_CONVERSION, "d1", t + 10 + i, 100 + (uint64_t)i);
+		e->revenue_micros = 999999999999ll + i; /* large: sums beyond 2^53 */
+		memcpy(e->currency, i % 3 ? "USD" : "EUR", 3);
+		if (i % 3)
+			usd += e->revenue_micros;
+		else
+			eur += e->revenue_micros;
+	}
+	struct unmo_event *e = add(UNMO_EV_CONVERSION, "d1", t + 500, 999);
+	e->revenue_micros = -usd; /* a refund brings USD back to 0 */
+	memcpy(e->currency, "USD", 3);
+	struct unmo_attr *a = run();
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "ua");
+	cr_assert_eq(g->nrevenue, 2);
+	cr_expect_str_eq(g->revenue[0].currency, "EUR");
+	cr_expect_eq(g->revenue[0].micros, eur);
+	cr_expect_str_eq(g->revenue[1].currency, "USD");
+	cr_expect_eq(g->revenue[1].micros, 0);
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+		cr_expect_eq(g->model_revenue[m][0].micros, eur, "model %d", m);
+	unmo_attr_free(a);
+}
+
+/* Compare two runs' full results. */
+static void assert_same_results(const struct unmo_attr *x, const struct unmo_attr *y)
+{
+	size_t nx, ny;
+	const struct unmo_attr_install *ix = unmo_attr_installs(x, &nx), *iy = unmo_attr_installs(y, &ny);
+	cr_assert_eq(nx, ny);
+	for (size_t i = 0; i < nx; i++) {
+		cr_assert(!memcmp(ix[i].event_id, iy[i].event_id, 16), "install row %zu", i);
+		cr_assert(!memcmp(ix[i].touch.event_id, iy[i].touch.event_id, 16), "install row %zu touch", i);
+		cr_assert_eq(ix[i].match, iy[i].match);
+		cr_assert_eq(ix[i].outcome, iy[i].outcome);
+	}
+	const struct unmo_attr_conversion *cx = unmo_attr_conversions(x, &nx),
+					  *cy = unmo_attr_conversions(y, &ny);
+	cr_assert_eq(nx, ny);
+	for (size_t i = 0; i < nx; i++)
+		cr_assert(!memcmp(cx[i].touch.event_id, cy[i].touch.event_id, 16) && cx[i].via == cy[i].via);
+	const struct unmo_attr_agg *gx = unmo_attr_aggs(x, &nx), *gy = unmo_attr_aggs(y, &ny);
+	cr_assert_eq(nx, ny);
+	for (size_t i = 0; i < nx; i++) {
+		cr_assert_str_eq(gx[i].media_source, gy[i].media_source);
+		cr_assert_str_eq(gx[i].campaign, gy[i].campaign);
+		cr_assert_eq(gx[i].impressions, gy[i].impressions);
+		cr_assert_eq(gx[i].clicks, gy[i].clicks);
+		cr_assert_eq(gx[i].installs_click, gy[i].installs_click);
+		cr_assert_eq(gx[i].installs_prob, gy[i].installs_prob);
+		cr_assert_eq(gx[i].installs_view, gy[i].installs_view);
+		cr_assert_eq(gx[i].installs_organic, gy[i].installs_organic);
+		cr_assert_eq(gx[i].conversions, gy[i].conversions);
+		cr_assert_eq(gx[i].reengagements, gy[i].reengagements);
+		cr_assert_eq(gx[i].median_ctit_us, gy[i].median_ctit_us);
+		cr_assert_eq(gx[i].nrevenue, gy[i].nrevenue);
+		for (uint32_t k = 0; k < gx[i].nrevenue; k++)
+			cr_assert_eq(gx[i].revenue[k].micros, gy[i].revenue[k].micros);
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+			cr_assert_eq(gx[i].model_installs[m], gy[i].model_installs[m]);
+			cr_assert_eq(gx[i].model_conversions[m], gy[i].model_conversions[m]);
+			for (uint32_t k = 0; k < gx[i].nrevenue; k++)
+				cr_assert_eq(gx[i].model_revenue[m][k].micros, gy[i].model_revenue[m][k].micros);
+		}
+	}
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A random but realistic mixture: devices with touches, installs,
+ * reinstalls, sessions and conversions; some device-less clicks; duplicates. */
+static void random_world(unsigned ndev)
+{
+	reset();
+	static char names[2000][16];
+	static const char *const srcs[] = {"netA", "netB", "netC", "webnet"};
+	static const char *const camps[] = {"c1", "c2", "c3"};
+	uint64_t id = 1;
+	for (unsigned d = 0; d < ndev && d < 2000; d++) {
+		snprintf(names[d], sizeof names[d], "dev%u", d);
+		int64_t base = T0 + (int64_t)(rnd() % (20 * DAY));
+		unsigned nt = (unsigned)(rnd() % 6);
+		for (unsigned k = 0; k < nt; k++) {
+			struct unmo_event *e = touch(rnd() % 2 ? UNMO_EV_CLICK : UNMO_EV_IMPRESSION, names[d],
+						     base - (int64_t)(rnd() % (9 * DAY)), id++, srcs[rnd() % 3],
+						     camps[rnd() % 3]);
+			if (rnd() % 5 == 0)
+				e->flags = UNMO_EVF_RETARGETING;
+			if (rnd() % 4 == 0) /* equal-time ties */
+				e->event_time_us = base - 1000;
+		}
+		if (rnd() % 4 == 0)
+			with_ip(touch(UNMO_EV_CLICK, NULL, base - (int64_t)(rnd() % (2 * DAY)), id++, "webnet",
+				      camps[rnd() % 3]),
+				(uint8_t)(d % 50), UA_IOS);
+		with_ip(add(UNMO_EV_INSTALL, names[d], base, id++), (uint8_t)(d % 50), UA_IOS);
+		if (rnd() % 3 == 0)
+			add(UNMO_EV_REINSTALL, names[d], base + (int64_t)(rnd() % (120 * DAY)), id++);
+		if (rnd() % 3 == 0) {
+			touch(UNMO_EV_CLICK, names[d], base + 5 * DAY, id++, "netR", "rt")->flags =
+				UNMO_EVF_RETARGETING;
+			add(UNMO_EV_SESSION, names[d], base + 6 * DAY, id++);
+		}
+		unsigned nc = (unsigned)(rnd() % 4);
+		for (unsigned k = 0; k < nc; k++) {
+			struct unmo_event *e = add(UNMO_EV_CONVERSION, names[d],
+						   base + (int64_t)(rnd() % (40 * DAY)), id++);
+			e->revenue_micros = (int64_t)(rnd() % 100000000);
+			memcpy(e->currency, rnd() % 2 ? "USD" : "JPY", 3);
+		}
+		if (rnd() % 10 == 0) /* a duplicate of some earlier event */
+			evs[nev] = evs[rnd() % nev], nev++;
+	}
+}
+
+static void shuffle(struct unmo_event *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = rnd() % i;
+		struct unmo_event t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 120)
+{
+	random_world(1500);
+	struct unmo_attr *base = run_opts((struct unmo_attr_opts){.partitions = 1, .threads = 1}, evs, nev);
+	size_t n;
+	unmo_attr_installs(base, &n);
+	cr_assert_gt(n, 1400);
+	struct { unsigned p, t; } cfg[] = {{7, 2}, {64, 3}, {3, 1}};
+	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
+		shuffle(evs, nev);
+		struct unmo_attr *other =
+			run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t}, evs, nev);
+		assert_same_results(base, other);
+		unmo_attr_free(other);
+	}
+	unmo_attr_free(base);
+}
+
+Test(attr_input, events_out_of_time_order)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	add(UNMO_EV_CONVERSION, "d1", t + 50, 5)->revenue_micros = 3;
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d1", t - 10 * SEC, 1, "netA", "ua");
+	touch(UNMO_EV_CLICK, "d1", t - 20 * SEC, 0x99, "netB", "ub");
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_CLICK, 1);
+	cr_expect(touch_is(&conv_by_id(a, 5)->touch, 1));
+	unmo_attr_free(a);
+}
+
+Test(attr_input, device_with_thousands_of_touches_and_flood_flag)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	for (uint64_t k = 0; k < 5000; k++)
+		touch(k % 2 ? UNMO_EV_CLICK : UNMO_EV_IMPRESSION, "busy", t - 6 * DAY + (int64_t)k * 60 * SEC,
+		      1000 + k, "flooder", "f");
+	touch(UNMO_EV_CLICK, "busy", t - 30 * SEC, 7, "netA", "ua");
+	add(UNMO_EV_INSTALL, "busy", t, 8);
+	add(UNMO_EV_CONVERSION, "busy", t + 5, 9)->revenue_micros = 1000001;
+	/* a normal device: 3 clicks, no flood */
+	for (uint64_t k = 0; k < 3; k++)
+		touch(UNMO_EV_CLICK, "calm", t - 100 + (int64_t)k, 20 + k, "flooder", "f");
+	struct unmo_attr *a = run();
+	EXPECT(a, 8, UNMO_MATCH_CLICK, 7);
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "flooder", "f");
+	cr_expect_eq(g->clicks, 2503);
+	cr_expect_eq(g->impressions, 2500);
+	cr_expect_eq(g->flood_devices, 1);
+	cr_expect_eq(unmo_attr_find_agg(a, APP, "netA", "ua")->flood_devices, 0);
+	/* multi-touch over ~5000 touches still sums exactly */
+	int64_t conv = 0;
+	size_t n;
+	const struct unmo_attr_agg *all = unmo_attr_aggs(a, &n);
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		conv = 0;
+		int64_t rev = 0;
+		for (size_t i = 0; i < n; i++) {
+			conv += all[i].model_conversions[m];
+			for (uint32_t k = 0; k < all[i].nrevenue; k++)
+				rev += all[i].model_revenue[m][k].micros;
+		}
+		cr_expect_eq(conv, UNMO_CREDIT_UNIT, "model %s", unmo_attr_model_names[m]);
+		cr_expect_eq(rev, 1000001, "model %s", unmo_attr_model_names[m]);
+	}
+	unmo_attr_free(a);
+}
+
+/* ---- time range ---- */
+Test(attr_input, time_range_reports_only_inside_but_looks_back_outside)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 2 * DAY, 1, "netA", "ua"); /* before the range */
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	add(UNMO_EV_INSTALL, "d2", t + DAY, 3); /* at "to": excluded */
+	struct unmo_attr *a = run_opts((struct unmo_attr_opts){.from_us = t - DAY, .to_us = t + DAY}, evs, nev);
+	size_t n;
+	const struct unmo_attr_install *r = unmo_attr_installs(a, &n);
+	cr_assert_eq(n, 1);
+	cr_expect(touch_is(&r[0].touch, 1));
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "ua");
+	cr_expect_eq(g->clicks, 0, "the click itself is outside the range");
+	cr_expect_eq(g->installs_click, 1);
+	unmo_attr_free(a);
+}
+
+/* ---- multi-touch models ---- */
+Test(attr_models, split_largest_remainder_ties_by_order)
+{
+	uint64_t w3[3] = {1, 1, 1};
+	int64_t o[5];
+	unmo_attr_split(1000000, w3, 3, o);
+	cr_expect_eq(o[0], 333334);
+	cr_expect_eq(o[1], 333333);
+	cr_expect_eq(o[2], 333333);
+	unmo_attr_split(-100, w3, 3, o);
+	cr_expect(o[0] == -34 && o[1] == -33 && o[2] == -33);
+	unmo_attr_split(2, w3, 3, o);
+	cr_expect(o[0] == 1 && o[1] == 1 && o[2] == 0);
+	uint64_t w[5];
+	int64_t t[5] = {0, 1, 2, 3, 4};
+	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 5, 10, DAY, w);
+	unmo_attr_split(1000000, w, 5, o);
+	cr_expect(o[0] == 400000 && o[4] == 400000 && o[1] == 66667 && o[2] == 66667 && o[3] == 66666);
+	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 2, 10, DAY, w);
+	unmo_attr_split(1000000, w, 2, o);
+	cr_expect(o[0] == 500000 && o[1] == 500000);
+	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 1, 10, DAY, w);
+	unmo_attr_split(7, w, 1, o);
+	cr_expect_eq(o[0], 7);
+	/* time decay: a touch one half-life older gets half the weight */
+	int64_t td[2] = {10 * DAY - 7 * DAY, 10 * DAY};
+	unmo_attr_model_weights(UNMO_MODEL_TIME_DECAY, td, 2, 10 * DAY, 7 * DAY, w);
+	cr_expect_eq(w[1], 2 * w[0]);
+	unmo_attr_split(900, w, 2, o);
+	cr_expect(o[0] == 300 && o[1] == 600);
+	unmo_attr_model_weights(UNMO_MODEL_FIRST, t, 3, 10, DAY, w);
+	cr_expect(w[0] == 1 && w[1] == 0 && w[2] == 0);
+	unmo_attr_model_weights(UNMO_MODEL_LAST, t, 3, 10, DAY, w);
+	cr_expect(w[0] == 0 && w[2] == 1);
+}
+
+Test(attr_models, random_property_parts_sum_exactly)
+{
+	for (int it = 0; it < 20000; it++) {
+		size_t n = 1 + rnd() % 40;
+		int64_t t[40], o[40];
+		uint64_t w[40];
+		int64_t conv = T0;
+		for (size_t i = 0; i < n; i++)
+			t[i] = conv - (int64_t)(rnd() % (8 * DAY));
+		for (size_t i = 1; i < n; i++) /* ordered */
+			for (size_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
+				int64_t x = t[j];
+				t[j] = t[j - 1];
+				t[j - 1] = x;
+			}
+		int64_t total = (int64_t)(rnd() % 2000000000000ull) - 1000000000000ll;
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+			unmo_attr_model_weights((enum unmo_attr_model)m, t, n, conv, 7 * DAY, w);
+			unmo_attr_split(total, w, n, o);
+			int64_t s = 0;
+			for (size_t i = 0; i < n; i++)
+				s += o[i];
+			cr_assert_eq(s, total, "model %d n %zu", m, n);
+			unmo_attr_split(UNMO_CREDIT_UNIT, w, n, o);
+			s = 0;
+			for (size_t i = 0; i < n; i++) {
+				s += o[i];
+				cr_assert_geq(o[i], 0);
+			}
+			cr_assert_eq(s, UNMO_CREDIT_UNIT);
+		}
+	}
+}
+
+Test(attr_models, engine_credits_touches_of_each_conversion)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_IMPRESSION, "d1", t - 3600 * SEC, 1, "netI", "i");
+	touch(UNMO_EV_CLICK, "d1", t - 5 * DAY, 2, "netA", "a");
+	touch(UNMO_EV_CLICK, "d1", t - 2 * DAY, 3, "netB", "b");
+	touch(UNMO_EV_CLICK, "d1", t - 8 * DAY, 4, "netC", "c"); /* outside the click lookback */
+	add(UNMO_EV_INSTALL, "d1", t, 5);
+	struct unmo_event *c = add(UNMO_EV_CONVERSION, "d1", t, 6);
+	c->revenue_micros = 1000000;
+	memcpy(c->currency, "USD", 3);
+	struct unmo_attr *a = run();
+	EXPECT(a, 5, UNMO_MATCH_CLICK, 3);
+	const struct unmo_attr_agg *A = unmo_attr_find_agg(a, APP, "netA", "a"),
+				   *B = unmo_attr_find_agg(a, APP, "netB", "b"),
+				   *I = unmo_attr_find_agg(a, APP, "netI", "i");
+	/* order: A (t-5d), B (t-2d), I (t-1h) */
+	cr_expect_eq(A->model_installs[UNMO_MODEL_FIRST], UNMO_CREDIT_UNIT);
+	cr_expect_eq(I->model_installs[UNMO_MODEL_LAST], UNMO_CREDIT_UNIT);
+	cr_expect_eq(A->model_installs[UNMO_MODEL_LINEAR], 333334);
+	cr_expect_eq(B->model_installs[UNMO_MODEL_LINEAR], 333333);
+	cr_expect_eq(I->model_installs[UNMO_MODEL_LINEAR], 333333);
+	cr_expect_eq(A->model_conversions[UNMO_MODEL_POSITION], 400000);
+	cr_expect_eq(B->model_conversions[UNMO_MODEL_POSITION], 200000);
+	cr_expect_eq(I->model_conversions[UNMO_MODEL_POSITION], 400000);
+	cr_expect_eq(B->model_revenue[UNMO_MODEL_POSITION][0].micros, 200000);
+	cr_expect_null(unmo_attr_find_agg(a, APP, "netC", "c") ?
+			       (unmo_attr_find_agg(a, APP, "netC", "c")->model_installs[UNMO_MODEL_LINEAR] ? "x" : NULL) :
+			       NULL);
+	int64_t td = A->model_installs[UNMO_MODEL_TIME_DECAY] + B->model_installs[UNMO_MODEL_TIME_DECAY] +
+		     I->model_installs[UNMO_MODEL_TIME_DECAY];
+	cr_expect_eq(td, UNMO_CREDIT_UNIT);
+	cr_expect(A->model_installs[UNMO_MODEL_TIME_DECAY] < B->model_installs[UNMO_MODEL_TIME_DECAY]);
+	unmo_attr_free(a);
+}
+
+/* ---- configuration, durations, times ---- */
+Test(attr_conf, durations_times_and_config_file)
+{
+	int64_t us;
+	cr_expect(unmo_attr_parse_duration("7d", &us) == 0 && us == 7 * DAY);
+	cr_expect(unmo_attr_parse_duration("10s", &us) == 0 && us == 10 * SEC);
+	cr_expect(unmo_attr_parse_duration("250ms", &us) == 0 && us == 250000);
+	cr_expect(unmo_attr_parse_duration("17", &us) == 0 && us == 17);
+	cr_expect_eq(unmo_attr_parse_duration("7x", &us), -1);
+	cr_expect_eq(unmo_attr_parse_duration("-1d", &us), -1);
+	cr_expect_eq(unmo_attr_parse_duration("99999999999999999999d", &us), -1);
+	cr_expect(unmo_attr_parse_time("2026-01-01", &us) == 0 && us == T0);
+	cr_expect(unmo_attr_parse_time("2026-01-01T00:00:01.5Z", &us) == 0 && us == T0 + 1500000);
+	cr_expect(unmo_attr_parse_time("1767225600000000", &us) == 0 && us == T0);
+	cr_expect_eq(unmo_attr_parse_time("2026-13-01", &us), -1);
+	cr_expect_eq(unmo_attr_parse_time("2026-01-01T25:00", &us), -1);
+	char dir[] = "/tmp/test_attr_confXXXXXX", path[128], err[256];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/attr.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("# windows\napp * click_lookback=3d\napp com.x view_through=off click_lookback=2d\n"
+	      "app com.y half_life=1d  # comment\n", f);
+	fclose(f);
+	struct unmo_attr_config *c = unmo_attr_config_new();
+	cr_assert_eq(unmo_attr_config_load(c, path, err, sizeof err), 0, "%s", err);
+	const struct unmo_attr_windows *w = unmo_attr_config_get(c, "com.x", 5);
+	cr_expect(!w->view_through && w->click_lookback_us == 2 * DAY);
+	w = unmo_attr_config_get(c, "com.y", 5);
+	cr_expect(w->click_lookback_us == 3 * DAY && w->half_life_us == DAY && w->view_through);
+	w = unmo_attr_config_get(c, "other", 5);
+	cr_expect_eq(w->click_lookback_us, 3 * DAY);
+	cr_expect_eq(w->reattribution_us, 90 * DAY);
+	/* command-line override beats the file */
+	cr_assert_eq(unmo_attr_config_set(c, NULL, "click_lookback=1d", err, sizeof err), 0);
+	cr_expect_eq(unmo_attr_config_get(c, "com.x", 5)->click_lookback_us, DAY);
+	f = fopen(path, "w");
+	fputs("app com.z click_lookback=soon\n", f);
+	fclose(f);
+	cr_expect_eq(unmo_attr_config_load(c, path, err, sizeof err), -1);
+	cr_expect(strstr(err, "attr.conf:1") != NULL, "%s", err);
+	f = fopen(path, "w");
+	fputs("apps com.z\n", f);
+	fclose(f);
+	cr_expect_eq(unmo_attr_config_load(c, path, err, sizeof err), -1);
+	unmo_attr_config_free(c);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(attr_conf, ua_family)
+{
+	char out[64];
+	unmo_attr_ua_family(unmo_str_c(UA_IOS), out, sizeof out);
+	cr_expect_str_eq(out, "ios-17");
+	unmo_attr_ua_family(unmo_str_c("Mozilla/5.0 (Linux; Android 14; Pixel 8)"), out, sizeof out);
+	cr_expect_str_eq(out, "android-14");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/1410 Darwin/22.6.0"), out, sizeof out);
+	cr_expect_str_eq(out, "ios");
+	unmo_attr_ua_family(unmo_str_c("curl/8.0"), out, sizeof out);
+	cr_expect_str_eq(out, "curl");
+	cr_expect_eq(unmo_attr_ua_family(unmo_str_c(""), out, sizeof out), 0);
+}
+
+/* ---- segments in, files out, corrupt blocks ---- */
+static void write_segment(const char *dir, const char *name, const struct unmo_event *v, size_t n,
+			  size_t per_block)
+{
+	static struct unmo_chunk c;
+	char err[512];
+	struct unmo_seg_info info = {.writer_id = 1, .segment_seq = 1, .created_us = T0};
+	struct unmo_segw *w = unmo_segw_open(dir, name, &info, err, sizeof err);
+	cr_assert_not_null(w, "%s", err);
+	unmo_chunk_reset(&c);
+	for (size_t i = 0; i < n; i++) {
+		if (c.count == per_block || !unmo_chunk_add(&c, &v[i])) {
+			cr_assert_eq(unmo_segw_append(w, &c, err, sizeof err), 0, "%s", err);
+			unmo_chunk_reset(&c);
+			cr_assert(unmo_chunk_add(&c, &v[i]));
+		}
+	}
+	if (c.count)
+		cr_assert_eq(unmo_segw_append(w, &c, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(unmo_segw_seal(w, err, sizeof err), 0, "%s", err);
+}
+
+static int corrupt_calls;
+static void on_corrupt(void *ctx, const char *msg)
+{
+	(void)ctx;
+	corrupt_calls++;
+	cr_log_info("corrupt: %s", msg);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return strstr(buf, needle) != NULL;
+}
+
+Test(attr_segments, files_in_any_order_and_corrupt_blocks, .timeout = 120)
+{
+	random_world(600);
+	char dir[] = "/tmp/test_attr_segXXXXXX", err[512];
+	cr_assert_not_null(mkdtemp(dir));
+	size_t half = nev / 2;
+	write_segment(dir, "s-w1-00000001", evs, half, 50);
+	write_segment(dir, "s-w2-00000001", evs + half, nev - half, 50);
+	struct unmo_attr *mem = run_opts((struct unmo_attr_opts){.threads = 1}, evs, nev);
+	const char *paths[1] = {dir};
+	struct unmo_attr_opts o = {.threads = 2, .partitions = 5, .keep_conversions = true};
+	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_eq(unmo_attr_add_paths(a, paths, 1, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
+	assert_same_results(mem, a);
+	cr_expect_eq(unmo_attr_stats(a)->events_read, nev);
+	/* outputs */
+	char out[300];
+	snprintf(out, sizeof out, "%s/out", dir);
+	mkdir(out, 0700);
+	cr_assert_eq(unmo_attr_write_outputs(a, out, err, sizeof err), 0, "%s", err);
+	char p[400];
+	snprintf(p, sizeof p, "%s/installs.csv", out);
+	cr_expect(file_has(p, "install_event_id,app_id,install_type,install_time_us,match,touch_event_id"));
+	snprintf(p, sizeof p, "%s/report.json", out);
+	cr_expect(file_has(p, "\"events_unreadable\":0"));
+	unmo_attr_free(a);
+
+	/* files given in the other order: same answer */
+	char f1[300], f2[300];
+	snprintf(f1, sizeof f1, "%s/s-w1-00000001.seg", dir);
+	snprintf(f2, sizeof f2, "%s/s-w2-00000001.seg", dir);
+	const char *rev[2] = {f2, f1};
+	o.partitions = 11;
+	a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_eq(unmo_attr_add_paths(a, rev, 2, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
+	assert_same_results(mem, a);
+	unmo_attr_free(a);
+
+	/* damage one byte in the middle of the first file: one block is
+	 * reported with file and offset, the rest is read */
+	FILE *f = fopen(f1, "r+b");
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, size / 2, SEEK_SET);
+	int ch = fgetc(f);
+	fseek(f, size / 2, SEEK_SET);
+	fputc(ch ^ 0x5a, f);
+	fclose(f);
+	corrupt_calls = 0;
+	o.on_corrupt = on_corrupt;
+	a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_eq(unmo_attr_add_paths(a, paths, 1, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
+	const struct unmo_attr_stats *st = unmo_attr_stats(a);
+	cr_expect_eq(corrupt_calls, 1);
+	cr_expect_eq(st->blocks_corrupt, 1);
+	cr_expect(st->events_unreadable > 0 && st->events_unreadable <= 50);
+	cr_expect_eq(st->events_read + st->events_unreadable, nev);
+	unmo_attr_free(a);
+	unmo_attr_free(mem);
+	/* clean up */
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+}

@@ -1,0 +1,233 @@
+/* unmo-attr — batch attribution over segment files (docs/attribution.md).
+ *
+ *   unmo-attr [options] PATH...     (segment files and directories)
+ *
+ * Exit status: 0 done; 1 usage error; 2 run failed (I/O, memory, config);
+ * 3 done, but some input could not be read (reported on stderr and in
+ * report.json "input").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attr.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: unmo-attr [options] PATH...\n"
+	      "Attribute installs, reinstalls, re-engagements and conversions found in segment\n"
+	      "files (PATH: *.seg files or directories holding them) and write reports.\n"
+	      "\n"
+	      "  --out DIR            output directory (created; default ./attr-out):\n"
+	      "                       report.csv report.json installs.csv models.csv\n"
+	      "  --app ID             only this tenant app\n"
+	      "  --from T, --to T     report range [from, to): UTC ISO-8601 (2026-01-01,\n"
+	      "                       2026-01-01T12:00:00Z) or microseconds since the epoch\n"
+	      "  --model NAME         model shown in the terminal table: first, last, linear,\n"
+	      "                       time_decay, position (models.csv always has all five)\n"
+	      "  --config FILE        per-app windows (attr.conf, see docs/attribution.md)\n"
+	      "  --click-lookback D   --view-lookback D   --view-through on|off\n"
+	      "  --prob-window D      --reattribution D   --reengagement D\n"
+	      "  --retarget-click D   --half-life D       window overrides for every app\n"
+	      "                       (D: 7d, 24h, 30m, 10s, 500ms, or microseconds)\n"
+	      "  --set KEY=VALUE      any attr.conf setting for every app\n"
+	      "  --conversions        also write conversions.csv (one row per conversion)\n"
+	      "  --mem SIZE           memory budget (default 1G; K/M/G suffixes)\n"
+	      "  --threads N          worker threads (default: online CPUs)\n"
+	      "  --partitions N       partition count (default: from input size and --mem)\n"
+	      "  --tmpdir DIR         where partition temp files go (default $TMPDIR or /tmp)\n"
+	      "  --rows N             rows in the terminal table (default 30; 0: none)\n"
+	      "  --quiet              no table, no progress\n"
+	      "  --help, --version\n"
+	      "Exit: 0 ok, 1 usage, 2 failure, 3 ok but some input was unreadable.\n",
+	      f);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	uint64_t mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1ull << 30;
+	else if (*end)
+		return -1;
+	if (*end && end[1])
+		return -1;
+	*out = v * mul;
+	return v && *out / mul == v ? 0 : -1;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+enum {
+	O_APP = 256, O_FROM, O_TO, O_MODEL, O_CONFIG, O_OUT, O_MEM, O_THREADS, O_PARTS, O_TMP, O_SET,
+	O_CONV, O_ROWS, O_QUIET, O_HELP, O_VERSION,
+	O_WIN_FIRST, /* window flags map to attr.conf keys */
+};
+static const char *const win_keys[] = {"click_lookback", "view_lookback", "view_through", "prob_window",
+				       "reattribution", "reengagement", "retarget_click", "half_life"};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"app", 1, 0, O_APP}, {"from", 1, 0, O_FROM}, {"to", 1, 0, O_TO}, {"model", 1, 0, O_MODEL},
+		{"config", 1, 0, O_CONFIG}, {"out", 1, 0, O_OUT}, {"mem", 1, 0, O_MEM},
+		{"threads", 1, 0, O_THREADS}, {"partitions", 1, 0, O_PARTS}, {"tmpdir", 1, 0, O_TMP},
+		{"set", 1, 0, O_SET}, {"conversions", 0, 0, O_CONV}, {"rows", 1, 0, O_ROWS},
+		{"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION},
+		{"click-lookback", 1, 0, O_WIN_FIRST + 0}, {"view-lookback", 1, 0, O_WIN_FIRST + 1},
+		{"view-through", 1, 0, O_WIN_FIRST + 2}, {"prob-window", 1, 0, O_WIN_FIRST + 3},
+		{"reattribution", 1, 0, O_WIN_FIRST + 4}, {"reengagement", 1, 0, O_WIN_FIRST + 5},
+		{"retarget-click", 1, 0, O_WIN_FIRST + 6}, {"half-life", 1, 0, O_WIN_FIRST + 7},
+		{0, 0, 0, 0},
+	};
+	struct unmo_attr_opts o = {0};
+	const char *out = "attr-out", *config = NULL;
+	char *overrides[64];
+	int noverrides = 0, model = -1;
+	unsigned rows = 30;
+	bool quiet = false;
+	char err[1024], kv[1200];
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_APP: o.app = optarg; break;
+		case O_FROM:
+		case O_TO:
+			if (unmo_attr_parse_time(optarg, c == O_FROM ? &o.from_us : &o.to_us)) {
+				fprintf(stderr, "unmo-attr: bad time '%s' (want 2026-01-01[THH:MM[:SS]][Z] or us)\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case O_MODEL:
+			for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+				if (!strcmp(optarg, unmo_attr_model_names[m]))
+					model = m;
+			if (model < 0) {
+				fprintf(stderr, "unmo-attr: unknown model '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case O_CONFIG: config = optarg; break;
+		case O_OUT: out = optarg; break;
+		case O_MEM:
+			if (parse_size(optarg, &o.mem_bytes) || o.mem_bytes < (16u << 20)) {
+				fprintf(stderr, "unmo-attr: bad --mem '%s' (at least 16M)\n", optarg);
+				return 1;
+			}
+			break;
+		case O_THREADS:
+			if (parse_uint(optarg, 256, &o.threads) || !o.threads) {
+				fprintf(stderr, "unmo-attr: bad --threads '%s' (1..256)\n", optarg);
+				return 1;
+			}
+			break;
+		case O_PARTS:
+			if (parse_uint(optarg, 65536, &o.partitions) || !o.partitions) {
+				fprintf(stderr, "unmo-attr: bad --partitions '%s' (1..65536)\n", optarg);
+				return 1;
+			}
+			break;
+		case O_TMP: o.tmpdir = optarg; break;
+		case O_CONV: o.keep_conversions = true; break;
+		case O_ROWS:
+			if (parse_uint(optarg, 1000000, &rows)) {
+				fprintf(stderr, "unmo-attr: bad --rows '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case O_QUIET: quiet = true; break;
+		case O_SET:
+			if (noverrides == 64) {
+				fprintf(stderr, "unmo-attr: too many settings\n");
+				return 1;
+			}
+			overrides[noverrides++] = strdup(optarg);
+			break;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION: printf("unmo-attr %s\n", UNMO_VERSION); return 0;
+		default:
+			if (c >= O_WIN_FIRST && c < O_WIN_FIRST + 8 && noverrides < 64) {
+				snprintf(kv, sizeof kv, "%s=%s", win_keys[c - O_WIN_FIRST], optarg);
+				overrides[noverrides++] = strdup(kv);
+				break;
+			}
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "unmo-attr: no input (give segment files or directories; --help)\n");
+		return 1;
+	}
+	if (o.from_us && o.to_us && o.to_us <= o.from_us) {
+		fprintf(stderr, "unmo-attr: --to must be after --from\n");
+		return 1;
+	}
+	struct unmo_attr_config *cfg = unmo_attr_config_new();
+	if (!cfg)
+		return 2;
+	if (config && unmo_attr_config_load(cfg, config, err, sizeof err)) {
+		fprintf(stderr, "unmo-attr: %s\n", err);
+		return 2;
+	}
+	for (int i = 0; i < noverrides; i++) {
+		if (unmo_attr_config_set(cfg, NULL, overrides[i], err, sizeof err)) {
+			fprintf(stderr, "unmo-attr: %s\n", err);
+			return 1;
+		}
+		free(overrides[i]);
+	}
+	o.config = cfg;
+	o.progress = !quiet && isatty(STDERR_FILENO);
+	if (mkdir(out, 0755) && errno != EEXIST) {
+		fprintf(stderr, "unmo-attr: %s: %s\n", out, strerror(errno));
+		return 2;
+	}
+	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+	if (!a) {
+		fprintf(stderr, "unmo-attr: %s\n", err);
+		return 2;
+	}
+	int rc = 0;
+	if (unmo_attr_add_paths(a, (const char *const *)argv + optind, (size_t)(argc - optind), err,
+				sizeof err) ||
+	    unmo_attr_finish(a, err, sizeof err) || unmo_attr_write_outputs(a, out, err, sizeof err)) {
+		fprintf(stderr, "unmo-attr: %s\n", err);
+		rc = 2;
+	} else {
+		if (!quiet && rows)
+			unmo_attr_print_table(a, stdout, model, rows);
+		const struct unmo_attr_stats *s = unmo_attr_stats(a);
+		if (s->events_unreadable || s->blocks_corrupt || s->files_failed) {
+			fprintf(stderr,
+				"unmo-attr: %llu events could not be read (%llu corrupt blocks, %llu files failed)\n",
+				(unsigned long long)s->events_unreadable, (unsigned long long)s->blocks_corrupt,
+				(unsigned long long)s->files_failed);
+			rc = 3;
+		}
+	}
+	unmo_attr_free(a);
+	unmo_attr_config_free(cfg);
+	return rc;
+}
