@@ -192,7 +192,7 @@ static const char *unescape_rest(char **pp, const char *end, char *start, char *
 
 /* *pp points at an opening quote. On success *out and *outlen are the (possibly
  * unescaped in place) bytes and *pp is just past the closing quote. */
-static const char *parse_string(char **pp, const char *end, char **out, size_t *outlen)
+static inline __attribute__((always_inline)) const char *parse_string(char **pp, const char *end, char **out, size_t *outlen)
 {
 	char *p = *pp + 1, *start = p;
 	for (;;) {
@@ -488,12 +488,31 @@ static int member_of(const char *k, size_t n)
 	}
 }
 
-static int name_index(const char *const *names, int count, int first, const char *s, size_t n)
+/* Event type and platform names by length and first byte. */
+static int type_of(const char *s, size_t n)
 {
-	for (int i = first; i < count; i++)
-		if (names[i][0] == s[0] && strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
-			return i;
-	return -1;
+	int t;
+	switch (n) {
+	case 5: t = UNMO_EV_CLICK; break;
+	case 7: t = s[0] == 'i' ? UNMO_EV_INSTALL : UNMO_EV_SESSION; break;
+	case 9: t = UNMO_EV_REINSTALL; break;
+	case 10: t = s[0] == 'i' ? UNMO_EV_IMPRESSION : UNMO_EV_CONVERSION; break;
+	case 12: t = UNMO_EV_REENGAGEMENT; break;
+	default: return -1;
+	}
+	return memcmp(s, unmo_event_type_names[t], n) == 0 ? t : -1;
+}
+
+static int platform_of(const char *s, size_t n)
+{
+	int p;
+	switch (n) {
+	case 3: p = s[0] == 'i' ? UNMO_PLAT_IOS : UNMO_PLAT_WEB; break;
+	case 5: p = UNMO_PLAT_OTHER; break;
+	case 7: p = s[0] == 'a' ? UNMO_PLAT_ANDROID : UNMO_PLAT_UNKNOWN; break;
+	default: return -1;
+	}
+	return memcmp(s, unmo_platform_names[p], n) == 0 ? p : -1;
 }
 
 static bool all_upper(const char *s, size_t n)
@@ -504,41 +523,88 @@ static bool all_upper(const char *s, size_t n)
 	return true;
 }
 
-static const char *parse_ip(const char *s, size_t n, struct unmo_event *e)
-{
-	char tmp[48]; /* INET6_ADDRSTRLEN (46) rounded up */
-	if (n == 0 || n >= sizeof tmp || memchr(s, 0, n))
-		return UNMO_JSON_BAD_IP;
-	memcpy(tmp, s, n);
-	tmp[n] = 0;
-	if (memchr(tmp, ':', n)) {
-		if (inet_pton(AF_INET6, tmp, e->ip) != 1)
-			return UNMO_JSON_BAD_IP;
-		e->ip_version = 6;
-	} else {
-		if (inet_pton(AF_INET, tmp, e->ip) != 1)
-			return UNMO_JSON_BAD_IP;
-		e->ip_version = 4;
-	}
-	return NULL;
-}
+#define X 0xff
+static const uint8_t lower_hex[256] = {
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, 10, 11, 12, 13, 14, 15, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+	X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+};
+#undef X
 
 static const char *parse_event_id(const char *s, size_t n, uint8_t id[16])
 {
 	if (n != 32)
 		return UNMO_JSON_BAD_EVENT_ID;
+	unsigned bad = 0;
 	for (int i = 0; i < 16; i++) {
-		char a = s[2 * i], b = s[2 * i + 1];
-		int hi = hex_val(a), lo = hex_val(b);
-		if (hi < 0 || lo < 0 || (a >= 'A' && a <= 'F') || (b >= 'A' && b <= 'F'))
-			return UNMO_JSON_BAD_EVENT_ID;
-		id[i] = (uint8_t)(hi << 4 | lo);
+		unsigned hi = lower_hex[(unsigned char)s[2 * i]], lo = lower_hex[(unsigned char)s[2 * i + 1]];
+		bad |= hi | lo;
+		id[i] = (uint8_t)(hi << 4 | (lo & 15));
 	}
+	return bad & 0xf0 ? UNMO_JSON_BAD_EVENT_ID : NULL;
+}
+
+/* Dotted-quad IPv4 as inet_pton(AF_INET) reads it: exactly four decimal
+ * octets 0..255, no leading zeros, nothing else. */
+static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+	const char *end = s + n;
+	for (int i = 0; i < 4; i++) {
+		if (i) {
+			if (s >= end || *s != '.')
+				return false;
+			s++;
+		}
+		if (s >= end || !is_digit(*s))
+			return false;
+		unsigned v = (unsigned)(*s++ - '0');
+		for (int k = 0; k < 2 && s < end && is_digit(*s); k++) {
+			if (v == 0)
+				return false; /* leading zero */
+			v = v * 10 + (unsigned)(*s++ - '0');
+		}
+		if (v > 255 || (s < end && is_digit(*s)))
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	return s == end;
+}
+
+static const char *parse_ip(const char *s, size_t n, struct unmo_event *e)
+{
+	if (n && n <= 15 && s[0] != ':' && !memchr(s, ':', n)) {
+		if (!parse_ipv4(s, n, e->ip))
+			return UNMO_JSON_BAD_IP;
+		e->ip_version = 4;
+		return NULL;
+	}
+	char tmp[48]; /* INET6_ADDRSTRLEN (46) rounded up */
+	if (n == 0 || n >= sizeof tmp || memchr(s, 0, n) || !memchr(s, ':', n))
+		return UNMO_JSON_BAD_IP;
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	if (inet_pton(AF_INET6, tmp, e->ip) != 1)
+		return UNMO_JSON_BAD_IP;
+	e->ip_version = 6;
 	return NULL;
 }
 
+/* Lowercase hex digit values; 0xff for every other byte. */
 /* Value of known member m at *pp (not null). */
-static const char *parse_member(int m, char **pp, const char *end, struct unmo_event *e)
+static inline __attribute__((always_inline)) const char *parse_member(int m, char **pp, const char *end, struct unmo_event *e)
 {
 	char *p = *pp, *s;
 	size_t n;
@@ -561,13 +627,13 @@ static const char *parse_member(int m, char **pp, const char *end, struct unmo_e
 		case M_EVENT_ID:
 			return parse_event_id(s, n, e->event_id);
 		case M_TYPE:
-			v = n ? name_index(unmo_event_type_names, UNMO_EV_TYPE_COUNT, 1, s, n) : -1;
+			v = type_of(s, n);
 			if (v < 0)
 				return UNMO_JSON_BAD_TYPE;
 			e->type = (uint8_t)v;
 			return NULL;
 		case M_PLATFORM:
-			v = n ? name_index(unmo_platform_names, UNMO_PLAT_COUNT, 0, s, n) : -1;
+			v = platform_of(s, n);
 			if (v < 0)
 				return UNMO_JSON_BAD_PLATFORM;
 			e->platform = (uint8_t)v;

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include "json_event.h"
 
 /* Parse a copy of json[0..n) held in an exact-size heap buffer. The copy
@@ -314,6 +315,13 @@ Test(json_fields, enums_ids_and_codes)
 	ACCEPT("{\"type\":\"click\",\"currency\":\"\\u0055SD\"}");
 }
 
+static uint64_t rng_ip;
+static uint64_t next_ip_rand(void)
+{
+	rng_ip = rng_ip * 6364136223846793005ull + 1442695040888963407ull;
+	return rng_ip >> 33;
+}
+
 Test(json_fields, ip_addresses)
 {
 	static const char *const good4[] = {"0.0.0.0", "255.255.255.255", "10.0.0.1", "192.168.1.200"};
@@ -321,7 +329,8 @@ Test(json_fields, ip_addresses)
 					    "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "2001:DB8::A"};
 	static const char *const bad[] = {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4",
 					  "::g", "1:2:3:4:5:6:7:8:9", "1::2::3", "localhost", "1.2.3.-1",
-					  "2001:db8::1%eth0", "::ffff:1.2.3.256",
+					  "2001:db8::1%eth0", "::ffff:1.2.3.256", "01.2.3.4", "1.2.3.04", "1.2.3.4.",
+					  ".1.2.3.4", "1..2.3", "1234.1.1.1", "1.2.3.4x", "0.0.0.00", "1.2.3.", "1.2.3.4:80",
 					  "1234567890123456789012345678901234567890123456789"};
 	struct unmo_event e;
 	char json[160];
@@ -340,6 +349,26 @@ Test(json_fields, ip_addresses)
 		REJECT(json, "json_bad_ip");
 	}
 	REJECT("{\"type\":\"click\",\"ip\":\"1.2.3.4\\u0000\"}", "json_bad_ip");
+	/* differential: the reader agrees with inet_pton on random dotted strings */
+	rng_ip = 7;
+	for (int i = 0; i < 20000; i++) {
+		char txt[20];
+		size_t n = 1 + (size_t)(next_ip_rand() % 16);
+		for (size_t k = 0; k < n; k++)
+			txt[k] = "0123456789...12:"[next_ip_rand() % (i % 2 ? 16 : 15)];
+		txt[n] = 0;
+		uint8_t want[16];
+		int v4 = inet_pton(AF_INET, txt, want), v6 = inet_pton(AF_INET6, txt, want);
+		snprintf(json, sizeof json, "{\"type\":\"click\",\"ip\":\"%s\"}", txt);
+		const char *r = parse_n(json, strlen(json), &e, NULL);
+		if (v4 == 1 || v6 == 1) {
+			cr_assert_null(r, "%s", txt);
+			cr_assert_eq(e.ip_version, v4 == 1 ? 4 : 6);
+			cr_assert(memcmp(e.ip, want, v4 == 1 ? 4 : 16) == 0);
+		} else {
+			cr_assert_not_null(r, "%s", txt);
+		}
+	}
 	snprintf(json, sizeof json, "{\"type\":\"click\",\"ip\":\"10.1.2.3\"}");
 	cr_assert_null(parse_n(json, strlen(json), &e, NULL));
 	cr_assert(memcmp(e.ip, "\x0a\x01\x02\x03", 4) == 0);
