@@ -432,3 +432,83 @@ Test(http_response, round_trip_and_rejections)
 	cr_assert_null(unmo_http_parse_response(ok, strlen(ok), &st, &a, &rj));
 	cr_assert(st == 429 && a == 0 && rj == 5);
 }
+
+/* The example datagrams of docs/http-lite.md, read from the document itself
+ * (a fenced block starting with "POST "; "\r\n" written out, one line each). */
+static size_t doc_example(const char *first_line, char *out, size_t cap)
+{
+	FILE *f = fopen(UNMO_TEST_DATA "/../../docs/http-lite.md", "r");
+	cr_assert_not_null(f, "docs/http-lite.md");
+	char line[1024];
+	size_t n = 0;
+	bool in = false;
+	while (fgets(line, sizeof line, f)) {
+		if (!in && strncmp(line, first_line, strlen(first_line)) == 0)
+			in = true;
+		if (!in)
+			continue;
+		if (strncmp(line, "```", 3) == 0)
+			break;
+		size_t l = strcspn(line, "\n");
+		if (l >= 4 && memcmp(line + l - 4, "\\r\\n", 4) == 0) {
+			memcpy(out + n, line, l - 4);
+			n += l - 4;
+			memcpy(out + n, "\r\n", 2);
+			n += 2;
+		} else {
+			memcpy(out + n, line, l);
+			n += l;
+		}
+		cr_assert_lt(n, cap);
+	}
+	fclose(f);
+	cr_assert(in, "example %s not found", first_line);
+	return n;
+}
+
+Test(http_docs, examples_parse_as_documented)
+{
+	char d[2048];
+	size_t n = doc_example("POST /v1/events HTTP/1.1", d, sizeof d);
+	struct unmo_http_req r;
+	int st;
+	char *keep;
+	cr_assert_null(parse_copy(d, n, &r, &st, &keep));
+	cr_assert_eq(r.content_length, 420);
+	cr_assert(r.want_reply);
+	size_t state = 0;
+	bool done;
+	struct unmo_event e;
+	cr_assert_null(unmo_http_next_event(&r, &state, &e, &done, &st));
+	cr_assert_eq(e.type, UNMO_EV_INSTALL);
+	/* the example is in canonical form: writing it back gives the same body */
+	char w[1024];
+	char body[1024];
+	memcpy(body, d + (n - 420), 420);
+	cr_assert_eq(unmo_json_event_write(w, sizeof w, &e), 420);
+	cr_assert(memcmp(w, body, 420) == 0);
+	free(keep);
+
+	n = doc_example("POST /v1/events/batch HTTP/1.1", d, sizeof d);
+	cr_assert_null(parse_copy(d, n, &r, &st, &keep));
+	int count = 0;
+	state = 0;
+	for (;;) {
+		cr_assert_null(unmo_http_next_event(&r, &state, &e, &done, &st));
+		if (done)
+			break;
+		count++;
+	}
+	cr_assert_eq(count, 2);
+	cr_assert_eq(e.revenue_micros, 4990000);
+	free(keep);
+
+	n = doc_example("HTTP/1.1 202 Accepted", d, sizeof d);
+	char resp[256];
+	cr_assert_eq(unmo_http_response(resp, sizeof resp, 202, 1, 0, NULL), n);
+	cr_assert(memcmp(resp, d, n) == 0);
+	cr_assert_eq(n, 117);
+	n = doc_example("HTTP/1.1 400 Bad Request", d, sizeof d);
+	cr_assert_eq(unmo_http_response(resp, sizeof resp, 400, 2, 1, "json_bad_currency"), n);
+	cr_assert(memcmp(resp, d, n) == 0);
+}

@@ -708,3 +708,29 @@ Test(json_reader, primitives)
 	cr_assert(memcmp(out, "\"a\\\"\"", 5) == 0);
 	cr_assert_eq(unmo_json_string_write(out, 4, "a\"", 2), 0);
 }
+
+/* The example line of docs/jsonl-schema.md is valid and canonical. */
+Test(json_docs, example_line_is_canonical)
+{
+	FILE *f = fopen(UNMO_TEST_DATA "/../../docs/jsonl-schema.md", "r");
+	cr_assert_not_null(f);
+	static char line[4096];
+	bool found = false;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "{\"event_id\"", 11) == 0) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	cr_assert(found);
+	size_t n = strcspn(line, "\n");
+	struct unmo_event e;
+	char *keep;
+	cr_assert_null(parse_n(line, n, &e, &keep));
+	cr_assert_eq(e.type, UNMO_EV_CONVERSION);
+	cr_assert_eq(e.revenue_micros, 4990000);
+	static char w[UNMO_JSON_EVENT_MAX];
+	cr_assert_eq(unmo_json_event_write(w, sizeof w, &e), n);
+	cr_assert(memcmp(w, line, n) == 0);
+	free(keep);
+}
