@@ -106,7 +106,7 @@ static void touch_cols(FILE *f, const struct unmo_attr_touch *t)
 	if (t->type)
 		fprintf(f, ",%lld,%d", (long long)t->time_us, t->retargeting ? 1 : 0);
 	else
-		fputs(",,", f);
+		fputs(",,0", f);
 }
 
 static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -123,8 +123,12 @@ static int write_installs(const struct unmo_attr *a, const char *dir, char *err,
 		unmo_attr_id_hex(r->event_id, hex);
 		fprintf(f, "%s,", hex);
 		csv_str(f, r->app_id);
-		fprintf(f, ",%s,%lld,%s,", unmo_event_type_names[r->install_type], (long long)r->time_us,
-			unmo_attr_match_names[r->match]);
+		/* match in the ground truth's vocabulary (docs/attribution.md) */
+		const char *match = r->outcome == UNMO_OUT_REINSTALL ? "original"
+				    : r->match == UNMO_MATCH_ORGANIC  ? "organic"
+				    : r->match == UNMO_MATCH_PROB_CLICK ? "probabilistic"
+									: "deterministic";
+		fprintf(f, ",%s,%lld,%s,", unmo_event_type_names[r->install_type], (long long)r->time_us, match);
 		touch_cols(f, &r->touch);
 		utc_day(r->time_us, day);
 		fprintf(f, ",%s,%s,%s,", unmo_attr_outcome_names[r->outcome], day,

@@ -934,3 +934,76 @@ Test(attr_segments, files_in_any_order_and_corrupt_blocks, .timeout = 120)
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	cr_expect_eq(system(cmd), 0);
 }
+
+/* ---- the generator's ground truth (lib/gen: reference waterfall) ---- */
+#include "gen.h"
+
+static int truth_cmp(const void *pa, const void *pb)
+{
+	return memcmp(((const struct unmo_gen_truth *)pa)->install_event_id,
+		      ((const struct unmo_gen_truth *)pb)->install_event_id, 16);
+}
+
+Test(attr_truth, agrees_with_generator_truth_on_every_install, .timeout = 240)
+{
+	char err[512];
+	/* ATTR_TRUTH_EVENTS / ATTR_TRUTH_SEED widen the check by hand */
+	const char *ne = getenv("ATTR_TRUTH_EVENTS"), *ns = getenv("ATTR_TRUTH_SEED");
+	struct unmo_gen_opts go = {.seed = ns ? strtoull(ns, NULL, 10) : 7,
+				   .events = ne ? strtoull(ne, NULL, 10) : 60000, .start_us = T0};
+	struct unmo_gen *g = unmo_gen_new(&go, err, sizeof err);
+	cr_assert_not_null(g, "%s", err);
+	struct unmo_attr_opts o = {.threads = 2, .partitions = 6};
+	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_not_null(a, "%s", err);
+	size_t nt = 0, cap = 1024;
+	struct unmo_gen_truth *tr = malloc(cap * sizeof *tr);
+	struct unmo_gen_item it;
+	while (unmo_gen_next(g, &it)) {
+		cr_assert_eq(unmo_attr_add_event(a, it.e, err, sizeof err), 0, "%s", err);
+		if (!it.has_truth)
+			continue;
+		if (nt == cap)
+			tr = realloc(tr, (cap *= 2) * sizeof *tr);
+		tr[nt++] = it.truth;
+	}
+	unmo_gen_free(g);
+	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
+	qsort(tr, nt, sizeof *tr, truth_cmp);
+	size_t n;
+	const struct unmo_attr_install *r = unmo_attr_installs(a, &n);
+	cr_expect_eq(n, nt, "installs: engine %zu, truth %zu", n, nt);
+	size_t bad = 0, by_match[4] = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct unmo_gen_truth key;
+		memcpy(key.install_event_id, r[i].event_id, 16);
+		const struct unmo_gen_truth *t = bsearch(&key, tr, nt, sizeof *tr, truth_cmp);
+		cr_assert_not_null(t, "install without truth");
+		by_match[t->match]++;
+		bool same = r[i].touch.type == t->touch_type &&
+			    (!t->touch_type || !memcmp(r[i].touch.event_id, t->touch_event_id, 16));
+		uint8_t m = r[i].outcome == UNMO_OUT_REINSTALL ? UNMO_GEN_MATCH_ORIGINAL
+			    : r[i].match == UNMO_MATCH_ORGANIC  ? UNMO_GEN_MATCH_ORGANIC
+			    : r[i].match == UNMO_MATCH_PROB_CLICK ? UNMO_GEN_MATCH_PROBABILISTIC
+								: UNMO_GEN_MATCH_DETERMINISTIC;
+		same &= m == t->match;
+		if (!same && bad++ < 5) {
+			char line[512];
+			unmo_gen_truth_format(t, line, sizeof line);
+			cr_log_error("truth:  %s", line);
+			char id[33], tid[33];
+			unmo_attr_id_hex(r[i].event_id, id);
+			unmo_attr_id_hex(r[i].touch.event_id, tid);
+			cr_log_error("engine: %s match %s outcome %s touch %s %s", id, unmo_attr_match_names[r[i].match],
+				     unmo_attr_outcome_names[r[i].outcome], r[i].touch.type ? tid : "-",
+				     r[i].touch.media_source);
+		}
+	}
+	cr_log_info("truth: %zu installs: organic %zu deterministic %zu probabilistic %zu original %zu", nt,
+		    by_match[0], by_match[1], by_match[2], by_match[3]);
+	cr_expect_eq(bad, 0, "%zu of %zu installs disagree", bad, n);
+	cr_expect_gt(by_match[1], 0);
+	cr_expect_gt(by_match[2], 0);
+	free(tr);
+	unmo_attr_free(a);
+}
