@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# attr_truth.sh — the generator's traffic through segments into unmo-attr:
+# every install row must equal the generator's ground truth (truth.csv), and
+# the per source/campaign install counts of report.csv must equal truth's.
+# Env: BUILD (build dir), GEN_ARGS (extra unmo-gen options), ATTR_ARGS.
+set -euo pipefail
+BUILD=${BUILD:?set BUILD to the meson build directory}
+GEN=$BUILD/tools/unmo-gen SEG=$BUILD/tools/unmo-seg ATTR=$BUILD/tools/unmo-attr
+for t in "$GEN" "$SEG" "$ATTR"; do
+	[ -x "$t" ] || { echo "e2e: attr_truth FAILED: $t not built" >&2; exit 1; }
+done
+W=$(mktemp -d "${TMPDIR:-/tmp}/attr_truth.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+fail() { echo "e2e: attr_truth FAILED: $*" >&2; exit 1; }
+
+# shellcheck disable=SC2086
+"$GEN" --out "$W/gen" ${GEN_ARGS:-} >"$W/gen.log" 2>&1 || { cat "$W/gen.log"; fail "unmo-gen"; }
+[ -s "$W/gen/events.jsonl" ] && [ -s "$W/gen/truth.csv" ] || fail "unmo-gen wrote no events.jsonl/truth.csv"
+"$SEG" import --out "$W/seg" "$W/gen/events.jsonl" >"$W/import.log" 2>&1 || { cat "$W/import.log"; fail "unmo-seg import"; }
+# Two runs with different partition/thread counts must give identical files.
+# shellcheck disable=SC2086
+"$ATTR" --quiet --out "$W/out" --threads 2 --partitions 7 ${ATTR_ARGS:-} "$W/seg" 2>"$W/attr.log" ||
+	{ cat "$W/attr.log"; fail "unmo-attr exit $?"; }
+# shellcheck disable=SC2086
+"$ATTR" --quiet --out "$W/out1" --threads 1 --partitions 1 ${ATTR_ARGS:-} "$W/seg" 2>>"$W/attr.log" ||
+	{ cat "$W/attr.log"; fail "unmo-attr (1 thread) exit $?"; }
+for f in installs.csv report.csv report.json models.csv; do
+	cmp -s "$W/out/$f" "$W/out1/$f" || fail "$f differs between 7 partitions/2 threads and 1/1"
+done
+
+want_header=$(head -1 "$W/gen/truth.csv")
+got_header=$(head -1 "$W/out/installs.csv" | cut -d, -f1-11)
+[ "$want_header" = "$got_header" ] || fail "column mismatch: truth '$want_header' vs installs '$got_header'"
+
+# 1. every install: identical first 11 columns
+tail -n +2 "$W/gen/truth.csv" | LC_ALL=C sort >"$W/truth.sorted"
+tail -n +2 "$W/out/installs.csv" | cut -d, -f1-11 | LC_ALL=C sort >"$W/ours.sorted"
+ntruth=$(wc -l <"$W/truth.sorted")
+nours=$(wc -l <"$W/ours.sorted")
+[ "$ntruth" -gt 0 ] || fail "truth.csv has no installs"
+if ! diff -q "$W/truth.sorted" "$W/ours.sorted" >/dev/null; then
+	echo "first disagreements (< truth.csv, > installs.csv):" >&2
+	diff "$W/truth.sorted" "$W/ours.sorted" | grep '^[<>]' | head -20 >&2 || true
+	agree=$(LC_ALL=C comm -12 "$W/truth.sorted" "$W/ours.sorted" | wc -l)
+	fail "$agree of $ntruth truth installs agree ($nours rows in installs.csv)"
+fi
+
+# 2. aggregates: per app/source/campaign, installs (new + re-attributed) and
+# kept reinstalls ("original") in report.csv equal truth's counts.
+awk -F, 'NR > 1 { src = $8 == "" ? "organic" : $8; k = $2 "," src "," $9
+	if ($5 == "original") orig[k]++; else inst[k]++; keys[k] = 1 }
+	END { for (k in keys) printf "%s,%d,%d\n", k, inst[k], orig[k] }' \
+	"$W/gen/truth.csv" | LC_ALL=C sort >"$W/truth.agg"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ inst = $col["installs"] + $col["reattributions"]; orig = $col["reinstalls"]
+	  if (inst + orig > 0) printf "%s,%s,%s,%d,%d\n", $1, $2, $3, inst, orig }' \
+	"$W/out/report.csv" | LC_ALL=C sort >"$W/ours.agg"
+if ! diff -q "$W/truth.agg" "$W/ours.agg" >/dev/null; then
+	echo "aggregate differences (< truth, > report.csv): app,source,campaign,installs,reinstalls" >&2
+	diff "$W/truth.agg" "$W/ours.agg" | grep '^[<>]' | head -20 >&2 || true
+	fail "per source/campaign install counts differ"
+fi
+grep -q '"events_unreadable":0' "$W/out/report.json" || fail "report.json: unreadable events on clean input"
+echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree"
+echo "e2e: attr_truth ok"
