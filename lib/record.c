@@ -68,6 +68,20 @@ size_t unmo_record_encode(uint8_t *dst, size_t cap, const struct unmo_event *e)
 	return n;
 }
 
+/* A-Z in every byte, or all NUL (currency, country). */
+static inline bool code_ok(const uint8_t *c, int n)
+{
+	bool all_nul = true, all_upper = true;
+	for (int i = 0; i < n; i++) {
+		all_nul &= c[i] == 0;
+		all_upper &= (uint8_t)(c[i] - 'A') <= 'Z' - 'A';
+	}
+	return all_nul || all_upper;
+}
+
+/* The hot path of binary frames and segment reads: one pass, no library
+ * calls, only present strings visited. It applies exactly the checks of
+ * unmo_event_check (same reasons) without a second pass over the event. */
 const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *e, size_t *used)
 {
 	if (n < UNMO_RECORD_FIXED)
@@ -81,10 +95,16 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 		return UNMO_BAD_VERSION;
 	if (src[7] != 0 || src[69] != 0)
 		return UNMO_BAD_RESERVED;
+	uint16_t mask = unmo_ld16(src + 70);
+	if (mask >> UNMO_STR_COUNT)
+		return UNMO_BAD_STRING;
+	uint8_t ipv = src[6];
+	if (ipv != 0 && ipv != 4 && ipv != 6)
+		return UNMO_BAD_IP;
 	e->type = src[3];
 	e->platform = src[4];
 	e->flags = src[5];
-	e->ip_version = src[6];
+	e->ip_version = ipv;
 	memcpy(e->event_id, src + 8, 16);
 	e->event_time_us = (int64_t)unmo_ld64(src + 24);
 	e->recv_time_us = (int64_t)unmo_ld64(src + 32);
@@ -93,24 +113,25 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 	e->sequence = unmo_ld64(src + 56);
 	memcpy(e->currency, src + 64, 3);
 	memcpy(e->country, src + 67, 2);
-	uint16_t mask = unmo_ld16(src + 70);
-	if (mask >> UNMO_STR_COUNT)
-		return UNMO_BAD_STRING;
-	if (e->ip_version != 0 && e->ip_version != 4 && e->ip_version != 6)
-		return UNMO_BAD_IP;
-	size_t il = ip_len(e->ip_version);
 	const uint8_t *p = src + UNMO_RECORD_FIXED, *end = src + len;
-	if ((size_t)(end - p) < il)
-		return UNMO_BAD_LENGTH;
 	memset(e->ip, 0, 16);
-	memcpy(e->ip, p, il);
-	p += il;
-	for (int i = 0; i < UNMO_STR_COUNT; i++) {
-		if (!(mask & (1u << i))) {
-			e->s[i].p = NULL;
-			e->s[i].len = 0;
-			continue;
-		}
+	if (ipv == 4) {
+		if (end - p < 4)
+			return UNMO_BAD_LENGTH;
+		memcpy(e->ip, p, 4);
+		p += 4;
+	} else if (ipv == 6) {
+		if (end - p < 16)
+			return UNMO_BAD_LENGTH;
+		memcpy(e->ip, p, 16);
+		p += 16;
+	}
+	for (int i = 0; i < UNMO_STR_COUNT; i++) { /* a loop, not memset: gcc emits rep stos */
+		e->s[i].p = NULL;
+		e->s[i].len = 0;
+	}
+	for (unsigned m = mask; m; m &= m - 1) {
+		unsigned i = (unsigned)__builtin_ctz(m);
 		if (end - p < 2)
 			return UNMO_BAD_LENGTH;
 		uint16_t sl = unmo_ld16(p);
@@ -124,9 +145,17 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 	}
 	if (p != end)
 		return UNMO_BAD_LENGTH;
-	const char *why = unmo_event_check(e);
-	if (why)
-		return why;
+	/* unmo_event_check, in its order (ip and strings are checked above) */
+	if (e->type == UNMO_EV_NONE || e->type >= UNMO_EV_TYPE_COUNT)
+		return UNMO_BAD_TYPE;
+	if (e->platform >= UNMO_PLAT_COUNT)
+		return UNMO_BAD_PLATFORM;
+	if (e->flags & ~UNMO_EVF_KNOWN_MASK)
+		return UNMO_BAD_FLAGS;
+	if (!code_ok(src + 64, 3))
+		return UNMO_BAD_CURRENCY;
+	if (!code_ok(src + 67, 2))
+		return UNMO_BAD_COUNTRY;
 	*used = len;
 	return NULL;
 }
