@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -105,6 +106,18 @@ static void *control_loop(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Writers and the control thread are plain pthreads: let them run on any
+ * CPU (EAL pinned the main thread, whose affinity they would inherit). */
+static void unpin(pthread_t t)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET((int)i, &set);
+	pthread_setaffinity_np(t, sizeof set, &set);
 }
 
 static bool want_help(int argc, char **argv)
@@ -315,6 +328,8 @@ int main(int argc, char **argv)
 		if (pthread_create(&wt[i], NULL, writer_main, &writers[i])) {
 			fprintf(stderr, "unmo-ingest: cannot start writer thread\n");
 			return 2;
+		} else {
+			unpin(wt[i]);
 		}
 	struct control control = {.cfg = &cfg, .stats = &all, .t0 = mono_s()};
 	int main_rx = -1;
@@ -328,6 +343,7 @@ int main(int argc, char **argv)
 	}
 	if (main_rx >= 0) {
 		pthread_create(&ct, NULL, control_loop, &control);
+		unpin(ct);
 		rx_main(rx[main_rx]);
 		pthread_join(ct, NULL);
 	} else {

@@ -318,7 +318,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 	if (!tn) {
 		drop_id(x, STATS_R_BAD_KEY, p->port_idx);
 		if (req.want_reply)
-			http_reply_now(x, p, 401, 0, 0, "bad_key");
+			http_reply_now(x, p, 401, 0, 0, stats_reason_names[STATS_R_BAD_KEY]);
 		return;
 	}
 	struct tenant_stats *ts = &x->st.tenant[tn->index];

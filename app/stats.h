@@ -27,10 +27,10 @@ enum stats_reason {
 	STATS_R_NOT_FOR_US,      /* other MAC / IP / UDP port / ethertype / IP protocol */
 	STATS_R_IP_FRAGMENT,     /* IPv4/IPv6 fragments: counted and dropped (not reassembled) */
 	STATS_R_BAD_L3,          /* malformed IPv4/IPv6/UDP header or lengths */
-	STATS_R_BAD_KEY,         /* unknown tenant key id / API key */
-	STATS_R_AUTH_FAIL,       /* wrong frame tag */
-	STATS_R_DUPLICATE,       /* replayed or resent frame already taken */
-	STATS_R_SEQ_TOO_FAR,     /* sequence beyond the window */
+	STATS_R_BAD_KEY,         /* "bad_key": no tenant has the key id / API key */
+	STATS_R_AUTH_FAIL,       /* "auth_fail": wrong frame tag */
+	STATS_R_DUPLICATE,       /* "duplicate": replayed or resent frame already taken */
+	STATS_R_SEQ_TOO_FAR,     /* "too_far": sequence beyond the window */
 	STATS_R_SENDER_TABLE_FULL,
 	STATS_R_PENDING_FULL,    /* no room to hold the frame's response until durable */
 	STATS_R_APP_MISMATCH,    /* HTTP event app_id differs from the key's tenant (per event) */
