@@ -1,8 +1,12 @@
 /* test_tenant.c — tenant registry: loader errors (file:line: reason, never a
  * secret), every lookup, wrong keys, writer round trip, 10,000 tenants. */
 #include <criterion/criterion.h>
+#include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tenant.h"
 
@@ -250,4 +254,131 @@ Test(tenant, ten_thousand_tenants)
 	}
 	unmo_tenants_free(t);
 	unlink(path);
+}
+
+/* ---- the unmo-tenant tool, run as a real process ---- */
+static const char *tool(void)
+{
+	static char path[4096];
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	cr_assert_gt(n, 0);
+	self[n] = 0; /* BUILD/tests/test_tenant -> BUILD/tools/unmo-tenant */
+	snprintf(path, sizeof path, "%s/../tools/unmo-tenant", dirname(self));
+	cr_assert_eq(access(path, X_OK), 0, "tool not built: %s", path);
+	return path;
+}
+
+/* Run a shell command; capture stdout+stderr into out; return exit status. */
+static int run(char *out, size_t cap, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *read_all(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+Test(tenant, unmo_tenant_add_list_rotate)
+{
+	static char out[65536], before[65536];
+	char dir[] = "/tmp/test_unmo_tenant_XXXXXX", file[128];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(file, sizeof file, "%s/tenants.conf", dir);
+	const char *t = tool();
+	cr_assert_eq(run(out, sizeof out, "%s --version", t), 0);
+	cr_assert_str_eq(out, "unmo-tenant " UNMO_VERSION "\n");
+	cr_assert_eq(run(out, sizeof out, "%s add --file %s --app com.techstart.mobile --name 'TechStart Mobile'", t,
+			 file), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "UNMO_KEY_ID="));
+	cr_assert_not_null(strstr(out, "X-API-Key: umk_"));
+	struct stat st;
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(run(out, sizeof out, "%s add --file %s --app com.ecomgrowth.shop --auth optional", t, file), 0);
+	cr_assert_eq(run(out, sizeof out, "%s add --file %s --app com.techstart.mobile", t, file), 1);
+	cr_assert_not_null(strstr(out, "already exists (line 3)"), "%s", out);
+	cr_assert_eq(run(out, sizeof out, "%s add --file %s --app 'bad app'", t, file), 1);
+	cr_assert_eq(run(out, sizeof out, "%s add --file %s", t, file), 2);
+	cr_assert_eq(run(out, sizeof out, "%s frobnicate --file %s", t, file), 2);
+
+	char err[256];
+	struct unmo_tenants *reg = unmo_tenants_load(file, err, sizeof err);
+	cr_assert_not_null(reg, "%s", err);
+	cr_assert_eq(unmo_tenants_count(reg), 2);
+	struct unmo_tenant a = *unmo_tenants_by_app_id(reg, "com.techstart.mobile");
+	struct unmo_tenant b = *unmo_tenants_by_app_id(reg, "com.ecomgrowth.shop");
+	unmo_tenants_free(reg);
+	cr_assert_str_eq(a.name, "TechStart_Mobile");
+	cr_assert(a.auth_required);
+	cr_assert_not(b.auth_required);
+
+	/* list shows prefixes only, unless asked */
+	cr_assert_eq(run(out, sizeof out, "%s list --file %s", t, file), 0);
+	cr_assert_not_null(strstr(out, "com.ecomgrowth.shop"));
+	cr_assert_null(strstr(out, a.prod_key), "full key printed by list");
+	char pre[13];
+	memcpy(pre, a.prod_key, 12);
+	pre[12] = 0;
+	cr_assert_not_null(strstr(out, pre));
+	cr_assert_eq(run(out, sizeof out, "%s list --file %s --show-secrets", t, file), 0);
+	cr_assert_not_null(strstr(out, a.prod_key));
+
+	/* rotate the secret of one app: its keys and the other line stay */
+	strcpy(before, read_all(file));
+	cr_assert_eq(run(out, sizeof out, "%s rotate --file %s --app com.techstart.mobile --key secret", t, file), 0,
+		     "%s", out);
+	reg = unmo_tenants_load(file, err, sizeof err);
+	cr_assert_not_null(reg, "%s", err);
+	const struct unmo_tenant *a2 = unmo_tenants_by_app_id(reg, "com.techstart.mobile");
+	cr_assert_str_eq(a2->prod_key, a.prod_key);
+	cr_assert_str_eq(a2->staging_key, a.staging_key);
+	cr_assert_eq(a2->key_id, a.key_id);
+	cr_assert(memcmp(a2->secret, a.secret, 32) != 0);
+	unmo_tenants_free(reg);
+	const char *after = read_all(file);
+	cr_assert(strncmp(before, after, (size_t)(strstr(before, "app com.techstart") - before)) == 0,
+		  "comment header kept");
+	cr_assert_not_null(strstr(after, strstr(before, "app com.ecomgrowth.shop")), "other line kept");
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	/* rotate all: new API keys, old ones no longer found */
+	cr_assert_eq(run(out, sizeof out, "%s rotate --file %s --app com.ecomgrowth.shop", t, file), 0);
+	reg = unmo_tenants_load(file, err, sizeof err);
+	cr_assert_not_null(reg, "%s", err);
+	cr_assert_null(unmo_tenants_by_api_key(reg, b.prod_key, 44, NULL));
+	cr_assert_null(unmo_tenants_by_api_key(reg, b.staging_key, 44, NULL));
+	cr_assert_eq(unmo_tenants_by_key_id(reg, b.key_id), unmo_tenants_by_app_id(reg, "com.ecomgrowth.shop"));
+	unmo_tenants_free(reg);
+	cr_assert_eq(run(out, sizeof out, "%s rotate --file %s --app com.nobody", t, file), 1);
+	cr_assert_not_null(strstr(out, "no app id 'com.nobody'"), "%s", out);
+	cr_assert_eq(run(out, sizeof out, "%s rotate --file %s --app com.ecomgrowth.shop --key bogus", t, file), 2);
+	/* a broken registry is reported with file:line and left alone */
+	FILE *f = fopen(file, "a");
+	fputs("app broken key_id=1\n", f);
+	fclose(f);
+	cr_assert_eq(run(out, sizeof out, "%s add --file %s --app com.x", t, file), 1);
+	char want[256];
+	snprintf(want, sizeof want, "%s:5: missing field", file);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	snprintf(out, sizeof out, "rm -rf %s", dir);
+	cr_assert_eq(system(out), 0);
 }

@@ -229,7 +229,7 @@ static int cmd_add(const char *file, const char *app, const char *name, const ch
 	if (auth && !strcmp(auth, "optional"))
 		required = false;
 	else if (auth && strcmp(auth, "required"))
-		return die(NULL, "--auth must be 'required' or 'optional', not '%s'", auth);
+		return die(NULL, "--auth must be 'required' or 'optional', not '%s'", auth) + 1; /* usage: 2 */
 	char *buf;
 	size_t len;
 	if (read_file(file, true, &buf, &len))
@@ -333,7 +333,7 @@ static int cmd_rotate(const char *file, const char *app, const char *which)
 	else if (!strcmp(which, "secret"))
 		secret = true;
 	else
-		return die(NULL, "--key must be prod, staging, secret or all, not '%s'", which);
+		return die(NULL, "--key must be prod, staging, secret or all, not '%s'", which) + 1; /* usage: 2 */
 	char *buf;
 	size_t len;
 	if (read_file(file, false, &buf, &len))
