@@ -89,7 +89,7 @@ static void *control_loop(void *arg)
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 		double now = mono_s();
-		uint64_t pk = stats_total_packets(c->stats);
+		uint64_t pk = stats_activity(c->stats);
 		if (pk != last_packets) {
 			last_packets = pk;
 			last_change = now;

@@ -667,6 +667,16 @@ int rx_main(void *arg)
 			tsc = last_resync = x->tsc0;
 		}
 		int64_t now_us = x->wall0_us + (int64_t)((double)(tsc - x->tsc0) * 1e6 / (double)x->tsc_hz);
+		/* Back-pressure: with no empty chunk and no room for a burst in the
+		 * current one, leave the packets in the NIC queue (its drops are
+		 * counted as imissed) instead of pulling them only to drop them. */
+		if (unlikely(!x->nb_spare)) {
+			take_back(x);
+			if (!x->nb_spare && (!x->cur || x->cur->c.len + burst * 2048u > UNMO_CHUNK_CAP)) {
+				x->st.rx_pauses++;
+				goto housekeeping;
+			}
+		}
 		for (unsigned qi = 0; qi < x->nb_q; qi++) {
 			const struct rx_queue_ref *q = &x->q[qi];
 			uint16_t n = rte_eth_rx_burst(q->port_id, q->queue, pk, burst);
@@ -685,6 +695,7 @@ int rx_main(void *arg)
 			}
 			rte_pktmbuf_free_bulk(tofree, nf);
 		}
+	housekeeping:
 		if (x->cur && x->cur->c.count && tsc - x->cur->c.opened_tsc > x->flush_tsc)
 			hand_off(x);
 		take_back(x);

@@ -54,11 +54,11 @@ static void drops_total(const struct stats_all *s, uint64_t out[STATS_REASONS])
 			out[i] += s->rx[r]->drops[i];
 }
 
-uint64_t stats_total_packets(const struct stats_all *s)
+uint64_t stats_activity(const struct stats_all *s)
 {
 	uint64_t n = 0;
 	for (unsigned r = 0; r < s->nb_rx; r++)
-		n += s->rx[r]->packets;
+		n += s->rx[r]->packets + s->rx[r]->rx_pauses;
 	return n;
 }
 
@@ -132,10 +132,10 @@ void stats_summary(const struct stats_all *s, FILE *out, double elapsed)
 		const struct rx_stats *x = s->rx[r];
 		fprintf(out,
 			"  rx[%u] lcore %u: packets %lu bin %lu http %lu events %lu acks %lu http_resp %lu "
-			"arp %lu icmp %lu nd %lu icmp6 %lu seq_gaps %lu\n",
+			"arp %lu icmp %lu nd %lu icmp6 %lu seq_gaps %lu rx_pauses %lu\n",
 			r, x->lcore, x->packets, x->frames_bin, x->frames_http, x->events, x->acks_sent,
 			x->http_sent, x->arp_replies, x->icmp_replies, x->nd_replies, x->icmp6_replies,
-			x->seq_gaps);
+			x->seq_gaps, x->rx_pauses);
 	}
 	for (unsigned w = 0; w < s->nb_w; w++) {
 		const struct writer_stats *x = s->w[w];
@@ -221,11 +221,11 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 			"\"events\":%lu,\"record_bytes\":%lu,\"chunks\":%lu,\"events_durable\":%lu,"
 			"\"events_lost\":%lu,\"acks_sent\":%lu,\"http_responses\":%lu,"
 			"\"responses_dropped\":%lu,\"arp_replies\":%lu,\"icmp_replies\":%lu,"
-			"\"nd_replies\":%lu,\"icmp6_replies\":%lu,\"seq_gaps\":%lu,\"drops\":",
+			"\"nd_replies\":%lu,\"icmp6_replies\":%lu,\"seq_gaps\":%lu,\"rx_pauses\":%lu,\"drops\":",
 			r ? "," : "", x->lcore, x->packets, x->bytes, x->frames_bin, x->frames_http, x->events,
 			x->record_bytes, x->chunks_handed, x->events_durable, x->events_lost, x->acks_sent,
 			x->http_sent, x->responses_dropped, x->arp_replies, x->icmp_replies, x->nd_replies,
-			x->icmp6_replies, x->seq_gaps);
+			x->icmp6_replies, x->seq_gaps, x->rx_pauses);
 		json_drops(f, x->drops);
 		fputc('}', f);
 	}

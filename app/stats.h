@@ -56,6 +56,7 @@ struct rx_stats {
 	uint64_t frames_bin, frames_http; /* UDP datagrams to our port, by kind */
 	uint64_t events, record_bytes;    /* events taken into chunks */
 	uint64_t chunks_handed;
+	uint64_t rx_pauses;               /* loop passes that left packets in the NIC: no chunk free */
 	uint64_t events_durable, events_lost; /* reported back by the writer */
 	uint64_t acks_sent, http_sent, responses_dropped; /* tx ring full / no mbuf */
 	uint64_t arp_replies, icmp_replies, nd_replies, icmp6_replies;
@@ -89,6 +90,7 @@ struct stats_all {
 void stats_status_line(const struct stats_all *s, FILE *out, double elapsed_s);
 void stats_summary(const struct stats_all *s, FILE *out, double elapsed_s);
 int stats_write_json(const struct stats_all *s, const char *path, double elapsed_s);
-uint64_t stats_total_packets(const struct stats_all *s);
+/* Packets received + back-pressure pauses: changes while traffic is pending. */
+uint64_t stats_activity(const struct stats_all *s);
 
 #endif
