@@ -88,26 +88,27 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	uint64_t per_thread = a->o.mem_bytes / a->threads / 2;
 	if (!p) {
 		uint64_t need = per_thread ? (input_bytes * 8 + per_thread - 1) / per_thread : 1;
+		/* Small partitions also keep a partition's events in the CPU
+		 * caches while its groups are walked in hash order: about one
+		 * MB of compressed input each. */
+		uint64_t cache = input_bytes >> 20;
+		if (need < cache)
+			need = cache;
 		p = need > 4096 ? 4096 : (unsigned)need;
 		if (p < a->threads * 2)
 			p = a->threads * 2;
 	}
 	a->nparts = p;
 	a->nspools = a->threads;
-	size_t bufcap = (size_t)(a->o.mem_bytes / 4 / ((uint64_t)a->threads * p * 2));
-	if (bufcap < 4096)
-		bufcap = 4096;
-	if (bufcap > (1u << 20))
-		bufcap = 1u << 20;
-	if (bufcap < PREC_MAX)
-		bufcap = PREC_MAX;
+	/* half of the memory holds pass-1 records before they spill to disk */
+	size_t budget = (size_t)(a->o.mem_bytes / 4 / a->nspools);
 	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
 	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
 	if (!a->dev_spools || !a->prob_spools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (spool_init(&a->dev_spools[t], a->dir, "dev", t, p, bufcap) ||
-		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, bufcap))
+		if (spool_init(&a->dev_spools[t], a->dir, "dev", t, p, budget) ||
+		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, budget))
 			goto oom;
 	a->st.partitions = p;
 	a->st.threads = a->threads;
@@ -175,10 +176,12 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 			in.s[PS_KEY] = e->s[order[k]];
 		}
 	bool touch = unmo_event_is_touch(e);
+	bool install = e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL;
 	char fam[64];
 	size_t flen = 0;
 	bool has_ip = e->ip_version == 4 || e->ip_version == 6;
-	if (has_ip && (touch || e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL))
+	/* the UA family only matters for probabilistic candidates and queries */
+	if (has_ip && ((touch && !in.key_kind) || install))
 		flen = unmo_attr_ua_family(e->s[UNMO_S_USER_AGENT], fam, sizeof fam);
 	if (!in.key_kind && touch) {
 		/* no device id: only probabilistic matching can use it */
@@ -200,7 +203,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	size_t n = prec_encode(t->buf, &in);
 	if (spool_put(&a->dev_spools[t->tid], part, t->buf, n))
 		return -1;
-	if (!touch && flen && (e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL)) {
+	if (flen && install) {
 		struct prec_in q = {.kind = PR_QUERY, .type = e->type, .e = e, .aux32 = part,
 				    .aux64 = in.ghash};
 		q.s[PS_APP] = app;
@@ -535,12 +538,12 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 		return -1;
 	for (size_t i = 0; i < v->n; i++)
 		p[i] = &v->v[i];
-	ev_sort_groups(p, v->n);
+	bool collided = ev_sort_groups(p, v->n);
 	struct group_ctx g = {.a = a, .tc = tc, .answers = answers, .nanswers = nanswers};
 	size_t i = 0;
 	while (i < v->n) {
 		size_t j = i + 1;
-		while (j < v->n && ev_same_group(p[j], p[i]))
+		while (j < v->n && p[j]->ghash == p[i]->ghash && (!collided || ev_same_group(p[j], p[i])))
 			j++;
 		tc->st.duplicates += ev_dedup_group(p + i, j - i);
 		g.w = windows_for(a, p[i]->s[PS_APP]);
@@ -561,16 +564,25 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	uint8_t *buf = NULL, *abuf = NULL;
 	struct evvec v = {0}, av = {0};
 	int rc = -1;
-	int64_t n = part_load(a->dir, sh->phase ? "dev" : "prob", part, a->ntid_written, &buf);
+	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &buf);
 	if (n < 0 || prec_decode_all(buf, (size_t)n, &v))
 		goto out;
 	if (sh->phase == 1) {
-		int64_t an = part_load(a->dir, "ans", part, a->ntcs, &abuf);
+		int64_t an = part_load(sh->answers, a->ntcs, part, &abuf);
 		if (an < 0 || prec_decode_all(abuf, (size_t)an, &av))
 			goto out;
 		if (av.n)
 			qsort(av.v, av.n, sizeof *av.v, ans_cmp);
 		n += an;
+	}
+	/* Touches count for their own (app, source, campaign) row: look it up
+	 * now, while the records are read in memory order, rather than later
+	 * in group order (a cache miss per event). */
+	for (size_t i = 0; i < v.n; i++) {
+		struct ev *e = &v.v[i];
+		if ((e->kind == PR_DEV || e->kind == PR_PTOUCH) &&
+		    (e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
+			e->row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
 	}
 	uint64_t bytes = (uint64_t)n + (v.cap + av.cap) * sizeof(struct ev) + v.n * sizeof(void *);
 	if (bytes > tc->st.peak_partition_bytes)
@@ -815,15 +827,6 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	if (init_partitions(a, 0, err, errlen))
 		return -1;
 	a->finished = true;
-	for (unsigned t = 0; t < a->nspools; t++) {
-		if (spool_flush_all(&a->dev_spools[t]) || spool_flush_all(&a->prob_spools[t])) {
-			snprintf(err, errlen, "%s: temp files: %s", a->dir,
-				 strerror(a->dev_spools[t].error ? a->dev_spools[t].error : a->prob_spools[t].error));
-			return -1;
-		}
-		spool_free(&a->dev_spools[t]);
-		spool_free(&a->prob_spools[t]);
-	}
 	if (!a->ntid_written)
 		a->ntid_written = 1;
 	a->ntcs = a->threads;
@@ -834,25 +837,23 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	size_t bufcap = (size_t)(a->o.mem_bytes / 8 / ((uint64_t)a->ntcs * a->nparts));
-	bufcap = bufcap < PREC_MAX ? PREC_MAX : bufcap > (1u << 20) ? (1u << 20) : bufcap;
+	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (spool_init(&ans[w], a->dir, "ans", w, a->nparts, bufcap))
+		if (spool_init(&ans[w], a->dir, "ans", w, a->nparts, budget))
 			rc = -1;
 	struct p2_shared sh = {.a = a, .phase = 0, .answers = ans};
 	if (!rc)
 		rc = run_phase(&sh, "probabilistic");
-	for (unsigned w = 0; w < a->ntcs; w++) {
-		if (spool_flush_all(&ans[w]))
-			rc = -1;
-		spool_free(&ans[w]);
-	}
-	free(ans);
+	for (unsigned w = 0; w < a->ntcs; w++)
+		rc |= ans[w].error ? -1 : 0;
 	if (!rc) {
 		sh.phase = 1;
 		rc = run_phase(&sh, "attribution");
 	}
+	for (unsigned w = 0; w < a->ntcs; w++)
+		spool_free(&ans[w]);
+	free(ans);
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		rc |= a->tcs[w].error ? -1 : 0;
 		add_stats(&a->st, &a->tcs[w].st);

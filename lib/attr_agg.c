@@ -100,13 +100,37 @@ const char *tc_intern(struct tctx *tc, struct unmo_str s)
 
 static struct agg_acc dummy_agg; /* absorbs updates after out-of-memory */
 
+/* A small multiply-xorshift hash for short strings (table lookups only;
+ * equality is always checked on the bytes). */
+static inline uint64_t short_hash(struct unmo_str s, uint64_t h)
+{
+	size_t i = 0;
+	for (; i + 8 <= s.len; i += 8) {
+		uint64_t x;
+		memcpy(&x, s.p + i, 8);
+		h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	uint64_t x = 0;
+	if (i < s.len)
+		memcpy(&x, s.p + i, s.len - i);
+	h = (h ^ x ^ ((uint64_t)s.len << 56)) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
+static inline bool str_is(const char *interned, uint16_t len, struct unmo_str s)
+{
+	return len == s.len && (!len || !memcmp(interned, s.p, len));
+}
+
 struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp)
 {
-	const char *ia = tc_intern(tc, app), *is = tc_intern(tc, src), *ic = tc_intern(tc, camp);
-	uint64_t h = XXH3_64bits(&(const char *[3]){ia, is, ic}, 3 * sizeof(char *));
+	/* hash the contents (no interning on the lookup path) */
+	uint64_t h = short_hash(camp, short_hash(src, short_hash(app, 0x61)));
 	if (tc->aggcap) {
 		for (struct agg_acc *e = tc->aggtab[h & (tc->aggcap - 1)]; e; e = e->next)
-			if (e->app == ia && e->src == is && e->camp == ic)
+			if (e->h == h && str_is(e->app, e->alen, app) && str_is(e->src, e->slen, src) &&
+			    str_is(e->camp, e->clen, camp))
 				return e;
 	}
 	if (tc->naggs >= tc->aggcap / 2 &&
@@ -121,9 +145,12 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 		return &dummy_agg;
 	}
 	memset(e, 0, sizeof *e);
-	e->app = ia;
-	e->src = is;
-	e->camp = ic;
+	e->app = tc_intern(tc, app);
+	e->src = tc_intern(tc, src);
+	e->camp = tc_intern(tc, camp);
+	e->alen = app.len;
+	e->slen = src.len;
+	e->clen = camp.len;
 	e->h = h;
 	e->c.median_ctit_us = -1;
 	e->next = tc->aggtab[h & (tc->aggcap - 1)];

@@ -106,6 +106,13 @@ static struct touchv waterfall(const struct unmo_attr_windows *w, const struct l
 	return (struct touchv){.present = false, .match = UNMO_MATCH_ORGANIC};
 }
 
+static struct agg_acc *ev_row(struct tctx *tc, struct ev *e)
+{
+	if (!e->row)
+		e->row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+	return e->row;
+}
+
 static struct agg_acc *row_of(struct group_ctx *g, struct unmo_str app, const struct touchv *t,
 			      const char *fallback)
 {
@@ -214,7 +221,7 @@ static void credit_models(struct group_ctx *g, const struct list *touches, int64
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		rowp[i] = tc_agg(tc, win.v[i]->s[PS_APP], win.v[i]->s[PS_SRC], win.v[i]->s[PS_CAMP]);
+		rowp[i] = ev_row(tc, win.v[i]);
 	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
 		unmo_attr_model_weights((enum unmo_attr_model)m, tc->tbuf, n, t, w->half_life_us, tc->wbuf);
 		unmo_attr_split(UNMO_CREDIT_UNIT, tc->wbuf, n, tc->obuf);
@@ -310,17 +317,22 @@ static void install_row(struct group_ctx *g, const struct ev *e, const struct to
 static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, const struct list *l)
 {
 	const struct unmo_attr_windows *w = g->w;
-	const struct ev *ans = find_answer(g, e);
+	const struct ev *ansev = find_answer(g, e);
+	struct ptouch ansbuf[2], *ans = NULL;
+	if (ansev) {
+		prec_answer(ansev, ansbuf);
+		ans = ansbuf;
+	}
 	struct touchv t;
 	uint8_t outcome;
 	/* "Reinstalls and re-attribution" */
 	if (!st->installed || e->t - st->anchor > w->reattribution_us) {
-		t = waterfall(w, &l[0], &l[1], ans ? &ans->ans[0] : NULL, e->t);
+		t = waterfall(w, &l[0], &l[1], ans ? &ans[0] : NULL, e->t);
 		outcome = UNMO_OUT_NEW_INSTALL;
 		st->anchor = e->t;
 		st->installed = true;
 	} else {
-		t = waterfall(w, &l[2], &l[3], ans ? &ans->ans[1] : NULL, e->t);
+		t = waterfall(w, &l[2], &l[3], ans ? &ans[1] : NULL, e->t);
 		outcome = t.present ? UNMO_OUT_REATTRIBUTION : UNMO_OUT_REINSTALL;
 		if (!t.present)
 			t = st->attr;
@@ -449,7 +461,7 @@ void attr_device_group(struct group_ctx *g, struct ev **evs, size_t n)
 			l[click ? 2 : 3].v[l[click ? 2 : 3].n++] = e;
 		l[4].v[l[4].n++] = e;
 		if (in_range(g->a, e->t)) {
-			struct agg_acc *r = tc_agg(g->tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+			struct agg_acc *r = ev_row(g->tc, e);
 			if (click)
 				r->c.clicks++;
 			else

@@ -54,23 +54,31 @@ struct ev {
 	struct unmo_str s[PSTR_COUNT];
 	const uint8_t *raw; /* the record bytes (duplicate detection) */
 	uint32_t rawlen;
-	struct ptouch ans[2]; /* PR_ANSWER: [0] any click, [1] retargeting click */
+	const uint8_t *tail;  /* PR_ANSWER: the two touches, see prec_answer */
+	struct agg_acc *row;  /* touches: their (app, source, campaign) row, cached */
 };
+struct agg_acc;
+/* Decode an answer's touches: [0] best click, [1] best retargeting click. */
+void prec_answer(const struct ev *e, struct ptouch out[2]);
 
-/* Buffered append-only writers, one file per partition. */
+/* Per-partition record buffers of one thread. They stay in memory while
+ * the thread's total is within budget; past it, every buffer is appended to
+ * its partition file ("spill") and memory starts again from zero. A
+ * partition is the union of its file and its buffer. Each spool is used by
+ * one thread at a time; a partition's buffer by the worker that loads it. */
 struct spool {
 	char path_fmt[512]; /* printf format with %u partition */
 	unsigned nparts;
-	size_t bufcap;
+	size_t budget, mem;
 	uint8_t **buf;
-	uint32_t *len;
-	uint64_t bytes;
-	int error; /* errno of the first failure */
+	size_t *len, *cap;
+	uint64_t bytes; /* written to files */
+	unsigned spills;
+	int error;      /* errno of the first failure */
 };
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
-	       size_t bufcap);
+	       size_t budget);
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
-int spool_flush_all(struct spool *s);
 void spool_free(struct spool *s);
 
 /* Encoding of records (attr_part.c). Returns bytes written into dst
@@ -96,15 +104,16 @@ struct evvec {
 };
 int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v);
 
-/* Read every file "fmt(part)" with thread suffixes 0..ntid-1 into one
- * buffer (caller frees *buf), unlinking them. Returns bytes or -1. */
-int64_t part_load(const char *dir, const char *prefix, unsigned part, unsigned ntid, uint8_t **buf);
+/* Partition part of every spool (files, unlinked, and buffers, released)
+ * into one buffer that the caller frees. Returns bytes or -1. */
+int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf);
 
 /* Order of events inside a group: time, type rank, receive time, event id
  * descending (so "later in order" = the winner of every tie), content. */
 int ev_order(const struct ev *a, const struct ev *b);
-/* Sort pointers by (ghash, group key, ev_order). */
-void ev_sort_groups(struct ev **p, size_t n);
+/* Sort pointers by (ghash, group key, ev_order). Returns true when two
+ * groups shared a hash (then group boundaries need ev_same_group). */
+bool ev_sort_groups(struct ev **p, size_t n);
 bool ev_same_group(const struct ev *a, const struct ev *b);
 /* Mark duplicates (dead=1) in a group that is sorted; counts them. */
 uint64_t ev_dedup_group(struct ev **g, size_t n);
@@ -117,6 +126,7 @@ struct money {
 struct agg_acc {
 	struct agg_acc *next;      /* hash chain */
 	const char *app, *src, *camp;
+	uint16_t alen, slen, clen;
 	uint64_t h;
 	struct unmo_attr_agg c;    /* counters (strings/revenue unused here) */
 	struct money *m;

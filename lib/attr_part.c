@@ -10,17 +10,18 @@
 
 /* ---- spools ---- */
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
-	       size_t bufcap)
+	       size_t budget)
 {
 	memset(s, 0, sizeof *s);
 	if ((size_t)snprintf(s->path_fmt, sizeof s->path_fmt, "%s/%s-p%%05u-t%03u.bin", dir, prefix, tid) >=
 	    sizeof s->path_fmt)
 		return -1;
 	s->nparts = nparts;
-	s->bufcap = bufcap;
+	s->budget = budget;
 	s->buf = calloc(nparts, sizeof *s->buf);
 	s->len = calloc(nparts, sizeof *s->len);
-	return s->buf && s->len ? 0 : -1;
+	s->cap = calloc(nparts, sizeof *s->cap);
+	return s->buf && s->len && s->cap ? 0 : -1;
 }
 
 static int append_file(struct spool *s, unsigned part, const uint8_t *p, size_t left)
@@ -49,40 +50,45 @@ static int append_file(struct spool *s, unsigned part, const uint8_t *p, size_t 
 	return 0;
 }
 
-static int spool_flush(struct spool *s, unsigned part)
+/* Over budget: every partition's buffer goes to its file; memory is freed. */
+static int spool_spill(struct spool *s)
 {
-	if (!s->len[part])
-		return 0;
-	int rc = append_file(s, part, s->buf[part], s->len[part]);
-	s->len[part] = 0;
+	int rc = 0;
+	for (unsigned p = 0; p < s->nparts; p++) {
+		if (s->len[p] && append_file(s, p, s->buf[p], s->len[p]))
+			rc = -1;
+		free(s->buf[p]);
+		s->buf[p] = NULL;
+		s->len[p] = s->cap[p] = 0;
+	}
+	s->mem = 0;
+	s->spills++;
 	return rc;
 }
 
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
 {
-	if (!s->buf[part]) {
-		s->buf[part] = malloc(s->bufcap);
-		if (!s->buf[part]) {
+	if (s->len[part] + n > s->cap[part]) {
+		size_t cap = s->cap[part] ? s->cap[part] * 2 : 4096;
+		while (cap < s->len[part] + n)
+			cap *= 2;
+		if (s->mem + (cap - s->cap[part]) > s->budget && s->mem) {
+			if (spool_spill(s))
+				return -1;
+			cap = n > 4096 ? n : 4096;
+		}
+		uint8_t *nb = realloc(s->buf[part], cap);
+		if (!nb) {
 			s->error = ENOMEM;
 			return -1;
 		}
+		s->mem += cap - s->cap[part];
+		s->buf[part] = nb;
+		s->cap[part] = cap;
 	}
-	if (s->len[part] + n > s->bufcap && spool_flush(s, part))
-		return -1;
-	if (n > s->bufcap) /* bigger than a buffer: write through */
-		return append_file(s, part, rec, n);
 	memcpy(s->buf[part] + s->len[part], rec, n);
-	s->len[part] += (uint32_t)n;
+	s->len[part] += n;
 	return 0;
-}
-
-int spool_flush_all(struct spool *s)
-{
-	int rc = 0;
-	for (unsigned p = 0; p < s->nparts; p++)
-		if (spool_flush(s, p))
-			rc = -1;
-	return rc;
 }
 
 void spool_free(struct spool *s)
@@ -92,8 +98,9 @@ void spool_free(struct spool *s)
 			free(s->buf[p]);
 	free(s->buf);
 	free(s->len);
+	free(s->cap);
 	s->buf = NULL;
-	s->len = NULL;
+	s->len = s->cap = NULL;
 }
 
 /* ---- record codec ---- */
@@ -194,6 +201,13 @@ static const uint8_t *get_ptouch(const uint8_t *p, const uint8_t *end, struct pt
 	return get_str(p, end, &t->camp);
 }
 
+void prec_answer(const struct ev *e, struct ptouch out[2])
+{
+	const uint8_t *end = e->raw + e->rawlen;
+	const uint8_t *p = get_ptouch(e->tail, end, &out[0]);
+	get_ptouch(p, end, &out[1]); /* validated by prec_decode_all */
+}
+
 static int evvec_grow(struct evvec *v)
 {
 	size_t cap = v->cap ? v->cap * 2 : 1024;
@@ -250,9 +264,12 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 		p += il;
 		for (int i = 0; i < PSTR_COUNT; i++)
 			p = get_str(p, end, &e->s[i]);
+		e->tail = p;
+		e->row = NULL;
 		if (e->kind == PR_ANSWER) {
-			p = get_ptouch(p, end, &e->ans[0]);
-			p = get_ptouch(p, end, &e->ans[1]);
+			struct ptouch t[2];
+			p = get_ptouch(p, end, &t[0]);
+			p = get_ptouch(p, end, &t[1]);
 		}
 		if (p != end)
 			return -1;
@@ -264,32 +281,45 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 	return 0;
 }
 
-int64_t part_load(const char *dir, const char *prefix, unsigned part, unsigned ntid, uint8_t **buf)
+int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf)
 {
 	uint8_t *b = NULL;
 	size_t n = 0;
-	for (unsigned t = 0; t < ntid; t++) {
+	for (unsigned t = 0; t < nsp; t++) {
+		struct spool *s = &sp[t];
+		size_t sz = 0;
 		char path[600];
-		snprintf(path, sizeof path, "%s/%s-p%05u-t%03u.bin", dir, prefix, part, t);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			free(b);
-			return -1;
+		snprintf(path, sizeof path, s->path_fmt, part);
+		int fd = -1;
+		if (s->spills) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			struct stat st;
+			if (fd < 0 && errno != ENOENT)
+				goto fail;
+			if (fd >= 0) {
+				if (fstat(fd, &st)) {
+					close(fd);
+					goto fail;
+				}
+				sz = (size_t)st.st_size;
+			}
 		}
-		struct stat st;
-		if (fstat(fd, &st)) {
-			close(fd);
-			free(b);
-			return -1;
+		size_t mem = s->len[part];
+		if (!sz && !b && mem) { /* only memory: take the buffer as is */
+			b = s->buf[part];
+			n = mem;
+			s->buf[part] = NULL;
+			s->mem -= s->cap[part];
+			s->len[part] = s->cap[part] = 0;
+			continue;
 		}
-		size_t sz = (size_t)st.st_size;
-		uint8_t *nb = realloc(b, n + sz + 1);
+		if (!sz && !mem)
+			continue;
+		uint8_t *nb = realloc(b, n + sz + mem + 1);
 		if (!nb) {
-			close(fd);
-			free(b);
-			return -1;
+			if (fd >= 0)
+				close(fd);
+			goto fail;
 		}
 		b = nb;
 		size_t got = 0;
@@ -299,17 +329,28 @@ int64_t part_load(const char *dir, const char *prefix, unsigned part, unsigned n
 				continue;
 			if (r <= 0) {
 				close(fd);
-				free(b);
-				return -1;
+				goto fail;
 			}
 			got += (size_t)r;
 		}
-		close(fd);
-		unlink(path);
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
 		n += sz;
+		if (mem)
+			memcpy(b + n, s->buf[part], mem);
+		n += mem;
+		free(s->buf[part]);
+		s->buf[part] = NULL;
+		s->mem -= s->cap[part];
+		s->len[part] = s->cap[part] = 0;
 	}
 	*buf = b;
 	return (int64_t)n;
+fail:
+	free(b);
+	return -1;
 }
 
 /* ---- ordering ---- */
@@ -387,19 +428,23 @@ static int full_cmp(const void *pa, const void *pb)
 	return c ? c : ev_order(a, b);
 }
 
-static int fast_cmp(const struct ev *a, const struct ev *b)
+static int order_cmp(const void *pa, const void *pb)
 {
-	if (a->ghash != b->ghash)
-		return a->ghash < b->ghash ? -1 : 1;
-	return ev_order(a, b);
+	return ev_order(*(struct ev *const *)pa, *(struct ev *const *)pb);
 }
 
-static void isort(struct ev **p, size_t n)
+/* Events of one group into group order: insertion sort for the usual
+ * handful, qsort for devices with many events. */
+static void sort_run(struct ev **p, size_t n)
 {
+	if (n > 24) {
+		qsort(p, n, sizeof *p, order_cmp);
+		return;
+	}
 	for (size_t i = 1; i < n; i++) {
 		struct ev *x = p[i];
 		size_t j = i;
-		while (j > 0 && fast_cmp(p[j - 1], x) > 0) {
+		while (j > 0 && ev_order(p[j - 1], x) > 0) {
 			p[j] = p[j - 1];
 			j--;
 		}
@@ -407,49 +452,57 @@ static void isort(struct ev **p, size_t n)
 	}
 }
 
-/* Quicksort on (ghash, order) with inlined compares; falls back to
- * insertion sort for short ranges. Depth-limited by recursing on the
- * smaller side. */
-static void qsort_fast(struct ev **p, size_t n)
+struct hk {
+	uint64_t h;
+	struct ev *e;
+};
+
+/* Group hashes are uniform: one counting pass on their top bits puts every
+ * group in a bucket of about one, an insertion sort per bucket finishes;
+ * then each run of equal hash is sorted into group order. A 64-bit hash
+ * collision between two groups is detected (full key compare) and such a
+ * run re-sorted by the full key, so results never depend on hashes. */
+bool ev_sort_groups(struct ev **p, size_t n)
 {
-	while (n > 24) {
-		struct ev *a = p[0], *b = p[n / 2], *c = p[n - 1], *piv;
-		if (fast_cmp(a, b) < 0)
-			piv = fast_cmp(b, c) < 0 ? b : (fast_cmp(a, c) < 0 ? c : a);
-		else
-			piv = fast_cmp(a, c) < 0 ? a : (fast_cmp(b, c) < 0 ? c : b);
-		size_t i = 0, j = n - 1;
-		for (;;) {
-			while (fast_cmp(p[i], piv) < 0)
-				i++;
-			while (fast_cmp(p[j], piv) > 0)
-				j--;
-			if (i >= j)
-				break;
-			struct ev *t = p[i];
-			p[i] = p[j];
-			p[j] = t;
-			i++;
+	bool collided = false;
+	if (n < 2)
+		return false;
+	unsigned bits = 1;
+	while (bits < 20 && ((size_t)1 << bits) < n)
+		bits++;
+	size_t nb = (size_t)1 << bits;
+	struct hk *a = malloc(n * sizeof *a);
+	uint32_t *cnt = calloc(nb + 1, sizeof *cnt);
+	if (!a || !cnt) { /* out of memory: slower but correct */
+		free(a);
+		free(cnt);
+		qsort(p, n, sizeof *p, full_cmp);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		cnt[(p[i]->ghash >> (64 - bits)) + 1]++;
+	for (size_t b = 0; b < nb; b++)
+		cnt[b + 1] += cnt[b];
+	for (size_t i = 0; i < n; i++) {
+		struct hk *x = &a[cnt[p[i]->ghash >> (64 - bits)]++];
+		x->h = p[i]->ghash;
+		x->e = p[i];
+	}
+	/* buckets are now contiguous and in order; finish with insertion sort
+	 * over the whole array (elements are at most a bucket away) */
+	for (size_t i = 1; i < n; i++) {
+		struct hk x = a[i];
+		size_t j = i;
+		while (j > 0 && a[j - 1].h > x.h) {
+			a[j] = a[j - 1];
 			j--;
 		}
-		size_t left = j + 1;
-		if (left < n - left) {
-			qsort_fast(p, left);
-			p += left;
-			n -= left;
-		} else {
-			qsort_fast(p + left, n - left);
-			n = left;
-		}
+		a[j] = x;
 	}
-	isort(p, n);
-}
-
-void ev_sort_groups(struct ev **p, size_t n)
-{
-	qsort_fast(p, n);
-	/* A 64-bit hash collision between two groups would interleave them:
-	 * re-sort such runs with the full key (practically never taken). */
+	for (size_t i = 0; i < n; i++)
+		p[i] = a[i].e;
+	free(a);
+	free(cnt);
 	size_t i = 0;
 	while (i < n) {
 		size_t j = i + 1;
@@ -458,18 +511,40 @@ void ev_sort_groups(struct ev **p, size_t n)
 			mixed |= group_cmp(p[j], p[i]) != 0;
 			j++;
 		}
-		if (mixed)
+		if (mixed) {
 			qsort(p + i, j - i, sizeof *p, full_cmp);
+			collided = true;
+		} else {
+			sort_run(p + i, j - i);
+		}
 		i = j;
 	}
+	return collided;
+}
+
+static inline bool id_zero(const uint8_t id[16])
+{
+	uint64_t x, y;
+	memcpy(&x, id, 8);
+	memcpy(&y, id + 8, 8);
+	return (x | y) == 0;
+}
+
+static inline bool id_eq(const uint8_t a[16], const uint8_t b[16])
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
 }
 
 static bool is_dup(const struct ev *a, const struct ev *b)
 {
-	static const uint8_t zero[16];
-	bool za = !memcmp(a->id, zero, 16), zb = !memcmp(b->id, zero, 16);
+	bool za = id_zero(a->id), zb = id_zero(b->id);
 	if (!za && !zb)
-		return !memcmp(a->id, b->id, 16);
+		return id_eq(a->id, b->id);
 	if (za && zb && a->sender && a->sender == b->sender && a->seq == b->seq)
 		return raw_cmp(a, b) == 0;
 	return false;

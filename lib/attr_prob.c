@@ -56,7 +56,7 @@ void attr_prob_group(struct group_ctx *g, struct ev **evs, size_t n, struct spoo
 			continue;
 		if (e->kind == PR_PTOUCH) {
 			if (in_range(g->a, e->t)) {
-				struct agg_acc *r = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+				struct agg_acc *r = e->row ? e->row : tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
 				if (e->type == UNMO_EV_CLICK)
 					r->c.clicks++;
 				else

@@ -1,0 +1,452 @@
+/* bench_attr.c — attribution throughput against its ceiling, in one run.
+ *
+ *   bench_attr [--events N] [--threads T] [--dir DIR] [--mem SIZE_MB] [--keep]
+ *
+ * 1. Generates N synthetic events (default 20 M) into segment files in a
+ *    temp dir (T threads; realistic journeys: audience devices with touches
+ *    only, installers with touches, an install, sessions, conversions with
+ *    revenue, some retargeting re-engagements and reinstalls, some devices
+ *    without advertising id matched probabilistically).
+ * 2. Ceiling: reads the same segments back with T threads (decompress,
+ *    verify, decode every record) — what any job over these files pays.
+ * 3. Full attribution with T threads (unmo_attr: both passes + outputs).
+ * Prints times, events/s, events/s per core, peak RSS and the ratio
+ * attribution / read-only. Figures only; no pass/fail.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "segment.h"
+
+#define DAY UNMO_US_PER_DAY
+#define HOUR (3600ll * 1000000)
+#define T0 (1767225600ll * 1000000) /* 2026-01-01 */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the whole process (all threads): on a shared machine the
+ * wall clock also counts time other processes ran; CPU time does not. */
+static double cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static uint64_t mix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static const char *const apps[3] = {"com.techstart.mobile", "com.ecomgrowth.shop", "com.financetrack.pro"};
+static const char *const sources[8] = {"googleadwords_int", "facebook_int", "unityads_int", "applovin_int",
+				       "tiktok_int", "ironsource_int", "snapchat_int", "vungle_int"};
+static const char *const currencies[3] = {"USD", "EUR", "JPY"};
+static const char *const uas[2] = {
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+	"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/116.0 Mobile Safari/537.36",
+};
+
+struct gen_arg {
+	const char *dir;
+	unsigned tid;
+	uint64_t events; /* to produce */
+	uint64_t bytes;
+	int error;
+};
+
+struct writer {
+	struct unmo_segw *w;
+	struct unmo_chunk *c;
+	const char *dir;
+	unsigned tid, seq;
+	uint32_t blocks;
+	int error;
+};
+
+static void wr_flush(struct writer *wr)
+{
+	char err[512];
+	if (!wr->c->count)
+		return;
+	if (!wr->w) {
+		char name[128];
+		unmo_seg_name(name, sizeof name, "bench", wr->tid, ++wr->seq);
+		struct unmo_seg_info info = {.writer_id = wr->tid, .segment_seq = wr->seq, .created_us = T0};
+		wr->w = unmo_segw_open(wr->dir, name, &info, err, sizeof err);
+		if (!wr->w) {
+			fprintf(stderr, "bench_attr: %s\n", err);
+			wr->error = 1;
+			return;
+		}
+	}
+	if (unmo_segw_append(wr->w, wr->c, err, sizeof err)) {
+		fprintf(stderr, "bench_attr: %s\n", err);
+		wr->error = 1;
+	}
+	unmo_chunk_reset(wr->c);
+	if (++wr->blocks == 1024) { /* ~64 MB of records per segment */
+		if (unmo_segw_seal(wr->w, err, sizeof err)) {
+			fprintf(stderr, "bench_attr: %s\n", err);
+			wr->error = 1;
+		}
+		wr->w = NULL;
+		wr->blocks = 0;
+	}
+}
+
+static void wr_add(struct writer *wr, const struct unmo_event *e)
+{
+	if (!unmo_chunk_add(wr->c, e)) {
+		wr_flush(wr);
+		unmo_chunk_add(wr->c, e);
+	}
+}
+
+static void wr_close(struct writer *wr)
+{
+	char err[512];
+	wr_flush(wr);
+	if (wr->w && unmo_segw_seal(wr->w, err, sizeof err)) {
+		fprintf(stderr, "bench_attr: %s\n", err);
+		wr->error = 1;
+	}
+}
+
+/* One device's journey; returns events written. */
+static unsigned journey(struct writer *wr, uint64_t *rng, uint64_t dev, uint64_t *idc, uint64_t left)
+{
+	struct unmo_event e;
+	char adid[40], camp[48], cuid[24];
+	uint64_t r = mix(rng);
+	unsigned app = (unsigned)(r % 3);
+	bool lat = (r >> 8) % 10 == 0;       /* no advertising id: probabilistic */
+	bool installer = (r >> 16) % 100 < 30; /* else audience: touches only */
+	snprintf(adid, sizeof adid, "%08llx-%04llx-4%03llx-8%03llx-%012llx", (unsigned long long)(dev & 0xffffffff),
+		 (unsigned long long)((dev >> 32) & 0xffff), (unsigned long long)(r & 0xfff),
+		 (unsigned long long)((r >> 12) & 0xfff), (unsigned long long)(mix(rng) & 0xffffffffffffull));
+	snprintf(cuid, sizeof cuid, "u%llu", (unsigned long long)dev);
+	int64_t t = T0 + (int64_t)(mix(rng) % (30 * (uint64_t)DAY));
+	unsigned n = 0;
+	unmo_event_clear(&e);
+	e.platform = (uint8_t)(1 + (r >> 24) % 2);
+	e.ip_version = 4;
+	e.ip[0] = 100;
+	memcpy(e.ip + 1, &dev, 3);
+	memcpy(e.country, "US", 2);
+	e.s[UNMO_S_APP_ID] = unmo_str_c(apps[app]);
+	struct unmo_str ua = unmo_str_c(uas[e.platform - 1]);
+	unsigned ntouch = 1 + (unsigned)(mix(rng) % 4);
+	for (unsigned i = 0; i < ntouch && n < left; i++, n++) {
+		uint64_t x = mix(rng);
+		e.type = x % 100 < 45 ? UNMO_EV_IMPRESSION : UNMO_EV_CLICK;
+		e.flags = x % 50 == 0 ? UNMO_EVF_RETARGETING : 0;
+		e.event_time_us = t - (int64_t)((x >> 8) % (uint64_t)(3 * DAY));
+		e.recv_time_us = e.event_time_us + 2000;
+		uint64_t id = ++*idc;
+		memcpy(e.event_id, &dev, 8);
+		memcpy(e.event_id + 8, &id, 8);
+		unsigned s = (unsigned)((x >> 20) % 8);
+		snprintf(camp, sizeof camp, "%s_camp_%02u", sources[s], (unsigned)((x >> 28) % 12));
+		e.s[UNMO_S_MEDIA_SOURCE] = unmo_str_c(sources[s]);
+		e.s[UNMO_S_CAMPAIGN] = unmo_str_c(camp);
+		e.s[UNMO_S_ADVERTISING_ID] = lat ? (struct unmo_str){0} : unmo_str_c(adid);
+		e.s[UNMO_S_USER_AGENT] = ua;
+		wr_add(wr, &e);
+	}
+	e.s[UNMO_S_MEDIA_SOURCE] = e.s[UNMO_S_CAMPAIGN] = (struct unmo_str){0};
+	e.flags = 0;
+	if (!installer || n >= left)
+		return n;
+	e.s[UNMO_S_ADVERTISING_ID] = lat ? (struct unmo_str){0} : unmo_str_c(adid);
+	e.s[UNMO_S_VENDOR_ID] = unmo_str_c(adid + 9);
+	e.s[UNMO_S_USER_AGENT] = ua;
+	unsigned nafter = (unsigned)(mix(rng) % 8);
+	for (unsigned i = 0; i <= nafter && n < left; i++, n++) {
+		uint64_t x = mix(rng);
+		uint64_t id = ++*idc;
+		memcpy(e.event_id, &dev, 8);
+		memcpy(e.event_id + 8, &id, 8);
+		e.revenue_micros = 0;
+		memset(e.currency, 0, 3);
+		e.s[UNMO_S_EVENT_NAME] = (struct unmo_str){0};
+		e.s[UNMO_S_CUSTOMER_USER_ID] = (struct unmo_str){0};
+		if (i == 0) {
+			e.type = UNMO_EV_INSTALL;
+			e.event_time_us = t;
+		} else {
+			e.event_time_us = t + (int64_t)(x % (uint64_t)(20 * DAY));
+			e.s[UNMO_S_CUSTOMER_USER_ID] = unmo_str_c(cuid);
+			switch (x >> 40 & 7) {
+			case 0: e.type = UNMO_EV_REINSTALL; break;
+			case 1:
+			case 2: e.type = UNMO_EV_SESSION; break;
+			default:
+				e.type = UNMO_EV_CONVERSION;
+				e.s[UNMO_S_EVENT_NAME] = unmo_str_c("purchase");
+				e.revenue_micros = (int64_t)((x >> 8) % 100000000);
+				memcpy(e.currency, currencies[(x >> 50) % 3], 3);
+			}
+		}
+		e.recv_time_us = e.event_time_us + 1500;
+		wr_add(wr, &e);
+	}
+	return n;
+}
+
+static void *gen_main(void *p)
+{
+	struct gen_arg *g = p;
+	struct writer wr = {.dir = g->dir, .tid = g->tid, .c = malloc(sizeof(struct unmo_chunk))};
+	if (!wr.c) {
+		g->error = 1;
+		return NULL;
+	}
+	unmo_chunk_reset(wr.c);
+	uint64_t rng = 0x1234567ull * (g->tid + 1), idc = 0, done = 0, dev = (uint64_t)g->tid << 40;
+	while (done < g->events && !wr.error)
+		done += journey(&wr, &rng, ++dev, &idc, g->events - done);
+	wr_close(&wr);
+	g->error = wr.error;
+	free(wr.c);
+	return NULL;
+}
+
+/* ---- read-only ceiling ---- */
+struct read_shared {
+	char **files;
+	size_t n;
+	atomic_size_t next;
+	atomic_uint_fast64_t events, sum;
+};
+
+static void *read_main(void *p)
+{
+	struct read_shared *sh = p;
+	uint64_t events = 0, sum = 0;
+	for (;;) {
+		size_t i = atomic_fetch_add(&sh->next, 1);
+		if (i >= sh->n)
+			break;
+		char err[512];
+		struct unmo_segr *r = unmo_segr_open(sh->files[i], err, sizeof err);
+		if (!r) {
+			fprintf(stderr, "bench_attr: %s\n", err);
+			continue;
+		}
+		struct unmo_seg_block b;
+		int rc;
+		while ((rc = unmo_segr_next(r, &b, err, sizeof err)) != 0) {
+			if (rc < 0)
+				continue;
+			size_t off = 0;
+			struct unmo_event e;
+			while (unmo_seg_block_next_record(&b, &off, &e)) {
+				events++;
+				sum += (uint64_t)e.event_time_us ^ e.s[UNMO_S_APP_ID].len;
+			}
+		}
+		unmo_segr_close(r);
+	}
+	atomic_fetch_add(&sh->events, events);
+	atomic_fetch_add(&sh->sum, sum);
+	return NULL;
+}
+
+static int list_files(const char *dir, char ***out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	size_t cap = 64;
+	char **v = malloc(cap * sizeof *v);
+	*n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".seg"))
+			continue;
+		if (*n == cap)
+			v = realloc(v, (cap *= 2) * sizeof *v);
+		v[*n] = malloc(strlen(dir) + l + 2);
+		sprintf(v[*n], "%s/%s", dir, de->d_name);
+		(*n)++;
+	}
+	closedir(d);
+	*out = v;
+	return 0;
+}
+
+static void rm_rf(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[4200];
+		snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+		struct stat st;
+		if (!lstat(p, &st) && S_ISDIR(st.st_mode))
+			rm_rf(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t events = 20000000, mem_mb = 1024;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = ncpu > 0 ? (unsigned)ncpu : 1;
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	bool keep = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--events") && i + 1 < argc)
+			events = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			base = argv[++i];
+		else if (!strcmp(argv[i], "--mem") && i + 1 < argc)
+			mem_mb = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--keep"))
+			keep = true;
+		else {
+			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n");
+			return 1;
+		}
+	}
+	if (!threads || !events) {
+		fprintf(stderr, "bench_attr: --events and --threads must be > 0\n");
+		return 1;
+	}
+	char dir[4096], segdir[4200], outdir[4200];
+	snprintf(dir, sizeof dir, "%s/bench_attr.XXXXXX", base);
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "bench_attr: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	snprintf(segdir, sizeof segdir, "%s/seg", dir);
+	snprintf(outdir, sizeof outdir, "%s/out", dir);
+	mkdir(segdir, 0700);
+	mkdir(outdir, 0700);
+
+	/* 1. generate */
+	double t0 = now();
+	pthread_t th[256];
+	struct gen_arg ga[256];
+	if (threads > 256)
+		threads = 256;
+	for (unsigned i = 0; i < threads; i++) {
+		ga[i] = (struct gen_arg){.dir = segdir, .tid = i,
+					 .events = events / threads + (i < events % threads)};
+		pthread_create(&th[i], NULL, gen_main, &ga[i]);
+	}
+	int gen_err = 0;
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		gen_err |= ga[i].error;
+	}
+	if (gen_err) {
+		rm_rf(dir);
+		return 1;
+	}
+	double tgen = now() - t0;
+	char **files = NULL;
+	size_t nfiles = 0;
+	list_files(segdir, &files, &nfiles);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct stat st;
+		if (!stat(files[i], &st))
+			bytes += (uint64_t)st.st_size;
+	}
+	printf("bench_attr: %llu events in %zu segments (%.1f MB compressed), generated in %.2f s; %u threads\n",
+	       (unsigned long long)events, nfiles, bytes / 1e6, tgen, threads);
+
+	/* 2. ceiling: read only */
+	struct read_shared rs = {.files = files, .n = nfiles};
+	double c0 = cpu();
+	t0 = now();
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, read_main, &rs);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	double tread = now() - t0, cread = cpu() - c0;
+	uint64_t nread = atomic_load(&rs.events);
+	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU; %.2f M events/s, "
+	       "%.2f M events/s per CPU-second%s\n",
+	       tread, cread, nread / tread / 1e6, nread / cread / 1e6,
+	       nread == events ? "" : "  [EVENT COUNT MISMATCH]");
+
+	/* 3. full attribution */
+	char err[1024];
+	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir};
+	c0 = cpu();
+	t0 = now();
+	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+	const char *paths[1] = {segdir};
+	if (!a || unmo_attr_add_paths(a, paths, 1, err, sizeof err)) {
+		fprintf(stderr, "bench_attr: %s\n", err);
+		rm_rf(dir);
+		return 1;
+	}
+	double t1 = now(), c1 = cpu();
+	if (unmo_attr_finish(a, err, sizeof err)) {
+		fprintf(stderr, "bench_attr: %s\n", err);
+		rm_rf(dir);
+		return 1;
+	}
+	double t2 = now(), c2 = cpu();
+	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
+		fprintf(stderr, "bench_attr: %s\n", err);
+	double t3 = now(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
+	const struct unmo_attr_stats *s = unmo_attr_stats(a);
+	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs %.3f), %.3f s CPU (%.3f, %.3f, %.3f); "
+	       "%u partitions\n",
+	       tall, t1 - t0, t2 - t1, t3 - t2, call, c1 - c0, c2 - c1, c3 - c2, s->partitions);
+	printf("  %llu events -> %llu installs, %llu reattributions, %llu reinstalls, %llu conversions, "
+	       "%llu duplicates\n",
+	       (unsigned long long)s->events_read, (unsigned long long)s->installs,
+	       (unsigned long long)s->reattributions, (unsigned long long)s->reinstalls,
+	       (unsigned long long)s->conversions, (unsigned long long)s->duplicates);
+	printf("  %.2f M events/s wall (%.2f per thread), %.2f M events/s per CPU-second (target >= 5 per core)\n",
+	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB\n", ru.ru_maxrss / 1024.0,
+	       (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6);
+	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
+	unmo_attr_free(a);
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	if (!keep)
+		rm_rf(dir);
+	else
+		printf("kept %s\n", dir);
+	return 0;
+}
