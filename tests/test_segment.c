@@ -2,6 +2,7 @@
  * compatibility, corruption of every byte of every block and of the
  * trailer, torn files cut at every byte offset, garbage after the end. */
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,8 +14,10 @@
  * cr_assert. */
 #define CHECK(c, ...)                                                          \
 	do {                                                                   \
-		if (!(c))                                                      \
-			cr_assert_fail("check failed: " #c " " __VA_ARGS__);  \
+		if (!(c)) {                                                    \
+			cr_log_error("check failed: %s", #c);                  \
+			cr_assert_fail(" " __VA_ARGS__);                       \
+		}                                                              \
 	} while (0)
 
 /* ---- deterministic events ---- */
