@@ -851,9 +851,13 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		sh.phase = 1;
 		rc = run_phase(&sh, "attribution");
 	}
-	for (unsigned w = 0; w < a->ntcs; w++)
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		a->st.spilled_bytes += ans[w].bytes;
 		spool_free(&ans[w]);
+	}
 	free(ans);
+	for (unsigned t = 0; t < a->nspools; t++)
+		a->st.spilled_bytes += a->dev_spools[t].bytes + a->prob_spools[t].bytes;
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		rc |= a->tcs[w].error ? -1 : 0;
 		add_stats(&a->st, &a->tcs[w].st);

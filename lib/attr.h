@@ -196,6 +196,7 @@ struct unmo_attr_stats {
 	uint64_t conversions, conversions_unattributed;
 	unsigned partitions, threads;
 	uint64_t peak_partition_bytes;
+	uint64_t spilled_bytes; /* partition bytes that went to temp files (over --mem) */
 };
 
 struct unmo_attr;

@@ -573,12 +573,18 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	size_t n;
 	unmo_attr_installs(base, &n);
 	cr_assert_gt(n, 1400);
-	struct { unsigned p, t; } cfg[] = {{7, 2}, {64, 3}, {3, 1}};
+	/* the last two spill partitions to disk (tiny memory budget) */
+	struct { unsigned p, t; uint64_t mem; } cfg[] = {{7, 2, 0}, {64, 3, 0}, {3, 1, 1 << 16}, {13, 2, 1 << 18}};
 	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
 		shuffle(evs, nev);
-		struct unmo_attr *other =
-			run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t}, evs, nev);
+		struct unmo_attr *other = run_opts(
+			(struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t, .mem_bytes = cfg[k].mem},
+			evs, nev);
 		assert_same_results(base, other);
+		if (cfg[k].mem)
+			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
+		else
+			cr_expect_eq(unmo_attr_stats(other)->spilled_bytes, 0);
 		unmo_attr_free(other);
 	}
 	unmo_attr_free(base);
