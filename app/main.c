@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -174,6 +176,15 @@ int main(int argc, char **argv)
 	printf("tenants: %u apps from %s\n", unmo_tenants_count(tenants), cfg.tenants);
 	if (make_dir(cfg.out_dir))
 		return 2;
+
+	/* One appliance per output directory: a second one would "recover" the
+	 * first one's live .open files. The lock dies with the process. */
+	int lockfd = open(cfg.out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB)) {
+		fprintf(stderr, "unmo-ingest: %s: %s\n", cfg.out_dir,
+			lockfd < 0 ? strerror(errno) : "in use by another unmo-ingest (locked)");
+		return 2;
+	}
 
 	/* Writers and their counters exist first: recovery is counted on writer 0. */
 	static struct writer_ctx writers[CFG_MAX_WRITERS];

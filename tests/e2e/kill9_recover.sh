@@ -9,9 +9,9 @@ make_tenants
 "$GEN" --seed 99 --events 400000 --tenants "$T/tenants.conf" --pcap "$T/in.pcap" --out "$T/gen" \
 	--ack >"$T/gen.log" 2>&1 || fail "unmo-gen failed"
 python3 -c 'import struct,sys; open(sys.argv[1],"wb").write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,1))' "$T/empty.pcap"
-ingest() { # ingest RUN PCAP EXTRA...
+ingest() { # ingest RUN PCAP EXTRA... (exec: in a background subshell, $! is the appliance)
 	local run=$1 pcap=$2; shift 2
-	"$ING" -l 0-1 "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$pcap,tx_pcap=$T/acks$run.pcap" -- \
+	exec "$ING" -l 0-1 "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$pcap,tx_pcap=$T/acks$run.pcap" -- \
 		--tenants "$T/tenants.conf" --out "$T/segs" --mac 02:00:00:00:00:01 \
 		--stats-json "$T/stats$run.json" "$@" >"$T/ingest$run.log" 2>&1
 }
