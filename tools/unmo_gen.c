@@ -38,7 +38,8 @@ static const char usage[] =
 	"  --pcap FILE           write the datagrams as a pcap (Ethernet, µs timestamps)\n"
 	"  --out DIR             write events.jsonl, truth.csv, malformed.csv into DIR\n"
 	"  --send HOST:PORT      send real UDP datagrams ([v6addr]:port for IPv6)\n"
-	"  --rate EV_PER_S       pace sending (and pcap timestamps) at this many events/s\n"
+	"  --rate EV_PER_S       pace sending (default 50000 events/s) and pcap timestamps\n"
+	"                        (default: simulated event times) at this many events/s\n"
 	"  --binary-share F      share of events sent by edge collectors as binary frames (0.5)\n"
 	"  --collectors N        simulated edge collectors (4)\n"
 	"  --auth                tag every binary frame (default: tenants with auth=required)\n"
@@ -60,6 +61,7 @@ static const char usage[] =
 	"Exit status: 0 ok, 1 error (the message names the file and the reason), 2 usage.\n";
 
 #define DAY_US 86400000000ll
+#define DEFAULT_SEND_RATE 50000.0 /* events/s when --send has no --rate */
 
 struct opts {
 	uint64_t seed, events, malformed;
@@ -232,7 +234,7 @@ struct run {
 	uint64_t truth_rows, match_count[4];
 	/* responses */
 	uint64_t http_status[6]; /* 202, 400, 401, 413, 429, other */
-	uint64_t acks, resends, unacked_final, bad_responses;
+	uint64_t acks, resends, unacked_final, bad_responses, http_sent;
 	struct unacked *pending;
 	size_t npending, cappending;
 };
@@ -345,9 +347,11 @@ static int open_socket(struct run *r)
 static void pace(struct run *r, uint32_t events)
 {
 	r->events_sent += events ? events : 1;
-	if (r->o.rate <= 0 || !r->o.send)
+	if (r->sock < 0)
 		return;
-	int64_t due = r->pace_start_ns + (int64_t)(r->events_sent / r->o.rate * 1e9);
+	/* Live sending is always bounded: DEFAULT_SEND_RATE unless --rate. */
+	double rate = r->o.rate > 0 ? r->o.rate : DEFAULT_SEND_RATE;
+	int64_t due = r->pace_start_ns + (int64_t)(r->events_sent / rate * 1e9);
 	for (;;) {
 		int64_t now = now_ns();
 		if (now >= due)
@@ -404,6 +408,8 @@ static int sink(void *ctx, const struct unmo_wire_dgram *d)
 			snprintf(r->err, sizeof r->err, "%s: %s", r->o.send, strerror(errno));
 			return 1;
 		}
+		if (d->payload[0] == 'P') /* every HTTP-lite request, malformed ones too, gets a response */
+			r->http_sent++;
 		if (r->o.ack && d->kind == UNMO_WIRE_BINARY) {
 			if (r->npending == r->cappending) {
 				size_t cap = r->cappending ? r->cappending * 2 : 1024;
@@ -757,7 +763,11 @@ int main(int argc, char **argv)
 			drain(&r, 20);
 			if (o->ack)
 				resend_due(&r);
-			if (now_ns() >= deadline || (o->ack && !r.npending && !o->reply))
+			uint64_t answered = 0;
+			for (int k = 0; k < 6; k++)
+				answered += r.http_status[k];
+			bool acks_done = !o->ack || !r.npending, replies_done = !o->reply || answered >= r.http_sent;
+			if (now_ns() >= deadline || (acks_done && replies_done))
 				break;
 		}
 		r.unacked_final += r.npending;
