@@ -27,6 +27,8 @@
  * unmo_fb_next_event, each checked by the record decoder). The tag check
  * is separate (unmo_fb_verify_tag / unmo_fb_authenticate) because it needs
  * the tenant's secret. No allocation. Thread-safe (pure functions).
+ * Call sodium_init() once before tags are computed (unmo_tenants_load does),
+ * so libsodium uses its SIMD BLAKE2b instead of the portable one.
  */
 #ifndef UNMO_FRAME_BIN_H
 #define UNMO_FRAME_BIN_H

@@ -224,7 +224,8 @@ static void run(const char *label, int nframes, size_t max_bytes, unsigned max_e
 	       (double)(plain.bytes - (size_t)nframes * UNMO_FB_HDR) / (double)plain.events);
 	struct rate d = measure(&plain, secs, decode_all, false);
 	struct rate c = measure(&plain, secs, hop_fn, false);
-	printf("  binary_decode_noauth: %.2f Mev/s, %.0f MB/s per core\n", d.ev_s / 1e6, d.mb_s);
+	printf("  binary_decode_noauth: %.2f Mev/s, %.0f MB/s per core (%.1f ns/event)\n", d.ev_s / 1e6, d.mb_s,
+	       1e9 / d.ev_s);
 	printf("  ceiling hop-walk (read each record length, decode nothing) on the same frames: %.2f Mev/s\n"
 	       "  ratio decode_noauth/hop-walk = %.3f\n", c.ev_s / 1e6, d.ev_s / c.ev_s);
 	struct rate a = measure(&authd, secs, decode_all, true);
