@@ -132,6 +132,28 @@ static const char *unescape_rest(char **pp, const char *end, char *start, char *
 {
 	char *w = p;
 	for (;;) {
+#ifdef __SSE2__
+		/* Move plain runs 16 bytes at a time. A full store is safe only
+		 * when all 16 loaded bytes are consumed (w <= p, so it never
+		 * reaches unread input); a partial run is moved exactly. */
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+								_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+						   _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+			int m = _mm_movemask_epi8(hit);
+			if (m) {
+				size_t k = (size_t)__builtin_ctz((unsigned)m);
+				memmove(w, p, k);
+				w += k;
+				p += k;
+				break;
+			}
+			_mm_storeu_si128((__m128i *)(void *)w, v);
+			w += 16;
+			p += 16;
+		}
+#endif
 		if (UNLIKELY(p >= end))
 			return UNMO_JSON_SYNTAX;
 		unsigned char c = (unsigned char)*p;

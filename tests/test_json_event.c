@@ -742,3 +742,35 @@ Test(json_docs, example_line_is_canonical)
 	cr_assert(memcmp(w, line, n) == 0);
 	free(keep);
 }
+
+/* Escapes at every offset of long strings (the in-place copy moves plain
+ * runs 16 bytes at a time between escapes). */
+Test(json_reader, escapes_at_every_offset)
+{
+	static const struct {
+		const char *esc, *out;
+	} escs[] = {{"\\/", "/"}, {"\\u00e9", "\xC3\xA9"}, {"\\ud83d\\ude00", "\xF0\x9F\x98\x80"}, {"\\n", "\n"},
+		    {"\\\"", "\""}};
+	char json[256], want[128];
+	for (size_t k = 0; k < sizeof escs / sizeof *escs; k++)
+		for (int at = 0; at < 50; at++) {
+			int n = sprintf(json, "{\"type\":\"click\",\"user_agent\":\"");
+			size_t wn = 0;
+			for (int i = 0; i < 60; i++) {
+				if (i == at || i == at + 17 || i == 59) {
+					n += sprintf(json + n, "%s", escs[k].esc);
+					wn += (size_t)sprintf(want + wn, "%s", escs[k].out);
+				}
+				json[n++] = want[wn++] = (char)('A' + (i * 7) % 26);
+			}
+			n += sprintf(json + n, "\",\"campaign\":\"c\"}");
+			struct unmo_event e;
+			char *keep;
+			const char *r = parse_n(json, (size_t)n, &e, &keep);
+			CHECK(!r, "%s at %d: %s", escs[k].esc, at, r);
+			CHECK(e.s[UNMO_S_USER_AGENT].len == wn && memcmp(e.s[UNMO_S_USER_AGENT].p, want, wn) == 0,
+			      "%s at %d", escs[k].esc, at);
+			CHECK(e.s[UNMO_S_CAMPAIGN].len == 1);
+			free(keep);
+		}
+}
