@@ -10,7 +10,7 @@
  * Two frame mixes: MTU-sized datagrams (<= 1400 bytes) and 20-event frames.
  * Prints events/s and MB/s per core and the ratio to each ceiling.
  * Rates are per CPU-second of the measuring thread (robust on a shared
- * machine). Usage: bench_parse [CPU seconds per measurement, default 0.6]
+ * machine). Usage: bench_parse [CPU seconds per measurement, default 0.4]
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -241,9 +241,9 @@ static void run(const char *label, int nframes, size_t max_bytes, unsigned max_e
 
 int main(int argc, char **argv)
 {
-	double secs = argc > 1 ? atof(argv[1]) : 0.6;
+	double secs = argc > 1 ? atof(argv[1]) : 0.4;
 	if (secs <= 0 || secs > 10) {
-		fprintf(stderr, "usage: bench_parse [seconds per measurement, 0..10, default 0.6]\n");
+		fprintf(stderr, "usage: bench_parse [seconds per measurement, 0..10, default 0.4]\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
