@@ -18,9 +18,10 @@
  * Full byte-level description: docs/wire-format.md.
  *
  * Events carry 0 for recv_time_us, sender_id and sequence and may omit
- * app_id: the appliance overwrites those four fields (tenant's app id, the
- * frame header's sender and sequence, its own clock); decoders accept any
- * value there.
+ * app_id: the appliance sets those four fields (tenant's app id, the frame
+ * header's sender and sequence, its own clock). This decoder accepts any
+ * value there; the appliance refuses a present app_id that is not the
+ * tenant's (app_mismatch).
  *
  * Contract: the decoder is zero-copy and bounds-checked; it validates the
  * header and the length arithmetic only (events are walked with
