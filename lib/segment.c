@@ -97,6 +97,80 @@ static void lz4_frame_header(uint8_t *dst, uint32_t raw_len)
 	dst[14] = (uint8_t)(XXH32(dst + 4, 10, 0) >> 8);
 }
 
+/* XXH32 of two buffers at once (bit-identical to libxxhash's XXH32). The
+ * LZ4 frame needs XXH32 of the raw chunk (content checksum) and of the
+ * compressed block (block checksum); scalar XXH32 is bound by the latency of
+ * its multiply chain (~2 B/cycle), so the writer path spent ~16% of LZ4's
+ * own time on them. With SSE4.1 one vector holds the 4 lanes of a stripe
+ * and the two hashes' chains interleave, hiding each other's latency. */
+#define XP1 0x9E3779B1u
+#define XP2 0x85EBCA77u
+#define XP3 0xC2B2AE3Du
+#define XP4 0x27D4EB2Fu
+#define XP5 0x165667B1u
+
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+/* The part of XXH32 after the stripes: len, tail bytes, avalanche. */
+static uint32_t xxh32_finish(uint32_t h, const uint8_t *p, size_t len)
+{
+	h += (uint32_t)len;
+	len &= 15;
+	for (; len >= 4; len -= 4, p += 4)
+		h = rotl32(h + unmo_ld32(p) * XP3, 17) * XP4;
+	for (; len; len--, p++)
+		h = rotl32(h + *p * XP5, 11) * XP1;
+	h ^= h >> 15;
+	h *= XP2;
+	h ^= h >> 13;
+	h *= XP3;
+	h ^= h >> 16;
+	return h;
+}
+
+#ifdef __SSE4_1__
+#include <smmintrin.h>
+
+static inline __m128i xxh_round4(__m128i acc, __m128i in)
+{
+	acc = _mm_add_epi32(acc, _mm_mullo_epi32(in, _mm_set1_epi32((int)XP2)));
+	acc = _mm_or_si128(_mm_slli_epi32(acc, 13), _mm_srli_epi32(acc, 19));
+	return _mm_mullo_epi32(acc, _mm_set1_epi32((int)XP1));
+}
+
+static uint32_t xxh_merge4(__m128i v)
+{
+	uint32_t l[4];
+	_mm_storeu_si128((__m128i *)l, v);
+	return rotl32(l[0], 1) + rotl32(l[1], 7) + rotl32(l[2], 12) + rotl32(l[3], 18);
+}
+
+static void xxh32_pair(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint32_t *ha,
+		       uint32_t *hb)
+{
+	const __m128i init = _mm_setr_epi32((int)(XP1 + XP2), (int)XP2, 0, (int)(0u - XP1));
+	__m128i va = init, vb = init;
+	size_t sa = na / 16, sb = nb / 16, common = sa < sb ? sa : sb, i = 0;
+	for (; i < common; i++) {
+		va = xxh_round4(va, _mm_loadu_si128((const __m128i *)(a + 16 * i)));
+		vb = xxh_round4(vb, _mm_loadu_si128((const __m128i *)(b + 16 * i)));
+	}
+	for (size_t k = i; k < sa; k++)
+		va = xxh_round4(va, _mm_loadu_si128((const __m128i *)(a + 16 * k)));
+	for (size_t k = i; k < sb; k++)
+		vb = xxh_round4(vb, _mm_loadu_si128((const __m128i *)(b + 16 * k)));
+	*ha = xxh32_finish(na >= 16 ? xxh_merge4(va) : XP5, a + 16 * sa, na);
+	*hb = xxh32_finish(nb >= 16 ? xxh_merge4(vb) : XP5, b + 16 * sb, nb);
+}
+#else
+static void xxh32_pair(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint32_t *ha,
+		       uint32_t *hb)
+{
+	*ha = XXH32(a, na, 0);
+	*hb = XXH32(b, nb, 0);
+}
+#endif
+
 /* One LZ4 state per thread, allocated once: the writer path does no malloc.
  * LZ4_compress_fast_extState is what LZ4_compress_default runs too, so the
  * only extra work over plain LZ4 is the frame header and the two XXH32s the
@@ -128,9 +202,11 @@ size_t unmo_seg_block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *
 	}
 	lz4_frame_header(dst, raw);
 	uint8_t *q = blk + bsize;
-	unmo_st32(q, XXH32(blk, bsize, 0));         /* block checksum */
-	unmo_st32(q + 4, 0);                        /* EndMark */
-	unmo_st32(q + 8, XXH32(c->data, raw, 0));   /* content checksum */
+	uint32_t content_xxh, block_xxh;
+	xxh32_pair(c->data, raw, blk, bsize, &content_xxh, &block_xxh);
+	unmo_st32(q, block_xxh);       /* block checksum: XXH32 of the block data */
+	unmo_st32(q + 4, 0);           /* EndMark */
+	unmo_st32(q + 8, content_xxh); /* content checksum: XXH32 of the raw bytes */
 	size_t len = bsize + UNMO_SEG_BLOCK_OVERHEAD;
 	if (meta) {
 		meta->offset = 0;
