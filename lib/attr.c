@@ -651,7 +651,18 @@ static int ins_cmp(const void *pa, const void *pb)
 	if (a->time_us != b->time_us)
 		return a->time_us < b->time_us ? -1 : 1;
 	int c = memcmp(a->event_id, b->event_id, 16);
-	return c ? c : strcmp(a->app_id, b->app_id);
+	if (!c)
+		c = strcmp(a->app_id, b->app_id);
+	/* rows without event id can tie so far: order by every other field */
+	if (!c)
+		c = memcmp(&a->touch.event_id, &b->touch.event_id, 16);
+	if (!c)
+		c = (a->outcome > b->outcome) - (a->outcome < b->outcome);
+	if (!c)
+		c = (a->match > b->match) - (a->match < b->match);
+	if (!c)
+		c = (a->install_type > b->install_type) - (a->install_type < b->install_type);
+	return c;
 }
 
 static int conv_cmp(const void *pa, const void *pb)
@@ -660,7 +671,19 @@ static int conv_cmp(const void *pa, const void *pb)
 	if (a->time_us != b->time_us)
 		return a->time_us < b->time_us ? -1 : 1;
 	int c = memcmp(a->event_id, b->event_id, 16);
-	return c ? c : strcmp(a->app_id, b->app_id);
+	if (!c)
+		c = strcmp(a->app_id, b->app_id);
+	if (!c)
+		c = (a->revenue_micros > b->revenue_micros) - (a->revenue_micros < b->revenue_micros);
+	if (!c)
+		c = strcmp(a->currency, b->currency);
+	if (!c)
+		c = strcmp(a->event_name, b->event_name);
+	if (!c)
+		c = (a->via > b->via) - (a->via < b->via);
+	if (!c)
+		c = memcmp(a->touch.event_id, b->touch.event_id, 16);
+	return c;
 }
 
 static int acc_cmp(const void *pa, const void *pb)

@@ -1013,3 +1013,80 @@ Test(attr_truth, agrees_with_generator_truth_on_every_install, .timeout = 240)
 	free(tr);
 	unmo_attr_free(a);
 }
+
+/* ---- the worked example of docs/attribution.md, number for number ---- */
+static struct unmo_event *ex(uint8_t type, const char *adid, int64_t t, uint64_t id, const char *src,
+			     const char *camp)
+{
+	struct unmo_event *e = add(type, adid, t, id);
+	e->s[UNMO_S_APP_ID] = unmo_str_c("com.example.game");
+	if (src) {
+		e->s[UNMO_S_MEDIA_SOURCE] = unmo_str_c(src);
+		e->s[UNMO_S_CAMPAIGN] = unmo_str_c(camp);
+	}
+	return e;
+}
+
+Test(attr_docs, worked_example)
+{
+	reset();
+	const char *ua17 = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) Mobile/15E148";
+	ex(UNMO_EV_IMPRESSION, "A", 1772359200000000, 1, "netX", "camp1");
+	ex(UNMO_EV_CLICK, "A", 1772442000000000, 2, "netY", "campY");
+	ex(UNMO_EV_CLICK, "A", 1771588800000000, 3, "netZ", "campZ");
+	ex(UNMO_EV_INSTALL, "A", 1772442005000000, 4, NULL, NULL);
+	struct unmo_event *e = ex(UNMO_EV_CONVERSION, "A", 1772539200000000, 5, NULL, NULL);
+	e->revenue_micros = 4990000;
+	memcpy(e->currency, "USD", 3);
+	ex(UNMO_EV_CLICK, "A", 1773993600000000, 6, "netR", "rt")->flags = UNMO_EVF_RETARGETING;
+	ex(UNMO_EV_SESSION, "A", 1774080000000000, 7, NULL, NULL);
+	e = ex(UNMO_EV_CONVERSION, "A", 1775044800000000, 8, NULL, NULL);
+	e->revenue_micros = 10000000;
+	memcpy(e->currency, "EUR", 3);
+	ex(UNMO_EV_REINSTALL, "A", 1775822400000000, 9, NULL, NULL);
+	with_ip(ex(UNMO_EV_CLICK, NULL, 1772712000000000, 10, "netW", "campW"), 7, ua17);
+	e = ex(UNMO_EV_IMPRESSION, NULL, 1772733600000000, 11, "netX", "camp1");
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c("V-B");
+	e = ex(UNMO_EV_INSTALL, NULL, 1772784000000000, 12, NULL, NULL);
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c("V-B");
+	with_ip(e, 7, ua17);
+	ex(UNMO_EV_INSTALL, "C", 1772884800000000, 13, NULL, NULL);
+	struct unmo_attr *a = run();
+	EXPECT(a, 4, UNMO_MATCH_CLICK, 2);
+	cr_expect_eq(ins_by_id(a, 4)->ctit_us, 5000000);
+	cr_expect(ins_by_id(a, 4)->fast_ctit);
+	EXPECT(a, 12, UNMO_MATCH_PROB_CLICK, 10);
+	cr_expect_eq(ins_by_id(a, 12)->ctit_us, 72000ll * SEC);
+	EXPECT(a, 13, UNMO_MATCH_ORGANIC, 0);
+	cr_expect_eq(ins_by_id(a, 9)->outcome, UNMO_OUT_REINSTALL);
+	cr_expect(touch_is(&ins_by_id(a, 9)->touch, 2));
+	cr_expect(touch_is(&conv_by_id(a, 5)->touch, 2));
+	cr_expect_eq(conv_by_id(a, 8)->via, 2);
+	cr_expect(touch_is(&conv_by_id(a, 8)->touch, 6));
+	const char *app = "com.example.game";
+	const struct unmo_attr_agg *X = unmo_attr_find_agg(a, app, "netX", "camp1"),
+				   *Y = unmo_attr_find_agg(a, app, "netY", "campY"),
+				   *R = unmo_attr_find_agg(a, app, "netR", "rt"),
+				   *W = unmo_attr_find_agg(a, app, "netW", "campW"),
+				   *O = unmo_attr_find_agg(a, app, "organic", "");
+	cr_assert(X && Y && R && W && O);
+	cr_expect_eq(X->impressions, 2);
+	cr_expect(Y->clicks == 1 && Y->installs_click == 1 && Y->reinstalls == 1 && Y->conversions == 1);
+	cr_expect(Y->nrevenue == 1 && Y->revenue[0].micros == 4990000 && Y->median_ctit_us == 5000000);
+	cr_expect(R->reengagements == 1 && R->conversions == 1 && R->revenue[0].micros == 10000000);
+	cr_expect(W->installs_prob == 1 && W->median_ctit_us == 72000ll * SEC);
+	cr_expect_eq(O->installs_organic, 1);
+	/* models, install e4: touchpoints e1 (netX), e2 (netY) */
+	cr_expect_eq(X->model_installs[UNMO_MODEL_FIRST], 2000000); /* e4 first + e12's only touch */
+	cr_expect_eq(Y->model_installs[UNMO_MODEL_LAST], 1000000);
+	cr_expect_eq(X->model_installs[UNMO_MODEL_LINEAR], 1500000);
+	cr_expect_eq(X->model_installs[UNMO_MODEL_TIME_DECAY], 1476294);
+	cr_expect_eq(Y->model_installs[UNMO_MODEL_TIME_DECAY], 523706);
+	cr_expect_eq(W->model_installs[UNMO_MODEL_LINEAR], 0, "models use deterministic touches only");
+	cr_expect_eq(O->model_installs[UNMO_MODEL_POSITION], 1000000);
+	/* conversions: e5 -> e2 only; e8 has no touch in its lookback -> its row */
+	cr_expect_eq(Y->model_conversions[UNMO_MODEL_FIRST], 1000000);
+	cr_expect_eq(R->model_conversions[UNMO_MODEL_LINEAR], 1000000);
+	cr_expect_eq(R->model_revenue[UNMO_MODEL_LINEAR][0].micros, 10000000);
+	unmo_attr_free(a);
+}
