@@ -340,6 +340,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "unmo-ingest: cannot start writer thread\n");
 			return 2;
 		} else {
+			char tn[16];
+			snprintf(tn, sizeof tn, "unmo-writer-%u", i % 10u);
+			pthread_setname_np(wt[i], tn);
 			unpin(wt[i]);
 		}
 	struct control control = {.cfg = &cfg, .stats = &all, .t0 = mono_s()};

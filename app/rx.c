@@ -640,6 +640,13 @@ static int rx_only_loop(struct rx_ctx *x)
 	return 0;
 }
 
+static double thread_cpu_s(void)
+{
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	return (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
+}
+
 static void set_clock(struct rx_ctx *x)
 {
 	struct timespec ts;
@@ -655,8 +662,11 @@ int rx_main(void *arg)
 	uint16_t burst = x->cfg->burst;
 	set_clock(x);
 	take_back(x);
-	if (x->cfg->bench_rx_only)
-		return rx_only_loop(x);
+	if (x->cfg->bench_rx_only) {
+		rx_only_loop(x);
+		x->st.cpu_s = thread_cpu_s();
+		return 0;
+	}
 	uint64_t last_resync = x->tsc0;
 	while (!atomic_load_explicit(x->stop, memory_order_relaxed)) {
 		uint64_t tsc = rte_rdtsc();
@@ -701,6 +711,7 @@ int rx_main(void *arg)
 		take_back(x);
 		flush_tx(x);
 	}
+	x->st.cpu_s = thread_cpu_s(); /* the receive loop only, not the drain wait */
 	/* Drain: hand off the last chunk, then wait for every chunk to come back
 	 * so the responses held for them still go out. */
 	hand_off(x);

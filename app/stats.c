@@ -221,11 +221,12 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 			"\"events\":%lu,\"record_bytes\":%lu,\"chunks\":%lu,\"events_durable\":%lu,"
 			"\"events_lost\":%lu,\"acks_sent\":%lu,\"http_responses\":%lu,"
 			"\"responses_dropped\":%lu,\"arp_replies\":%lu,\"icmp_replies\":%lu,"
-			"\"nd_replies\":%lu,\"icmp6_replies\":%lu,\"seq_gaps\":%lu,\"rx_pauses\":%lu,\"drops\":",
+			"\"nd_replies\":%lu,\"icmp6_replies\":%lu,\"seq_gaps\":%lu,\"rx_pauses\":%lu,"
+			"\"cpu_s\":%.3f,\"drops\":",
 			r ? "," : "", x->lcore, x->packets, x->bytes, x->frames_bin, x->frames_http, x->events,
 			x->record_bytes, x->chunks_handed, x->events_durable, x->events_lost, x->acks_sent,
 			x->http_sent, x->responses_dropped, x->arp_replies, x->icmp_replies, x->nd_replies,
-			x->icmp6_replies, x->seq_gaps, x->rx_pauses);
+			x->icmp6_replies, x->seq_gaps, x->rx_pauses, x->cpu_s);
 		json_drops(f, x->drops);
 		fputc('}', f);
 	}
@@ -236,11 +237,11 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 			"%s{\"writer\":%u,\"chunks\":%lu,\"events\":%lu,\"raw_bytes\":%lu,\"block_bytes\":%lu,"
 			"\"compression_ratio\":%.4f,\"bytes_written\":%lu,\"segments_sealed\":%lu,"
 			"\"fsyncs\":%lu,\"write_errors\":%lu,\"events_lost\":%lu,"
-			"\"recovered_segments\":%lu,\"recovered_records\":%lu}",
+			"\"recovered_segments\":%lu,\"recovered_records\":%lu,\"cpu_s\":%.3f}",
 			w ? "," : "", x->id, x->chunks, x->events, x->raw_bytes, x->block_bytes,
 			x->block_bytes ? (double)x->raw_bytes / (double)x->block_bytes : 0.0, x->bytes_written,
 			x->segments_sealed, x->fsyncs, x->write_errors, x->events_lost, x->recovered_segments,
-			x->recovered_records);
+			x->recovered_records, x->cpu_s);
 	}
 	fprintf(f, "],\n\"tenants\":[");
 	unsigned nt = s->tenants ? unmo_tenants_count(s->tenants) : 0;

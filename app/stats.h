@@ -61,6 +61,7 @@ struct rx_stats {
 	uint64_t acks_sent, http_sent, responses_dropped; /* tx ring full / no mbuf */
 	uint64_t arp_replies, icmp_replies, nd_replies, icmp6_replies;
 	uint64_t seq_gaps;
+	double cpu_s; /* thread CPU time at exit (a shared machine gives less than wall time) */
 	uint64_t drops[STATS_REASONS];
 	struct port_stats port[CFG_MAX_PORTS];
 	struct tenant_stats *tenant; /* [tenant count] */
@@ -71,6 +72,7 @@ struct writer_stats {
 	uint64_t chunks, events, raw_bytes, block_bytes, bytes_written;
 	uint64_t segments_sealed, fsyncs, write_errors, events_lost;
 	uint64_t recovered_segments, recovered_records;
+	double cpu_s; /* thread CPU time (CLOCK_THREAD_CPUTIME_ID), set at exit */
 };
 
 struct unmo_tenants;

@@ -453,5 +453,8 @@ void *writer_main(void *arg)
 			}
 		}
 	}
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	w->st.cpu_s = (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9;
 	return NULL;
 }
