@@ -22,6 +22,10 @@
  *  - a synchronous writer, a verifying reader and recovery, for tools.
  * Errors: functions return NULL/0/-1 and fill an err buffer with
  * "<file>: <reason> at offset N". Reader/writer objects are single-threaded.
+ * Encoders are pure and thread-safe: unmo_seg_block_encode keeps one LZ4
+ * state per thread (allocated with the thread, never malloc'd per call).
+ * The reader maps the file: it must not shrink while a reader has it open
+ * (segments never do; an .open file being appended to is fine).
  */
 #ifndef UNMO_SEGMENT_H
 #define UNMO_SEGMENT_H
