@@ -73,7 +73,7 @@ static const char *parse_request_line(char **pp, const char *end, struct unmo_ht
 {
 	char *p = *pp;
 	if (!starts(p, end, "POST ", 5)) {
-		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *sp = p < end ? memchr(p, ' ', (size_t)(end - p)) : NULL;
 		return sp && sp > p ? UNMO_HTTP_BAD_METHOD : UNMO_HTTP_BAD_REQUEST_LINE;
 	}
 	p += 5;
