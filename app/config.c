@@ -27,7 +27,7 @@ static const struct opt opts[] = {
 	{"tx-desc", true, "N  TX descriptors per queue (default 512)"},
 	{"burst", true, "N  RX burst size (default 32)"},
 	{"mbufs", true, "N  mbufs in the pool (default: sized from EAL memory)"},
-	{"mbuf-size", true, "N  data bytes per mbuf (default 2048; 9216 for jumbo)"},
+	{"mbuf-size", true, "N  data bytes per mbuf (default 2048; longer frames arrive as chains)"},
 	{"chunks", true, "N  64 KiB chunks per RX core (default 128)"},
 	{"pending", true, "N  responses awaiting durability per RX core (default 16384)"},
 	{"senders", true, "N  sender windows per RX core (default 4096)"},
@@ -110,6 +110,11 @@ static int parse_list(const char *s, uint16_t *arr, uint16_t *n, unsigned max)
 }
 
 static int load_file(struct ingest_cfg *c, const char *path);
+
+/* Values read from config files, kept for the process lifetime (cfg points
+ * into them). */
+static char *kept[512];
+static unsigned nkept;
 
 /* Apply one option; where names the source for error messages. */
 static int apply(struct ingest_cfg *c, const char *name, const char *val, const char *where)
@@ -243,8 +248,11 @@ static int load_file(struct ingest_cfg *c, const char *path)
 			fprintf(stderr, "unmo-ingest: %s: '%s' needs a value\n", where, p);
 			rc = -1;
 		} else {
-			/* strings must outlive the file: keep a copy for the process lifetime */
-			rc = apply(c, p, o->has_arg ? strdup(val) : "", where);
+			/* strings must outlive the file: kept for the process lifetime */
+			char *copy = o->has_arg && nkept < 512 ? strdup(val) : NULL;
+			if (copy)
+				kept[nkept++] = copy;
+			rc = apply(c, p, copy ? copy : "", where);
 		}
 	}
 	fclose(f);

@@ -41,6 +41,30 @@
 #include "writer.h"
 
 static atomic_bool g_stop;
+
+/* Everything main() sets up, at file scope so that a start-up failure can
+ * release it (start_fail) whichever step failed. */
+static struct unmo_tenants *tenants;
+static struct writer_ctx writers[CFG_MAX_WRITERS];
+static struct rx_ctx *rx[CFG_MAX_RX];
+static struct chunk_link links[CFG_MAX_RX];
+static unsigned nb_rx_alloc;
+
+static int start_fail(void)
+{
+	for (unsigned i = 0; i < CFG_MAX_WRITERS; i++)
+		writer_fini(&writers[i]);
+	for (unsigned i = 0; i < nb_rx_alloc; i++) {
+		if (rx[i]) {
+			rx_fini(rx[i]);
+			free(rx[i]);
+		}
+		link_free(&links[i]);
+	}
+	unmo_tenants_free(tenants);
+	rte_eal_cleanup();
+	return 2;
+}
 static volatile sig_atomic_t g_signals;
 
 static struct timespec g_first_signal;
@@ -157,10 +181,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static struct ingest_cfg cfg;
-	if (cfg_parse(&cfg, argc - eal, argv + eal)) {
-		rte_eal_cleanup();
-		return 2;
-	}
+	if (cfg_parse(&cfg, argc - eal, argv + eal))
+		return start_fail();
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -168,14 +190,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	char err[512];
-	struct unmo_tenants *tenants = unmo_tenants_load(cfg.tenants, err, sizeof err);
+	tenants = unmo_tenants_load(cfg.tenants, err, sizeof err);
 	if (!tenants) {
 		fprintf(stderr, "unmo-ingest: tenants: %s\n", err);
-		return 2;
+		return start_fail();
 	}
 	printf("tenants: %u apps from %s\n", unmo_tenants_count(tenants), cfg.tenants);
 	if (make_dir(cfg.out_dir))
-		return 2;
+		return start_fail();
 
 	/* One appliance per output directory: a second one would "recover" the
 	 * first one's live .open files. The lock dies with the process. */
@@ -183,15 +205,14 @@ int main(int argc, char **argv)
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB)) {
 		fprintf(stderr, "unmo-ingest: %s: %s\n", cfg.out_dir,
 			lockfd < 0 ? strerror(errno) : "in use by another unmo-ingest (locked)");
-		return 2;
+		return start_fail();
 	}
 
 	/* Writers and their counters exist first: recovery is counted on writer 0. */
-	static struct writer_ctx writers[CFG_MAX_WRITERS];
 	if (writer_recover_dir(cfg.out_dir, &writers[0].st)) {
 		fprintf(stderr, "unmo-ingest: unrecovered .open segments in %s: refusing to start\n",
 			cfg.out_dir);
-		return 2;
+		return start_fail();
 	}
 
 	/* Ports. */
@@ -201,7 +222,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < cfg.nb_ports; i++) {
 			if (!rte_eth_dev_is_valid_port(cfg.ports[i])) {
 				fprintf(stderr, "unmo-ingest: --port %u: no such port\n", cfg.ports[i]);
-				return 2;
+				return start_fail();
 			}
 			port_ids[nb_ports++] = cfg.ports[i];
 		}
@@ -213,7 +234,7 @@ int main(int argc, char **argv)
 	}
 	if (!nb_ports) {
 		fprintf(stderr, "unmo-ingest: no DPDK port (give EAL a --vdev or a PCI device)\n");
-		return 2;
+		return start_fail();
 	}
 
 	/* RX lcores. */
@@ -225,7 +246,7 @@ int main(int argc, char **argv)
 			if (!rte_lcore_is_enabled(cfg.rx_lcores[i])) {
 				fprintf(stderr, "unmo-ingest: --rx-lcores: lcore %u not enabled in EAL -l\n",
 					cfg.rx_lcores[i]);
-				return 2;
+				return start_fail();
 			}
 			rx_lcores[nb_rx++] = cfg.rx_lcores[i];
 		}
@@ -240,19 +261,19 @@ int main(int argc, char **argv)
 
 	struct rte_mempool *pool = port_pool_create(&cfg, nb_ports * nb_rx, rte_lcore_count());
 	if (!pool)
-		return 2;
+		return start_fail();
 	static struct port_info ports[CFG_MAX_PORTS];
-	static struct rx_ctx *rx[CFG_MAX_RX];
 	for (unsigned i = 0; i < nb_rx; i++) {
 		rx[i] = aligned_alloc(64, (sizeof(struct rx_ctx) + 63) / 64 * 64);
+		nb_rx_alloc = i + 1;
 		if (!rx[i])
-			return 2;
+			return start_fail();
 		memset(rx[i], 0, sizeof *rx[i]);
 		rx[i]->lcore = rx_lcores[i];
 	}
 	for (unsigned p = 0; p < nb_ports; p++) {
 		if (port_setup(&cfg, &ports[p], port_ids[p], (uint16_t)nb_rx, pool))
-			return 2;
+			return start_fail();
 		for (uint16_t q = 0; q < ports[p].nb_queues; q++) {
 			struct rx_ctx *x = rx[(p + q) % nb_rx];
 			x->q[x->nb_q++] = (struct rx_queue_ref){port_ids[p], q, (uint16_t)p};
@@ -268,20 +289,24 @@ int main(int argc, char **argv)
 	/* Keep only lcores that got a queue. */
 	unsigned nb_active = 0;
 	for (unsigned i = 0; i < nb_rx; i++) {
-		if (rx[i]->nb_q)
+		if (rx[i]->nb_q) {
 			rx[nb_active++] = rx[i];
-		else
+		} else {
 			printf("lcore %u: no queue to serve, left idle\n", rx[i]->lcore);
+			free(rx[i]);
+		}
+		if (i >= nb_active)
+			rx[i] = NULL;
 	}
 	nb_rx = nb_active;
+	nb_rx_alloc = nb_active;
 
 	uint8_t appliance_id[16], run_id[8];
 	if (getrandom(appliance_id, sizeof appliance_id, 0) != sizeof appliance_id ||
 	    getrandom(run_id, sizeof run_id, 0) != sizeof run_id) {
 		fprintf(stderr, "unmo-ingest: getrandom failed\n");
-		return 2;
+		return start_fail();
 	}
-	static struct chunk_link links[CFG_MAX_RX];
 	static struct chunk_link *wlinks[CFG_MAX_WRITERS][CFG_MAX_RX];
 	unsigned nb_w = cfg.writers < nb_rx ? cfg.writers : nb_rx;
 	for (unsigned i = 0; i < nb_rx; i++) {
@@ -293,10 +318,10 @@ int main(int argc, char **argv)
 		x->stop = &g_stop;
 		memcpy(x->run_id, run_id, 8);
 		if (link_init(&links[i], (uint16_t)i, cfg.chunks, (int)rte_socket_id()))
-			return 2;
+			return start_fail();
 		x->link = &links[i];
 		if (rx_init(x))
-			return 2;
+			return start_fail();
 		struct writer_ctx *w = &writers[i % nb_w];
 		wlinks[i % nb_w][w->nb_links++] = &links[i];
 		char qs[128] = "";
@@ -314,7 +339,7 @@ int main(int argc, char **argv)
 		w->stop = &g_stop;
 		memcpy(w->appliance_id, appliance_id, 16);
 		if (writer_init(w))
-			return 2;
+			return start_fail();
 	}
 	static struct rx_stats *rxs[CFG_MAX_RX];
 	static struct writer_stats *ws[CFG_MAX_WRITERS];
@@ -338,7 +363,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nb_w; i++)
 		if (pthread_create(&wt[i], NULL, writer_main, &writers[i])) {
 			fprintf(stderr, "unmo-ingest: cannot start writer thread\n");
-			return 2;
+			return start_fail();
 		} else {
 			char tn[16];
 			snprintf(tn, sizeof tn, "unmo-writer-%u", i % 10u);
@@ -352,7 +377,7 @@ int main(int argc, char **argv)
 			main_rx = (int)i;
 		else if (rte_eal_remote_launch(rx_main, rx[i], rx[i]->lcore)) {
 			fprintf(stderr, "unmo-ingest: cannot launch lcore %u\n", rx[i]->lcore);
-			return 2;
+			return start_fail();
 		}
 	}
 	if (main_rx >= 0) {
