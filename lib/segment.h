@@ -71,7 +71,12 @@ size_t unmo_seg_block_bound(size_t raw_len);
  * the caller to set). Returns bytes written or 0 (cap too small / error). */
 size_t unmo_seg_block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
 			     struct unmo_seg_block_meta *meta);
-/* Index + footer bytes for n blocks; index_offset is where they start. */
+/* Index + footer bytes for n blocks; index_offset is where they start.
+ * Readers require the layout the synchronous writer produces: header at 0,
+ * blocks back to back from UNMO_SEG_HEADER_LEN (blocks[i].offset = where
+ * block i was written, blocks[i+1].offset = blocks[i].offset + frame_len)
+ * and index_offset = the end of the last block; otherwise the index is
+ * rejected and the file is read by scanning. */
 size_t unmo_seg_trailer_bound(uint32_t nblocks);
 size_t unmo_seg_trailer_encode(uint8_t *dst, size_t cap, const struct unmo_seg_block_meta *blocks,
 			       uint32_t nblocks, uint64_t index_offset);
