@@ -221,7 +221,7 @@ struct run {
 	struct opts o;
 	struct unmo_pcapw *pcap;
 	FILE *jsonl, *truth, *bad;
-	int sock;
+	int sock, sock_family;
 	struct unmo_pkt_addr addr;
 	struct net src;
 	uint8_t frame[UNMO_PKT_FRAME_MAX];
@@ -331,6 +331,7 @@ static int open_socket(struct run *r)
 		fprintf(stderr, "unmo-gen: %s: %s\n", r->o.send, gai_strerror(rc));
 		return 1;
 	}
+	r->sock_family = ai->ai_family;
 	r->sock = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (r->sock < 0 || connect(r->sock, ai->ai_addr, ai->ai_addrlen) < 0) {
 		fprintf(stderr, "unmo-gen: %s: %s\n", r->o.send, strerror(errno));
@@ -696,7 +697,14 @@ int main(int argc, char **argv)
 	wo.ack = o->ack;
 	wo.reply = o->reply;
 	wo.host = host;
-	wo.max_payload = unmo_pkt_max_payload(r.addr.ip_version);
+	/* One payload limit for the pcap and the socket: an IPv6 path has 20
+	 * bytes less room in a 1500-byte MTU (fragments are dropped). */
+	if (o->send && (rc = open_socket(&r))) {
+		unmo_tenants_free(reg);
+		return rc;
+	}
+	bool v6_path = r.addr.ip_version == 6 || (r.sock >= 0 && r.sock_family == AF_INET6);
+	wo.max_payload = unmo_pkt_max_payload(v6_path ? 6 : 4);
 	wo.malformed = o->malformed;
 	wo.events_hint = o->events;
 	wo.collectors = o->collectors;
@@ -709,6 +717,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unmo-gen: %s\n", err);
 		unmo_gen_free(g);
 		unmo_tenants_free(reg);
+		if (r.sock >= 0)
+			close(r.sock);
 		return 1;
 	}
 	char path[4096];
@@ -730,8 +740,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unmo-gen: %s\n", err);
 		rc = 1;
 	}
-	if (!rc && o->send)
-		rc = open_socket(&r);
 	r.pace_start_ns = now_ns();
 
 	struct unmo_gen_item it;
