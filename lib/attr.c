@@ -235,16 +235,17 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 		d->peak_partition_bytes = s->peak_partition_bytes;
 }
 
-static struct p1 p1_single; /* add_event's pass-1 state */
-
 int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *err, size_t errlen)
 {
 	if (a->finished || init_partitions(a, 0, err, errlen))
 		return -1;
 	if (!a->ntid_written)
 		a->ntid_written = 1;
-	static uint8_t buf[PREC_MAX];
-	struct p1 t = {.a = a, .tid = 0, .buf = buf};
+	if (!a->evbuf && !(a->evbuf = malloc(PREC_MAX))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct p1 t = {.a = a, .tid = 0, .buf = a->evbuf};
 	if (unmo_event_check(e)) {
 		a->st.events_unreadable++;
 		return 0;
@@ -256,7 +257,6 @@ int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *e
 		return -1;
 	}
 	a->st.events_filtered += t.st.events_filtered;
-	(void)p1_single;
 	return 0;
 }
 
@@ -944,6 +944,7 @@ void unmo_attr_free(struct unmo_attr *a)
 	free(a->conv);
 	free(a->aggs);
 	arena_free(&a->res_arena);
+	free(a->evbuf);
 	DIR *d = opendir(a->dir);
 	if (d) {
 		struct dirent *de;

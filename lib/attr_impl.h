@@ -194,6 +194,7 @@ struct unmo_attr {
 	struct unmo_attr_agg *aggs;
 	size_t naggs;
 	struct arena res_arena;
+	uint8_t *evbuf; /* add_event's record buffer */
 };
 
 /* Context handed to the rules. */

@@ -1090,3 +1090,40 @@ Test(attr_docs, worked_example)
 	cr_expect_eq(R->model_revenue[UNMO_MODEL_LINEAR][0].micros, 10000000);
 	unmo_attr_free(a);
 }
+
+/* ---- the private partition record codec rejects damaged temp data ---- */
+#include "attr_impl.h"
+
+Test(attr_part, partition_records_round_trip_and_reject_truncation)
+{
+	struct unmo_event e;
+	unmo_event_clear(&e);
+	e.type = UNMO_EV_CLICK;
+	e.event_time_us = 123;
+	e.ip_version = 6;
+	e.ip[15] = 1;
+	e.sender_id = 5;
+	struct prec_in in = {.kind = PR_PTOUCH, .type = e.type, .flags = PF_SEQ | PF_RT, .ghash = 77, .e = &e};
+	in.s[PS_APP] = unmo_str_c("app");
+	in.s[PS_SRC] = unmo_str_c("src");
+	in.s[PS_FAM] = unmo_str_c("ios-17");
+	static uint8_t buf[PREC_MAX];
+	size_t n = prec_encode(buf, &in);
+	struct evvec v = {0};
+	cr_assert_eq(prec_decode_all(buf, n, &v), 0);
+	cr_assert_eq(v.n, 1);
+	cr_expect(v.v[0].ghash == 77 && v.v[0].t == 123 && v.v[0].sender == 5 && v.v[0].ipv == 6);
+	cr_expect(unmo_str_eq(v.v[0].s[PS_FAM], unmo_str_c("ios-17")));
+	for (size_t cut = 1; cut < n; cut++) {
+		uint8_t *copy = malloc(cut);
+		memcpy(copy, buf, cut);
+		v.n = 0;
+		cr_assert_eq(prec_decode_all(copy, cut, &v), -1, "cut %zu", cut);
+		free(copy);
+	}
+	/* a string length pointing past the record */
+	buf[PREC_FIXED + 16 + 16] = 0xff;
+	v.n = 0;
+	cr_expect_eq(prec_decode_all(buf, n, &v), -1);
+	free(v.v);
+}
