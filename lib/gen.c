@@ -4,10 +4,10 @@
  * Shape of the code: journeys are generated whole, at their first event's
  * time, into a min-heap of pending events (time, then creation order); the
  * stream pops the heap. Journeys arrive per tenant as a non-homogeneous
- * Poisson process (daily shape x bursts, by thinning). The model starts
- * PREWARM before the requested start so that the stream begins in steady
- * state; events before the start are generated but not emitted, and the
- * truth only counts touches that are emitted. */
+ * Poisson process (daily shape x bursts, by thinning). The model starts a
+ * warm-up before the requested start (up to PREWARM_MAX_US) so that the
+ * stream begins in steady state; events before the start are generated but
+ * not emitted, and the truth only counts touches that are emitted. */
 #include "gen.h"
 
 #include <math.h>
@@ -256,7 +256,7 @@ struct unmo_gen {
 	struct unmo_gen_opts o;
 	struct rng r;
 	struct tenant_state ts[UNMO_GEN_TENANTS];
-	int64_t t_begin;   /* model start (start - PREWARM) */
+	int64_t t_begin;   /* model start (start - warm-up) */
 	uint64_t emitted, order, ip_counter;
 	struct pend *heap;
 	size_t nheap, capheap;
@@ -886,9 +886,8 @@ struct unmo_gen *unmo_gen_new(const struct unmo_gen_opts *o, char *err, size_t e
 		scale = 1.0;
 	/* Warm-up: long enough for steady state (installs come up to 9 days
 	 * after the first touch), short enough not to dominate small runs. */
-	int64_t span = (int64_t)(days * (double)DAY_US), warm = 20 * span;
-	if (warm > PREWARM_MAX_US || warm <= 0)
-		warm = PREWARM_MAX_US;
+	double warm_d = 20.0 * days * (double)DAY_US;
+	int64_t warm = warm_d > 0 && warm_d < (double)PREWARM_MAX_US ? (int64_t)warm_d : PREWARM_MAX_US;
 	g->t_begin = o->start_us - warm;
 	for (unsigned tn = 0; tn < UNMO_GEN_TENANTS; tn++) {
 		struct tenant_state *s = &g->ts[tn];
