@@ -116,15 +116,23 @@ static int sink(void *ctx, const struct unmo_wire_dgram *d)
 	return 0;
 }
 
-static void run_model(struct run *r, const struct unmo_tenants *reg, uint64_t seed, uint64_t events,
-		      uint64_t malformed, const char *pcap_path)
+struct shape {
+	uint8_t ip_version;
+	uint16_t vlan;
+	double binary_share;
+};
+static const struct shape v4_shape = {4, 0, 0.5};
+
+static void run_model_shaped(struct run *r, const struct unmo_tenants *reg, uint64_t seed, uint64_t events,
+			     uint64_t malformed, const char *pcap_path, const struct shape *sh)
 {
 	char err[256];
 	memset(r, 0, sizeof *r);
 	crypto_generichash_init(&r->digest, NULL, 0, 32);
-	r->addr.ip_version = 4;
-	memcpy(r->addr.dst_ip, "\x0a\x63\x00\x01", 4);
-	memcpy(r->addr.src_ip, "\x0a\x62\x00\x07", 4);
+	r->addr.ip_version = sh->ip_version;
+	r->addr.vlan = sh->vlan;
+	memcpy(r->addr.dst_ip, "\x0a\x63\x00\x01\xfd\x00\x00\x99\x00\x00\x00\x00\x00\x00\x00\x01", 16);
+	memcpy(r->addr.src_ip, "\x0a\x62\x00\x07\xfd\x00\x00\x98\x00\x00\x00\x00\x00\x00\x00\x07", 16);
 	memcpy(r->addr.dst_mac, "\x02\x00\x00\x00\x00\x01", 6);
 	memcpy(r->addr.src_mac, "\x02\x00\x00\x00\x00\x02", 6);
 	r->addr.dst_port = 7100;
@@ -137,6 +145,8 @@ static void run_model(struct run *r, const struct unmo_tenants *reg, uint64_t se
 	cr_assert_not_null(g, "%s", err);
 	struct unmo_wire_opts wo;
 	wire_opts(&wo, reg, seed, events, malformed);
+	wo.binary_share = sh->binary_share;
+	wo.max_payload = unmo_pkt_max_payload(sh->ip_version);
 	struct unmo_wire *w = unmo_wire_new(&wo, sink, r, err, sizeof err);
 	cr_assert_not_null(w, "%s", err);
 	struct unmo_gen_item it;
@@ -158,6 +168,12 @@ static void run_model(struct run *r, const struct unmo_tenants *reg, uint64_t se
 	if (r->pcap)
 		cr_assert_eq(unmo_pcapw_close(r->pcap, err, sizeof err), 0, "%s", err);
 	r->pcap = NULL;
+}
+
+static void run_model(struct run *r, const struct unmo_tenants *reg, uint64_t seed, uint64_t events,
+		      uint64_t malformed, const char *pcap_path)
+{
+	run_model_shaped(r, reg, seed, events, malformed, pcap_path, &v4_shape);
 }
 
 Test(gen, same_seed_same_bytes_other_seed_differs)
@@ -624,7 +640,7 @@ static void assert_same(const struct unmo_event *a, const struct unmo_event *b, 
 		CHECK(unmo_str_eq(a->s[k], b->s[k]), "event %zu: %s", i, unmo_str_field_names[k]);
 }
 
-Test(gen, round_trip_pcap_decoders_segment_equals_events_jsonl, .timeout = 120)
+static void round_trip(const struct shape *sh)
 {
 	char err[512], pcap_path[128], name[64];
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_gen.XXXXXX");
@@ -633,7 +649,7 @@ Test(gen, round_trip_pcap_decoders_segment_equals_events_jsonl, .timeout = 120)
 	struct unmo_tenants *reg = make_registry();
 	static struct run r;
 	enum { EVENTS = 6000, BAD = 18 };
-	run_model(&r, reg, 2026, EVENTS, BAD, pcap_path);
+	run_model_shaped(&r, reg, 2026, EVENTS, BAD, pcap_path, sh);
 
 	/* pcap -> packets -> the appliance's decoders -> chunks -> one segment */
 	struct unmo_pcapr *pr = unmo_pcapr_open(pcap_path, err, sizeof err);
@@ -655,7 +671,8 @@ Test(gen, round_trip_pcap_decoders_segment_equals_events_jsonl, .timeout = 120)
 		struct unmo_pkt_view v;
 		CHECK(unmo_pkt_parse(f, flen, &v) == NULL, "packet %" PRIu64 " parses", index);
 		CHECK(v.ip_csum_ok && v.udp_csum_ok, "packet %" PRIu64 " checksums", index);
-		CHECK(v.addr.dst_port == 7100 && v.payload_len <= UNMO_PKT_MAX_PAYLOAD4);
+		CHECK(v.addr.dst_port == 7100 && v.payload_len <= unmo_pkt_max_payload(sh->ip_version));
+		CHECK(v.addr.ip_version == sh->ip_version && v.addr.vlan == sh->vlan, "packet shape");
 		CHECK(ts >= last_ts, "pcap timestamps never go back");
 		last_ts = ts;
 		memcpy(buf, v.payload, v.payload_len);
@@ -721,4 +738,15 @@ Test(gen, round_trip_pcap_decoders_segment_equals_events_jsonl, .timeout = 120)
 	free(r.jsonl);
 	unmo_tenants_free(reg);
 	rm_tree(tmpdir);
+}
+
+Test(gen, round_trip_pcap_decoders_segment_equals_events_jsonl, .timeout = 120)
+{
+	round_trip(&v4_shape);
+}
+
+Test(gen, round_trip_ipv6_vlan_mostly_http, .timeout = 120)
+{
+	static const struct shape sh = {6, 100, 0.2};
+	round_trip(&sh);
 }
