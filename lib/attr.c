@@ -533,12 +533,17 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 		      const struct ev *answers, size_t nanswers)
 {
 	struct unmo_attr *a = sh->a;
-	struct ev **p = malloc((v->n ? v->n : 1) * sizeof *p);
-	if (!p)
-		return -1;
+	if (tc->ptrcap < v->n) {
+		free(tc->ptrs);
+		tc->ptrs = malloc(v->n * sizeof *tc->ptrs);
+		tc->ptrcap = tc->ptrs ? v->n : 0;
+		if (!tc->ptrs)
+			return -1;
+	}
+	struct ev **p = tc->ptrs;
 	for (size_t i = 0; i < v->n; i++)
 		p[i] = &v->v[i];
-	bool collided = ev_sort_groups(p, v->n);
+	bool collided = ev_sort_groups(p, v->n, &tc->sort);
 	struct group_ctx g = {.a = a, .tc = tc, .answers = answers, .nanswers = nanswers};
 	size_t i = 0;
 	while (i < v->n) {
@@ -553,7 +558,6 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 			attr_device_group(&g, p + i, j - i);
 		i = j;
 	}
-	free(p);
 	return 0;
 }
 
@@ -561,36 +565,35 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 {
 	struct unmo_attr *a = sh->a;
 	struct tctx *tc = &a->tcs[w];
+	struct evvec *v = &tc->v, *av = &tc->av; /* reused: no page faults per partition */
 	uint8_t *buf = NULL, *abuf = NULL;
-	struct evvec v = {0}, av = {0};
 	int rc = -1;
+	v->n = av->n = 0;
 	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &buf);
-	if (n < 0 || prec_decode_all(buf, (size_t)n, &v))
+	if (n < 0 || prec_decode_all(buf, (size_t)n, v))
 		goto out;
 	if (sh->phase == 1) {
 		int64_t an = part_load(sh->answers, a->ntcs, part, &abuf);
-		if (an < 0 || prec_decode_all(abuf, (size_t)an, &av))
+		if (an < 0 || prec_decode_all(abuf, (size_t)an, av))
 			goto out;
-		if (av.n)
-			qsort(av.v, av.n, sizeof *av.v, ans_cmp);
+		if (av->n)
+			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
 		n += an;
 	}
 	/* Touches count for their own (app, source, campaign) row: look it up
 	 * now, while the records are read in memory order, rather than later
 	 * in group order (a cache miss per event). */
-	for (size_t i = 0; i < v.n; i++) {
-		struct ev *e = &v.v[i];
+	for (size_t i = 0; i < v->n; i++) {
+		struct ev *e = &v->v[i];
 		if ((e->kind == PR_DEV || e->kind == PR_PTOUCH) &&
 		    (e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
 			e->row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
 	}
-	uint64_t bytes = (uint64_t)n + (v.cap + av.cap) * sizeof(struct ev) + v.n * sizeof(void *);
+	uint64_t bytes = (uint64_t)n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
 	if (bytes > tc->st.peak_partition_bytes)
 		tc->st.peak_partition_bytes = bytes;
-	rc = run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, &v, av.v, av.n);
+	rc = run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
 out:
-	free(v.v);
-	free(av.v);
 	free(buf);
 	free(abuf);
 	return rc;

@@ -218,6 +218,10 @@ void tc_free(struct tctx *tc)
 	free(tc->ins);
 	free(tc->conv);
 	free(tc->scratch);
+	free(tc->v.v);
+	free(tc->av.v);
+	free(tc->ptrs);
+	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);
 	free(tc->wbuf);
 	free(tc->obuf);

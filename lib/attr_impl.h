@@ -113,7 +113,14 @@ int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf);
 int ev_order(const struct ev *a, const struct ev *b);
 /* Sort pointers by (ghash, group key, ev_order). Returns true when two
  * groups shared a hash (then group boundaries need ev_same_group). */
-bool ev_sort_groups(struct ev **p, size_t n);
+struct sort_scratch { /* reused across partitions: no page faults per call */
+	void *keys;
+	size_t keycap;
+	uint32_t *cnt;
+	size_t cntcap;
+};
+bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s);
+void sort_scratch_free(struct sort_scratch *s);
 bool ev_same_group(const struct ev *a, const struct ev *b);
 /* Mark duplicates (dead=1) in a group that is sorted; counts them. */
 uint64_t ev_dedup_group(struct ev **g, size_t n);
@@ -158,7 +165,11 @@ struct tctx { /* one worker thread's results */
 	size_t nconv, capconv;
 	struct unmo_attr_stats st;
 	int error;
-	/* scratch reused across groups */
+	/* scratch reused across partitions and groups */
+	struct evvec v, av;
+	struct ev **ptrs;
+	size_t ptrcap;
+	struct sort_scratch sort;
 	struct ev **scratch;
 	size_t scratchcap;
 	int64_t *tbuf;

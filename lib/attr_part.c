@@ -462,7 +462,14 @@ struct hk {
  * then each run of equal hash is sorted into group order. A 64-bit hash
  * collision between two groups is detected (full key compare) and such a
  * run re-sorted by the full key, so results never depend on hashes. */
-bool ev_sort_groups(struct ev **p, size_t n)
+void sort_scratch_free(struct sort_scratch *s)
+{
+	free(s->keys);
+	free(s->cnt);
+	memset(s, 0, sizeof *s);
+}
+
+bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 {
 	bool collided = false;
 	if (n < 2)
@@ -471,14 +478,23 @@ bool ev_sort_groups(struct ev **p, size_t n)
 	while (bits < 20 && ((size_t)1 << bits) < n)
 		bits++;
 	size_t nb = (size_t)1 << bits;
-	struct hk *a = malloc(n * sizeof *a);
-	uint32_t *cnt = calloc(nb + 1, sizeof *cnt);
+	if (s->keycap < n) {
+		free(s->keys);
+		s->keys = malloc(n * sizeof(struct hk));
+		s->keycap = s->keys ? n : 0;
+	}
+	if (s->cntcap < nb + 1) {
+		free(s->cnt);
+		s->cnt = malloc((nb + 1) * sizeof *s->cnt);
+		s->cntcap = s->cnt ? nb + 1 : 0;
+	}
+	struct hk *a = s->keys;
+	uint32_t *cnt = s->cnt;
 	if (!a || !cnt) { /* out of memory: slower but correct */
-		free(a);
-		free(cnt);
 		qsort(p, n, sizeof *p, full_cmp);
 		return true;
 	}
+	memset(cnt, 0, (nb + 1) * sizeof *cnt);
 	for (size_t i = 0; i < n; i++)
 		cnt[(p[i]->ghash >> (64 - bits)) + 1]++;
 	for (size_t b = 0; b < nb; b++)
@@ -501,8 +517,6 @@ bool ev_sort_groups(struct ev **p, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		p[i] = a[i].e;
-	free(a);
-	free(cnt);
 	size_t i = 0;
 	while (i < n) {
 		size_t j = i + 1;

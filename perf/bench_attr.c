@@ -323,6 +323,8 @@ int main(int argc, char **argv)
 	unsigned threads = ncpu > 0 ? (unsigned)ncpu : 1;
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	bool keep = false;
+	const char *reuse = NULL; /* a directory kept by an earlier --keep run */
+	unsigned partitions = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--events") && i + 1 < argc)
 			events = strtoull(argv[++i], NULL, 10);
@@ -334,8 +336,13 @@ int main(int argc, char **argv)
 			mem_mb = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--keep"))
 			keep = true;
+		else if (!strcmp(argv[i], "--reuse") && i + 1 < argc)
+			reuse = argv[++i];
+		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
+			partitions = (unsigned)strtoul(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n");
+			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n"
+					"                  [--reuse KEPT_DIR] [--partitions P]\n");
 			return 1;
 		}
 	}
@@ -345,7 +352,10 @@ int main(int argc, char **argv)
 	}
 	char dir[4096], segdir[4200], outdir[4200];
 	snprintf(dir, sizeof dir, "%s/bench_attr.XXXXXX", base);
-	if (!mkdtemp(dir)) {
+	if (reuse) {
+		snprintf(dir, sizeof dir, "%s", reuse);
+		keep = true;
+	} else if (!mkdtemp(dir)) {
 		fprintf(stderr, "bench_attr: %s: %s\n", dir, strerror(errno));
 		return 1;
 	}
@@ -356,6 +366,8 @@ int main(int argc, char **argv)
 
 	/* 1. generate */
 	double t0 = now();
+	if (reuse)
+		goto generated;
 	pthread_t th[256];
 	struct gen_arg ga[256];
 	if (threads > 256)
@@ -374,6 +386,7 @@ int main(int argc, char **argv)
 		rm_rf(dir);
 		return 1;
 	}
+generated:;
 	double tgen = now() - t0;
 	char **files = NULL;
 	size_t nfiles = 0;
@@ -404,7 +417,8 @@ int main(int argc, char **argv)
 
 	/* 3. full attribution */
 	char err[1024];
-	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir};
+	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
+				   .partitions = partitions};
 	c0 = cpu();
 	t0 = now();
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
@@ -437,8 +451,9 @@ int main(int argc, char **argv)
 	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB\n", ru.ru_maxrss / 1024.0,
-	       (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6);
+	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB\n",
+	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
+	       s->spilled_bytes / 1e6);
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	unmo_attr_free(a);
 	for (size_t i = 0; i < nfiles; i++)
