@@ -4,8 +4,8 @@
  * (tenant key id, sender id) -> two lib/seqwin.h windows, `received` (dedup)
  * and `durable` (what an ack may claim), and a fixed-size FIFO of pending
  * entries. Every accepted binary frame and every HTTP-lite request that asked
- * for a reply leaves one pending entry naming the last chunk holding its
- * events. When the writer hands back chunk N (its "durable up to N" signal)
+ * for a reply leaves one pending entry naming the chunks holding its
+ * events. When the writer reports "durable up to chunk N" (ring.h)
  * ack_release marks the frames durable and transmits the acks/202s on the
  * RX core's own port and queue. Nothing is allocated after ack_init: a full
  * table or FIFO makes the caller drop the frame (counted) before taking it.
@@ -70,7 +70,7 @@ static inline struct pending *ack_pending_push(struct ack_state *a)
 
 struct rx_stats;
 struct rte_mempool;
-/* Chunk `chunk` came back from the writer (failed = not persisted): release
+/* The writer reported chunk `chunk` durable (or failed): release
  * every pending entry whose events are all in chunks <= chunk. Responses go
  * to tx[addr.port_idx]. */
 void ack_release(struct ack_state *a, uint64_t chunk, bool failed, struct tx_buf *tx,

@@ -8,8 +8,6 @@
 #include <rte_errno.h>
 #include <rte_ring.h>
 
-#include "segment.h"
-
 int link_init(struct chunk_link *l, uint16_t rx_id, uint32_t nb_chunks, int socket)
 {
 	char name[RTE_RING_NAMESIZE];
@@ -17,16 +15,16 @@ int link_init(struct chunk_link *l, uint16_t rx_id, uint32_t nb_chunks, int sock
 	l->rx_id = rx_id;
 	l->nb_chunks = nb_chunks;
 	atomic_init(&l->rx_done, false);
-	/* Plain process memory: chunks are only touched by CPUs and io_uring, and
-	 * EAL memory (-m) is kept for mbufs. */
+	/* Plain process memory: chunks are only touched by CPUs, and EAL memory
+	 * (-m) is kept for mbufs. Pages are touched as chunks fill. */
 	l->pool = aligned_alloc(64, (sizeof(struct ingest_chunk) * nb_chunks + 63) / 64 * 64);
-	size_t out_cap = unmo_seg_block_bound(UNMO_CHUNK_CAP);
 	if (!l->pool) {
 		fprintf(stderr, "unmo-ingest: out of memory for %u chunks\n", nb_chunks);
 		return -1;
 	}
+	/* Room for the whole pool plus messages (ring.h). */
 	uint32_t ring_size = 1;
-	while (ring_size < nb_chunks + 1)
+	while (ring_size < 2 * nb_chunks + 2)
 		ring_size <<= 1;
 	snprintf(name, sizeof name, "unmo_full_%u", rx_id);
 	l->full = rte_ring_create(name, ring_size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -38,14 +36,9 @@ int link_init(struct chunk_link *l, uint16_t rx_id, uint32_t nb_chunks, int sock
 	}
 	for (uint32_t i = 0; i < nb_chunks; i++) {
 		struct ingest_chunk *ck = &l->pool[i];
-		memset(ck, 0, offsetof(struct ingest_chunk, c));
+		ck->seq = 0;
 		ck->rx_id = rx_id;
 		ck->home = l;
-		ck->out = aligned_alloc(4096, (out_cap + 4095) / 4096 * 4096);
-		if (!ck->out) {
-			fprintf(stderr, "unmo-ingest: out of memory for chunk buffers\n");
-			return -1;
-		}
 		unmo_chunk_reset(&ck->c);
 		rte_ring_enqueue(l->free, ck);
 	}
@@ -54,9 +47,6 @@ int link_init(struct chunk_link *l, uint16_t rx_id, uint32_t nb_chunks, int sock
 
 void link_free(struct chunk_link *l)
 {
-	if (l->pool)
-		for (uint32_t i = 0; i < l->nb_chunks; i++)
-			free(l->pool[i].out);
 	free(l->pool);
 	rte_ring_free(l->full);
 	rte_ring_free(l->free);

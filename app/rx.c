@@ -47,20 +47,20 @@ static void drop_reason(struct rx_ctx *x, const char *reason, uint16_t port_idx)
 
 static void take_back(struct rx_ctx *x)
 {
-	struct ingest_chunk *back[64];
+	void *back[64];
 	unsigned n;
-	while ((n = rte_ring_dequeue_burst(x->link->free, (void **)back, 64, NULL)) > 0) {
+	while ((n = rte_ring_dequeue_burst(x->link->free, back, 64, NULL)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
-			struct ingest_chunk *ck = back[i];
-			if (ck->seq) { /* seq 0: never handed off (initial fill) */
-				if (ck->failed)
-					x->st.events_lost += ck->c.count;
-				else
-					x->st.events_durable += ck->c.count;
-				ack_release(&x->ack, ck->seq, ck->failed, x->tx, x->mp, &x->st);
+			unsigned tag = link_msg_tag(back[i]);
+			if (tag) { /* "durable up to N" / "N failed" (ring.h) */
+				uint64_t seq = link_msg_seq(back[i]);
+				ack_release(&x->ack, seq, tag == LINK_MSG_FAILED, x->tx, x->mp, &x->st);
+				if (seq > x->settled_seq)
+					x->settled_seq = seq;
+				continue;
 			}
+			struct ingest_chunk *ck = back[i];
 			ck->seq = 0;
-			ck->failed = false;
 			unmo_chunk_reset(&ck->c);
 			x->spare[x->nb_spare++] = ck;
 		}
@@ -92,6 +92,7 @@ static void hand_off(struct rx_ctx *x)
 		return;
 	}
 	x->st.chunks_handed++;
+	x->handed_seq = ck->seq;
 	/* Cannot fail: the ring holds the whole pool (ring.h). */
 	rte_ring_enqueue(x->link->full, ck);
 }
@@ -188,6 +189,15 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 	struct sender_entry *s = ack_sender(&x->ack, v.key_id, v.sender_id);
 	if (!s)
 		return drop_id(x, STATS_R_SENDER_TABLE_FULL, p->port_idx);
+	if (!s->received.started && v.sequence <= UNMO_SEQWIN_BITS) {
+		/* A young sender (sequences start at 1): anchor both windows at 1, so
+		 * that frames before the first one we see (lost on the way, e.g.
+		 * while ARP resolved) are neither claimed by an ack nor refused as
+		 * duplicates when resent. Older senders (an appliance restart) anchor
+		 * at the first sequence seen (seqwin.h; docs/operating.md). */
+		s->received.started = s->durable.started = true;
+		s->received.cum = s->durable.cum = 1;
+	}
 	enum unmo_seq_verdict verdict = unmo_seqwin_check(&s->received, v.sequence);
 	if (unlikely(x->cfg->bench_allow_replay && verdict != UNMO_SEQ_NEW)) {
 		/* benchmark mode: a replayed pcap repeats sequences; start afresh */
@@ -717,15 +727,18 @@ int rx_main(void *arg)
 	hand_off(x);
 	atomic_store(&x->link->rx_done, true);
 	uint64_t deadline = rte_rdtsc() + x->tsc_hz * DRAIN_WAIT_S;
-	while (x->nb_spare < x->link->nb_chunks && rte_rdtsc() < deadline) {
+	while ((x->nb_spare < x->link->nb_chunks || x->settled_seq < x->handed_seq) &&
+	       rte_rdtsc() < deadline) {
 		take_back(x);
 		flush_tx(x);
 		rte_delay_us_sleep(200);
 	}
 	flush_tx(x);
 	x->st.seq_gaps = ack_gaps(&x->ack);
-	if (x->nb_spare < x->link->nb_chunks)
-		fprintf(stderr, "unmo-ingest: rx %u: %u chunks not back from the writer after %u s\n",
-			x->id, x->link->nb_chunks - x->nb_spare, DRAIN_WAIT_S);
+	if (x->nb_spare < x->link->nb_chunks || x->settled_seq < x->handed_seq)
+		fprintf(stderr,
+			"unmo-ingest: rx %u: after %u s, %u chunks not back, durable up to chunk %lu of %lu\n",
+			x->id, DRAIN_WAIT_S, x->link->nb_chunks - x->nb_spare, x->settled_seq,
+			x->handed_seq);
 	return 0;
 }

@@ -49,6 +49,8 @@ struct rx_ctx {
 	struct ingest_chunk **spare; /* chunks back from the writer, ready for reuse */
 	uint32_t nb_spare;
 	uint64_t next_chunk_seq;
+	uint64_t handed_seq;  /* last chunk handed to the writer */
+	uint64_t settled_seq; /* highest chunk the writer reported durable or failed */
 	uint64_t id_counter;
 	struct ack_state ack;
 	uint64_t flush_tsc, tsc_hz, tsc0;

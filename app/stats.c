@@ -75,8 +75,6 @@ static void totals(const struct stats_all *s, struct totals *t)
 		t->packets += x->packets;
 		t->frames += x->frames_bin + x->frames_http;
 		t->events += x->events;
-		t->durable += x->events_durable;
-		t->lost += x->events_lost;
 		for (unsigned i = 0; i < STATS_REASONS; i++)
 			t->drops += x->drops[i];
 	}
@@ -85,6 +83,8 @@ static void totals(const struct stats_all *s, struct totals *t)
 		t->block += s->w[w]->block_bytes;
 		t->written += s->w[w]->bytes_written;
 		t->sealed += s->w[w]->segments_sealed;
+		t->durable += s->w[w]->events_durable;
+		t->lost += s->w[w]->events_lost;
 	}
 	for (unsigned p = 0; p < s->nb_ports; p++) {
 		struct rte_eth_stats es;
@@ -218,13 +218,13 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 		const struct rx_stats *x = s->rx[r];
 		fprintf(f,
 			"%s{\"lcore\":%u,\"packets\":%lu,\"bytes\":%lu,\"frames_bin\":%lu,\"frames_http\":%lu,"
-			"\"events\":%lu,\"record_bytes\":%lu,\"chunks\":%lu,\"events_durable\":%lu,"
-			"\"events_lost\":%lu,\"acks_sent\":%lu,\"http_responses\":%lu,"
+			"\"events\":%lu,\"record_bytes\":%lu,\"chunks\":%lu,"
+			"\"acks_sent\":%lu,\"http_responses\":%lu,"
 			"\"responses_dropped\":%lu,\"arp_replies\":%lu,\"icmp_replies\":%lu,"
 			"\"nd_replies\":%lu,\"icmp6_replies\":%lu,\"seq_gaps\":%lu,\"rx_pauses\":%lu,"
 			"\"cpu_s\":%.3f,\"drops\":",
 			r ? "," : "", x->lcore, x->packets, x->bytes, x->frames_bin, x->frames_http, x->events,
-			x->record_bytes, x->chunks_handed, x->events_durable, x->events_lost, x->acks_sent,
+			x->record_bytes, x->chunks_handed, x->acks_sent,
 			x->http_sent, x->responses_dropped, x->arp_replies, x->icmp_replies, x->nd_replies,
 			x->icmp6_replies, x->seq_gaps, x->rx_pauses, x->cpu_s);
 		json_drops(f, x->drops);
@@ -234,11 +234,12 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 	for (unsigned w = 0; w < s->nb_w; w++) {
 		const struct writer_stats *x = s->w[w];
 		fprintf(f,
-			"%s{\"writer\":%u,\"chunks\":%lu,\"events\":%lu,\"raw_bytes\":%lu,\"block_bytes\":%lu,"
+			"%s{\"writer\":%u,\"chunks\":%lu,\"events\":%lu,\"events_durable\":%lu,"
+			"\"raw_bytes\":%lu,\"block_bytes\":%lu,"
 			"\"compression_ratio\":%.4f,\"bytes_written\":%lu,\"segments_sealed\":%lu,"
 			"\"fsyncs\":%lu,\"write_errors\":%lu,\"events_lost\":%lu,"
 			"\"recovered_segments\":%lu,\"recovered_records\":%lu,\"cpu_s\":%.3f}",
-			w ? "," : "", x->id, x->chunks, x->events, x->raw_bytes, x->block_bytes,
+			w ? "," : "", x->id, x->chunks, x->events, x->events_durable, x->raw_bytes, x->block_bytes,
 			x->block_bytes ? (double)x->raw_bytes / (double)x->block_bytes : 0.0, x->bytes_written,
 			x->segments_sealed, x->fsyncs, x->write_errors, x->events_lost, x->recovered_segments,
 			x->recovered_records, x->cpu_s);

@@ -57,7 +57,6 @@ struct rx_stats {
 	uint64_t events, record_bytes;    /* events taken into chunks */
 	uint64_t chunks_handed;
 	uint64_t rx_pauses;               /* loop passes that left packets in the NIC: no chunk free */
-	uint64_t events_durable, events_lost; /* reported back by the writer */
 	uint64_t acks_sent, http_sent, responses_dropped; /* tx ring full / no mbuf */
 	uint64_t arp_replies, icmp_replies, nd_replies, icmp6_replies;
 	uint64_t seq_gaps;
@@ -70,6 +69,7 @@ struct rx_stats {
 struct writer_stats {
 	uint16_t id;
 	uint64_t chunks, events, raw_bytes, block_bytes, bytes_written;
+	uint64_t events_durable;          /* in fsynced blocks */
 	uint64_t segments_sealed, fsyncs, write_errors, events_lost;
 	uint64_t recovered_segments, recovered_records;
 	double cpu_s; /* thread CPU time (CLOCK_THREAD_CPUTIME_ID), set at exit */

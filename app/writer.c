@@ -22,6 +22,18 @@
 #define UD_HEADER 1u
 #define UD_TRAILER 2u
 
+/* A block written (or being written), not yet covered by an fsync. */
+struct wentry {
+	uint64_t seq;     /* the chunk's sequence on its RX core */
+	uint32_t count;   /* records */
+	uint32_t len;     /* block bytes */
+	uint16_t slot;    /* link slot (RX core) */
+	uint16_t buf;     /* out buffer holding the block until its write completes */
+	bool written;
+};
+
+#define OUT_BUFS 64u
+
 struct wstate {
 	struct io_uring ring;
 	int dirfd;
@@ -40,14 +52,23 @@ struct wstate {
 	uint8_t hdr[UNMO_SEG_HEADER_LEN];
 	uint8_t *trailer;
 	size_t trailer_cap;
-	/* chunks written (or being written), not yet durable: a FIFO */
-	struct ingest_chunk **fifo;
+	/* compressed blocks wait here for their write: chunks go back at once */
+	uint8_t *out[OUT_BUFS];
+	uint16_t free_bufs[OUT_BUFS];
+	unsigned nfree_bufs;
+	size_t out_cap;
+	/* blocks written, not yet durable: a FIFO */
+	struct wentry *fifo;
 	uint32_t cap, head, tail; /* [tail, head) */
 	uint32_t covered;         /* leading entries the in-flight fsync covers */
 	bool fsync_inflight;
 	uint64_t first_unsynced_ns;
 	uint32_t unsubmitted;
+	/* durability messages not yet delivered, per link slot (0 = none) */
+	uint64_t msg_durable[CFG_MAX_RX], msg_failed[CFG_MAX_RX];
 };
+
+#define FIFO_CAP 16384u
 
 static uint64_t now_ns(void)
 {
@@ -137,15 +158,19 @@ int writer_init(struct writer_ctx *w)
 	s->metas = calloc(UNMO_SEG_MAX_BLOCKS, sizeof *s->metas);
 	s->trailer_cap = unmo_seg_trailer_bound(UNMO_SEG_MAX_BLOCKS);
 	s->trailer = malloc(s->trailer_cap);
-	for (unsigned i = 0; i < w->nb_links; i++)
-		s->cap += w->links[i]->nb_chunks;
-	uint32_t c = 1;
-	while (c < s->cap + 1)
-		c <<= 1;
-	s->cap = c;
-	s->fifo = calloc(c, sizeof *s->fifo);
+	s->cap = FIFO_CAP;
+	s->fifo = calloc(s->cap, sizeof *s->fifo);
 	if (!s->metas || !s->trailer || !s->fifo)
 		return -1;
+	s->out_cap = (unmo_seg_block_bound(UNMO_CHUNK_CAP) + 4095) / 4096 * 4096;
+	for (unsigned i = 0; i < OUT_BUFS; i++) {
+		s->out[i] = aligned_alloc(4096, s->out_cap);
+		if (!s->out[i])
+			return -1;
+		s->free_bufs[s->nfree_bufs++] = (uint16_t)i;
+	}
+	for (unsigned i = 0; i < w->nb_links; i++)
+		w->links[i]->wslot = (uint16_t)i;
 	return 0;
 }
 
@@ -160,6 +185,8 @@ void writer_fini(struct writer_ctx *w)
 	free(s->metas);
 	free(s->trailer);
 	free(s->fifo);
+	for (unsigned i = 0; i < OUT_BUFS; i++)
+		free(s->out[i]);
 	free(s);
 	w->priv = NULL;
 }
@@ -175,22 +202,62 @@ static struct io_uring_sqe *sqe_get(struct wstate *s)
 	return q; /* never NULL after a submit: SQ_ENTRIES >= what is ever queued at once */
 }
 
-static void give_back(struct ingest_chunk *ck, bool failed, struct writer_ctx *w)
+/* Deliver pending durability messages, in order per link, only while the
+ * ring keeps room for the link's whole pool (ring.h). */
+static void send_msgs(struct writer_ctx *w)
 {
-	ck->failed = failed;
-	ck->written = false;
-	if (failed) {
-		w->st.events_lost += ck->c.count;
+	struct wstate *s = w->priv;
+	for (unsigned i = 0; i < w->nb_links; i++) {
+		struct chunk_link *l = w->links[i];
+		uint64_t *first = &s->msg_durable[i], *second = &s->msg_failed[i];
+		unsigned tag1 = LINK_MSG_DURABLE, tag2 = LINK_MSG_FAILED;
+		if (*second && (!*first || *second < *first)) { /* the older one first */
+			first = &s->msg_failed[i];
+			second = &s->msg_durable[i];
+			tag1 = LINK_MSG_FAILED;
+			tag2 = LINK_MSG_DURABLE;
+		}
+		if (*first && rte_ring_free_count(l->free) > l->nb_chunks + 1) {
+			rte_ring_enqueue(l->free, link_msg(*first, tag1));
+			*first = 0;
+		}
+		if (!*first && *second && rte_ring_free_count(l->free) > l->nb_chunks + 1) {
+			rte_ring_enqueue(l->free, link_msg(*second, tag2));
+			*second = 0;
+		}
 	}
-	rte_ring_enqueue(ck->home->free, ck); /* cannot fail: ring holds the pool */
 }
 
-/* Release the first n FIFO entries as durable (or failed). */
+static bool msgs_pending(const struct writer_ctx *w)
+{
+	const struct wstate *s = w->priv;
+	for (unsigned i = 0; i < w->nb_links; i++)
+		if (s->msg_durable[i] || s->msg_failed[i])
+			return true;
+	return false;
+}
+
+/* The first n FIFO entries are durable (or lost): record the message. */
 static void release(struct writer_ctx *w, uint32_t n, bool failed)
 {
 	struct wstate *s = w->priv;
-	for (uint32_t i = 0; i < n && s->tail != s->head; i++)
-		give_back(s->fifo[s->tail++ & (s->cap - 1)], failed, w);
+	for (uint32_t i = 0; i < n && s->tail != s->head; i++) {
+		struct wentry *e = &s->fifo[s->tail++ & (s->cap - 1)];
+		if (failed) {
+			w->st.events_lost += e->count;
+			s->msg_failed[e->slot] = e->seq;
+		} else {
+			w->st.events_durable += e->count;
+			if (e->seq > s->msg_durable[e->slot])
+				s->msg_durable[e->slot] = e->seq;
+		}
+	}
+	send_msgs(w);
+}
+
+static void chunk_return(struct ingest_chunk *ck)
+{
+	rte_ring_enqueue(ck->home->free, ck); /* cannot fail: room for the pool (ring.h) */
 }
 
 static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
@@ -212,9 +279,10 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 		s->covered = 0;
 		return;
 	}
-	size_t want = ud == UD_HEADER    ? UNMO_SEG_HEADER_LEN
-		      : ud == UD_TRAILER ? s->trailer_len
-					 : ((struct ingest_chunk *)(uintptr_t)ud)->out_len;
+	struct wentry *e = ud > UD_TRAILER ? (struct wentry *)(uintptr_t)ud : NULL;
+	size_t want = ud == UD_HEADER ? UNMO_SEG_HEADER_LEN : ud == UD_TRAILER ? s->trailer_len : e->len;
+	if (e)
+		s->free_bufs[s->nfree_bufs++] = e->buf; /* the block left the buffer (or failed) */
 	if (res < 0 || (size_t)res != want) {
 		fprintf(stderr, "unmo-ingest: writer %u: write %s: %s\n", w->id, s->path,
 			res < 0 ? strerror(-res) : "short write");
@@ -225,8 +293,8 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 	w->st.bytes_written += (uint64_t)res;
 	if (ud == UD_HEADER)
 		s->hdr_done = true;
-	else if (ud != UD_TRAILER)
-		((struct ingest_chunk *)(uintptr_t)ud)->written = true;
+	else if (e)
+		e->written = true;
 }
 
 static void reap(struct writer_ctx *w, bool wait_all)
@@ -340,38 +408,66 @@ static void close_segment(struct writer_ctx *w)
 	fflush(stdout);
 }
 
+static void maybe_commit(struct writer_ctx *w, uint64_t now, bool force);
+
 static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 {
 	struct wstate *s = w->priv;
 	w->st.chunks++;
 	w->st.events += ck->c.count;
+	uint16_t slot = ck->home->wslot;
 	if (s->fd < 0 && open_segment(w)) {
-		give_back(ck, true, w);
+		w->st.events_lost += ck->c.count;
+		s->msg_failed[slot] = ck->seq;
+		chunk_return(ck);
+		send_msgs(w);
 		return;
 	}
+	/* Room in the FIFO and a free out buffer: else wait for the disk. */
+	while (s->head - s->tail >= s->cap - 1 || !s->nfree_bufs) {
+		if (s->head - s->tail >= s->cap - 1)
+			maybe_commit(w, now_ns(), true);
+		reap(w, true);
+		if (s->broken) { /* its entries are released as failed by close_segment */
+			close_segment(w);
+			if (open_segment(w)) {
+				w->st.events_lost += ck->c.count;
+				s->msg_failed[slot] = ck->seq;
+				chunk_return(ck);
+				send_msgs(w);
+				return;
+			}
+		}
+	}
+	uint16_t buf = s->free_bufs[--s->nfree_bufs];
 	struct unmo_seg_block_meta meta;
-	size_t n = unmo_seg_block_encode(ck->out, unmo_seg_block_bound(UNMO_CHUNK_CAP), &ck->c, &meta);
+	size_t n = unmo_seg_block_encode(s->out[buf], s->out_cap, &ck->c, &meta);
+	uint64_t seq = ck->seq;
+	uint32_t count = ck->c.count, raw = ck->c.len;
+	chunk_return(ck); /* the records are in the block now: the RX core can refill it */
 	if (!n) {
 		fprintf(stderr, "unmo-ingest: writer %u: block encode failed\n", w->id);
 		w->st.write_errors++;
-		give_back(ck, true, w);
+		w->st.events_lost += count;
+		s->msg_failed[slot] = seq;
+		s->free_bufs[s->nfree_bufs++] = buf;
+		send_msgs(w);
 		return;
 	}
 	meta.offset = s->off;
 	s->metas[s->nblocks++] = meta;
-	ck->out_len = (uint32_t)n;
-	ck->written = false;
+	if (s->head == s->tail)
+		s->first_unsynced_ns = now_ns();
+	struct wentry *e = &s->fifo[s->head++ & (s->cap - 1)];
+	*e = (struct wentry){.seq = seq, .count = count, .len = (uint32_t)n, .slot = slot, .buf = buf};
 	struct io_uring_sqe *q = sqe_get(s);
-	io_uring_prep_write(q, s->fd, ck->out, (unsigned)n, s->off);
-	io_uring_sqe_set_data64(q, (uint64_t)(uintptr_t)ck);
+	io_uring_prep_write(q, s->fd, s->out[buf], (unsigned)n, s->off);
+	io_uring_sqe_set_data64(q, (uint64_t)(uintptr_t)e);
 	s->inflight++;
 	s->unsubmitted++;
 	s->off += n;
-	w->st.raw_bytes += ck->c.len;
+	w->st.raw_bytes += raw;
 	w->st.block_bytes += n;
-	if (s->head == s->tail)
-		s->first_unsynced_ns = now_ns();
-	s->fifo[s->head++ & (s->cap - 1)] = ck;
 	/* Rotate by size, or before the block index would overflow. */
 	if (s->off >= w->cfg->seg_bytes || s->nblocks >= UNMO_SEG_MAX_BLOCKS - 1)
 		close_segment(w);
@@ -386,7 +482,7 @@ static void maybe_commit(struct writer_ctx *w, uint64_t now, bool force)
 	if (!force && now - s->first_unsynced_ns < (uint64_t)w->cfg->commit_ms * 1000000u)
 		return;
 	uint32_t n = 0;
-	while (s->tail + n != s->head && s->fifo[(s->tail + n) & (s->cap - 1)]->written)
+	while (s->tail + n != s->head && s->fifo[(s->tail + n) & (s->cap - 1)].written)
 		n++;
 	if (!n)
 		return;
@@ -414,6 +510,7 @@ void *writer_main(void *arg)
 	struct writer_ctx *w = arg;
 	struct wstate *s = w->priv;
 	struct ingest_chunk *batch[32];
+	unsigned finish_tries = 0; /* messages an exited RX core no longer takes: ~5 s */
 	for (;;) {
 		bool finishing = atomic_load(w->stop) && all_rx_done(w);
 		unsigned got = 0;
@@ -425,6 +522,8 @@ void *writer_main(void *arg)
 		}
 		uint64_t now = now_ns();
 		reap(w, false);
+		if (msgs_pending(w))
+			send_msgs(w);
 		if (s->broken)
 			close_segment(w); /* give back what is lost; next chunk opens a new file */
 		maybe_commit(w, now, false);
@@ -432,7 +531,8 @@ void *writer_main(void *arg)
 			close_segment(w);
 		if (finishing) {
 			close_segment(w);
-			if (s->head == s->tail)
+			send_msgs(w);
+			if (s->head == s->tail && (!msgs_pending(w) || ++finish_tries > 50000))
 				break;
 		}
 		if (s->unsubmitted) {

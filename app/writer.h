@@ -1,17 +1,18 @@
 /* writer.h — a writer thread: chunks in, sealed segments out, via io_uring.
  *
  * Per chunk taken from its RX cores' rings: LZ4-compress into one segment
- * block (lib/segment.h encoder, into the chunk's own out buffer), queue an
- * io_uring write at the segment's end; all writes of one loop pass go in one
- * submission. Group commit: at most every --commit-ms, one fdatasync (SQE
- * drained behind the writes); when it completes, the chunks it covers go
- * back to their RX cores = "durable up to chunk N". Rotation by size
- * (--segment-mb) and age (--segment-age): index + footer written, then
- * unmo_seg_seal_path (fsync, atomic rename, fsync of the directory). A
- * new .open file's directory entry is fsynced before any ack can depend on
- * it.
- * Errors: a failed or short write marks the segment broken; its unsynced
- * chunks go back marked failed (counted events_lost, never acknowledged),
+ * block (lib/segment.h encoder) in one of the writer's own buffers, give the
+ * chunk straight back to its RX core (so RX capacity does not wait on the
+ * disk), queue an io_uring write at the segment's end; all writes of one loop
+ * pass go in one submission. Group commit: at most every --commit-ms, one
+ * fdatasync covering every completed write; when it completes the writer
+ * sends each RX core "durable up to chunk N" (ring.h), which releases the
+ * acks and 202s held for those chunks. Rotation by size (--segment-mb) and
+ * age (--segment-age): index + footer written, then unmo_seg_seal_path
+ * (fsync, atomic rename, fsync of the directory). A new .open file's
+ * directory entry is fsynced before any ack can depend on it.
+ * Errors: a failed or short write marks the segment broken: its unsynced
+ * blocks are counted events_lost and reported "failed" (never acknowledged),
  * the .open file is recovered (complete blocks kept, sealed) and the next
  * chunk opens a new segment, so writing resumes when the disk recovers.
  * A writer never blocks an RX core: it only consumes and produces rings.
