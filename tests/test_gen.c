@@ -461,7 +461,7 @@ static void check_packet(uint8_t ipv, uint16_t vlan, size_t plen)
 		const uint8_t *parts[1] = {ip};
 		size_t lens[1] = {20};
 		cr_assert_eq(naive_csum(parts, lens, 1), 0, "IPv4 header checksum");
-		cr_assert_eq((ip[2] << 8) | ip[3], 20 + ulen);
+		cr_assert_eq((size_t)((ip[2] << 8) | ip[3]), 20 + ulen);
 		memcpy(pseudo, ip + 12, 8);
 		pseudo[8] = 0;
 		pseudo[9] = 17;
