@@ -6,7 +6,7 @@
 NAME=kill9_recover
 source "$(dirname "$0")/common.sh"
 make_tenants
-"$GEN" --seed 99 --events 400000 --tenants "$T/tenants.conf" --pcap "$T/in.pcap" --out "$T/gen" \
+"$GEN" --seed 99 --events 200000 --tenants "$T/tenants.conf" --pcap "$T/in.pcap" --out "$T/gen" \
 	--ack >"$T/gen.log" 2>&1 || fail "unmo-gen failed"
 python3 -c 'import struct,sys; open(sys.argv[1],"wb").write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,1))' "$T/empty.pcap"
 ingest() { # ingest RUN PCAP EXTRA... (exec: in a background subshell, $! is the appliance)

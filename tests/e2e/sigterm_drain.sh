@@ -5,7 +5,7 @@
 NAME=sigterm_drain
 source "$(dirname "$0")/common.sh"
 make_tenants
-"$GEN" --seed 777 --events 400000 --tenants "$T/tenants.conf" --pcap "$T/in.pcap" --out "$T/gen" \
+"$GEN" --seed 777 --events 200000 --tenants "$T/tenants.conf" --pcap "$T/in.pcap" --out "$T/gen" \
 	--ack >"$T/gen.log" 2>&1 || fail "unmo-gen failed"
 "$ING" -l 0-1 "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$T/in.pcap,tx_pcap=$T/acks.pcap" -- \
 	--tenants "$T/tenants.conf" --out "$T/segs" --mac 02:00:00:00:00:01 --status-interval 0.5 \
