@@ -781,6 +781,20 @@ static int merge_results(struct unmo_attr *a)
 			nm += acc[x]->nm;
 			nct += acc[x]->nctit;
 		}
+		/* rows that only exist because a touch outside the report range
+		 * was looked up carry nothing: leave them out */
+		bool empty = !nm && !nct && !o->impressions && !o->clicks && !o->installs_click &&
+			     !o->installs_prob && !o->installs_view && !o->installs_organic &&
+			     !o->reattributions && !o->reinstalls && !o->reengagements && !o->conversions &&
+			     !o->fast_ctit && !o->flood_devices;
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+			empty &= !o->model_installs[m] && !o->model_conversions[m];
+		if (empty) {
+			memset(o, 0, sizeof *o);
+			a->naggs--;
+			i = j;
+			continue;
+		}
 		/* money: concatenate, sort by currency, combine */
 		struct money *mm = malloc((nm ? nm : 1) * sizeof *mm);
 		int64_t *ct = malloc((nct ? nct : 1) * sizeof *ct);
