@@ -134,16 +134,31 @@ static void *control_loop(void *arg)
 	return NULL;
 }
 
-/* Writers and the control thread are plain pthreads: let them run on any
- * CPU (EAL pinned the main thread, whose affinity they would inherit). */
+/* Writers and the control thread are plain pthreads: run them on the CPUs
+ * that no RX lcore spins on (EAL pinned the main thread, whose affinity they
+ * would inherit); if RX lcores cover every CPU, let them run anywhere. */
+static cpu_set_t g_free_cpus;
+
+static void plan_cpus(struct rx_ctx *const *rxs, unsigned n)
+{
+	CPU_ZERO(&g_free_cpus);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	for (long i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+		CPU_SET((int)i, &g_free_cpus);
+	cpu_set_t all = g_free_cpus;
+	for (unsigned i = 0; i < n; i++) {
+		rte_cpuset_t cs = rte_lcore_cpuset(rxs[i]->lcore);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &cs))
+				CPU_CLR(c, &g_free_cpus);
+	}
+	if (CPU_COUNT(&g_free_cpus) == 0)
+		g_free_cpus = all;
+}
+
 static void unpin(pthread_t t)
 {
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
-		CPU_SET((int)i, &set);
-	pthread_setaffinity_np(t, sizeof set, &set);
+	pthread_setaffinity_np(t, sizeof g_free_cpus, &g_free_cpus);
 }
 
 static bool want_help(int argc, char **argv)
@@ -359,6 +374,7 @@ int main(int argc, char **argv)
 	       cfg.seg_bytes >> 20, cfg.seg_age_ms / 1000.0, cfg.flush_ms, cfg.commit_ms,
 	       cfg.bench_rx_only ? " [bench-rx-only: nothing is stored]" : "");
 
+	plan_cpus(rx, nb_rx);
 	pthread_t wt[CFG_MAX_WRITERS], ct;
 	for (unsigned i = 0; i < nb_w; i++)
 		if (pthread_create(&wt[i], NULL, writer_main, &writers[i])) {
