@@ -404,8 +404,8 @@ size_t unmo_attr_ua_family(struct unmo_str ua, char *out, size_t cap)
 		}
 		return n;
 	}
-	/* Unknown: the product token (up to '/' or ' '), lower-cased. */
-	while (s < end && *s != '/' && *s != ' ' && n + 1 < cap)
+	/* Unknown: the product token (printable ASCII up to '/' or ' '), lower-cased. */
+	while (s < end && *s != '/' && *s > ' ' && *s <= '~' && n + 1 < cap)
 		out[n++] = (char)tolower((unsigned char)*s++);
 	out[n] = 0;
 	if (!n) {
