@@ -62,7 +62,7 @@ if [ ! -d build-fuzz ]; then
 fi
 if step build_fuzz ninja -C build-fuzz; then
 	for f in build-fuzz/tests/fuzz/fuzz_*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue  # skip meson's *.p object directories
 		name=$(basename "$f"); corpus=$ROOT/build-fuzz/corpus-${name#fuzz_}
 		mkdir -p "$corpus"; cp -n tests/fuzz/corpus/"${name#fuzz_}"/* "$corpus"/ 2>/dev/null
 		step "$name" timeout $((FUZZ_SECONDS + 60)) "$f" -max_total_time="$FUZZ_SECONDS" \
