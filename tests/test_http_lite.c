@@ -445,7 +445,7 @@ Test(http_response, round_trip_and_rejections)
  * (a fenced block starting with "POST "; "\r\n" written out, one line each). */
 static size_t doc_example(const char *first_line, char *out, size_t cap)
 {
-	FILE *f = fopen(UNMO_TEST_DATA "/../../docs/http-lite.md", "r");
+	FILE *f = fopen(UNMO_SRC_ROOT "/docs/http-lite.md", "r");
 	cr_assert_not_null(f, "docs/http-lite.md");
 	char line[1024];
 	size_t n = 0;

@@ -720,7 +720,7 @@ Test(json_reader, primitives)
 /* The example line of docs/jsonl-schema.md is valid and canonical. */
 Test(json_docs, example_line_is_canonical)
 {
-	FILE *f = fopen(UNMO_TEST_DATA "/../../docs/jsonl-schema.md", "r");
+	FILE *f = fopen(UNMO_SRC_ROOT "/docs/jsonl-schema.md", "r");
 	cr_assert_not_null(f);
 	static char line[4096];
 	bool found = false;
