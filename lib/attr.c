@@ -130,10 +130,12 @@ struct p1 { /* one pass-1 thread */
 static uint64_t hash_dev(struct unmo_str app, uint8_t kind, const void *key, size_t klen)
 {
 	uint8_t b[2 * UNMO_STR_MAX + 8];
-	memcpy(b, app.p, app.len);
+	if (app.len)
+		memcpy(b, app.p, app.len);
 	b[app.len] = 0xff;
 	b[app.len + 1] = kind;
-	memcpy(b + app.len + 2, key, klen);
+	if (klen)
+		memcpy(b + app.len + 2, key, klen);
 	return XXH3_64bits_withSeed(b, app.len + 2 + klen, 0x756e6d6f);
 }
 
@@ -141,13 +143,15 @@ static uint64_t hash_prob(struct unmo_str app, const struct unmo_event *e, const
 {
 	uint8_t b[UNMO_STR_MAX + 96];
 	size_t il = e->ip_version == 4 ? 4 : 16;
-	memcpy(b, app.p, app.len);
+	if (app.len)
+		memcpy(b, app.p, app.len);
 	size_t n = app.len;
 	b[n++] = 0xfe;
 	b[n++] = e->ip_version;
 	memcpy(b + n, e->ip, il);
 	n += il;
-	memcpy(b + n, fam, flen);
+	if (flen)
+		memcpy(b + n, fam, flen);
 	n += flen;
 	return XXH3_64bits_withSeed(b, n, 0x70726f62);
 }

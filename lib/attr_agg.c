@@ -74,7 +74,7 @@ const char *tc_intern(struct tctx *tc, struct unmo_str s)
 	uint64_t h = XXH3_64bits(s.p ? s.p : "", s.len);
 	if (t->cap) {
 		for (struct sent *e = t->tab[h & (t->cap - 1)]; e; e = e->next)
-			if (e->h == h && e->len == s.len && !memcmp(e->s, s.p, s.len))
+			if (e->h == h && e->len == s.len && (!s.len || !memcmp(e->s, s.p, s.len)))
 				return e->s;
 	}
 	if ((t->cap == 0 || t->n >= t->cap / 2) &&

@@ -19,15 +19,19 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* ---- partition records (private on-disk format of the temp files) ----
- * u16 len | u8 kind | u8 type | u8 flags | u8 key_kind | u8 ipv | u8 0 |
- * u64 ghash | i64 time | i64 recv | id[16] | i64 revenue | cur[3] | u8 0 |
- * u32 aux32 | u64 aux64 | [u64 sender, u64 seq if PF_SEQ] | ip[0/4/16] |
- * PSTR_COUNT strings (u16 len + bytes) | kind-specific tail.          */
+/* ---- partition records (private format of the temp files) ----
+ * u16 len | u8 kind | u8 type | u8 flags | u8 key_kind | u8 ipv |
+ * u8 string mask | u64 ghash | i64 time | i64 recv | id[16]          (48)
+ * then, when flagged: [u64 sender, u64 seq: PF_SEQ] [i64 revenue, cur[3],
+ * 0: PF_MONEY] [u32 aux32, u64 aux64: PF_AUX] | ip[0/4/16] | each string
+ * of the mask (u16 len + bytes) | kind-specific tail (answers).
+ * The receive time stays at bytes 24..31: duplicate detection skips it. */
 enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
-#define PF_RT 0x01u  /* retargeting touch */
-#define PF_SEQ 0x02u /* sender/sequence stored */
-#define PREC_FIXED 72u
+#define PF_RT 0x01u    /* retargeting touch */
+#define PF_SEQ 0x02u   /* sender/sequence stored */
+#define PF_MONEY 0x04u /* revenue/currency stored */
+#define PF_AUX 0x08u   /* aux32/aux64 stored (queries, answers) */
+#define PREC_FIXED 48u
 enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
 
 /* A touch carried inside a probabilistic answer. */
@@ -83,7 +87,7 @@ void spool_free(struct spool *s);
 
 /* Encoding of records (attr_part.c). Returns bytes written into dst
  * (capacity >= PREC_MAX), 0 if the event cannot be represented. */
-#define PREC_MAX (PREC_FIXED + 16 + 16 + PSTR_COUNT * (2 + UNMO_STR_MAX) + 2 * 128 + 2 * (4 + 2 * UNMO_STR_MAX))
+#define PREC_MAX (PREC_FIXED + 16 + 12 + 12 + 16 + PSTR_COUNT * (2 + UNMO_STR_MAX) + 2 * 128 + 2 * (4 + 2 * UNMO_STR_MAX))
 struct prec_in {
 	uint8_t kind, type, flags, key_kind;
 	uint64_t ghash;

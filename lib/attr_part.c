@@ -128,31 +128,45 @@ static uint8_t *put_ptouch(uint8_t *p, const struct ptouch *t)
 size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 {
 	const struct unmo_event *e = in->e;
-	uint8_t *p = dst;
-	memset(p, 0, PREC_FIXED);
+	uint8_t *p = dst, flags = in->flags & (PF_RT | PF_SEQ), mask = 0;
+	bool money = e && (e->revenue_micros || e->currency[0]);
+	bool aux = in->aux32 || in->aux64;
+	flags |= (money ? PF_MONEY : 0) | (aux ? PF_AUX : 0);
+	for (int i = 0; i < PSTR_COUNT; i++)
+		if (in->s[i].len)
+			mask |= (uint8_t)(1u << i);
 	p[2] = in->kind;
 	p[3] = in->type;
-	p[4] = in->flags;
+	p[4] = flags;
 	p[5] = in->key_kind;
+	p[6] = e && in->kind != PR_DEV ? e->ip_version : 0;
+	p[7] = mask;
 	unmo_st64(p + 8, in->ghash);
-	unmo_st32(p + 60, in->aux32);
-	unmo_st64(p + 64, in->aux64);
 	if (e) {
-		p[6] = in->kind == PR_DEV ? 0 : e->ip_version;
 		unmo_st64(p + 16, (uint64_t)e->event_time_us);
 		unmo_st64(p + 24, (uint64_t)e->recv_time_us);
 		memcpy(p + 32, e->event_id, 16);
-		unmo_st64(p + 48, (uint64_t)e->revenue_micros);
-		memcpy(p + 56, e->currency, 3);
 	} else {
 		unmo_st64(p + 16, (uint64_t)in->t);
+		unmo_st64(p + 24, 0);
 		memcpy(p + 32, in->id, 16);
 	}
 	p += PREC_FIXED;
-	if (in->flags & PF_SEQ) {
+	if (flags & PF_SEQ) {
 		unmo_st64(p, e->sender_id);
 		unmo_st64(p + 8, e->sequence);
 		p += 16;
+	}
+	if (money) {
+		unmo_st64(p, (uint64_t)e->revenue_micros);
+		memcpy(p + 8, e->currency, 3);
+		p[11] = 0;
+		p += 12;
+	}
+	if (aux) {
+		unmo_st32(p, in->aux32);
+		unmo_st64(p + 4, in->aux64);
+		p += 12;
 	}
 	uint8_t ipv = dst[6];
 	size_t il = ipv == 4 ? 4 : ipv == 6 ? 16 : 0;
@@ -161,7 +175,8 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 		p += il;
 	}
 	for (int i = 0; i < PSTR_COUNT; i++)
-		p = put_str(p, in->s[i]);
+		if (in->s[i].len)
+			p = put_str(p, in->s[i]);
 	if (in->kind == PR_ANSWER) {
 		p = put_ptouch(p, &in->ans[0]);
 		p = put_ptouch(p, &in->ans[1]);
@@ -238,32 +253,48 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 		e->flags = r[4];
 		e->key_kind = r[5];
 		e->ipv = r[6];
+		uint8_t mask = r[7];
 		e->dead = 0;
 		e->ghash = unmo_ld64(r + 8);
 		e->t = (int64_t)unmo_ld64(r + 16);
 		e->recv = (int64_t)unmo_ld64(r + 24);
 		memcpy(e->id, r + 32, 16);
-		e->revenue = (int64_t)unmo_ld64(r + 48);
-		memcpy(e->cur, r + 56, 3);
-		e->cur[3] = 0;
-		e->aux32 = unmo_ld32(r + 60);
-		e->aux64 = unmo_ld64(r + 64);
 		const uint8_t *p = r + PREC_FIXED;
 		e->sender = e->seq = 0;
+		e->revenue = 0;
+		memset(e->cur, 0, 4);
+		e->aux32 = 0;
+		e->aux64 = 0;
+		size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
+		size_t opt = (e->flags & PF_SEQ ? 16u : 0u) + (e->flags & PF_MONEY ? 12u : 0u) +
+			     (e->flags & PF_AUX ? 12u : 0u) + il;
+		if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT))
+			return -1;
 		if (e->flags & PF_SEQ) {
-			if (end - p < 16)
-				return -1;
 			e->sender = unmo_ld64(p);
 			e->seq = unmo_ld64(p + 8);
 			p += 16;
 		}
-		size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
-		if ((size_t)(end - p) < il)
-			return -1;
+		if (e->flags & PF_MONEY) {
+			e->revenue = (int64_t)unmo_ld64(p);
+			memcpy(e->cur, p + 8, 3);
+			p += 12;
+		}
+		if (e->flags & PF_AUX) {
+			e->aux32 = unmo_ld32(p);
+			e->aux64 = unmo_ld64(p + 4);
+			p += 12;
+		}
 		e->ip = p;
 		p += il;
-		for (int i = 0; i < PSTR_COUNT; i++)
-			p = get_str(p, end, &e->s[i]);
+		for (int i = 0; i < PSTR_COUNT; i++) {
+			if (mask & (1u << i)) {
+				p = get_str(p, end, &e->s[i]);
+			} else {
+				e->s[i].p = NULL;
+				e->s[i].len = 0;
+			}
+		}
 		e->tail = p;
 		e->row = NULL;
 		if (e->kind == PR_ANSWER) {

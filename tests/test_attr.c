@@ -1146,7 +1146,7 @@ Test(attr_part, partition_records_round_trip_and_reject_truncation)
 		free(copy);
 	}
 	/* a string length pointing past the record */
-	buf[PREC_FIXED + 16 + 16] = 0xff;
+	buf[PREC_FIXED + 16 + 16] = 0xff; /* after sender/seq and the IPv6 address: app's length */
 	v.n = 0;
 	cr_expect_eq(prec_decode_all(buf, n, &v), -1);
 	free(v.v);
