@@ -566,8 +566,23 @@ static const uint8_t lower_hex[256] = {
 };
 #undef X
 
+/* 32 lowercase hex digits (canonical), or the dashed UUID text form
+ * 8-4-4-4-12 that SDKs usually send (hex in either case): same 16 bytes. */
 static const char *parse_event_id(const char *s, size_t n, uint8_t id[16])
 {
+	char compact[32];
+	if (n == 36) {
+		if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+			return UNMO_JSON_BAD_EVENT_ID;
+		for (size_t i = 0, j = 0; i < 36; i++) {
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				continue;
+			char c = s[i];
+			compact[j++] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+		}
+		s = compact;
+		n = 32;
+	}
 	if (n != 32)
 		return UNMO_JSON_BAD_EVENT_ID;
 	unsigned bad = 0;

@@ -307,7 +307,9 @@ Test(json_fields, enums_ids_and_codes)
 	REJECT("{\"type\":\"click\",\"event_id\":\"00112233445566778899aabbccddeef\"}", "json_bad_event_id");
 	REJECT("{\"type\":\"click\",\"event_id\":\"00112233445566778899aabbccddeeff0\"}", "json_bad_event_id");
 	REJECT("{\"type\":\"click\",\"event_id\":\"00112233445566778899AABBCCDDEEFF\"}", "json_bad_event_id");
-	REJECT("{\"type\":\"click\",\"event_id\":\"00112233-4455-6677-8899-aabbccddeeff\"}", "json_bad_event_id");
+	REJECT("{\"type\":\"click\",\"event_id\":\"0011223-34455-6677-8899-aabbccddeeff\"}", "json_bad_event_id");
+	REJECT("{\"type\":\"click\",\"event_id\":\"00112233-4455-6677-8899-aabbccddeefg\"}", "json_bad_event_id");
+	REJECT("{\"type\":\"click\",\"event_id\":\"00112233-4455-6677-8899+aabbccddeeff\"}", "json_bad_event_id");
 	REJECT("{\"type\":\"click\",\"event_id\":\"0011223344556677889gaabbccddeeff\"}", "json_bad_event_id");
 	REJECT("{\"type\":\"click\",\"event_id\":\"\"}", "json_bad_event_id");
 	REJECT("{\"type\":\"click\",\"event_id\":1}", "json_type");
@@ -773,4 +775,20 @@ Test(json_reader, escapes_at_every_offset)
 			CHECK(e.s[UNMO_S_CAMPAIGN].len == 1);
 			free(keep);
 		}
+}
+
+/* SDKs send dashed UUIDs: read as the same 16 bytes; the writer stays canonical. */
+Test(json_fields, dashed_uuid_event_id)
+{
+	char a[] = "{\"type\":\"click\",\"event_id\":\"00112233-4455-6677-8899-AABBccddeeff\"}";
+	char b[] = "{\"type\":\"click\",\"event_id\":\"00112233445566778899aabbccddeeff\"}";
+	struct unmo_event ea, eb;
+	cr_assert_null(unmo_json_event_parse(a, strlen(a), &ea));
+	cr_assert_null(unmo_json_event_parse(b, strlen(b), &eb));
+	cr_assert(memcmp(ea.event_id, eb.event_id, 16) == 0);
+	char out[256];
+	size_t n = unmo_json_event_write(out, sizeof out, &ea);
+	cr_assert(n > 0);
+	out[n] = 0;
+	cr_assert(strstr(out, "\"event_id\":\"00112233445566778899aabbccddeeff\"") != NULL, "%s", out);
 }
