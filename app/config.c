@@ -44,6 +44,7 @@ static const struct opt opts[] = {
 	{"run-seconds", true, "S  stop (as SIGTERM) after S seconds"},
 	{"bench-rx-only", false, "receive and free only (raw RX rate ceiling)"},
 	{"bench-allow-replay", false, "benchmark only: store frames whose sequence was seen (infinite_rx replays)"},
+	{"bench-no-write", false, "benchmark only: writers drop chunks (RX pipeline capacity; nothing stored)"},
 	{"no-promisc", false, "leave promiscuous mode off"},
 	{"help", false, "this text"},
 };
@@ -185,6 +186,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		c->bench_rx_only = true;
 	else if (!strcmp(name, "bench-allow-replay"))
 		c->bench_allow_replay = true;
+	else if (!strcmp(name, "bench-no-write"))
+		c->bench_no_write = true;
 	else if (!strcmp(name, "no-promisc"))
 		c->promisc = false;
 	else {

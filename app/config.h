@@ -53,6 +53,7 @@ struct ingest_cfg {
 	double run_seconds;      /* stop after this long; 0 = until a signal */
 	bool bench_rx_only;      /* receive and free only: the raw RX ceiling */
 	bool bench_allow_replay; /* store replayed frames (infinite_rx repeats sequences) */
+	bool bench_no_write;     /* writers return chunks unwritten: the RX pipeline alone */
 	bool promisc;
 };
 

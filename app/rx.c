@@ -241,26 +241,36 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 	uint32_t save_len = c->len, save_count = c->count;
 	int64_t save_min = c->min_time_us, save_max = c->max_time_us;
 	struct unmo_str app = {tn->app_id, (uint16_t)app_len};
-	size_t off = 0;
-	bool done = false;
 	struct unmo_event e;
-	for (;;) {
-		why = unmo_fb_next_event(&v, &off, &e, &done);
-		if (why || done)
+	size_t pos = 0;
+	/* Walk the records (as unmo_fb_next_event does, same reasons) and copy
+	 * each validated record with the appliance's fields filled in:
+	 * unmo_record_fill, no re-encoding. */
+	for (uint32_t i = 0; i < v.count; i++) {
+		size_t used;
+		why = unmo_record_decode(v.events + pos, v.events_len - pos, &e, &used);
+		if (why)
 			break;
 		if (e.s[UNMO_S_APP_ID].len && !unmo_str_eq(e.s[UNMO_S_APP_ID], app)) {
 			why = stats_reason_names[STATS_R_APP_MISMATCH];
 			break;
 		}
-		e.s[UNMO_S_APP_ID] = app;
-		e.recv_time_us = now_us;
-		e.sender_id = v.sender_id;
-		e.sequence = v.sequence;
-		if (!unmo_chunk_add(c, &e)) {
+		size_t n = unmo_record_fill(c->data + c->len, UNMO_CHUNK_CAP - c->len, v.events + pos, used,
+					    app, now_us, v.sender_id, v.sequence);
+		if (!n) {
 			why = stats_reason_names[STATS_R_BAD_EVENT];
 			break;
 		}
+		pos += used;
+		c->len += (uint32_t)n;
+		c->count++;
+		if (e.event_time_us < c->min_time_us)
+			c->min_time_us = e.event_time_us;
+		if (e.event_time_us > c->max_time_us)
+			c->max_time_us = e.event_time_us;
 	}
+	if (!why && pos != v.events_len)
+		why = UNMO_FB_BAD_COUNT;
 	if (why) {
 		c->len = save_len;
 		c->count = save_count;

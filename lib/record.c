@@ -68,6 +68,32 @@ size_t unmo_record_encode(uint8_t *dst, size_t cap, const struct unmo_event *e)
 	return n;
 }
 
+size_t unmo_record_fill(uint8_t *dst, size_t cap, const uint8_t *src, size_t n, struct unmo_str app_id,
+			int64_t recv_time_us, uint64_t sender_id, uint64_t sequence)
+{
+	uint16_t mask = unmo_ld16(src + 70);
+	bool insert = !(mask & (1u << UNMO_S_APP_ID)) && app_id.len;
+	size_t out = n + (insert ? 2u + app_id.len : 0u);
+	if (n < UNMO_RECORD_FIXED || out > cap || out > UNMO_RECORD_MAX)
+		return 0;
+	if (!insert) {
+		memcpy(dst, src, n);
+	} else {
+		/* app_id is string field 0: it goes right after the IP address */
+		size_t head = UNMO_RECORD_FIXED + ip_len(src[6]);
+		memcpy(dst, src, head);
+		unmo_st16(dst + head, app_id.len);
+		memcpy(dst + head + 2, app_id.p, app_id.len);
+		memcpy(dst + head + 2 + app_id.len, src + head, n - head);
+		unmo_st16(dst, (uint16_t)out);
+		unmo_st16(dst + 70, (uint16_t)(mask | (1u << UNMO_S_APP_ID)));
+	}
+	unmo_st64(dst + 32, (uint64_t)recv_time_us);
+	unmo_st64(dst + 48, sender_id);
+	unmo_st64(dst + 56, sequence);
+	return out;
+}
+
 /* Currency and country: A-Z in every byte, or all NUL (unrolled by hand:
  * gcc -O2 keeps a 3-byte loop as a loop). */
 static inline unsigned up(uint8_t c) { return (uint8_t)(c - 'A') <= 'Z' - 'A'; } /* 0 or 1 */

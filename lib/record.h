@@ -46,6 +46,16 @@ size_t unmo_record_encode(uint8_t *dst, size_t cap, const struct unmo_event *e);
 const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *e,
 			       size_t *used);
 
+/* The appliance's fast path for binary frames: copy one record src[0..n)
+ * that unmo_record_decode accepted with *used == n, setting recv_time_us,
+ * sender_id and sequence, and inserting app_id when the record has none (a
+ * present app_id is kept; the caller compares it first). Byte-identical to
+ * decoding, filling the fields and unmo_record_encode, without re-encoding.
+ * Returns bytes written, or 0 when it does not fit cap or UNMO_RECORD_MAX.
+ * (Added by the appliance helper, H5.) */
+size_t unmo_record_fill(uint8_t *dst, size_t cap, const uint8_t *src, size_t n, struct unmo_str app_id,
+			int64_t recv_time_us, uint64_t sender_id, uint64_t sequence);
+
 /* Reasons returned by decoders (static strings, compare by pointer or text). */
 extern const char UNMO_BAD_TRUNCATED[];   /* "truncated" */
 extern const char UNMO_BAD_LENGTH[];      /* "bad_length" */

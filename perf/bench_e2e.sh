@@ -11,6 +11,8 @@
 # ratio = persisted / min(raw RX, LZ4). Targets: >= 8 M events/s per RX core,
 # ratio >= 0.8.
 # usage: perf/bench_e2e.sh [BUILD_DIR (build)] [SECONDS (10)]
+# env AUTH=required: tag every frame (BLAKE2b MAC checked per frame); default
+# optional = untagged frames, the configuration the targets are stated for.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
@@ -23,7 +25,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
 EAL=(-l 0-1 --no-huge -m 1024 --no-pci --no-shconf --file-prefix "ube$$" --log-level 'lib.eal:warning')
 
 for app in com.techstart.mobile com.ecomgrowth.shop com.financetrack.pro; do
-	"$TEN" add --file "$W/tenants.conf" --app "$app" --name "$app" >/dev/null
+	"$TEN" add --file "$W/tenants.conf" --app "$app" --name "$app" --auth "${AUTH:-optional}" >/dev/null
 done
 # Dense binary-only traffic: frames filled to the 1472-byte payload limit.
 "$GEN" --seed 7 --events 100000 --duration 10s --binary-share 1 --tenants "$W/tenants.conf" \
@@ -42,12 +44,17 @@ mbufs=$((frames + 16384)) # infinite_rx keeps the whole pcap in mbufs
 "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
 	--tenants "$W/tenants.conf" --out "$W/segs-rx" --mbufs "$mbufs" --run-seconds "$SECS" \
 	--bench-rx-only --stats-json "$W/rx.json" >"$W/rx.log" 2>&1
+# 2b. the RX pipeline alone (classify, parse, encode into chunks; writers drop them)
+"$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
+	--tenants "$W/tenants.conf" --out "$W/segs-nw" --mac 02:00:00:00:00:01 --mbufs "$mbufs" \
+	--run-seconds "$SECS" --bench-allow-replay --bench-no-write --stats-json "$W/nw.json" >"$W/nw.log" 2>&1
 # 3. LZ4 on the persisted records
 "$LZB" "$W/segs" 3 >"$W/lz4.txt"
 
-python3 - "$W/persist.json" "$W/rx.json" "$W/lz4.txt" "$frames" "$events" "$SECS" <<'PY'
+python3 - "$W/persist.json" "$W/rx.json" "$W/lz4.txt" "$frames" "$events" "$SECS" "$W/nw.json" <<'PY'
 import json, sys, re
 p, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+nw = json.load(open(sys.argv[7]))
 lz = dict(re.findall(r"(\w+)=([\d.]+)", open(sys.argv[3]).read()))
 frames, events, secs = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 ev_per_frame = events / frames
@@ -58,11 +65,17 @@ raw_pps = r["totals"]["packets"] / r["elapsed_s"]
 raw_ev = raw_pps * ev_per_frame
 lz_ev = float(lz["lz4_events_per_s"])
 ceil = min(raw_ev, lz_ev)
-print(f"frames in pcap: {frames}, {ev_per_frame:.2f} events/frame, {float(lz['record_bytes']):.0f} B/record")
+import os
+print(f"frames in pcap: {frames}, {ev_per_frame:.2f} events/frame, {float(lz['record_bytes']):.0f} B/record, "
+      f"frame authentication {'on (BLAKE2b tag per frame)' if os.environ.get('AUTH') == 'required' else 'off'}")
 print(f"persisted      : {ev/1e6:8.3f} M events/s  {pk/1e6:7.3f} Mpps   (1 RX core + 1 writer, {p['elapsed_s']:.1f} s, "
       f"{p['totals']['segments_sealed']} segments, ratio {p['totals']['compression_ratio']:.2f}, "
       f"RX back-pressure passes {sum(x['rx_pauses'] for x in p['rx_cores'])})")
 print(f"raw RX ceiling : {raw_ev/1e6:8.3f} M events/s  {raw_pps/1e6:7.3f} Mpps   (same vdev, --bench-rx-only)")
+nw_ev = nw["totals"]["events"] / nw["elapsed_s"]
+nw_cpu = sum(x["cpu_s"] for x in nw["rx_cores"])
+print(f"RX pipeline    : {nw_ev/1e6:8.3f} M events/s  {nw['totals']['frames']/nw['elapsed_s']/1e6:7.3f} Mpps   "
+      f"(classify+parse+encode, writer drops chunks; {nw['totals']['events']/max(nw_cpu,1e-9)/1e6:.3f} M events per RX CPU-second)")
 print(f"LZ4 ceiling    : {lz_ev/1e6:8.3f} M events/s  {float(lz['lz4_mbps']):7.1f} MB/s (LZ4_compress_default, 1 core, same records)")
 print(f"our encoder    : {float(lz['encode_events_per_s'])/1e6:8.3f} M events/s  {float(lz['encode_mbps']):7.1f} MB/s (unmo_seg_block_encode)")
 wcpu = sum(w["cpu_s"] for w in p["writers"]); rcpu = sum(x["cpu_s"] for x in p["rx_cores"])

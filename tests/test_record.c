@@ -150,3 +150,38 @@ Test(record, names_round_trip)
 						      strlen(unmo_str_field_names[i])), i);
 	cr_assert_eq(unmo_platform_from_name("ios", 3), UNMO_PLAT_IOS);
 }
+
+/* unmo_record_fill (the appliance's fast path) == fill the fields + encode. */
+Test(record, fill_equals_encode_of_filled_event)
+{
+	static const uint8_t ipv[] = {0, 4, 6};
+	for (int k = 0; k < 3; k++) {
+		for (int has_app = 0; has_app < 2; has_app++) {
+			struct unmo_event e = full_event(), want;
+			e.ip_version = ipv[k];
+			if (!ipv[k])
+				memset(e.ip, 0, sizeof e.ip);
+			if (ipv[k] == 4)
+				memset(e.ip + 4, 0, 12);
+			e.s[UNMO_S_USER_AGENT].len = 7;
+			struct unmo_str app = unmo_str_c("com.techstart.mobile");
+			e.s[UNMO_S_APP_ID] = has_app ? app : (struct unmo_str){NULL, 0};
+			e.recv_time_us = 0;
+			e.sender_id = 0;
+			e.sequence = 0;
+			static uint8_t src[UNMO_RECORD_MAX], got[UNMO_RECORD_MAX], exp[UNMO_RECORD_MAX];
+			size_t n = unmo_record_encode(src, sizeof src, &e);
+			cr_assert(n > 0);
+			want = e;
+			want.s[UNMO_S_APP_ID] = app;
+			want.recv_time_us = 1795458147329676;
+			want.sender_id = 42;
+			want.sequence = 7;
+			size_t en = unmo_record_encode(exp, sizeof exp, &want);
+			size_t gn = unmo_record_fill(got, sizeof got, src, n, app, want.recv_time_us, 42, 7);
+			cr_assert_eq(gn, en, "ip %d app %d", ipv[k], has_app);
+			cr_assert(memcmp(got, exp, en) == 0, "ip %d app %d", ipv[k], has_app);
+			cr_assert_eq(unmo_record_fill(got, en - 1, src, n, app, 0, 1, 1), 0); /* cap */
+		}
+	}
+}
