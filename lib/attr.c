@@ -715,6 +715,37 @@ static int i64_cmp(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
+/* Sort big row structs through an array of pointers (qsort would move
+ * the structs themselves at every merge step). */
+static _Thread_local int (*tl_row_cmp)(const void *, const void *);
+static int ptr_cmp(const void *pa, const void *pb)
+{
+	return tl_row_cmp(*(const void *const *)pa, *(const void *const *)pb);
+}
+
+static int sort_rows(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n < 2)
+		return 0;
+	const char **p = malloc(n * sizeof *p);
+	char *copy = malloc(n * size);
+	if (!p || !copy) {
+		free(p);
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, base, n * size);
+	for (size_t i = 0; i < n; i++)
+		p[i] = copy + i * size;
+	tl_row_cmp = cmp;
+	qsort(p, n, sizeof *p, ptr_cmp);
+	for (size_t i = 0; i < n; i++)
+		memcpy((char *)base + i * size, p[i], size);
+	free(p);
+	free(copy);
+	return 0;
+}
+
 static int merge_results(struct unmo_attr *a)
 {
 	size_t ni = 0, nc = 0, na = 0;
@@ -745,7 +776,10 @@ static int merge_results(struct unmo_attr *a)
 	}
 	a->nins = ni;
 	a->nconv = nc;
-	qsort(a->ins, ni, sizeof *a->ins, ins_cmp);
+	if (sort_rows(a->ins, ni, sizeof *a->ins, ins_cmp)) {
+		free(acc);
+		return -1;
+	}
 	qsort(a->conv, nc, sizeof *a->conv, conv_cmp);
 	qsort(acc, na, sizeof *acc, acc_cmp);
 	a->aggs = calloc(na ? na : 1, sizeof *a->aggs);

@@ -91,22 +91,48 @@ static int close_out(FILE *f, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Decimal integer without printf (the installs file has millions of them). */
+static void put_i64(FILE *f, int64_t v)
+{
+	char b[24];
+	int i = 24;
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		b[--i] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (v < 0)
+		b[--i] = '-';
+	fwrite(b + i, 1, (size_t)(24 - i), f);
+}
+
+static void put_s(FILE *f, const char *s)
+{
+	fputs(s, f);
+}
+
 static void touch_cols(FILE *f, const struct unmo_attr_touch *t)
 {
 	char hex[33];
 	if (t->type) {
 		unmo_attr_id_hex(t->event_id, hex);
-		fprintf(f, "%s,%s,", hex, unmo_event_type_names[t->type]);
+		fputs(hex, f);
+		putc(',', f);
+		fputs(unmo_event_type_names[t->type], f);
+		putc(',', f);
 	} else {
 		fputs(",,", f);
 	}
 	csv_str(f, t->media_source);
 	fputc(',', f);
 	csv_str(f, t->campaign);
-	if (t->type)
-		fprintf(f, ",%lld,%d", (long long)t->time_us, t->retargeting ? 1 : 0);
-	else
+	if (t->type) {
+		putc(',', f);
+		put_i64(f, t->time_us);
+		fputs(t->retargeting ? ",1" : ",0", f);
+	} else {
 		fputs(",,0", f);
+	}
 }
 
 static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -121,21 +147,34 @@ static int write_installs(const struct unmo_attr *a, const char *dir, char *err,
 	for (size_t i = 0; i < a->nins; i++) {
 		const struct unmo_attr_install *r = &a->ins[i];
 		unmo_attr_id_hex(r->event_id, hex);
-		fprintf(f, "%s,", hex);
+		put_s(f, hex);
+		putc(',', f);
 		csv_str(f, r->app_id);
+		putc(',', f);
+		put_s(f, unmo_event_type_names[r->install_type]);
+		putc(',', f);
+		put_i64(f, r->time_us);
 		/* match in the ground truth's vocabulary (docs/attribution.md) */
 		const char *match = r->outcome == UNMO_OUT_REINSTALL ? "original"
 				    : r->match == UNMO_MATCH_ORGANIC  ? "organic"
 				    : r->match == UNMO_MATCH_PROB_CLICK ? "probabilistic"
 									: "deterministic";
-		fprintf(f, ",%s,%lld,%s,", unmo_event_type_names[r->install_type], (long long)r->time_us, match);
+		putc(',', f);
+		put_s(f, match);
+		putc(',', f);
 		touch_cols(f, &r->touch);
 		utc_day(r->time_us, day);
-		fprintf(f, ",%s,%s,%s,", unmo_attr_outcome_names[r->outcome], day,
-			unmo_attr_key_kind_names[r->key_kind]);
+		putc(',', f);
+		put_s(f, unmo_attr_outcome_names[r->outcome]);
+		putc(',', f);
+		put_s(f, day);
+		putc(',', f);
+		put_s(f, unmo_attr_key_kind_names[r->key_kind]);
+		putc(',', f);
 		if (r->ctit_us >= 0)
-			fprintf(f, "%lld", (long long)r->ctit_us);
-		fprintf(f, ",%s\n", r->fast_ctit ? "fast_ctit" : "");
+			put_i64(f, r->ctit_us);
+		putc(',', f);
+		put_s(f, r->fast_ctit ? "fast_ctit\n" : "\n");
 	}
 	return close_out(f, path, err, errlen);
 }
