@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # live_veth: two network namespaces joined by a veth pair; unmo-ingest on one
-# end through net_af_packet. (1) The generator in the other namespace sends
+# end through net_af_packet. IPv6 neighbour discovery and ICMPv6 echo are
+# answered for its IPv6 address. (1) The generator in the other namespace sends
 # real UDP through the kernel, resolving 10.99.0.1 by ARP (answered by the
 # appliance), with acks and HTTP-lite replies: responses arrive back. An
 # ICMP echo to the appliance is answered. (2) The stock tcpreplay replays a
@@ -20,12 +21,13 @@ ip -n "$NB" link set lo up
 ip -n "$NA" link set "$VA" up
 ip -n "$NB" addr add 10.99.0.2/24 dev "$VB"
 ip -n "$NB" link set "$VB" up
-# no IPv6 chatter (router/neighbour solicitations) on the test link
-ip netns exec "$NB" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || true
+# IPv6: the sender has fd00:99::2; the appliance's namespace keeps its kernel off the link
+ip netns exec "$NA" sysctl -qw "net.ipv6.conf.$VA.disable_ipv6=1"
+ip -n "$NB" addr add fd00:99::2/64 dev "$VB" nodad
 make_tenants
 
 ip netns exec "$NA" "$ING" -l 0-1 "${EAL[@]}" --vdev "net_af_packet0,iface=$VA,framecnt=4096" -- \
-	--tenants "$T/tenants.conf" --out "$T/segs" --status-interval 1 \
+	--tenants "$T/tenants.conf" --out "$T/segs" --ip6 fd00:99::1 --status-interval 1 \
 	--stats-json "$T/stats.json" >"$T/ingest.log" 2>&1 &
 pid=$!
 PIDS+=("$pid")
@@ -51,6 +53,21 @@ while time.time() < end:
 else:
     raise SystemExit("timeout")
 PY
+
+# IPv6: neighbour solicitation answered (NA), then ICMPv6 echo answered.
+ip netns exec "$NB" python3 - >"$T/ping6.log" 2>&1 <<'PY' || fail "no ICMPv6 echo reply: $(cat "$T/ping6.log")"
+import socket, struct, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6); s.settimeout(2)
+s.sendto(struct.pack("!BBHHH", 128, 0, 0, 0x77, 1) + b"unmo-ping6", ("fd00:99::1", 0))
+end = time.time() + 3
+while time.time() < end:
+    d, a = s.recvfrom(2048)
+    if a[0] == "fd00:99::1" and d[0] == 129:
+        print("ICMPv6 echo reply from fd00:99::1"); break
+else:
+    raise SystemExit("timeout")
+PY
+ip -n "$NB" neigh show fd00:99::1 | grep -q lladdr || fail "fd00:99::1 not resolved by neighbour discovery"
 
 # (1) live UDP through the kernel: ARP, binary frames with acks, HTTP-lite with replies.
 timeout 120 ip netns exec "$NB" "$GEN" --seed 21 --events 3000 --tenants "$T/tenants.conf" \
@@ -82,6 +99,8 @@ stored_jsonl "$T/segs" "$T/stored.jsonl" || fail "unmo-seg cat failed"
 cat "$T/g1/events.jsonl" "$T/g2/events.jsonl" >"$T/expected.jsonl"
 compare_events "$T/expected.jsonl" "$T/stored.jsonl" >"$T/compare.log" 2>&1 || fail "$(cat "$T/compare.log")"
 arp=$(json_get "$T/stats.json" 'sum(r["arp_replies"] for r in s["rx_cores"])')
+nd=$(json_get "$T/stats.json" 'sum(r["nd_replies"] for r in s["rx_cores"])')
 [ "$arp" -gt 0 ] || fail "no ARP reply counted"
-echo "ARP replies $arp; $resp; $(cat "$T/ping.log"); $(cat "$T/compare.log")"
+[ "$nd" -gt 0 ] || fail "no neighbour advertisement counted"
+echo "ARP replies $arp, NA $nd; $resp; $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
 echo "e2e: $NAME ok"
