@@ -64,6 +64,8 @@ struct wstate {
 	bool fsync_inflight;
 	uint64_t first_unsynced_ns;
 	uint32_t unsubmitted;
+	uint64_t seg_ok_bytes;    /* bytes of this segment whose write completed */
+	uint64_t retry_ns;        /* after a write error: no new segment before this */
 	/* durability messages not yet delivered, per link slot (0 = none) */
 	uint64_t msg_durable[CFG_MAX_RX], msg_failed[CFG_MAX_RX];
 };
@@ -291,6 +293,7 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 		return;
 	}
 	w->st.bytes_written += (uint64_t)res;
+	s->seg_ok_bytes += (uint64_t)res;
 	if (ud == UD_HEADER)
 		s->hdr_done = true;
 	else if (e)
@@ -357,6 +360,7 @@ static int open_segment(struct writer_ctx *w)
 	s->inflight++;
 	s->unsubmitted++;
 	s->off = n;
+	s->seg_ok_bytes = 0;
 	s->nblocks = 0;
 	s->broken = false;
 	s->hdr_done = false;
@@ -398,6 +402,11 @@ static void close_segment(struct writer_ctx *w)
 	close(s->fd);
 	s->fd = -1;
 	release(w, s->head - s->tail, true);
+	s->retry_ns = now_ns() + 1000000000u; /* back off: 1 s before the next segment */
+	if (s->seg_ok_bytes <= UNMO_SEG_HEADER_LEN) { /* not one block in it: nothing to keep */
+		unlink(s->path);
+		return;
+	}
 	struct unmo_seg_recovery rep;
 	if (unmo_seg_recover(s->path, &rep, err, sizeof err) == 0)
 		printf("writer %u: broken segment %s recovered: %u blocks kept\n", w->id, s->path,
@@ -423,7 +432,9 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 		send_msgs(w);
 		return;
 	}
-	if (s->fd < 0 && open_segment(w)) {
+	if (s->fd < 0 && (now_ns() < s->retry_ns || open_segment(w))) {
+		if (s->fd < 0 && now_ns() >= s->retry_ns)
+			s->retry_ns = now_ns() + 1000000000u;
 		w->st.events_lost += ck->c.count;
 		s->msg_failed[slot] = ck->seq;
 		chunk_return(ck);
