@@ -715,72 +715,74 @@ static int i64_cmp(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
-/* Sort big row structs through an array of pointers (qsort would move
- * the structs themselves at every merge step). */
+/* Big row structs are sorted through pointers (qsort would move the
+ * structs themselves at every merge step). */
 static _Thread_local int (*tl_row_cmp)(const void *, const void *);
 static int ptr_cmp(const void *pa, const void *pb)
 {
 	return tl_row_cmp(*(const void *const *)pa, *(const void *const *)pb);
 }
 
-static int sort_rows(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+/* Gather the rows of every worker into one array in sorted order, through
+ * an array of pointers; each worker's rows are freed afterwards, so the
+ * peak is about twice the rows (not three times). */
+static void *gather_rows(struct unmo_attr *a, size_t size, size_t off_rows, size_t off_n,
+			 int (*cmp)(const void *, const void *), size_t *total)
 {
-	if (n < 2)
-		return 0;
-	const char **p = malloc(n * sizeof *p);
-	char *copy = malloc(n * size);
-	if (!p || !copy) {
+	size_t n = 0;
+	for (unsigned w = 0; w < a->ntcs; w++)
+		n += *(size_t *)((char *)&a->tcs[w] + off_n);
+	const char **p = malloc((n ? n : 1) * sizeof *p);
+	char *out = malloc((n ? n : 1) * size);
+	if (!p || !out) {
 		free(p);
-		free(copy);
-		return -1;
+		free(out);
+		return NULL;
 	}
-	memcpy(copy, base, n * size);
-	for (size_t i = 0; i < n; i++)
-		p[i] = copy + i * size;
+	size_t k = 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		const char *rows = *(char **)((char *)&a->tcs[w] + off_rows);
+		size_t m = *(size_t *)((char *)&a->tcs[w] + off_n);
+		for (size_t i = 0; i < m; i++)
+			p[k++] = rows + i * size;
+	}
 	tl_row_cmp = cmp;
-	qsort(p, n, sizeof *p, ptr_cmp);
+	if (n > 1)
+		qsort(p, n, sizeof *p, ptr_cmp);
 	for (size_t i = 0; i < n; i++)
-		memcpy((char *)base + i * size, p[i], size);
+		memcpy(out + i * size, p[i], size);
 	free(p);
-	free(copy);
-	return 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		char **rows = (char **)((char *)&a->tcs[w] + off_rows);
+		free(*rows);
+		*rows = NULL;
+		*(size_t *)((char *)&a->tcs[w] + off_n) = 0;
+	}
+	*total = n;
+	return out;
 }
 
 static int merge_results(struct unmo_attr *a)
 {
-	size_t ni = 0, nc = 0, na = 0;
-	for (unsigned w = 0; w < a->ntcs; w++) {
-		ni += a->tcs[w].nins;
-		nc += a->tcs[w].nconv;
+	size_t na = 0;
+	for (unsigned w = 0; w < a->ntcs; w++)
 		na += a->tcs[w].naggs;
-	}
-	a->ins = malloc((ni ? ni : 1) * sizeof *a->ins);
-	a->conv = malloc((nc ? nc : 1) * sizeof *a->conv);
+	a->ins = gather_rows(a, sizeof *a->ins, offsetof(struct tctx, ins), offsetof(struct tctx, nins), ins_cmp,
+			     &a->nins);
+	a->conv = gather_rows(a, sizeof *a->conv, offsetof(struct tctx, conv), offsetof(struct tctx, nconv),
+			      conv_cmp, &a->nconv);
 	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
 	if (!a->ins || !a->conv || !acc) {
 		free(acc);
 		return -1;
 	}
-	size_t k = 0, kc = 0, ka = 0;
+	size_t ka = 0;
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		struct tctx *tc = &a->tcs[w];
-		if (tc->nins)
-			memcpy(a->ins + k, tc->ins, tc->nins * sizeof *a->ins);
-		k += tc->nins;
-		if (tc->nconv)
-			memcpy(a->conv + kc, tc->conv, tc->nconv * sizeof *a->conv);
-		kc += tc->nconv;
 		for (size_t i = 0; i < tc->aggcap; i++)
 			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
 				acc[ka++] = e;
 	}
-	a->nins = ni;
-	a->nconv = nc;
-	if (sort_rows(a->ins, ni, sizeof *a->ins, ins_cmp)) {
-		free(acc);
-		return -1;
-	}
-	qsort(a->conv, nc, sizeof *a->conv, conv_cmp);
 	qsort(acc, na, sizeof *acc, acc_cmp);
 	a->aggs = calloc(na ? na : 1, sizeof *a->aggs);
 	if (!a->aggs) {
