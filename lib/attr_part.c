@@ -50,18 +50,16 @@ static int append_file(struct spool *s, unsigned part, const uint8_t *p, size_t 
 	return 0;
 }
 
-/* Over budget: every partition's buffer goes to its file; memory is freed. */
+/* Over budget: every partition's records are appended to its file. The
+ * buffers stay allocated (already faulted in) and are filled again. */
 static int spool_spill(struct spool *s)
 {
 	int rc = 0;
 	for (unsigned p = 0; p < s->nparts; p++) {
 		if (s->len[p] && append_file(s, p, s->buf[p], s->len[p]))
 			rc = -1;
-		free(s->buf[p]);
-		s->buf[p] = NULL;
-		s->len[p] = s->cap[p] = 0;
+		s->len[p] = 0;
 	}
-	s->mem = 0;
 	s->spills++;
 	return rc;
 }
@@ -75,6 +73,8 @@ int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
 		if (s->mem + (cap - s->cap[part]) > s->budget && s->mem) {
 			if (spool_spill(s))
 				return -1;
+			if (n <= s->cap[part])
+				goto append;
 			cap = n > 4096 ? n : 4096;
 		}
 		uint8_t *nb = realloc(s->buf[part], cap);
@@ -86,6 +86,7 @@ int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
 		s->buf[part] = nb;
 		s->cap[part] = cap;
 	}
+append:
 	memcpy(s->buf[part] + s->len[part], rec, n);
 	s->len[part] += n;
 	return 0;
