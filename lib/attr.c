@@ -570,16 +570,15 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	struct unmo_attr *a = sh->a;
 	struct tctx *tc = &a->tcs[w];
 	struct evvec *v = &tc->v, *av = &tc->av; /* reused: no page faults per partition */
-	uint8_t *buf = NULL, *abuf = NULL;
-	int rc = -1;
 	v->n = av->n = 0;
-	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &buf);
-	if (n < 0 || prec_decode_all(buf, (size_t)n, v))
-		goto out;
+	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load,
+			      &tc->loadcap);
+	if (n < 0 || prec_decode_all(tc->load, (size_t)n, v))
+		return -1;
 	if (sh->phase == 1) {
-		int64_t an = part_load(sh->answers, a->ntcs, part, &abuf);
-		if (an < 0 || prec_decode_all(abuf, (size_t)an, av))
-			goto out;
+		int64_t an = part_load(sh->answers, a->ntcs, part, &tc->aload, &tc->aloadcap);
+		if (an < 0 || prec_decode_all(tc->aload, (size_t)an, av))
+			return -1;
 		if (av->n)
 			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
 		n += an;
@@ -596,11 +595,7 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	uint64_t bytes = (uint64_t)n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
 	if (bytes > tc->st.peak_partition_bytes)
 		tc->st.peak_partition_bytes = bytes;
-	rc = run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
-out:
-	free(buf);
-	free(abuf);
-	return rc;
+	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
 }
 
 static void *p2_main(void *p)
@@ -922,11 +917,17 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	for (unsigned w = 0; w < a->ntcs; w++)
 		if (spool_init(&ans[w], a->dir, "ans", w, a->nparts, budget))
 			rc = -1;
+	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */
+		spool_trim(&a->dev_spools[t]);
+		spool_trim(&a->prob_spools[t]);
+	}
 	struct p2_shared sh = {.a = a, .phase = 0, .answers = ans};
 	if (!rc)
 		rc = run_phase(&sh, "probabilistic");
-	for (unsigned w = 0; w < a->ntcs; w++)
+	for (unsigned w = 0; w < a->ntcs; w++) {
 		rc |= ans[w].error ? -1 : 0;
+		spool_trim(&ans[w]);
+	}
 	if (!rc) {
 		sh.phase = 1;
 		rc = run_phase(&sh, "attribution");

@@ -221,6 +221,8 @@ void tc_free(struct tctx *tc)
 	free(tc->v.v);
 	free(tc->av.v);
 	free(tc->ptrs);
+	free(tc->load);
+	free(tc->aload);
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);
 	free(tc->wbuf);

@@ -65,17 +65,25 @@ struct agg_acc;
 /* Decode an answer's touches: [0] best click, [1] best retargeting click. */
 void prec_answer(const struct ev *e, struct ptouch out[2]);
 
-/* Per-partition record buffers of one thread. They stay in memory while
- * the thread's total is within budget; past it, every buffer is appended to
- * its partition file ("spill") and memory starts again from zero. A
- * partition is the union of its file and its buffer. Each spool is used by
- * one thread at a time; a partition's buffer by the worker that loads it. */
+/* Per-partition record buffers of one thread, as chains of fixed-size
+ * chunks (memory counted exactly, no doubling slack). They stay in memory
+ * while the thread's chunks are within budget; past it, every partition's
+ * chain is appended to its partition file ("spill", one writev each) and the
+ * chunks are reused (already faulted in). A partition is the union of its
+ * file and its chain. A spool is written by one thread at a time; in pass 2
+ * a partition's chain is consumed by the one worker that loads it. */
+struct spool_chunk {
+	struct spool_chunk *next;
+	size_t len;
+	uint8_t data[];
+};
 struct spool {
 	char path_fmt[512]; /* printf format with %u partition */
 	unsigned nparts;
-	size_t budget, mem;
-	uint8_t **buf;
-	size_t *len, *cap;
+	size_t budget, mem; /* mem: bytes of chunks allocated */
+	size_t csz;         /* chunk payload bytes */
+	struct spool_chunk **head, **tail;
+	struct spool_chunk *free; /* chunks emptied by a spill */
 	uint64_t bytes; /* written to files */
 	unsigned spills;
 	int error;      /* errno of the first failure */
@@ -83,6 +91,8 @@ struct spool {
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
 	       size_t budget);
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
+/* Release the chunks kept for reuse (call once the spool is no longer written). */
+void spool_trim(struct spool *s);
 void spool_free(struct spool *s);
 
 /* Encoding of records (attr_part.c). Returns bytes written into dst
@@ -108,9 +118,11 @@ struct evvec {
 };
 int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v);
 
-/* Partition part of every spool (files, unlinked, and buffers, released)
- * into one buffer that the caller frees. Returns bytes or -1. */
-int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf);
+/* Partition part of every spool (files, unlinked, and chains, released)
+ * into *buf (grown as needed, *cap its size; kept by the caller across
+ * partitions so that loading does not fault in fresh memory each time).
+ * Returns bytes or -1. */
+int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, size_t *cap);
 
 /* Order of events inside a group: time, type rank, receive time, event id
  * descending (so "later in order" = the winner of every tie), content. */
@@ -174,6 +186,8 @@ struct tctx { /* one worker thread's results */
 	struct ev **ptrs;
 	size_t ptrcap;
 	struct sort_scratch sort;
+	uint8_t *load, *aload; /* partition and answer bytes */
+	size_t loadcap, aloadcap;
 	struct ev **scratch;
 	size_t scratchcap;
 	int64_t *tbuf;

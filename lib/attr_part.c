@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* ---- spools ---- */
@@ -18,13 +19,19 @@ int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned ti
 		return -1;
 	s->nparts = nparts;
 	s->budget = budget;
-	s->buf = calloc(nparts, sizeof *s->buf);
-	s->len = calloc(nparts, sizeof *s->len);
-	s->cap = calloc(nparts, sizeof *s->cap);
-	return s->buf && s->len && s->cap ? 0 : -1;
+	/* A few chunks per partition fit the budget; 4..64 KB each (a spill
+	 * writes at least a chunk per partition it touches). */
+	size_t c = nparts ? budget / nparts / 4 : 65536;
+	c = c < 4096 ? 4096 : c > 65536 ? 65536 : c & ~(size_t)4095;
+	s->csz = c - sizeof(struct spool_chunk);
+	s->head = calloc(nparts, sizeof *s->head);
+	s->tail = calloc(nparts, sizeof *s->tail);
+	return s->head && s->tail ? 0 : -1;
 }
 
-static int append_file(struct spool *s, unsigned part, const uint8_t *p, size_t left)
+/* Append a chain to the partition's file with as few writev calls as the
+ * chain needs (IOV_MAX chunks each). */
+static int append_file(struct spool *s, unsigned part, struct spool_chunk *c)
 {
 	char path[600];
 	snprintf(path, sizeof path, s->path_fmt, part);
@@ -33,75 +40,129 @@ static int append_file(struct spool *s, unsigned part, const uint8_t *p, size_t 
 		s->error = s->error ? s->error : errno;
 		return -1;
 	}
-	s->bytes += left;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			s->error = s->error ? s->error : (w < 0 ? errno : EIO);
-			close(fd);
-			return -1;
+	struct iovec iov[64];
+	while (c) {
+		int n = 0;
+		size_t left = 0;
+		for (; c && n < 64; c = c->next) {
+			iov[n++] = (struct iovec){c->data, c->len};
+			left += c->len;
 		}
-		p += w;
-		left -= (size_t)w;
+		s->bytes += left;
+		int k = 0;
+		while (left) {
+			ssize_t w = writev(fd, iov + k, n - k);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				s->error = s->error ? s->error : (w < 0 ? errno : EIO);
+				close(fd);
+				return -1;
+			}
+			left -= (size_t)w;
+			while (w > 0) { /* skip what was written */
+				if ((size_t)w >= iov[k].iov_len) {
+					w -= (ssize_t)iov[k].iov_len;
+					k++;
+				} else {
+					iov[k].iov_base = (char *)iov[k].iov_base + w;
+					iov[k].iov_len -= (size_t)w;
+					w = 0;
+				}
+			}
+		}
 	}
 	close(fd);
 	return 0;
 }
 
-/* Over budget: every partition's records are appended to its file. The
- * buffers stay allocated (already faulted in) and are filled again. */
+/* Over budget: every partition's chain is appended to its file and its
+ * chunks go to the free list, to be filled again. */
 static int spool_spill(struct spool *s)
 {
 	int rc = 0;
 	for (unsigned p = 0; p < s->nparts; p++) {
-		if (s->len[p] && append_file(s, p, s->buf[p], s->len[p]))
+		if (!s->head[p])
+			continue;
+		if (append_file(s, p, s->head[p]))
 			rc = -1;
-		s->len[p] = 0;
+		s->tail[p]->next = s->free;
+		s->free = s->head[p];
+		s->head[p] = s->tail[p] = NULL;
 	}
 	s->spills++;
 	return rc;
 }
 
+static struct spool_chunk *spool_chunk(struct spool *s)
+{
+	if (!s->free && s->mem && s->mem + s->csz > s->budget && spool_spill(s))
+		return NULL;
+	struct spool_chunk *c = s->free;
+	if (c) {
+		s->free = c->next;
+	} else {
+		c = malloc(sizeof *c + s->csz);
+		if (!c) {
+			s->error = ENOMEM;
+			return NULL;
+		}
+		s->mem += s->csz;
+	}
+	c->next = NULL;
+	c->len = 0;
+	return c;
+}
+
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
 {
-	if (s->len[part] + n > s->cap[part]) {
-		size_t cap = s->cap[part] ? s->cap[part] * 2 : 4096;
-		while (cap < s->len[part] + n)
-			cap *= 2;
-		if (s->mem + (cap - s->cap[part]) > s->budget && s->mem) {
-			if (spool_spill(s))
+	/* a record may straddle two chunks: loading concatenates the chain */
+	while (n) {
+		struct spool_chunk *c = s->tail[part];
+		if (!c || c->len == s->csz) {
+			struct spool_chunk *nc = spool_chunk(s);
+			if (!nc)
 				return -1;
-			if (n <= s->cap[part])
-				goto append;
-			cap = n > 4096 ? n : 4096;
+			c = s->tail[part]; /* a spill may have emptied the chain */
+			if (c)
+				c->next = nc;
+			else
+				s->head[part] = nc;
+			s->tail[part] = c = nc;
 		}
-		uint8_t *nb = realloc(s->buf[part], cap);
-		if (!nb) {
-			s->error = ENOMEM;
-			return -1;
-		}
-		s->mem += cap - s->cap[part];
-		s->buf[part] = nb;
-		s->cap[part] = cap;
+		size_t k = s->csz - c->len < n ? s->csz - c->len : n;
+		memcpy(c->data + c->len, rec, k);
+		c->len += k;
+		rec += k;
+		n -= k;
 	}
-append:
-	memcpy(s->buf[part] + s->len[part], rec, n);
-	s->len[part] += n;
 	return 0;
+}
+
+static void free_chain(struct spool_chunk *c)
+{
+	while (c) {
+		struct spool_chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+}
+
+void spool_trim(struct spool *s)
+{
+	free_chain(s->free);
+	s->free = NULL;
 }
 
 void spool_free(struct spool *s)
 {
-	if (s->buf)
+	if (s->head)
 		for (unsigned p = 0; p < s->nparts; p++)
-			free(s->buf[p]);
-	free(s->buf);
-	free(s->len);
-	free(s->cap);
-	s->buf = NULL;
-	s->len = s->cap = NULL;
+			free_chain(s->head[p]);
+	spool_trim(s);
+	free(s->head);
+	free(s->tail);
+	s->head = s->tail = NULL;
 }
 
 /* ---- record codec ---- */
@@ -313,75 +374,80 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 	return 0;
 }
 
-int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf)
+static int reserve(uint8_t **buf, size_t *cap, size_t need)
 {
-	uint8_t *b = NULL;
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 1u << 20;
+	while (c < need)
+		c *= 2;
+	free(*buf); /* nothing to keep: the buffer is filled from the start */
+	*buf = malloc(c);
+	*cap = *buf ? c : 0;
+	return *buf ? 0 : -1;
+}
+
+int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, size_t *cap)
+{
+	/* sizes first, so the buffer is sized once */
+	size_t total = 0;
+	int fds[256];
+	size_t fsz[256];
+	if (nsp > 256)
+		return -1;
+	for (unsigned t = 0; t < nsp; t++)
+		fds[t] = -1;
+	for (unsigned t = 0; t < nsp; t++) {
+		struct spool *s = &sp[t];
+		fsz[t] = 0;
+		if (s->spills) {
+			char path[600];
+			snprintf(path, sizeof path, s->path_fmt, part);
+			fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+			struct stat st;
+			if (fds[t] < 0 && errno != ENOENT)
+				goto fail;
+			if (fds[t] >= 0) {
+				if (fstat(fds[t], &st))
+					goto fail;
+				fsz[t] = (size_t)st.st_size;
+				unlink(path);
+			}
+		}
+		total += fsz[t];
+		for (struct spool_chunk *c = s->head[part]; c; c = c->next)
+			total += c->len;
+	}
+	if (reserve(buf, cap, total + 1))
+		goto fail;
 	size_t n = 0;
 	for (unsigned t = 0; t < nsp; t++) {
 		struct spool *s = &sp[t];
-		size_t sz = 0;
-		char path[600];
-		snprintf(path, sizeof path, s->path_fmt, part);
-		int fd = -1;
-		if (s->spills) {
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			struct stat st;
-			if (fd < 0 && errno != ENOENT)
-				goto fail;
-			if (fd >= 0) {
-				if (fstat(fd, &st)) {
-					close(fd);
-					goto fail;
-				}
-				sz = (size_t)st.st_size;
-			}
-		}
-		size_t mem = s->len[part];
-		if (!sz && !b && mem) { /* only memory: take the buffer as is */
-			b = s->buf[part];
-			n = mem;
-			s->buf[part] = NULL;
-			s->mem -= s->cap[part];
-			s->len[part] = s->cap[part] = 0;
-			continue;
-		}
-		if (!sz && !mem)
-			continue;
-		uint8_t *nb = realloc(b, n + sz + mem + 1);
-		if (!nb) {
-			if (fd >= 0)
-				close(fd);
-			goto fail;
-		}
-		b = nb;
 		size_t got = 0;
-		while (got < sz) {
-			ssize_t r = read(fd, b + n + got, sz - got);
+		while (got < fsz[t]) {
+			ssize_t r = read(fds[t], *buf + n + got, fsz[t] - got);
 			if (r < 0 && errno == EINTR)
 				continue;
-			if (r <= 0) {
-				close(fd);
+			if (r <= 0)
 				goto fail;
-			}
 			got += (size_t)r;
 		}
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
+		n += got;
+		if (fds[t] >= 0)
+			close(fds[t]);
+		fds[t] = -1;
+		for (struct spool_chunk *c = s->head[part]; c; c = c->next) {
+			memcpy(*buf + n, c->data, c->len);
+			n += c->len;
 		}
-		n += sz;
-		if (mem)
-			memcpy(b + n, s->buf[part], mem);
-		n += mem;
-		free(s->buf[part]);
-		s->buf[part] = NULL;
-		s->mem -= s->cap[part];
-		s->len[part] = s->cap[part] = 0;
+		free_chain(s->head[part]);
+		s->head[part] = s->tail[part] = NULL;
 	}
-	*buf = b;
 	return (int64_t)n;
 fail:
-	free(b);
+	for (unsigned t = 0; t < nsp; t++)
+		if (fds[t] >= 0)
+			close(fds[t]);
 	return -1;
 }
 
