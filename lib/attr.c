@@ -118,10 +118,23 @@ oom:
 	return -1;
 }
 
+/* UA family memo of one pass-1 thread: traffic repeats a few user agents,
+ * and the family is a scan for several words. Exact: a slot answers only
+ * for the very same bytes. */
+#define UA_SLOTS 64
+#define UA_SLOT_MAX 256
+struct ua_slot {
+	uint16_t len; /* 0: empty */
+	uint8_t flen;
+	char fam[64];
+	char ua[UA_SLOT_MAX];
+};
+
 struct p1 { /* one pass-1 thread */
 	struct unmo_attr *a;
 	unsigned tid;
 	uint8_t *buf;
+	struct ua_slot *ua; /* NULL: no memo */
 	struct unmo_attr_stats st;
 	int error;
 	char msg[512];
@@ -156,6 +169,21 @@ static uint64_t hash_prob(struct unmo_str app, const struct unmo_event *e, const
 	return XXH3_64bits_withSeed(b, n, 0x70726f62);
 }
 
+static size_t ua_family(struct p1 *t, struct unmo_str ua, char fam[64])
+{
+	if (!t->ua || !ua.len || ua.len > UA_SLOT_MAX)
+		return unmo_attr_ua_family(ua, fam, 64);
+	struct ua_slot *s = &t->ua[XXH3_64bits(ua.p, ua.len) % UA_SLOTS];
+	if (s->len != ua.len || !bytes_eq(s->ua, ua.p, ua.len)) {
+		s->flen = (uint8_t)unmo_attr_ua_family(ua, s->fam, sizeof s->fam);
+		s->len = ua.len;
+		memcpy(s->ua, ua.p, ua.len);
+	}
+	memcpy(fam, s->fam, s->flen);
+	fam[s->flen] = 0;
+	return s->flen;
+}
+
 static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 {
 	struct unmo_str app = e->s[UNMO_S_APP_ID];
@@ -186,7 +214,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	bool has_ip = e->ip_version == 4 || e->ip_version == 6;
 	/* the UA family only matters for probabilistic candidates and queries */
 	if (has_ip && ((touch && !in.key_kind) || install))
-		flen = unmo_attr_ua_family(e->s[UNMO_S_USER_AGENT], fam, sizeof fam);
+		flen = ua_family(t, e->s[UNMO_S_USER_AGENT], fam);
 	if (!in.key_kind && touch) {
 		/* no device id: only probabilistic matching can use it */
 		in.kind = PR_PTOUCH;
@@ -458,7 +486,8 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		args[i].t.a = a;
 		args[i].t.tid = i;
 		args[i].t.buf = malloc(PREC_MAX);
-		if (!args[i].t.buf || pthread_create(&th[i], NULL, p1_main, &args[i]))
+		args[i].t.ua = calloc(UA_SLOTS, sizeof *args[i].t.ua);
+		if (!args[i].t.buf || !args[i].t.ua || pthread_create(&th[i], NULL, p1_main, &args[i]))
 			break;
 		started++;
 	}
@@ -480,8 +509,10 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		add_stats(&a->st, &args[i].t.st);
 		failed |= args[i].t.error != 0;
 	}
-	for (unsigned i = 0; i < nt; i++)
+	for (unsigned i = 0; i < nt; i++) {
 		free(args[i].t.buf);
+		free(args[i].t.ua);
+	}
 	free(args);
 	free(th);
 	if (a->o.progress)

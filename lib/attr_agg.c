@@ -120,7 +120,7 @@ static inline uint64_t short_hash(struct unmo_str s, uint64_t h)
 
 static inline bool str_is(const char *interned, uint16_t len, struct unmo_str s)
 {
-	return len == s.len && (!len || !memcmp(interned, s.p, len));
+	return len == s.len && bytes_eq(interned, s.p, len);
 }
 
 struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp)

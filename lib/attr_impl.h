@@ -34,6 +34,42 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
 #define PREC_FIXED 48u
 enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
 
+/* Equality of short byte strings without a library call (keys, sources,
+ * campaigns: tens of bytes, compared once per event). */
+static inline bool bytes_eq(const void *pa, const void *pb, size_t n)
+{
+	const uint8_t *a = pa, *b = pb;
+	uint64_t x, y;
+	if (n < 8) {
+		uint32_t u = 0, v = 0;
+		if (n >= 4) { /* two overlapping 4-byte words */
+			memcpy(&u, a, 4);
+			memcpy(&v, b, 4);
+			uint32_t u2, v2;
+			memcpy(&u2, a + n - 4, 4);
+			memcpy(&v2, b + n - 4, 4);
+			return ((u ^ v) | (u2 ^ v2)) == 0;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping */
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+static inline bool str_eq_fast(struct unmo_str a, struct unmo_str b)
+{
+	return a.len == b.len && bytes_eq(a.p, b.p, a.len);
+}
+
 /* A touch carried inside a probabilistic answer. */
 struct ptouch {
 	bool present;

@@ -44,8 +44,31 @@ static void fixed6(FILE *f, int64_t v)
 		(unsigned long long)(m % 1000000));
 }
 
+/* YYYY-MM-DD of a UTC time. Years 1970..9999 by arithmetic (days to civil
+ * date, H. Hinnant's algorithm: gmtime_r + strftime cost more than the rest
+ * of an install row); other times through the C library. */
 static void utc_day(int64_t us, char out[11])
 {
+	if (us >= 0 && us < 253402300800ll * UNMO_US_PER_S) {
+		int64_t z = us / UNMO_US_PER_DAY + 719468;
+		int64_t era = z / 146097, doe = z - era * 146097;
+		int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+		int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+		int64_t y = yoe + era * 400 + (m <= 2);
+		out[0] = (char)('0' + y / 1000);
+		out[1] = (char)('0' + y / 100 % 10);
+		out[2] = (char)('0' + y / 10 % 10);
+		out[3] = (char)('0' + y % 10);
+		out[4] = '-';
+		out[5] = (char)('0' + m / 10);
+		out[6] = (char)('0' + m % 10);
+		out[7] = '-';
+		out[8] = (char)('0' + d / 10);
+		out[9] = (char)('0' + d % 10);
+		out[10] = 0;
+		return;
+	}
 	time_t s = (time_t)(us >= 0 ? us / UNMO_US_PER_S : (us - (UNMO_US_PER_S - 1)) / UNMO_US_PER_S);
 	struct tm tm;
 	gmtime_r(&s, &tm);

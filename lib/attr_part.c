@@ -512,9 +512,21 @@ static int group_cmp(const struct ev *a, const struct ev *b)
 	return unmo_str_cmp(a->s[PS_FAM], b->s[PS_FAM]);
 }
 
+/* group_cmp(a, b) == 0, without ordering: the per-event check that a run
+ * of equal hashes is one group (so results never depend on hashes). */
+static inline bool group_eq(const struct ev *a, const struct ev *b)
+{
+	if (!str_eq_fast(a->s[PS_APP], b->s[PS_APP]))
+		return false;
+	if (a->kind == PR_DEV || b->kind == PR_DEV)
+		return a->key_kind == b->key_kind && str_eq_fast(a->s[PS_KEY], b->s[PS_KEY]);
+	return a->ipv == b->ipv && bytes_eq(a->ip, b->ip, a->ipv == 4 ? 4 : a->ipv == 6 ? 16 : 0) &&
+	       str_eq_fast(a->s[PS_FAM], b->s[PS_FAM]);
+}
+
 bool ev_same_group(const struct ev *a, const struct ev *b)
 {
-	return a->ghash == b->ghash && group_cmp(a, b) == 0;
+	return a->ghash == b->ghash && group_eq(a, b);
 }
 
 static int full_cmp(const void *pa, const void *pb)
@@ -620,7 +632,7 @@ bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 		size_t j = i + 1;
 		bool mixed = false;
 		while (j < n && p[j]->ghash == p[i]->ghash) {
-			mixed |= group_cmp(p[j], p[i]) != 0;
+			mixed |= !group_eq(p[j], p[i]);
 			j++;
 		}
 		if (mixed) {
