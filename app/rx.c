@@ -165,6 +165,25 @@ static void http_reply_now(struct rx_ctx *x, const struct pkt *p, int status, ui
 
 /* ---------------- binary frames ---------------- */
 
+static inline const struct unmo_tenant *tenant_by_key_id(struct rx_ctx *x, uint64_t key_id,
+							 uint16_t *app_len)
+{
+	struct rx_tenant_cache *c =
+		&x->tcache[(key_id * 0x9e3779b97f4a7c15ull) >> 60 & (RX_TENANT_CACHE - 1)];
+	if (likely(c->tn && c->key_id == key_id)) {
+		*app_len = c->app_len;
+		return c->tn;
+	}
+	const struct unmo_tenant *tn = unmo_tenants_by_key_id(x->tenants, key_id);
+	if (tn) { /* unknown keys are not cached: they cannot evict good ones for long */
+		c->key_id = key_id;
+		c->tn = tn;
+		c->app_len = (uint16_t)strlen(tn->app_id);
+		*app_len = c->app_len;
+	}
+	return tn;
+}
+
 static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *buf, uint32_t len,
 			int64_t now_us)
 {
@@ -173,7 +192,8 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 	x->st.frames_bin++;
 	if (why)
 		return drop_reason(x, why, p->port_idx);
-	const struct unmo_tenant *tn = unmo_tenants_by_key_id(x->tenants, v.key_id);
+	uint16_t app_len;
+	const struct unmo_tenant *tn = tenant_by_key_id(x, v.key_id, &app_len);
 	if (!tn)
 		return drop_id(x, STATS_R_BAD_KEY, p->port_idx);
 	struct tenant_stats *ts = &x->st.tenant[tn->index];
@@ -230,7 +250,6 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 
 	/* The whole frame goes into one chunk so that a bad record can be rolled
 	 * back: reserve the worst case (every record gains the app_id). */
-	size_t app_len = strlen(tn->app_id);
 	uint64_t need = (uint64_t)v.events_len + (uint64_t)v.count * (2u + app_len);
 	if (need > UNMO_CHUNK_CAP)
 		return drop_id(x, STATS_R_FRAME_TOO_LARGE, p->port_idx);
@@ -238,53 +257,52 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 	if (!ck)
 		return drop_id(x, STATS_R_RING_FULL, p->port_idx);
 	struct unmo_chunk *c = &ck->c;
-	uint32_t save_len = c->len, save_count = c->count;
-	int64_t save_min = c->min_time_us, save_max = c->max_time_us;
-	struct unmo_str app = {tn->app_id, (uint16_t)app_len};
-	struct unmo_event e;
+	struct unmo_str app = {tn->app_id, app_len};
+	/* Walk the records (as unmo_fb_next_event does, same reasons): one pass
+	 * per record validates it and copies it with the appliance's fields
+	 * filled (unmo_record_check_fill). Working copies of the chunk's length,
+	 * count and time range: written back only when the whole frame is good,
+	 * which also rolls back a frame with a bad record. */
+	uint32_t clen = c->len, ccount = c->count;
+	int64_t tmin = c->min_time_us, tmax = c->max_time_us;
 	size_t pos = 0;
-	/* Walk the records (as unmo_fb_next_event does, same reasons) and copy
-	 * each validated record with the appliance's fields filled in:
-	 * unmo_record_fill, no re-encoding. */
 	for (uint32_t i = 0; i < v.count; i++) {
-		size_t used;
-		why = unmo_record_decode(v.events + pos, v.events_len - pos, &e, &used);
-		if (why)
+		struct unmo_record_seen seen;
+		why = unmo_record_check_fill(c->data + clen, UNMO_CHUNK_CAP - clen, v.events + pos,
+					     v.events_len - pos, app, now_us, v.sender_id, v.sequence,
+					     &seen);
+		if (unlikely(why != NULL))
 			break;
-		if (e.s[UNMO_S_APP_ID].len && !unmo_str_eq(e.s[UNMO_S_APP_ID], app)) {
+		if (seen.app_id.len && unlikely(!unmo_str_eq(seen.app_id, app))) {
 			why = stats_reason_names[STATS_R_APP_MISMATCH];
 			break;
 		}
-		size_t n = unmo_record_fill(c->data + c->len, UNMO_CHUNK_CAP - c->len, v.events + pos, used,
-					    app, now_us, v.sender_id, v.sequence);
-		if (!n) {
+		if (unlikely(!seen.written)) {
 			why = stats_reason_names[STATS_R_BAD_EVENT];
 			break;
 		}
-		pos += used;
-		c->len += (uint32_t)n;
-		c->count++;
-		if (e.event_time_us < c->min_time_us)
-			c->min_time_us = e.event_time_us;
-		if (e.event_time_us > c->max_time_us)
-			c->max_time_us = e.event_time_us;
+		pos += seen.used;
+		clen += (uint32_t)seen.written;
+		ccount++;
+		tmin = seen.event_time_us < tmin ? seen.event_time_us : tmin;
+		tmax = seen.event_time_us > tmax ? seen.event_time_us : tmax;
 	}
 	if (!why && pos != v.events_len)
 		why = UNMO_FB_BAD_COUNT;
-	if (why) {
-		c->len = save_len;
-		c->count = save_count;
-		c->min_time_us = save_min;
-		c->max_time_us = save_max;
+	if (unlikely(why != NULL)) {
 		ts->rejected++;
 		return drop_reason(x, why, p->port_idx);
 	}
-	uint32_t added = c->count - save_count;
-	if (!save_count)
+	uint32_t added = ccount - c->count, bytes = clen - c->len;
+	if (!c->count)
 		c->opened_tsc = rte_rdtsc();
+	c->len = clen;
+	c->count = ccount;
+	c->min_time_us = tmin;
+	c->max_time_us = tmax;
 	unmo_seqwin_mark(&s->received, v.sequence);
 	x->st.events += added;
-	x->st.record_bytes += c->len - save_len;
+	x->st.record_bytes += bytes;
 	x->st.port[p->port_idx].frames++;
 	x->st.port[p->port_idx].events += added;
 	ts->frames++;

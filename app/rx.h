@@ -31,6 +31,15 @@ struct rx_queue_ref {
 	uint16_t port_id, queue, port_idx; /* port_idx: index into per-port tables */
 };
 
+/* key id -> tenant, per RX core: the registry is immutable while running, so
+ * a hit skips the keyed-hash lookup and the strlen of the app id per frame. */
+#define RX_TENANT_CACHE 16u
+struct rx_tenant_cache {
+	uint64_t key_id;
+	const struct unmo_tenant *tn; /* NULL: empty slot */
+	uint16_t app_len;
+};
+
 struct rx_ctx {
 	uint16_t id;
 	uint16_t lcore;
@@ -55,6 +64,7 @@ struct rx_ctx {
 	struct ack_state ack;
 	uint64_t flush_tsc, tsc_hz, tsc0;
 	int64_t wall0_us;
+	struct rx_tenant_cache tcache[RX_TENANT_CACHE];
 	const char *reason_ptr[16];
 	uint16_t reason_id[16];
 	struct rx_stats st;

@@ -189,3 +189,65 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 	*used = len;
 	return NULL;
 }
+
+/* unmo_record_decode's checks, in its order, reading only what they need
+ * (header, string lengths), then one copy: no struct unmo_event to clear and
+ * fill, no second walk. tests/test_record.c and tests/fuzz/fuzz_record.c
+ * hold it to the decoder's verdicts. */
+const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src, size_t n,
+				   struct unmo_str app_id, int64_t recv_time_us, uint64_t sender_id,
+				   uint64_t sequence, struct unmo_record_seen *seen)
+{
+	if (n < UNMO_RECORD_FIXED)
+		return UNMO_BAD_TRUNCATED;
+	size_t len = unmo_ld16(src);
+	if (len < UNMO_RECORD_FIXED)
+		return UNMO_BAD_LENGTH;
+	if (len > n)
+		return UNMO_BAD_TRUNCATED;
+	if (src[2] != UNMO_RECORD_VERSION)
+		return UNMO_BAD_VERSION;
+	if (src[7] != 0 || src[69] != 0)
+		return UNMO_BAD_RESERVED;
+	uint16_t mask = unmo_ld16(src + 70);
+	if (mask >> UNMO_STR_COUNT)
+		return UNMO_BAD_STRING;
+	uint8_t ipv = src[6];
+	if (ipv != 0 && ipv != 4 && ipv != 6)
+		return UNMO_BAD_IP;
+	size_t head = UNMO_RECORD_FIXED + ip_len(ipv);
+	if (head > len)
+		return UNMO_BAD_LENGTH;
+	const uint8_t *p = src + head, *end = src + len;
+	for (unsigned m = mask; m; m &= m - 1) {
+		size_t left = (size_t)(end - p);
+		if (left < 2)
+			return UNMO_BAD_LENGTH;
+		size_t sl = unmo_ld16(p);
+		if (sl - 1u >= UNMO_STR_MAX) /* 0 or > UNMO_STR_MAX */
+			return UNMO_BAD_STRING;
+		if (left - 2 < sl)
+			return UNMO_BAD_LENGTH;
+		p += 2 + sl;
+	}
+	if (p != end)
+		return UNMO_BAD_LENGTH;
+	uint8_t type = src[3];
+	if (type == UNMO_EV_NONE || type >= UNMO_EV_TYPE_COUNT)
+		return UNMO_BAD_TYPE;
+	if (src[4] >= UNMO_PLAT_COUNT)
+		return UNMO_BAD_PLATFORM;
+	if (src[5] & ~UNMO_EVF_KNOWN_MASK)
+		return UNMO_BAD_FLAGS;
+	if (!currency_ok(src + 64))
+		return UNMO_BAD_CURRENCY;
+	if (!country_ok(src + 67))
+		return UNMO_BAD_COUNTRY;
+	seen->used = len;
+	seen->event_time_us = (int64_t)unmo_ld64(src + 24);
+	seen->app_id = (struct unmo_str){NULL, 0};
+	if (mask & (1u << UNMO_S_APP_ID)) /* string field 0: right after the IP address */
+		seen->app_id = (struct unmo_str){(const char *)src + head + 2, unmo_ld16(src + head)};
+	seen->written = unmo_record_fill(dst, cap, src, len, app_id, recv_time_us, sender_id, sequence);
+	return NULL;
+}

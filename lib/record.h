@@ -56,6 +56,26 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 size_t unmo_record_fill(uint8_t *dst, size_t cap, const uint8_t *src, size_t n, struct unmo_str app_id,
 			int64_t recv_time_us, uint64_t sender_id, uint64_t sequence);
 
+/* What unmo_record_check_fill saw in a record it accepted. */
+struct unmo_record_seen {
+	size_t used;            /* input record length (unmo_record_decode's *used) */
+	size_t written;         /* bytes written at dst; 0: did not fit cap or UNMO_RECORD_MAX */
+	int64_t event_time_us;
+	struct unmo_str app_id; /* the record's own app_id (view into src); len 0 if absent */
+};
+
+/* The appliance's binary-frame path in one pass: validate the record at
+ * src[0..n) exactly as unmo_record_decode does (same checks, same order, same
+ * reasons; no struct unmo_event is filled) and, when valid, copy it to dst as
+ * unmo_record_fill does. Returns NULL with *seen set, or the reason
+ * unmo_record_decode would return (nothing useful at dst, *seen untouched).
+ * A valid record that does not fit returns NULL with seen->written == 0.
+ * The caller compares seen->app_id with its tenant's (a present app_id is
+ * copied as is). Pure, thread-safe. (Added by the RX perf helper, H8.) */
+const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src, size_t n,
+				   struct unmo_str app_id, int64_t recv_time_us, uint64_t sender_id,
+				   uint64_t sequence, struct unmo_record_seen *seen);
+
 /* Reasons returned by decoders (static strings, compare by pointer or text). */
 extern const char UNMO_BAD_TRUNCATED[];   /* "truncated" */
 extern const char UNMO_BAD_LENGTH[];      /* "bad_length" */

@@ -185,3 +185,89 @@ Test(record, fill_equals_encode_of_filled_event)
 		}
 	}
 }
+
+/* unmo_record_check_fill must accept exactly what unmo_record_decode accepts,
+ * with the same reason, and copy as unmo_record_fill does. */
+static void assert_check_fill_matches(const uint8_t *src, size_t n, const char *label, size_t i)
+{
+	static uint8_t got[UNMO_RECORD_MAX + 2048], exp[UNMO_RECORD_MAX + 2048];
+	struct unmo_str app = unmo_str_c("com.ecomgrowth.shop");
+	struct unmo_event e;
+	size_t used = 0;
+	struct unmo_record_seen seen = {.used = 12345};
+	const char *want = unmo_record_decode(src, n, &e, &used);
+	const char *why = unmo_record_check_fill(got, sizeof got, src, n, app, -5, 9, 11, &seen);
+	cr_assert_eq(why, want, "%s %zu: check_fill %s, decode %s", label, i, why ? why : "ok",
+		     want ? want : "ok");
+	if (want) {
+		cr_assert_eq(seen.used, 12345, "%s %zu: seen touched on failure", label, i);
+		return;
+	}
+	cr_assert_eq(seen.used, used, "%s %zu", label, i);
+	cr_assert_eq(seen.event_time_us, e.event_time_us, "%s %zu", label, i);
+	cr_assert(unmo_str_eq(seen.app_id, e.s[UNMO_S_APP_ID]), "%s %zu", label, i);
+	size_t en = unmo_record_fill(exp, sizeof exp, src, used, app, -5, 9, 11);
+	cr_assert_eq(seen.written, en, "%s %zu", label, i);
+	cr_assert(memcmp(got, exp, en) == 0, "%s %zu", label, i);
+}
+
+Test(record, check_fill_same_verdicts_as_decode)
+{
+	struct unmo_event e = full_event();
+	e.s[UNMO_S_USER_AGENT].len = 9;
+	static uint8_t buf[UNMO_RECORD_MAX];
+	size_t n = unmo_record_encode(buf, sizeof buf, &e);
+	cr_assert(n > 0);
+	assert_check_fill_matches(buf, n, "valid", 0);
+	/* every truncation, at its exact size so ASan sees an overread */
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *copy = malloc(cut ? cut : 1);
+		memcpy(copy, buf, cut);
+		assert_check_fill_matches(copy, cut, "cut", cut);
+		free(copy);
+	}
+	/* every single byte of the record set to a few telling values */
+	static const uint8_t vals[] = {0, 1, 2, 4, 5, 6, 'A', 'z', 0x7f, 0x80, 0xff};
+	static uint8_t b[UNMO_RECORD_MAX];
+	for (size_t off = 0; off < n; off++) {
+		for (size_t k = 0; k < sizeof vals; k++) {
+			memcpy(b, buf, n);
+			b[off] = vals[k];
+			assert_check_fill_matches(b, n, "byte", off * 16 + k);
+		}
+	}
+	/* the malformed corpus of the decoder test, and app_id absent/present */
+	struct unmo_event m;
+	unmo_event_clear(&m);
+	m.type = UNMO_EV_CLICK;
+	m.ip_version = 4;
+	m.s[UNMO_S_CAMPAIGN] = unmo_str_c("summer");
+	uint8_t good[256];
+	size_t gn = unmo_record_encode(good, sizeof good, &m);
+	assert_check_fill_matches(good, gn, "no app", 0);
+	m.s[UNMO_S_APP_ID] = unmo_str_c("com.other.app");
+	gn = unmo_record_encode(good, sizeof good, &m);
+	assert_check_fill_matches(good, gn, "other app", 0);
+	unmo_st16(good + UNMO_RECORD_FIXED + 4, 0); /* zero-length app_id marked present */
+	assert_check_fill_matches(good, gn, "empty app", 0);
+	unmo_st16(good + UNMO_RECORD_FIXED + 4, 2000); /* app_id longer than allowed */
+	assert_check_fill_matches(good, gn, "long app", 0);
+	unmo_st16(good, (uint16_t)(UNMO_RECORD_FIXED + 2)); /* length cuts the IPv4 address */
+	assert_check_fill_matches(good, gn, "cut ip", 0);
+}
+
+Test(record, check_fill_reports_no_room)
+{
+	struct unmo_event e = full_event();
+	e.s[UNMO_S_APP_ID].len = 0;
+	static uint8_t src[UNMO_RECORD_MAX], dst[UNMO_RECORD_MAX];
+	size_t n = unmo_record_encode(src, sizeof src, &e);
+	struct unmo_str app = unmo_str_c("com.techstart.mobile");
+	struct unmo_record_seen seen;
+	cr_assert_null(unmo_record_check_fill(dst, n + 2 + app.len, src, n, app, 1, 2, 3, &seen));
+	cr_assert_eq(seen.written, n + 2 + app.len);
+	cr_assert_eq(seen.app_id.len, 0);
+	cr_assert_null(unmo_record_check_fill(dst, n + 1 + app.len, src, n, app, 1, 2, 3, &seen));
+	cr_assert_eq(seen.written, 0); /* valid, does not fit */
+	cr_assert_eq(seen.used, n);
+}
