@@ -2,9 +2,10 @@
  *
  *   unmo-attr [options] PATH...     (segment files and directories)
  *
- * Exit status: 0 done; 1 usage error; 2 run failed (I/O, memory, config);
- * 3 done, but some input could not be read (reported on stderr and in
- * report.json "input").
+ * Exit status, as the other unmo tools: 0 ok; 1 data problem (some input
+ * could not be read: reported on stderr and in report.json "input"; the
+ * reports are still written); 2 usage error (bad flag, bad attr.conf);
+ * 3 failure (I/O, memory: no complete reports).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "attr.h"
+
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_FAILURE_IO = 3 };
 
 static void usage(FILE *f)
 {
@@ -41,7 +44,9 @@ static void usage(FILE *f)
 	      "  --rows N             rows in the terminal table (default 30; 0: none)\n"
 	      "  --quiet              no table, no progress\n"
 	      "  --help, --version\n"
-	      "Exit: 0 ok, 1 usage, 2 failure, 3 ok but some input was unreadable.\n",
+	      "Exit status: 0 ok; 1 data problem (some input could not be read: reported on\n"
+	      "stderr and in report.json; the reports are still written); 2 usage error\n"
+	      "(bad flag or attr.conf); 3 failure (I/O, memory).\n",
 	      f);
 }
 
@@ -116,7 +121,7 @@ int main(int argc, char **argv)
 			if (unmo_attr_parse_time(optarg, c == O_FROM ? &o.from_us : &o.to_us)) {
 				fprintf(stderr, "unmo-attr: bad time '%s' (want 2026-01-01[THH:MM[:SS]][Z] or us)\n",
 					optarg);
-				return 1;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_MODEL:
@@ -125,7 +130,7 @@ int main(int argc, char **argv)
 					model = m;
 			if (model < 0) {
 				fprintf(stderr, "unmo-attr: unknown model '%s'\n", optarg);
-				return 1;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_CONFIG: config = optarg; break;
@@ -133,19 +138,19 @@ int main(int argc, char **argv)
 		case O_MEM:
 			if (parse_size(optarg, &o.mem_bytes) || o.mem_bytes < (16u << 20)) {
 				fprintf(stderr, "unmo-attr: bad --mem '%s' (at least 16M)\n", optarg);
-				return 1;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_THREADS:
 			if (parse_uint(optarg, 256, &o.threads) || !o.threads) {
 				fprintf(stderr, "unmo-attr: bad --threads '%s' (1..256)\n", optarg);
-				return 1;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_PARTS:
 			if (parse_uint(optarg, 65536, &o.partitions) || !o.partitions) {
 				fprintf(stderr, "unmo-attr: bad --partitions '%s' (1..65536)\n", optarg);
-				return 1;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_TMP: o.tmpdir = optarg; break;
@@ -153,14 +158,14 @@ int main(int argc, char **argv)
 		case O_ROWS:
 			if (parse_uint(optarg, 1000000, &rows)) {
 				fprintf(stderr, "unmo-attr: bad --rows '%s'\n", optarg);
-				return 1;
+				return EXIT_USAGE;
 			}
 			break;
 		case O_QUIET: quiet = true; break;
 		case O_SET:
 			if (noverrides == 64) {
 				fprintf(stderr, "unmo-attr: too many settings\n");
-				return 1;
+				return EXIT_USAGE;
 			}
 			overrides[noverrides++] = strdup(optarg);
 			break;
@@ -173,28 +178,28 @@ int main(int argc, char **argv)
 				break;
 			}
 			usage(stderr);
-			return 1;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "unmo-attr: no input (give segment files or directories; --help)\n");
-		return 1;
+		return EXIT_USAGE;
 	}
 	if (o.from_us && o.to_us && o.to_us <= o.from_us) {
 		fprintf(stderr, "unmo-attr: --to must be after --from\n");
-		return 1;
+		return EXIT_USAGE;
 	}
 	struct unmo_attr_config *cfg = unmo_attr_config_new();
 	if (!cfg)
-		return 2;
+		return EXIT_FAILURE_IO;
 	if (config && unmo_attr_config_load(cfg, config, err, sizeof err)) {
 		fprintf(stderr, "unmo-attr: %s\n", err);
-		return 2;
+		return EXIT_USAGE;
 	}
 	for (int i = 0; i < noverrides; i++) {
 		if (unmo_attr_config_set(cfg, NULL, overrides[i], err, sizeof err)) {
 			fprintf(stderr, "unmo-attr: %s\n", err);
-			return 1;
+			return EXIT_USAGE;
 		}
 		free(overrides[i]);
 	}
@@ -202,19 +207,19 @@ int main(int argc, char **argv)
 	o.progress = !quiet && isatty(STDERR_FILENO);
 	if (mkdir(out, 0755) && errno != EEXIST) {
 		fprintf(stderr, "unmo-attr: %s: %s\n", out, strerror(errno));
-		return 2;
+		return EXIT_FAILURE_IO;
 	}
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
 	if (!a) {
 		fprintf(stderr, "unmo-attr: %s\n", err);
-		return 2;
+		return EXIT_FAILURE_IO;
 	}
-	int rc = 0;
+	int rc = EXIT_OK;
 	if (unmo_attr_add_paths(a, (const char *const *)argv + optind, (size_t)(argc - optind), err,
 				sizeof err) ||
 	    unmo_attr_finish(a, err, sizeof err) || unmo_attr_write_outputs(a, out, err, sizeof err)) {
 		fprintf(stderr, "unmo-attr: %s\n", err);
-		rc = 2;
+		rc = EXIT_FAILURE_IO;
 	} else {
 		if (!quiet && rows)
 			unmo_attr_print_table(a, stdout, model, rows);
@@ -224,7 +229,7 @@ int main(int argc, char **argv)
 				"unmo-attr: %llu events could not be read (%llu corrupt blocks, %llu files failed)\n",
 				(unsigned long long)s->events_unreadable, (unsigned long long)s->blocks_corrupt,
 				(unsigned long long)s->files_failed);
-			rc = 3;
+			rc = EXIT_DATA;
 		}
 	}
 	unmo_attr_free(a);

@@ -74,5 +74,28 @@ if ! diff -q "$W/truth.agg" "$W/ours.agg" >/dev/null; then
 	fail "per source/campaign install counts differ"
 fi
 grep -q '"events_unreadable":0' "$W/out/report.json" || fail "report.json: unreadable events on clean input"
-echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree"
+# 3. exit status, the scheme of every unmo tool: 0 ok, 1 data problem (reports
+# still written), 2 usage error, 3 failure.
+rc=0
+"$ATTR" --no-such-flag >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "unknown flag: exit $rc, want 2"
+rc=0
+"$ATTR" --quiet --mem 1 "$W/seg" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "bad --mem: exit $rc, want 2"
+rc=0
+"$ATTR" --quiet --out "$W/out-missing" "$W/no-such-dir" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "missing input path: exit $rc, want 3"
+mkdir "$W/bad"
+seg=$(find "$W/seg" -name '*.seg' | sort | head -1)
+cp "$seg" "$W/bad/x.seg"
+size=$(stat -c %s "$W/bad/x.seg")
+# 64 bytes of garbage in the middle of the file: inside a compressed block
+head -c 64 /dev/zero | tr '\0' '\377' | dd of="$W/bad/x.seg" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+rc=0
+"$ATTR" --quiet --out "$W/out-bad" "$W/bad" >/dev/null 2>"$W/bad.log" || rc=$?
+[ "$rc" = 1 ] || { cat "$W/bad.log"; fail "corrupt block: exit $rc, want 1"; }
+[ -s "$W/out-bad/installs.csv" ] && [ -s "$W/out-bad/report.json" ] || fail "corrupt block: reports not written"
+grep -q '"blocks_corrupt":[1-9]' "$W/out-bad/report.json" || fail "corrupt block: report.json counts no corrupt block"
+
+echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree; exit codes ok"
 echo "e2e: attr_truth ok"
