@@ -104,17 +104,21 @@ static struct agg_acc dummy_agg; /* absorbs updates after out-of-memory */
  * equality is always checked on the bytes). */
 static inline uint64_t short_hash(struct unmo_str s, uint64_t h)
 {
-	size_t i = 0;
-	for (; i + 8 <= s.len; i += 8) {
-		uint64_t x;
-		memcpy(&x, s.p + i, 8);
-		h = (h ^ x) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
-	}
+	const uint8_t *p = (const uint8_t *)s.p;
+	size_t n = s.len;
 	uint64_t x = 0;
-	if (i < s.len)
-		memcpy(&x, s.p + i, s.len - i);
-	h = (h ^ x ^ ((uint64_t)s.len << 56)) * 0xbf58476d1ce4e5b9ull;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, p + i, 8);
+			h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+			h ^= h >> 29;
+		}
+		memcpy(&x, p + n - 8, 8); /* last word, overlapping: no variable-size copy */
+	} else {
+		for (size_t i = 0; i < n; i++)
+			x |= (uint64_t)p[i] << (8 * i);
+	}
+	h = (h ^ x ^ ((uint64_t)n << 56)) * 0xbf58476d1ce4e5b9ull;
 	return h ^ (h >> 31);
 }
 
