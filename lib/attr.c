@@ -40,6 +40,12 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		return NULL;
 	}
 	a->o = *o;
+	if (apps_init(&a->apps)) {
+		apps_free(&a->apps);
+		free(a);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	if (!a->o.on_corrupt)
 		a->o.on_corrupt = default_corrupt;
 	if (!a->o.mem_bytes)
@@ -49,6 +55,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		a->own_config = unmo_attr_config_new();
 		a->cfg = a->own_config;
 		if (!a->cfg) {
+			apps_free(&a->apps);
 			free(a);
 			snprintf(err, errlen, "out of memory");
 			return NULL;
@@ -71,6 +78,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 	    !mkdtemp(a->dir)) {
 		snprintf(err, errlen, "%s: cannot create temp dir: %s", tmp, strerror(errno));
 		unmo_attr_config_free(a->own_config);
+		apps_free(&a->apps);
 		free(a);
 		return NULL;
 	}
@@ -130,11 +138,19 @@ struct ua_slot {
 	char ua[UA_SLOT_MAX];
 };
 
+/* App index memo of one pass-1 thread, in front of the locked table. */
+#define APP_SLOTS 64
+struct app_slot {
+	struct unmo_str app; /* the table's copy; len 0: empty */
+	uint32_t idx;
+};
+
 struct p1 { /* one pass-1 thread */
 	struct unmo_attr *a;
 	unsigned tid;
 	uint8_t *buf;
 	struct ua_slot *ua; /* NULL: no memo */
+	struct app_slot *apc; /* NULL: no memo */
 	struct unmo_attr_stats st;
 	int error;
 	char msg[512];
@@ -184,6 +200,25 @@ static size_t ua_family(struct p1 *t, struct unmo_str ua, char fam[64])
 	return s->flen;
 }
 
+static uint32_t app_index(struct unmo_attr *a, struct p1 *t, struct unmo_str app)
+{
+	if (!app.len)
+		return 0;
+	if (!t->apc)
+		return apps_intern(&a->apps, app);
+	struct app_slot *s = &t->apc[XXH3_64bits(app.p, app.len) % APP_SLOTS];
+	if (str_eq_fast(s->app, app))
+		return s->idx;
+	uint32_t idx = apps_intern(&a->apps, app);
+	if (idx != UINT32_MAX) {
+		pthread_mutex_lock(&a->apps.mu); /* the table's array may move while others intern */
+		s->app = a->apps.v[idx];
+		pthread_mutex_unlock(&a->apps.mu);
+		s->idx = idx;
+	}
+	return idx;
+}
+
 static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 {
 	struct unmo_str app = e->s[UNMO_S_APP_ID];
@@ -197,6 +232,11 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	if (!memcmp(e->event_id, zero, 16) && e->sender_id)
 		in.flags |= PF_SEQ;
 	in.s[PS_APP] = app;
+	in.app = app_index(a, t, app);
+	if (in.app == UINT32_MAX) {
+		a->dev_spools[t->tid].error = ENOMEM;
+		return -1;
+	}
 	in.s[PS_SRC] = e->s[UNMO_S_MEDIA_SOURCE];
 	in.s[PS_CAMP] = e->s[UNMO_S_CAMPAIGN];
 	if (e->type == UNMO_EV_CONVERSION)
@@ -239,6 +279,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		struct prec_in q = {.kind = PR_QUERY, .type = e->type, .e = e, .aux32 = part,
 				    .aux64 = in.ghash};
 		q.s[PS_APP] = app;
+		q.app = in.app;
 		q.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
 		q.ghash = hash_prob(app, e, fam, flen);
 		n = prec_encode(t->buf, &q);
@@ -487,7 +528,8 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		args[i].t.tid = i;
 		args[i].t.buf = malloc(PREC_MAX);
 		args[i].t.ua = calloc(UA_SLOTS, sizeof *args[i].t.ua);
-		if (!args[i].t.buf || !args[i].t.ua || pthread_create(&th[i], NULL, p1_main, &args[i]))
+		args[i].t.apc = calloc(APP_SLOTS, sizeof *args[i].t.apc);
+		if (!args[i].t.buf || !args[i].t.ua || !args[i].t.apc || pthread_create(&th[i], NULL, p1_main, &args[i]))
 			break;
 		started++;
 	}
@@ -512,6 +554,7 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 	for (unsigned i = 0; i < nt; i++) {
 		free(args[i].t.buf);
 		free(args[i].t.ua);
+		free(args[i].t.apc);
 	}
 	free(args);
 	free(th);
@@ -604,11 +647,11 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	v->n = av->n = 0;
 	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load,
 			      &tc->loadcap);
-	if (n < 0 || prec_decode_all(tc->load, (size_t)n, v))
+	if (n < 0 || prec_decode_all(tc->load, (size_t)n, v, &a->apps))
 		return -1;
 	if (sh->phase == 1) {
 		int64_t an = part_load(sh->answers, a->ntcs, part, &tc->aload, &tc->aloadcap);
-		if (an < 0 || prec_decode_all(tc->aload, (size_t)an, av))
+		if (an < 0 || prec_decode_all(tc->aload, (size_t)an, av, &a->apps))
 			return -1;
 		if (av->n)
 			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
@@ -1048,5 +1091,6 @@ void unmo_attr_free(struct unmo_attr *a)
 	}
 	rmdir(a->dir);
 	unmo_attr_config_free(a->own_config);
+	apps_free(&a->apps);
 	free(a);
 }

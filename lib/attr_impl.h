@@ -19,9 +19,28 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* ---- apps seen in pass 1 ----
+ * Partition records carry an app's index in this table, not its string
+ * (fewer bytes to spill and reload; decoded records view the table's copy).
+ * Index 0 is "no app". Interning takes the mutex (pass-1 threads keep a
+ * memo in front of it); lookups by index happen in pass 2 only, when no
+ * thread interns any more. */
+struct attr_apps {
+	pthread_mutex_t mu;
+	struct unmo_str *v; /* v[0] = {NULL, 0}; strings owned here */
+	uint32_t n, cap;
+	uint32_t *tab;      /* open addressing by hash: index, 0 = empty */
+	size_t tabcap;
+};
+int apps_init(struct attr_apps *t);
+/* Index of app (added when new); UINT32_MAX when out of memory. */
+uint32_t apps_intern(struct attr_apps *t, struct unmo_str app);
+void apps_free(struct attr_apps *t);
+
 /* ---- partition records (private format of the temp files) ----
  * u16 len | u8 kind | u8 type | u8 flags | u8 key_kind | u8 ipv |
- * u8 string mask | u64 ghash | i64 time | i64 recv | id[16]          (48)
+ * u8 string mask | u64 ghash | i64 time | i64 recv | id[16] | u32 app (52)
+ * (the mask never has PS_APP: the app is the u32 index into attr_apps)
  * then, when flagged: [u64 sender, u64 seq: PF_SEQ] [i64 revenue, cur[3],
  * 0: PF_MONEY] [u32 aux32, u64 aux64: PF_AUX] | ip[0/4/16] | each string
  * of the mask (u16 len + bytes) | kind-specific tail (answers).
@@ -31,7 +50,7 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
 #define PF_SEQ 0x02u   /* sender/sequence stored */
 #define PF_MONEY 0x04u /* revenue/currency stored */
 #define PF_AUX 0x08u   /* aux32/aux64 stored (queries, answers) */
-#define PREC_FIXED 48u
+#define PREC_FIXED 52u
 enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
 
 /* Equality of short byte strings without a library call (keys, sources,
@@ -85,6 +104,7 @@ struct ev {
 	int64_t t, recv;
 	uint8_t id[16];
 	uint8_t kind, type, flags, key_kind, ipv, dead;
+	uint32_t app; /* index in attr_apps; s[PS_APP] views its string */
 	uint32_t aux32;
 	uint64_t aux64;
 	int64_t revenue;
@@ -136,6 +156,7 @@ void spool_free(struct spool *s);
 #define PREC_MAX (PREC_FIXED + 16 + 12 + 12 + 16 + PSTR_COUNT * (2 + UNMO_STR_MAX) + 2 * 128 + 2 * (4 + 2 * UNMO_STR_MAX))
 struct prec_in {
 	uint8_t kind, type, flags, key_kind;
+	uint32_t app; /* index in attr_apps (s[PS_APP] is not encoded) */
 	uint64_t ghash;
 	uint32_t aux32;
 	uint64_t aux64;
@@ -152,7 +173,7 @@ struct evvec {
 	struct ev *v;
 	size_t n, cap;
 };
-int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v);
+int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps);
 
 /* Partition part of every spool (files, unlinked, and chains, released)
  * into *buf (grown as needed, *cap its size; kept by the caller across
@@ -247,6 +268,7 @@ struct unmo_attr {
 	bool finished;
 	int64_t from, to;
 	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */
+	struct attr_apps apps;
 	unsigned nspools;
 	struct unmo_attr_stats st;
 	struct tctx *tcs;

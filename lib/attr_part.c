@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* ---- spools ---- */
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
@@ -165,6 +166,88 @@ void spool_free(struct spool *s)
 	s->head = s->tail = NULL;
 }
 
+/* ---- apps ---- */
+int apps_init(struct attr_apps *t)
+{
+	memset(t, 0, sizeof *t);
+	if (pthread_mutex_init(&t->mu, NULL))
+		return -1;
+	t->cap = 16;
+	t->v = calloc(t->cap, sizeof *t->v);
+	t->tabcap = 64;
+	t->tab = calloc(t->tabcap, sizeof *t->tab);
+	t->n = 1; /* index 0: no app */
+	return t->v && t->tab ? 0 : -1;
+}
+
+static uint64_t app_hash(struct unmo_str s)
+{
+	return XXH3_64bits(s.p ? s.p : "", s.len);
+}
+
+static int apps_grow(struct attr_apps *t)
+{
+	size_t cap = t->tabcap * 2;
+	uint32_t *tab = calloc(cap, sizeof *tab);
+	if (!tab)
+		return -1;
+	for (uint32_t i = 1; i < t->n; i++) {
+		size_t h = app_hash(t->v[i]) & (cap - 1);
+		while (tab[h])
+			h = (h + 1) & (cap - 1);
+		tab[h] = i;
+	}
+	free(t->tab);
+	t->tab = tab;
+	t->tabcap = cap;
+	return 0;
+}
+
+uint32_t apps_intern(struct attr_apps *t, struct unmo_str app)
+{
+	if (!app.len)
+		return 0;
+	uint32_t idx = UINT32_MAX;
+	pthread_mutex_lock(&t->mu);
+	size_t h = app_hash(app) & (t->tabcap - 1);
+	for (; t->tab[h]; h = (h + 1) & (t->tabcap - 1))
+		if (str_eq_fast(t->v[t->tab[h]], app)) {
+			idx = t->tab[h];
+			goto out;
+		}
+	if (t->n == t->cap) {
+		struct unmo_str *v = realloc(t->v, 2 * t->cap * sizeof *v);
+		if (!v)
+			goto out;
+		t->v = v;
+		t->cap *= 2;
+	}
+	char *copy = malloc(app.len);
+	if (!copy)
+		goto out;
+	memcpy(copy, app.p, app.len);
+	t->v[t->n] = (struct unmo_str){copy, app.len};
+	t->tab[h] = t->n;
+	idx = t->n++;
+	if (2 * t->n > t->tabcap && apps_grow(t))
+		idx = UINT32_MAX;
+out:
+	pthread_mutex_unlock(&t->mu);
+	return idx;
+}
+
+void apps_free(struct attr_apps *t)
+{
+	if (!t->tab)
+		return;
+	for (uint32_t i = 1; i < t->n; i++)
+		free((void *)t->v[i].p);
+	free(t->v);
+	free(t->tab);
+	pthread_mutex_destroy(&t->mu);
+	memset(t, 0, sizeof *t);
+}
+
 /* ---- record codec ---- */
 static uint8_t *put_str(uint8_t *p, struct unmo_str s)
 {
@@ -195,7 +278,7 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 	bool aux = in->aux32 || in->aux64;
 	flags |= (money ? PF_MONEY : 0) | (aux ? PF_AUX : 0);
 	for (int i = 0; i < PSTR_COUNT; i++)
-		if (in->s[i].len)
+		if (in->s[i].len && i != PS_APP)
 			mask |= (uint8_t)(1u << i);
 	p[2] = in->kind;
 	p[3] = in->type;
@@ -213,6 +296,7 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 		unmo_st64(p + 24, 0);
 		memcpy(p + 32, in->id, 16);
 	}
+	unmo_st32(p + 48, in->app);
 	p += PREC_FIXED;
 	if (flags & PF_SEQ) {
 		unmo_st64(p, e->sender_id);
@@ -237,7 +321,7 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 		p += il;
 	}
 	for (int i = 0; i < PSTR_COUNT; i++)
-		if (in->s[i].len)
+		if (mask & (1u << i))
 			p = put_str(p, in->s[i]);
 	if (in->kind == PR_ANSWER) {
 		p = put_ptouch(p, &in->ans[0]);
@@ -296,7 +380,7 @@ static int evvec_grow(struct evvec *v)
 	return 0;
 }
 
-int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
+int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps)
 {
 	size_t off = 0;
 	while (off < n) {
@@ -321,6 +405,7 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 		e->t = (int64_t)unmo_ld64(r + 16);
 		e->recv = (int64_t)unmo_ld64(r + 24);
 		memcpy(e->id, r + 32, 16);
+		e->app = unmo_ld32(r + 48);
 		const uint8_t *p = r + PREC_FIXED;
 		e->sender = e->seq = 0;
 		e->revenue = 0;
@@ -330,7 +415,8 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 		size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
 		size_t opt = (e->flags & PF_SEQ ? 16u : 0u) + (e->flags & PF_MONEY ? 12u : 0u) +
 			     (e->flags & PF_AUX ? 12u : 0u) + il;
-		if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT))
+		if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT) || (mask & (1u << PS_APP)) ||
+		    e->app >= apps->n)
 			return -1;
 		if (e->flags & PF_SEQ) {
 			e->sender = unmo_ld64(p);
@@ -357,6 +443,7 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v)
 				e->s[i].len = 0;
 			}
 		}
+		e->s[PS_APP] = apps->v[e->app];
 		e->tail = p;
 		e->row = NULL;
 		if (e->kind == PR_ANSWER) {

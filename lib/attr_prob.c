@@ -82,6 +82,7 @@ void attr_prob_group(struct group_ctx *g, struct ev **evs, size_t n, struct spoo
 		struct prec_in in = {.kind = PR_ANSWER, .type = e->type, .ghash = e->aux64, .aux64 = e->aux64,
 				     .t = e->t, .id = e->id, .ans = ans};
 		in.s[PS_APP] = e->s[PS_APP];
+		in.app = e->app;
 		size_t len = prec_encode(buf, &in);
 		if (spool_put(answers, e->aux32 % answers->nparts, buf, len))
 			tc->error = 1;

@@ -1127,27 +1127,42 @@ Test(attr_part, partition_records_round_trip_and_reject_truncation)
 	e.ip_version = 6;
 	e.ip[15] = 1;
 	e.sender_id = 5;
+	struct attr_apps apps;
+	cr_assert_eq(apps_init(&apps), 0);
 	struct prec_in in = {.kind = PR_PTOUCH, .type = e.type, .flags = PF_SEQ | PF_RT, .ghash = 77, .e = &e};
 	in.s[PS_APP] = unmo_str_c("app");
+	in.app = apps_intern(&apps, in.s[PS_APP]);
+	cr_assert_eq(in.app, 1);
+	cr_assert_eq(apps_intern(&apps, unmo_str_c("other")), 2);
+	cr_assert_eq(apps_intern(&apps, unmo_str_c("app")), 1, "the same app keeps its index");
 	in.s[PS_SRC] = unmo_str_c("src");
 	in.s[PS_FAM] = unmo_str_c("ios-17");
 	static uint8_t buf[PREC_MAX];
 	size_t n = prec_encode(buf, &in);
 	struct evvec v = {0};
-	cr_assert_eq(prec_decode_all(buf, n, &v), 0);
+	cr_assert_eq(prec_decode_all(buf, n, &v, &apps), 0);
 	cr_assert_eq(v.n, 1);
 	cr_expect(v.v[0].ghash == 77 && v.v[0].t == 123 && v.v[0].sender == 5 && v.v[0].ipv == 6);
+	cr_expect(unmo_str_eq(v.v[0].s[PS_APP], unmo_str_c("app")));
+	cr_expect(unmo_str_eq(v.v[0].s[PS_SRC], unmo_str_c("src")));
 	cr_expect(unmo_str_eq(v.v[0].s[PS_FAM], unmo_str_c("ios-17")));
 	for (size_t cut = 1; cut < n; cut++) {
 		uint8_t *copy = malloc(cut);
 		memcpy(copy, buf, cut);
 		v.n = 0;
-		cr_assert_eq(prec_decode_all(copy, cut, &v), -1, "cut %zu", cut);
+		cr_assert_eq(prec_decode_all(copy, cut, &v, &apps), -1, "cut %zu", cut);
 		free(copy);
 	}
-	/* a string length pointing past the record */
-	buf[PREC_FIXED + 16 + 16] = 0xff; /* after sender/seq and the IPv6 address: app's length */
+	/* an app index the table does not have */
+	static uint8_t bad[PREC_MAX];
+	memcpy(bad, buf, n);
+	bad[48] = 3;
 	v.n = 0;
-	cr_expect_eq(prec_decode_all(buf, n, &v), -1);
+	cr_expect_eq(prec_decode_all(bad, n, &v, &apps), -1);
+	/* a string length pointing past the record */
+	buf[PREC_FIXED + 16 + 16] = 0xff; /* after sender/seq and the IPv6 address: src's length */
+	v.n = 0;
+	cr_expect_eq(prec_decode_all(buf, n, &v, &apps), -1);
 	free(v.v);
+	apps_free(&apps);
 }
