@@ -165,17 +165,28 @@ static void http_reply_now(struct rx_ctx *x, const struct pkt *p, int status, ui
 
 /* ---------------- binary frames ---------------- */
 
+/* Open addressing over RX_TENANT_CACHE slots, RX_TENANT_PROBE probes: a
+ * handful of tenants never evict one another; with many, a miss costs one
+ * registry lookup and overwrites the home slot. */
 static inline const struct unmo_tenant *tenant_by_key_id(struct rx_ctx *x, uint64_t key_id,
 							 uint16_t *app_len)
 {
-	struct rx_tenant_cache *c =
-		&x->tcache[(key_id * 0x9e3779b97f4a7c15ull) >> 60 & (RX_TENANT_CACHE - 1)];
-	if (likely(c->tn && c->key_id == key_id)) {
-		*app_len = c->app_len;
-		return c->tn;
+	uint32_t home = (uint32_t)((key_id * 0x9e3779b97f4a7c15ull) >> 32);
+	struct rx_tenant_cache *free_slot = NULL;
+	for (uint32_t k = 0; k < RX_TENANT_PROBE; k++) {
+		struct rx_tenant_cache *c = &x->tcache[(home + k) & (RX_TENANT_CACHE - 1)];
+		if (likely(c->tn && c->key_id == key_id)) {
+			*app_len = c->app_len;
+			return c->tn;
+		}
+		if (!c->tn) {
+			free_slot = c;
+			break;
+		}
 	}
 	const struct unmo_tenant *tn = unmo_tenants_by_key_id(x->tenants, key_id);
-	if (tn) { /* unknown keys are not cached: they cannot evict good ones for long */
+	if (tn) { /* unknown keys are not cached: they cannot evict good ones */
+		struct rx_tenant_cache *c = free_slot ? free_slot : &x->tcache[home & (RX_TENANT_CACHE - 1)];
 		c->key_id = key_id;
 		c->tn = tn;
 		c->app_len = (uint16_t)strlen(tn->app_id);

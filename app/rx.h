@@ -33,7 +33,8 @@ struct rx_queue_ref {
 
 /* key id -> tenant, per RX core: the registry is immutable while running, so
  * a hit skips the keyed-hash lookup and the strlen of the app id per frame. */
-#define RX_TENANT_CACHE 16u
+#define RX_TENANT_CACHE 64u
+#define RX_TENANT_PROBE 4u
 struct rx_tenant_cache {
 	uint64_t key_id;
 	const struct unmo_tenant *tn; /* NULL: empty slot */

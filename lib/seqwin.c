@@ -67,6 +67,14 @@ static uint64_t highest(const struct unmo_seqwin *w)
 	return w->cum - 1;
 }
 
+static bool bitmap_empty(const struct unmo_seqwin *w)
+{
+	uint64_t any = 0;
+	for (unsigned i = 0; i < UNMO_SEQWIN_WORDS; i++)
+		any |= w->bits[i];
+	return !any;
+}
+
 void unmo_seqwin_mark(struct unmo_seqwin *w, uint64_t seq)
 {
 	if (seq == UINT64_MAX)
@@ -75,6 +83,12 @@ void unmo_seqwin_mark(struct unmo_seqwin *w, uint64_t seq)
 		w->started = true;
 		w->cum = seq;
 		memset(w->bits, 0, sizeof w->bits);
+	}
+	if (seq == w->cum && bitmap_empty(w)) {
+		/* An in-order sender, the common case: the general path below would
+		 * scan and shift the whole (empty) bitmap to reach the same cum + 1. */
+		w->cum++;
+		return;
 	}
 	if (unmo_seqwin_check(w, seq) != UNMO_SEQ_NEW)
 		return;
