@@ -225,6 +225,11 @@ const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src,
 	size_t head = UNMO_RECORD_FIXED + ip_len(ipv);
 	if (head > len)
 		return UNMO_BAD_LENGTH;
+	/* Copy first, then walk: the walk is a chain of dependent loads (each
+	 * string's length gives the next one's place), so the copy's loads and
+	 * stores, which depend only on the header, overlap with it instead of
+	 * waiting for it. On a rejection the bytes at dst are garbage (contract). */
+	size_t written = unmo_record_fill(dst, cap, src, len, app_id, recv_time_us, sender_id, sequence);
 	const uint8_t *p = src + head, *end = src + len;
 	for (unsigned m = mask; m; m &= m - 1) {
 		size_t left = (size_t)(end - p);
@@ -255,6 +260,6 @@ const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src,
 	seen->app_id = (struct unmo_str){NULL, 0};
 	if (mask & (1u << UNMO_S_APP_ID)) /* string field 0: right after the IP address */
 		seen->app_id = (struct unmo_str){(const char *)src + head + 2, unmo_ld16(src + head)};
-	seen->written = unmo_record_fill(dst, cap, src, len, app_id, recv_time_us, sender_id, sequence);
+	seen->written = written;
 	return NULL;
 }
