@@ -206,7 +206,22 @@ static uint32_t app_index(struct unmo_attr *a, struct p1 *t, struct unmo_str app
 		return 0;
 	if (!t->apc)
 		return apps_intern(&a->apps, app);
-	struct app_slot *s = &t->apc[XXH3_64bits(app.p, app.len) % APP_SLOTS];
+	/* slot from the first, middle and last 8 bytes: a cheap pick (the
+	 * answer is checked on every byte; a poor pick only costs a lookup) */
+	uint64_t x = app.len, y;
+	if (app.len >= 8) {
+		memcpy(&y, app.p, 8);
+		x ^= y;
+		memcpy(&y, app.p + app.len / 2 - 4, 8); /* len >= 8: inside */
+		x ^= y * 0x9e3779b97f4a7c15ull;
+		memcpy(&y, app.p + app.len - 8, 8);
+		x ^= y * 0xbf58476d1ce4e5b9ull;
+	} else {
+		for (size_t i = 0; i < app.len; i++)
+			x ^= (uint64_t)(uint8_t)app.p[i] << (8 * i + 8);
+	}
+	x *= 0x94d049bb133111ebull;
+	struct app_slot *s = &t->apc[(x >> 58) % APP_SLOTS];
 	if (str_eq_fast(s->app, app))
 		return s->idx;
 	uint32_t idx = apps_intern(&a->apps, app);

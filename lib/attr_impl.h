@@ -128,6 +128,7 @@ void prec_answer(const struct ev *e, struct ptouch out[2]);
  * chunks are reused (already faulted in). A partition is the union of its
  * file and its chain. A spool is written by one thread at a time; in pass 2
  * a partition's chain is consumed by the one worker that loads it. */
+#define SPOOL_STAGE 512u
 struct spool_chunk {
 	struct spool_chunk *next;
 	size_t len;
@@ -140,6 +141,12 @@ struct spool {
 	size_t csz;         /* chunk payload bytes */
 	struct spool_chunk **head, **tail;
 	struct spool_chunk *free; /* chunks emptied by a spill */
+	/* write-combining: records of a partition gather in a small staging
+	 * slot (all slots together stay in the CPU cache) and move to the
+	 * chain in SPOOL_STAGE-byte bursts; a partition's bytes are: file,
+	 * chain, then its slot */
+	uint8_t *stage;
+	uint16_t *slen;
 	uint64_t bytes; /* written to files */
 	unsigned spills;
 	int error;      /* errno of the first failure */

@@ -27,13 +27,17 @@ int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned ti
 	s->csz = c - sizeof(struct spool_chunk);
 	s->head = calloc(nparts, sizeof *s->head);
 	s->tail = calloc(nparts, sizeof *s->tail);
-	return s->head && s->tail ? 0 : -1;
+	s->stage = malloc((size_t)nparts * SPOOL_STAGE);
+	s->slen = calloc(nparts, sizeof *s->slen);
+	return s->head && s->tail && s->stage && s->slen ? 0 : -1;
 }
 
 /* Append a chain to the partition's file with as few writev calls as the
  * chain needs (IOV_MAX chunks each). */
 static int append_file(struct spool *s, unsigned part, struct spool_chunk *c)
 {
+	size_t slen = s->slen[part];
+	bool staged = false;
 	char path[600];
 	snprintf(path, sizeof path, s->path_fmt, part);
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -42,12 +46,17 @@ static int append_file(struct spool *s, unsigned part, struct spool_chunk *c)
 		return -1;
 	}
 	struct iovec iov[64];
-	while (c) {
+	while (c || (slen && !staged)) {
 		int n = 0;
 		size_t left = 0;
 		for (; c && n < 64; c = c->next) {
 			iov[n++] = (struct iovec){c->data, c->len};
 			left += c->len;
+		}
+		if (!c && n < 64 && slen) { /* the staging slot goes last */
+			iov[n++] = (struct iovec){s->stage + (size_t)part * SPOOL_STAGE, slen};
+			left += slen;
+			staged = true;
 		}
 		s->bytes += left;
 		int k = 0;
@@ -83,10 +92,13 @@ static int spool_spill(struct spool *s)
 {
 	int rc = 0;
 	for (unsigned p = 0; p < s->nparts; p++) {
-		if (!s->head[p])
+		if (!s->head[p] && !s->slen[p])
 			continue;
 		if (append_file(s, p, s->head[p]))
 			rc = -1;
+		s->slen[p] = 0;
+		if (!s->head[p])
+			continue;
 		s->tail[p]->next = s->free;
 		s->free = s->head[p];
 		s->head[p] = s->tail[p] = NULL;
@@ -115,7 +127,30 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 	return c;
 }
 
+static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
+
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
+{
+	uint8_t *slot = s->stage + (size_t)part * SPOOL_STAGE;
+	size_t have = s->slen[part];
+	if (have + n <= SPOOL_STAGE) {
+		memcpy(slot + have, rec, n);
+		s->slen[part] = (uint16_t)(have + n);
+		return 0;
+	}
+	/* the slot moves to the chain first (bytes keep their order); a spill
+	 * on the way writes the slot itself */
+	s->slen[part] = 0;
+	if (have && chain_put(s, part, slot, have))
+		return -1;
+	if (n > SPOOL_STAGE)
+		return chain_put(s, part, rec, n);
+	memcpy(slot + s->slen[part], rec, n);
+	s->slen[part] = (uint16_t)(s->slen[part] + n);
+	return 0;
+}
+
+static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
 {
 	/* a record may straddle two chunks: loading concatenates the chain */
 	while (n) {
@@ -163,7 +198,11 @@ void spool_free(struct spool *s)
 	spool_trim(s);
 	free(s->head);
 	free(s->tail);
+	free(s->stage);
+	free(s->slen);
 	s->head = s->tail = NULL;
+	s->stage = NULL;
+	s->slen = NULL;
 }
 
 /* ---- apps ---- */
@@ -501,7 +540,7 @@ int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, 
 				unlink(path);
 			}
 		}
-		total += fsz[t];
+		total += fsz[t] + s->slen[part];
 		for (struct spool_chunk *c = s->head[part]; c; c = c->next)
 			total += c->len;
 	}
@@ -529,6 +568,9 @@ int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, 
 		}
 		free_chain(s->head[part]);
 		s->head[part] = s->tail[part] = NULL;
+		memcpy(*buf + n, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
+		n += s->slen[part];
+		s->slen[part] = 0;
 	}
 	return (int64_t)n;
 fail:
