@@ -40,8 +40,9 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		return NULL;
 	}
 	a->o = *o;
-	if (apps_init(&a->apps)) {
+	if (apps_init(&a->apps) || apps_init(&a->scs)) {
 		apps_free(&a->apps);
+		apps_free(&a->scs);
 		free(a);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -56,6 +57,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		a->cfg = a->own_config;
 		if (!a->cfg) {
 			apps_free(&a->apps);
+			apps_free(&a->scs);
 			free(a);
 			snprintf(err, errlen, "out of memory");
 			return NULL;
@@ -79,6 +81,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		snprintf(err, errlen, "%s: cannot create temp dir: %s", tmp, strerror(errno));
 		unmo_attr_config_free(a->own_config);
 		apps_free(&a->apps);
+		apps_free(&a->scs);
 		free(a);
 		return NULL;
 	}
@@ -140,6 +143,7 @@ struct ua_slot {
 
 /* App index memo of one pass-1 thread, in front of the locked table. */
 #define APP_SLOTS 64
+#define SC_SLOTS 1024
 struct app_slot {
 	struct unmo_str app; /* the table's copy; len 0: empty */
 	uint32_t idx;
@@ -151,6 +155,8 @@ struct p1 { /* one pass-1 thread */
 	uint8_t *buf;
 	struct ua_slot *ua; /* NULL: no memo */
 	struct app_slot *apc; /* NULL: no memo */
+	struct app_slot *scc; /* (source, campaign) keys, likewise */
+	uint8_t *sckey;
 	struct unmo_attr_stats st;
 	int error;
 	char msg[512];
@@ -200,12 +206,12 @@ static size_t ua_family(struct p1 *t, struct unmo_str ua, char fam[64])
 	return s->flen;
 }
 
-static uint32_t app_index(struct unmo_attr *a, struct p1 *t, struct unmo_str app)
+static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned nslots, struct unmo_str app)
 {
 	if (!app.len)
 		return 0;
-	if (!t->apc)
-		return apps_intern(&a->apps, app);
+	if (!memo)
+		return apps_intern(tab, app);
 	/* slot from the first, middle and last 8 bytes: a cheap pick (the
 	 * answer is checked on every byte; a poor pick only costs a lookup) */
 	uint64_t x = app.len, y;
@@ -220,15 +226,17 @@ static uint32_t app_index(struct unmo_attr *a, struct p1 *t, struct unmo_str app
 		for (size_t i = 0; i < app.len; i++)
 			x ^= (uint64_t)(uint8_t)app.p[i] << (8 * i + 8);
 	}
+	x ^= x >> 32;
 	x *= 0x94d049bb133111ebull;
-	struct app_slot *s = &t->apc[(x >> 58) % APP_SLOTS];
+	x ^= x >> 29;
+	struct app_slot *s = &memo[x % nslots];
 	if (str_eq_fast(s->app, app))
 		return s->idx;
-	uint32_t idx = apps_intern(&a->apps, app);
+	uint32_t idx = apps_intern(tab, app);
 	if (idx != UINT32_MAX) {
-		pthread_mutex_lock(&a->apps.mu); /* the table's array may move while others intern */
-		s->app = a->apps.v[idx];
-		pthread_mutex_unlock(&a->apps.mu);
+		pthread_mutex_lock(&tab->mu); /* the table's array may move while others intern */
+		s->app = tab->v[idx];
+		pthread_mutex_unlock(&tab->mu);
 		s->idx = idx;
 	}
 	return idx;
@@ -247,13 +255,18 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	if (!memcmp(e->event_id, zero, 16) && e->sender_id)
 		in.flags |= PF_SEQ;
 	in.s[PS_APP] = app;
-	in.app = app_index(a, t, app);
-	if (in.app == UINT32_MAX) {
+	in.app = key_index(&a->apps, t->apc, APP_SLOTS, app);
+	in.s[PS_SRC] = e->s[UNMO_S_MEDIA_SOURCE];
+	in.s[PS_CAMP] = e->s[UNMO_S_CAMPAIGN];
+	if (in.s[PS_SRC].len || in.s[PS_CAMP].len) {
+		uint8_t kb[2 + 2 * UNMO_STR_MAX], *k = t->sckey ? t->sckey : kb;
+		size_t kl = sc_key(k, in.s[PS_SRC], in.s[PS_CAMP]);
+		in.sc = key_index(&a->scs, t->scc, SC_SLOTS, (struct unmo_str){(const char *)k, (uint16_t)kl});
+	}
+	if (in.app == UINT32_MAX || in.sc == UINT32_MAX) {
 		a->dev_spools[t->tid].error = ENOMEM;
 		return -1;
 	}
-	in.s[PS_SRC] = e->s[UNMO_S_MEDIA_SOURCE];
-	in.s[PS_CAMP] = e->s[UNMO_S_CAMPAIGN];
 	if (e->type == UNMO_EV_CONVERSION)
 		in.s[PS_NAME] = e->s[UNMO_S_EVENT_NAME];
 	static const int order[3] = {UNMO_S_ADVERTISING_ID, UNMO_S_VENDOR_ID, UNMO_S_CUSTOMER_USER_ID};
@@ -544,7 +557,9 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		args[i].t.buf = malloc(PREC_MAX);
 		args[i].t.ua = calloc(UA_SLOTS, sizeof *args[i].t.ua);
 		args[i].t.apc = calloc(APP_SLOTS, sizeof *args[i].t.apc);
-		if (!args[i].t.buf || !args[i].t.ua || !args[i].t.apc || pthread_create(&th[i], NULL, p1_main, &args[i]))
+		args[i].t.scc = calloc(SC_SLOTS, sizeof *args[i].t.scc);
+		args[i].t.sckey = malloc(2 + 2 * UNMO_STR_MAX);
+		if (!args[i].t.buf || !args[i].t.ua || !args[i].t.apc || !args[i].t.scc || !args[i].t.sckey || pthread_create(&th[i], NULL, p1_main, &args[i]))
 			break;
 		started++;
 	}
@@ -570,6 +585,8 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		free(args[i].t.buf);
 		free(args[i].t.ua);
 		free(args[i].t.apc);
+		free(args[i].t.scc);
+		free(args[i].t.sckey);
 	}
 	free(args);
 	free(th);
@@ -662,11 +679,11 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	v->n = av->n = 0;
 	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load,
 			      &tc->loadcap);
-	if (n < 0 || prec_decode_all(tc->load, (size_t)n, v, &a->apps))
+	if (n < 0 || prec_decode_all(tc->load, (size_t)n, v, &a->apps, &a->scs))
 		return -1;
 	if (sh->phase == 1) {
 		int64_t an = part_load(sh->answers, a->ntcs, part, &tc->aload, &tc->aloadcap);
-		if (an < 0 || prec_decode_all(tc->aload, (size_t)an, av, &a->apps))
+		if (an < 0 || prec_decode_all(tc->aload, (size_t)an, av, &a->apps, &a->scs))
 			return -1;
 		if (av->n)
 			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
@@ -679,7 +696,7 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 		struct ev *e = &v->v[i];
 		if ((e->kind == PR_DEV || e->kind == PR_PTOUCH) &&
 		    (e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
-			e->row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+			e->row = tc_agg_ev(tc, e);
 	}
 	uint64_t bytes = (uint64_t)n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
 	if (bytes > tc->st.peak_partition_bytes)
@@ -1107,5 +1124,6 @@ void unmo_attr_free(struct unmo_attr *a)
 	rmdir(a->dir);
 	unmo_attr_config_free(a->own_config);
 	apps_free(&a->apps);
+	apps_free(&a->scs);
 	free(a);
 }

@@ -163,6 +163,46 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 	return e;
 }
 
+struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
+{
+	uint64_t key = ((uint64_t)e->app << 32 | e->sc) + 1;
+	uint64_t h = key * 0x9e3779b97f4a7c15ull;
+	if (tc->rowcap) {
+		for (size_t i = h >> 40 & (tc->rowcap - 1);; i = (i + 1) & (tc->rowcap - 1)) {
+			if (tc->rowmap[i].key == key)
+				return tc->rowmap[i].row;
+			if (!tc->rowmap[i].key)
+				break;
+		}
+	}
+	struct agg_acc *row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+	if (row == &dummy_agg)
+		return row;
+	if (2 * (tc->nrows + 1) > tc->rowcap) {
+		size_t cap = tc->rowcap ? 2 * tc->rowcap : 256;
+		struct rowslot *m = calloc(cap, sizeof *m);
+		if (!m)
+			return row; /* still correct, only not remembered */
+		for (size_t j = 0; j < tc->rowcap; j++) {
+			if (!tc->rowmap[j].key)
+				continue;
+			size_t i = (tc->rowmap[j].key * 0x9e3779b97f4a7c15ull) >> 40 & (cap - 1);
+			while (m[i].key)
+				i = (i + 1) & (cap - 1);
+			m[i] = tc->rowmap[j];
+		}
+		free(tc->rowmap);
+		tc->rowmap = m;
+		tc->rowcap = cap;
+	}
+	size_t i = h >> 40 & (tc->rowcap - 1);
+	while (tc->rowmap[i].key)
+		i = (i + 1) & (tc->rowcap - 1);
+	tc->rowmap[i] = (struct rowslot){key, row};
+	tc->nrows++;
+	return row;
+}
+
 void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros)
 {
 	if (a == &dummy_agg)
@@ -225,6 +265,7 @@ void tc_free(struct tctx *tc)
 	free(tc->v.v);
 	free(tc->av.v);
 	free(tc->ptrs);
+	free(tc->rowmap);
 	free(tc->load);
 	free(tc->aload);
 	sort_scratch_free(&tc->sort);

@@ -109,7 +109,7 @@ static struct touchv waterfall(const struct unmo_attr_windows *w, const struct l
 static struct agg_acc *ev_row(struct tctx *tc, struct ev *e)
 {
 	if (!e->row)
-		e->row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+		e->row = tc_agg_ev(tc, e);
 	return e->row;
 }
 

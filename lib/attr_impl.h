@@ -39,8 +39,11 @@ void apps_free(struct attr_apps *t);
 
 /* ---- partition records (private format of the temp files) ----
  * u16 len | u8 kind | u8 type | u8 flags | u8 key_kind | u8 ipv |
- * u8 string mask | u64 ghash | i64 time | i64 recv | id[16] | u32 app (52)
- * (the mask never has PS_APP: the app is the u32 index into attr_apps)
+ * u8 string mask | u64 ghash | i64 time | i64 recv | id[16] | u32 app |
+ * u32 source+campaign                                                 (56)
+ * (the mask never has PS_APP, PS_SRC, PS_CAMP: the app is an index into
+ * unmo_attr.apps, the (media source, campaign) pair one into unmo_attr.scs,
+ * whose keys are u16 source length | source | campaign)
  * then, when flagged: [u64 sender, u64 seq: PF_SEQ] [i64 revenue, cur[3],
  * 0: PF_MONEY] [u32 aux32, u64 aux64: PF_AUX] | ip[0/4/16] | each string
  * of the mask (u16 len + bytes) | kind-specific tail (answers).
@@ -50,7 +53,7 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
 #define PF_SEQ 0x02u   /* sender/sequence stored */
 #define PF_MONEY 0x04u /* revenue/currency stored */
 #define PF_AUX 0x08u   /* aux32/aux64 stored (queries, answers) */
-#define PREC_FIXED 52u
+#define PREC_FIXED 56u
 enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
 
 /* Equality of short byte strings without a library call (keys, sources,
@@ -105,6 +108,7 @@ struct ev {
 	uint8_t id[16];
 	uint8_t kind, type, flags, key_kind, ipv, dead;
 	uint32_t app; /* index in attr_apps; s[PS_APP] views its string */
+	uint32_t sc;  /* index in the (source, campaign) table; s[PS_SRC], s[PS_CAMP] view it */
 	uint32_t aux32;
 	uint64_t aux64;
 	int64_t revenue;
@@ -164,6 +168,7 @@ void spool_free(struct spool *s);
 struct prec_in {
 	uint8_t kind, type, flags, key_kind;
 	uint32_t app; /* index in attr_apps (s[PS_APP] is not encoded) */
+	uint32_t sc;  /* index of (s[PS_SRC], s[PS_CAMP]), which are not encoded */
 	uint64_t ghash;
 	uint32_t aux32;
 	uint64_t aux64;
@@ -180,7 +185,11 @@ struct evvec {
 	struct ev *v;
 	size_t n, cap;
 };
-int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps);
+int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps,
+		    const struct attr_apps *scs);
+/* Key of a (source, campaign) pair in key[2 + 2 * UNMO_STR_MAX]; length 0
+ * when both are empty. */
+size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
 
 /* Partition part of every spool (files, unlinked, and chains, released)
  * into *buf (grown as needed, *cap its size; kept by the caller across
@@ -234,6 +243,10 @@ struct strtab { /* interning: equal strings share one pointer */
 	size_t n, cap;
 };
 
+struct rowslot {
+	uint64_t key; /* app << 32 | sc, + 1 (0: empty) */
+	struct agg_acc *row;
+};
 struct tctx { /* one worker thread's results */
 	struct arena arena;
 	struct strtab strs;
@@ -250,6 +263,8 @@ struct tctx { /* one worker thread's results */
 	struct ev **ptrs;
 	size_t ptrcap;
 	struct sort_scratch sort;
+	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row */
+	size_t rowcap, nrows;
 	uint8_t *load, *aload; /* partition and answer bytes */
 	size_t loadcap, aloadcap;
 	struct ev **scratch;
@@ -260,6 +275,9 @@ struct tctx { /* one worker thread's results */
 	size_t tcap;
 };
 const char *tc_intern(struct tctx *tc, struct unmo_str s);
+/* The aggregate row of a touch record, through its indexes (same row as
+ * tc_agg on its strings). */
+struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e);
 struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp);
 void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros);
 void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us);
@@ -275,7 +293,7 @@ struct unmo_attr {
 	bool finished;
 	int64_t from, to;
 	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */
-	struct attr_apps apps;
+	struct attr_apps apps, scs;
 	unsigned nspools;
 	struct unmo_attr_stats st;
 	struct tctx *tcs;

@@ -317,7 +317,7 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 	bool aux = in->aux32 || in->aux64;
 	flags |= (money ? PF_MONEY : 0) | (aux ? PF_AUX : 0);
 	for (int i = 0; i < PSTR_COUNT; i++)
-		if (in->s[i].len && i != PS_APP)
+		if (in->s[i].len && i != PS_APP && i != PS_SRC && i != PS_CAMP)
 			mask |= (uint8_t)(1u << i);
 	p[2] = in->kind;
 	p[3] = in->type;
@@ -336,6 +336,7 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 		memcpy(p + 32, in->id, 16);
 	}
 	unmo_st32(p + 48, in->app);
+	unmo_st32(p + 52, in->sc);
 	p += PREC_FIXED;
 	if (flags & PF_SEQ) {
 		unmo_st64(p, e->sender_id);
@@ -419,7 +420,20 @@ static int evvec_grow(struct evvec *v)
 	return 0;
 }
 
-int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps)
+size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp)
+{
+	if (!src.len && !camp.len)
+		return 0;
+	unmo_st16(key, src.len);
+	if (src.len)
+		memcpy(key + 2, src.p, src.len);
+	if (camp.len)
+		memcpy(key + 2 + src.len, camp.p, camp.len);
+	return 2u + src.len + camp.len;
+}
+
+int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps,
+		    const struct attr_apps *scs)
 {
 	size_t off = 0;
 	while (off < n) {
@@ -445,6 +459,7 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct 
 		e->recv = (int64_t)unmo_ld64(r + 24);
 		memcpy(e->id, r + 32, 16);
 		e->app = unmo_ld32(r + 48);
+		e->sc = unmo_ld32(r + 52);
 		const uint8_t *p = r + PREC_FIXED;
 		e->sender = e->seq = 0;
 		e->revenue = 0;
@@ -454,8 +469,8 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct 
 		size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
 		size_t opt = (e->flags & PF_SEQ ? 16u : 0u) + (e->flags & PF_MONEY ? 12u : 0u) +
 			     (e->flags & PF_AUX ? 12u : 0u) + il;
-		if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT) || (mask & (1u << PS_APP)) ||
-		    e->app >= apps->n)
+		if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT) ||
+		    (mask & (1u << PS_APP | 1u << PS_SRC | 1u << PS_CAMP)) || e->app >= apps->n || e->sc >= scs->n)
 			return -1;
 		if (e->flags & PF_SEQ) {
 			e->sender = unmo_ld64(p);
@@ -483,6 +498,13 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct 
 			}
 		}
 		e->s[PS_APP] = apps->v[e->app];
+		if (e->sc) { /* keys are made by sc_key: 2 + source + campaign */
+			struct unmo_str k = scs->v[e->sc];
+			uint16_t sl = unmo_ld16((const uint8_t *)k.p);
+			e->s[PS_SRC] = (struct unmo_str){sl ? k.p + 2 : NULL, sl};
+			uint16_t cl = (uint16_t)(k.len - 2 - sl);
+			e->s[PS_CAMP] = (struct unmo_str){cl ? k.p + 2 + sl : NULL, cl};
+		}
 		e->tail = p;
 		e->row = NULL;
 		if (e->kind == PR_ANSWER) {
@@ -595,9 +617,48 @@ static int type_rank(uint8_t type)
 	}
 }
 
-/* Content compare ignoring the receive time (bytes 24..31 of a record). */
+/* The record with its app, source and campaign as strings (the layout
+ * before they became table indexes): ties are broken on content, never on
+ * an index, whose value depends on input order and threads. */
+static size_t content_bytes(const struct ev *e, uint8_t *out)
+{
+	const uint8_t *r = e->raw;
+	size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
+	size_t optip = (size_t)(e->ip + il - (r + PREC_FIXED));
+	uint8_t mask = 0;
+	for (int i = 0; i < PSTR_COUNT; i++)
+		if (e->s[i].len)
+			mask |= (uint8_t)(1u << i);
+	memcpy(out, r, 48);
+	out[7] = mask;
+	uint8_t *p = out + 48;
+	memcpy(p, r + PREC_FIXED, optip);
+	p += optip;
+	for (int i = 0; i < PSTR_COUNT; i++)
+		if (e->s[i].len)
+			p = put_str(p, e->s[i]);
+	size_t tl = (size_t)(r + e->rawlen - e->tail);
+	if (tl)
+		memcpy(p, e->tail, tl);
+	p += tl;
+	size_t n = (size_t)(p - out);
+	unmo_st16(out, (uint16_t)n);
+	return n;
+}
+
+/* Content compare ignoring the receive time (bytes 24..31). */
 static int raw_cmp(const struct ev *a, const struct ev *b)
 {
+	if (a->app != b->app || a->sc != b->sc) { /* rare: equal time, type, receive time and id */
+		static _Thread_local uint8_t ba[PREC_MAX], bb[PREC_MAX];
+		size_t na = content_bytes(a, ba), nb = content_bytes(b, bb);
+		if (na != nb)
+			return na < nb ? -1 : 1;
+		int c = memcmp(ba, bb, 24);
+		return c ? c : memcmp(ba + 32, bb + 32, na - 32);
+	}
+	/* same app and pair: these bytes order like the string layout (the
+	 * strings left out are equal and would sit at the same places) */
 	if (a->rawlen != b->rawlen)
 		return a->rawlen < b->rawlen ? -1 : 1;
 	int c = memcmp(a->raw, b->raw, 24);

@@ -429,6 +429,25 @@ Test(attr_input, duplicates_by_event_id_and_by_sender_sequence)
 	unmo_attr_free(a);
 }
 
+/* Two stored copies of one click (same id, time and receive time) that
+ * differ in source: the copy kept is the first by content ("netA" <
+ * "netB"), whatever the order the engine first saw the sources in. */
+Test(attr_input, duplicate_copies_kept_by_content_not_by_arrival)
+{
+	for (int order = 0; order < 2; order++) {
+		reset();
+		int64_t t = T0 + 10 * DAY;
+		touch(UNMO_EV_CLICK, "d1", t - 100, 1, order ? "netA" : "netB", "c");
+		touch(UNMO_EV_CLICK, "d1", t - 100, 1, order ? "netB" : "netA", "c");
+		add(UNMO_EV_INSTALL, "d1", t, 2);
+		struct unmo_attr *a = run_opts((struct unmo_attr_opts){.threads = 1}, evs, nev);
+		const struct unmo_attr_install *r = ins_by_id(a, 2);
+		cr_expect_str_eq(r->touch.media_source, "netA", "input order %d", order);
+		cr_expect_eq(unmo_attr_stats(a)->duplicates, 1);
+		unmo_attr_free(a);
+	}
+}
+
 Test(attr_input, revenue_per_currency_exact)
 {
 	reset();
@@ -1135,22 +1154,30 @@ Test(attr_part, partition_records_round_trip_and_reject_truncation)
 	cr_assert_eq(in.app, 1);
 	cr_assert_eq(apps_intern(&apps, unmo_str_c("other")), 2);
 	cr_assert_eq(apps_intern(&apps, unmo_str_c("app")), 1, "the same app keeps its index");
+	struct attr_apps scs;
+	cr_assert_eq(apps_init(&scs), 0);
+	uint8_t key[2 + 2 * UNMO_STR_MAX];
+	cr_assert_eq(sc_key(key, (struct unmo_str){0}, (struct unmo_str){0}), 0);
+	size_t kl = sc_key(key, unmo_str_c("src"), (struct unmo_str){0});
+	in.sc = apps_intern(&scs, (struct unmo_str){(const char *)key, (uint16_t)kl});
+	cr_assert_eq(in.sc, 1);
 	in.s[PS_SRC] = unmo_str_c("src");
 	in.s[PS_FAM] = unmo_str_c("ios-17");
 	static uint8_t buf[PREC_MAX];
 	size_t n = prec_encode(buf, &in);
 	struct evvec v = {0};
-	cr_assert_eq(prec_decode_all(buf, n, &v, &apps), 0);
+	cr_assert_eq(prec_decode_all(buf, n, &v, &apps, &scs), 0);
 	cr_assert_eq(v.n, 1);
 	cr_expect(v.v[0].ghash == 77 && v.v[0].t == 123 && v.v[0].sender == 5 && v.v[0].ipv == 6);
 	cr_expect(unmo_str_eq(v.v[0].s[PS_APP], unmo_str_c("app")));
 	cr_expect(unmo_str_eq(v.v[0].s[PS_SRC], unmo_str_c("src")));
+	cr_expect(v.v[0].s[PS_CAMP].len == 0);
 	cr_expect(unmo_str_eq(v.v[0].s[PS_FAM], unmo_str_c("ios-17")));
 	for (size_t cut = 1; cut < n; cut++) {
 		uint8_t *copy = malloc(cut);
 		memcpy(copy, buf, cut);
 		v.n = 0;
-		cr_assert_eq(prec_decode_all(copy, cut, &v, &apps), -1, "cut %zu", cut);
+		cr_assert_eq(prec_decode_all(copy, cut, &v, &apps, &scs), -1, "cut %zu", cut);
 		free(copy);
 	}
 	/* an app index the table does not have */
@@ -1158,11 +1185,17 @@ Test(attr_part, partition_records_round_trip_and_reject_truncation)
 	memcpy(bad, buf, n);
 	bad[48] = 3;
 	v.n = 0;
-	cr_expect_eq(prec_decode_all(bad, n, &v, &apps), -1);
-	/* a string length pointing past the record */
-	buf[PREC_FIXED + 16 + 16] = 0xff; /* after sender/seq and the IPv6 address: src's length */
+	cr_expect_eq(prec_decode_all(bad, n, &v, &apps, &scs), -1);
+	/* a (source, campaign) index the table does not have */
+	memcpy(bad, buf, n);
+	bad[52] = 2;
 	v.n = 0;
-	cr_expect_eq(prec_decode_all(buf, n, &v, &apps), -1);
+	cr_expect_eq(prec_decode_all(bad, n, &v, &apps, &scs), -1);
+	/* a string length pointing past the record */
+	buf[PREC_FIXED + 16 + 16] = 0xff; /* after sender/seq and the IPv6 address: the UA family's length */
+	v.n = 0;
+	cr_expect_eq(prec_decode_all(buf, n, &v, &apps, &scs), -1);
 	free(v.v);
 	apps_free(&apps);
+	apps_free(&scs);
 }
