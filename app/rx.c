@@ -23,6 +23,7 @@
 #define MAX_BURST 256u
 #define PREFETCH_AHEAD 4u
 #define DRAIN_WAIT_S 30u
+#define RX_PAUSE_SLEEP_US 20u
 
 /* ---------------- counters ---------------- */
 
@@ -689,6 +690,11 @@ static int rx_only_loop(struct rx_ctx *x)
 	return 0;
 }
 
+static inline uint32_t pending_room(const struct rx_ctx *x)
+{
+	return x->ack.pend_cap - (x->ack.head - x->ack.tail);
+}
+
 static double thread_cpu_s(void)
 {
 	struct timespec cpu;
@@ -709,6 +715,8 @@ int rx_main(void *arg)
 	struct rx_ctx *x = arg;
 	struct rte_mbuf *pk[MAX_BURST], *tofree[MAX_BURST];
 	uint16_t burst = x->cfg->burst;
+	/* pending room that a burst needs (all of it when --pending < --burst) */
+	uint32_t burst_room = burst < x->ack.pend_cap ? burst : x->ack.pend_cap;
 	set_clock(x);
 	take_back(x);
 	if (x->cfg->bench_rx_only) {
@@ -727,12 +735,17 @@ int rx_main(void *arg)
 		}
 		int64_t now_us = x->wall0_us + (int64_t)((double)(tsc - x->tsc0) * 1e6 / (double)x->tsc_hz);
 		/* Back-pressure: with no empty chunk and no room for a burst in the
-		 * current one, leave the packets in the NIC queue (its drops are
-		 * counted as imissed) instead of pulling them only to drop them. */
-		if (unlikely(!x->nb_spare)) {
+		 * current one, or no room for a burst among the responses awaiting
+		 * durability (one entry per datagram at most), leave the packets in
+		 * the NIC queue (its drops are counted as imissed) instead of
+		 * pulling them only to drop them (ring_full, pending_full). */
+		bool paused = false;
+		if (unlikely(!x->nb_spare || pending_room(x) < burst_room)) {
 			take_back(x);
-			if (!x->nb_spare && (!x->cur || x->cur->c.len + burst * 2048u > UNMO_CHUNK_CAP)) {
+			if ((!x->nb_spare && (!x->cur || x->cur->c.len + burst * 2048u > UNMO_CHUNK_CAP)) ||
+			    pending_room(x) < burst_room) {
 				x->st.rx_pauses++;
+				paused = true;
 				goto housekeeping;
 			}
 		}
@@ -759,6 +772,13 @@ int rx_main(void *arg)
 			hand_off(x);
 		take_back(x);
 		flush_tx(x);
+		/* Waiting for the writer: give the CPU away for a moment (the
+		 * writer, its io_uring workers and the kernel's writeback may need
+		 * this very CPU). A chunk takes the writer longer than this to
+		 * compress, so the wait does not slow the pipeline; no packet is
+		 * taken meanwhile, so none waits for the sleep. */
+		if (unlikely(paused))
+			rte_delay_us_sleep(RX_PAUSE_SLEEP_US);
 	}
 	x->st.cpu_s = thread_cpu_s(); /* the receive loop only, not the drain wait */
 	/* Drain: hand off the last chunk, then wait for every chunk to come back

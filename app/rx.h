@@ -10,7 +10,9 @@
  * datagram within the path MTU (docs/operating.md).
  * Contract: rx_main runs on one lcore and owns its rx_ctx; the only shared
  * state is the rings, the immutable tenant registry and the stop flag. No
- * allocation, lock or syscall per packet.
+ * allocation, lock or syscall per packet. Under back-pressure (no empty
+ * chunk, or no room for a burst of pending responses) the core takes no
+ * packets and sleeps ~20 us per pass, leaving the CPU to the writer.
  */
 #ifndef INGEST_RX_H
 #define INGEST_RX_H
