@@ -824,10 +824,60 @@ static int ptr_cmp(const void *pa, const void *pb)
 	return tl_row_cmp(*(const void *const *)pa, *(const void *const *)pb);
 }
 
+/* Rows ordered by cmp, whose first key is the int64 time at off_time: an
+ * LSD radix sort of the pointers on the time (16-bit digits; digits that
+ * are the same in every row are skipped), then qsort with cmp inside each
+ * run of equal times. Same order as qsort with cmp, without its n log n
+ * calls through a function pointer. */
+static void sort_rows(const char **p, size_t n, size_t off_time, int (*cmp)(const void *, const void *))
+{
+	tl_row_cmp = cmp;
+	if (n < 1024) {
+		qsort(p, n, sizeof *p, ptr_cmp);
+		return;
+	}
+	const char **tmp = malloc(n * sizeof *tmp);
+	uint32_t *cnt = malloc(65536 * sizeof *cnt);
+	if (!tmp || !cnt) { /* out of memory: the plain sort */
+		free(tmp);
+		free(cnt);
+		qsort(p, n, sizeof *p, ptr_cmp);
+		return;
+	}
+#define ROW_KEY(r) ((uint64_t)*(const int64_t *)((r) + off_time) ^ (1ull << 63))
+	for (int shift = 0; shift < 64; shift += 16) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[ROW_KEY(p[i]) >> shift & 0xffff]++;
+		if (cnt[ROW_KEY(p[0]) >> shift & 0xffff] == n)
+			continue; /* one digit value: nothing moves */
+		uint32_t sum = 0;
+		for (size_t d = 0; d < 65536; d++) {
+			uint32_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[ROW_KEY(p[i]) >> shift & 0xffff]++] = p[i];
+		memcpy(p, tmp, n * sizeof *p);
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && ROW_KEY(p[j]) == ROW_KEY(p[i]))
+			j++;
+		if (j - i > 1)
+			qsort(p + i, j - i, sizeof *p, ptr_cmp);
+		i = j;
+	}
+#undef ROW_KEY
+	free(tmp);
+	free(cnt);
+}
+
 /* Gather the rows of every worker into one array in sorted order, through
  * an array of pointers; each worker's rows are freed afterwards, so the
  * peak is about twice the rows (not three times). */
-static void *gather_rows(struct unmo_attr *a, size_t size, size_t off_rows, size_t off_n,
+static void *gather_rows(struct unmo_attr *a, size_t size, size_t off_rows, size_t off_n, size_t off_time,
 			 int (*cmp)(const void *, const void *), size_t *total)
 {
 	size_t n = 0;
@@ -847,9 +897,8 @@ static void *gather_rows(struct unmo_attr *a, size_t size, size_t off_rows, size
 		for (size_t i = 0; i < m; i++)
 			p[k++] = rows + i * size;
 	}
-	tl_row_cmp = cmp;
 	if (n > 1)
-		qsort(p, n, sizeof *p, ptr_cmp);
+		sort_rows(p, n, off_time, cmp);
 	for (size_t i = 0; i < n; i++)
 		memcpy(out + i * size, p[i], size);
 	free(p);
@@ -868,9 +917,11 @@ static int merge_results(struct unmo_attr *a)
 	size_t na = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
 		na += a->tcs[w].naggs;
-	a->ins = gather_rows(a, sizeof *a->ins, offsetof(struct tctx, ins), offsetof(struct tctx, nins), ins_cmp,
+	a->ins = gather_rows(a, sizeof *a->ins, offsetof(struct tctx, ins), offsetof(struct tctx, nins),
+			     offsetof(struct unmo_attr_install, time_us), ins_cmp,
 			     &a->nins);
 	a->conv = gather_rows(a, sizeof *a->conv, offsetof(struct tctx, conv), offsetof(struct tctx, nconv),
+			      offsetof(struct unmo_attr_conversion, time_us),
 			      conv_cmp, &a->nconv);
 	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
 	if (!a->ins || !a->conv || !acc) {
