@@ -5,6 +5,7 @@
 #include "attr_impl.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 void csv_str(FILE *f, const char *s)
@@ -395,14 +396,59 @@ static void trunc_copy(char *dst, const char *s, size_t w)
 	dst[w] = 0;
 }
 
+/* Money for people: "USD 33217.96" — exact (integer arithmetic), trailing
+ * zeros of the micros dropped but at least two decimals kept. */
+static void money_human(FILE *f, const struct unmo_attr_money *m, uint32_t n)
+{
+	bool first = true;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!m[i].micros)
+			continue;
+		int64_t v = m[i].micros;
+		uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+		unsigned frac = (unsigned)(mag % 1000000u), digits = 6;
+		while (digits > 2 && frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		fprintf(f, "%s%s %s%llu.%0*u", first ? "" : " ", m[i].currency, v < 0 ? "-" : "",
+			(unsigned long long)(mag / 1000000u), (int)digits, frac);
+		first = false;
+	}
+}
+
+/* Table order: most installs (attributed + organic) first, then most
+ * conversions, then the report's own order — the busiest rows on top. */
+static const struct unmo_attr_agg *table_aggs;
+static int table_cmp(const void *pa, const void *pb)
+{
+	const struct unmo_attr_agg *a = &table_aggs[*(const size_t *)pa], *b = &table_aggs[*(const size_t *)pb];
+	uint64_t ia = a->installs_click + a->installs_prob + a->installs_view + a->installs_organic;
+	uint64_t ib = b->installs_click + b->installs_prob + b->installs_view + b->installs_organic;
+	if (ia != ib)
+		return ia < ib ? 1 : -1;
+	if (a->conversions != b->conversions)
+		return a->conversions < b->conversions ? 1 : -1;
+	return (*(const size_t *)pa > *(const size_t *)pb) - (*(const size_t *)pa < *(const size_t *)pb);
+}
+
 void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsigned max_rows)
 {
+	size_t *order = malloc((a->naggs ? a->naggs : 1) * sizeof *order);
+	if (!order) {
+		fprintf(f, "(no memory for the table; see report.csv)\n");
+		return;
+	}
+	for (size_t i = 0; i < a->naggs; i++)
+		order[i] = i;
+	table_aggs = a->aggs; /* the table is printed once, by the tool's main thread */
+	qsort(order, a->naggs, sizeof *order, table_cmp);
 	fprintf(f, "%-22s %-14s %-16s %9s %8s %8s %7s %8s %7s %8s %-8s %s\n", "app", "source", "campaign",
 		"clicks", "installs", "organic", "reinst", "conv", "re-eng", "ctit_s", "flags",
 		model >= 0 ? unmo_attr_model_names[model] : "revenue");
 	unsigned shown = 0;
 	for (size_t i = 0; i < a->naggs && shown < max_rows; i++, shown++) {
-		const struct unmo_attr_agg *g = &a->aggs[i];
+		const struct unmo_attr_agg *g = &a->aggs[order[i]];
 		char app[23], src[15], camp[17];
 		trunc_copy(app, g->app_id, 22);
 		trunc_copy(src, g->media_source, 14);
@@ -423,12 +469,13 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 			fputs(" conv=", f);
 			fixed6(f, g->model_conversions[model]);
 			fputc(' ', f);
-			money_list(f, g->model_revenue[model], g->nrevenue);
+			money_human(f, g->model_revenue[model], g->nrevenue);
 		} else {
-			money_list(f, g->revenue, g->nrevenue);
+			money_human(f, g->revenue, g->nrevenue);
 		}
 		fputc('\n', f);
 	}
+	free(order);
 	if (a->naggs > shown)
 		fprintf(f, "... %zu more rows in report.csv\n", a->naggs - shown);
 	const struct unmo_attr_stats *s = &a->st;
