@@ -64,7 +64,10 @@ struct wstate {
 	bool fsync_inflight;
 	uint64_t first_unsynced_ns;
 	uint32_t unsubmitted;
-	uint64_t seg_ok_bytes;    /* bytes of this segment whose write completed */
+	uint64_t synced_off;      /* end of this segment's last fsynced (durable) block */
+	/* broken segments whose recovery failed (disk full): retried when writing works */
+	char unrecovered[4][PATH_MAX];
+	unsigned nunrecovered;
 	uint64_t retry_ns;        /* after a write error: no new segment before this */
 	/* durability messages not yet delivered, per link slot (0 = none) */
 	uint64_t msg_durable[CFG_MAX_RX], msg_failed[CFG_MAX_RX];
@@ -250,6 +253,7 @@ static void release(struct writer_ctx *w, uint32_t n, bool failed)
 			s->msg_failed[e->slot] = e->seq;
 		} else {
 			w->st.events_durable += e->count;
+			s->synced_off += e->len;
 			if (e->seq > s->msg_durable[e->slot])
 				s->msg_durable[e->slot] = e->seq;
 		}
@@ -293,7 +297,6 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 		return;
 	}
 	w->st.bytes_written += (uint64_t)res;
-	s->seg_ok_bytes += (uint64_t)res;
 	if (ud == UD_HEADER)
 		s->hdr_done = true;
 	else if (e)
@@ -360,7 +363,7 @@ static int open_segment(struct writer_ctx *w)
 	s->inflight++;
 	s->unsubmitted++;
 	s->off = n;
-	s->seg_ok_bytes = 0;
+	s->synced_off = n;
 	s->nblocks = 0;
 	s->broken = false;
 	s->hdr_done = false;
@@ -369,8 +372,36 @@ static int open_segment(struct writer_ctx *w)
 	return 0;
 }
 
-/* Close the current segment: sealed if healthy, else recovered (its
- * complete blocks kept) with the unsynced chunks given back as failed. */
+/* Recover a broken segment's .open file into a sealed one. 0 ok; -1: left
+ * as it is (e.g. the disk is still full), retried later. */
+static int recover_broken(struct writer_ctx *w, const char *path)
+{
+	char err[512];
+	struct unmo_seg_recovery rep;
+	if (unmo_seg_recover(path, &rep, err, sizeof err)) {
+		fprintf(stderr, "unmo-ingest: writer %u: recovery: %s (retried later)\n", w->id, err);
+		return -1;
+	}
+	printf("writer %u: broken segment %s recovered: %u blocks kept\n", w->id, path,
+	       rep.blocks_kept);
+	fflush(stdout);
+	return 0;
+}
+
+/* Retry the recoveries that failed; keep those that fail again. */
+static void retry_recoveries(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	unsigned kept = 0;
+	for (unsigned i = 0; i < s->nunrecovered; i++)
+		if (recover_broken(w, s->unrecovered[i]))
+			memmove(s->unrecovered[kept++], s->unrecovered[i], PATH_MAX);
+	s->nunrecovered = kept;
+}
+
+/* Close the current segment: sealed if healthy, else cut back to its last
+ * fsynced block (what was counted durable; the rest is counted lost) and
+ * recovered into a sealed segment. */
 static void close_segment(struct writer_ctx *w)
 {
 	struct wstate *s = w->priv;
@@ -403,18 +434,23 @@ static void close_segment(struct writer_ctx *w)
 	s->fd = -1;
 	release(w, s->head - s->tail, true);
 	s->retry_ns = now_ns() + 1000000000u; /* back off: 1 s before the next segment */
-	if (s->seg_ok_bytes <= UNMO_SEG_HEADER_LEN) { /* not one block in it: nothing to keep */
-		unlink(s->path);
+	/* Keep exactly the durable blocks: a block written but not fsynced was
+	 * counted lost (never acked), so it must not reappear in a sealed file.
+	 * Shrinking works on a full disk and frees its space. */
+	if (s->synced_off <= UNMO_SEG_HEADER_LEN || truncate(s->path, (off_t)s->synced_off)) {
+		if (s->synced_off > UNMO_SEG_HEADER_LEN) /* cannot cut: keep it for recovery at start */
+			fprintf(stderr, "unmo-ingest: writer %u: truncate %s: %s\n", w->id, s->path,
+				strerror(errno));
+		else
+			unlink(s->path); /* not one durable block in it: nothing to keep */
 		return;
 	}
-	struct unmo_seg_recovery rep;
-	if (unmo_seg_recover(s->path, &rep, err, sizeof err) == 0)
-		printf("writer %u: broken segment %s recovered: %u blocks kept\n", w->id, s->path,
-		       rep.blocks_kept);
+	if (recover_broken(w, s->path) == 0)
+		return;
+	if (s->nunrecovered < 4)
+		memcpy(s->unrecovered[s->nunrecovered++], s->path, PATH_MAX);
 	else
-		fprintf(stderr, "unmo-ingest: writer %u: recovery: %s (left for the next start)\n", w->id,
-			err);
-	fflush(stdout);
+		fprintf(stderr, "unmo-ingest: writer %u: %s left for the next start\n", w->id, s->path);
 }
 
 static void maybe_commit(struct writer_ctx *w, uint64_t now, bool force);
@@ -544,14 +580,21 @@ void *writer_main(void *arg)
 			send_msgs(w);
 		if (s->broken)
 			close_segment(w); /* give back what is lost; next chunk opens a new file */
+		if (s->nunrecovered && now >= s->retry_ns) {
+			retry_recoveries(w);
+			if (s->nunrecovered)
+				s->retry_ns = now + 1000000000u;
+		}
 		maybe_commit(w, now, false);
 		if (s->fd >= 0 && now - s->seg_t0_ns >= (uint64_t)w->cfg->seg_age_ms * 1000000u)
 			close_segment(w);
 		if (finishing) {
 			close_segment(w);
 			send_msgs(w);
-			if (s->head == s->tail && (!msgs_pending(w) || ++finish_tries > 50000))
+			if (s->head == s->tail && (!msgs_pending(w) || ++finish_tries > 50000)) {
+				retry_recoveries(w); /* what still fails is recovered at the next start */
 				break;
+			}
 		}
 		if (s->unsubmitted) {
 			io_uring_submit(&s->ring);

@@ -13,8 +13,10 @@
  * directory entry is fsynced before any ack can depend on it.
  * Errors: a failed or short write marks the segment broken: its unsynced
  * blocks are counted events_lost and reported "failed" (never acknowledged),
- * the .open file is recovered (complete blocks kept, sealed) and the next
- * chunk opens a new segment, so writing resumes when the disk recovers.
+ * the .open file is cut back to its last fsynced block and recovered (those
+ * blocks kept, sealed; retried every second and at exit while the disk is
+ * full) and the next chunk opens a new segment, so writing resumes when the
+ * disk recovers.
  * A writer never blocks an RX core: it only consumes and produces rings.
  * Thread-safety: one thread per writer_ctx.
  */
