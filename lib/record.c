@@ -113,28 +113,58 @@ static inline bool country_ok(const uint8_t *c)
 	return (c[0] | c[1]) == 0 || (up(c[0]) & up(c[1]));
 }
 
-/* The hot path of binary frames and segment reads: one pass, no library
- * calls, only present strings visited. It applies exactly the checks of
- * unmo_event_check (same reasons) without a second pass over the event. */
-const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *e, size_t *used)
+/* The checks both decoders (unmo_record_decode, unmo_record_check_fill)
+ * make first, in this order, on the fixed head alone; sets *len. */
+static inline const char *head_check(const uint8_t *src, size_t n, size_t *len)
 {
 	if (n < UNMO_RECORD_FIXED)
 		return UNMO_BAD_TRUNCATED;
-	size_t len = unmo_ld16(src);
-	if (len < UNMO_RECORD_FIXED)
+	*len = unmo_ld16(src);
+	if (*len < UNMO_RECORD_FIXED)
 		return UNMO_BAD_LENGTH;
-	if (len > n)
+	if (*len > n)
 		return UNMO_BAD_TRUNCATED;
 	if (src[2] != UNMO_RECORD_VERSION)
 		return UNMO_BAD_VERSION;
 	if (src[7] != 0 || src[69] != 0)
 		return UNMO_BAD_RESERVED;
-	uint16_t mask = unmo_ld16(src + 70);
-	if (mask >> UNMO_STR_COUNT)
+	if (unmo_ld16(src + 70) >> UNMO_STR_COUNT)
 		return UNMO_BAD_STRING;
 	uint8_t ipv = src[6];
 	if (ipv != 0 && ipv != 4 && ipv != 6)
 		return UNMO_BAD_IP;
+	return NULL;
+}
+
+/* unmo_event_check's value checks, in its order, on the raw bytes (ip and
+ * strings are checked by the walk); both decoders make them last. */
+static inline const char *value_check(const uint8_t *src)
+{
+	uint8_t type = src[3];
+	if (type == UNMO_EV_NONE || type >= UNMO_EV_TYPE_COUNT)
+		return UNMO_BAD_TYPE;
+	if (src[4] >= UNMO_PLAT_COUNT)
+		return UNMO_BAD_PLATFORM;
+	if (src[5] & ~UNMO_EVF_KNOWN_MASK)
+		return UNMO_BAD_FLAGS;
+	if (!currency_ok(src + 64))
+		return UNMO_BAD_CURRENCY;
+	if (!country_ok(src + 67))
+		return UNMO_BAD_COUNTRY;
+	return NULL;
+}
+
+/* The hot path of binary frames and segment reads: one pass, no library
+ * calls, only present strings visited. It applies exactly the checks of
+ * unmo_event_check (same reasons) without a second pass over the event. */
+const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *e, size_t *used)
+{
+	size_t len;
+	const char *why = head_check(src, n, &len);
+	if (why)
+		return why;
+	uint16_t mask = unmo_ld16(src + 70);
+	uint8_t ipv = src[6];
 	e->type = src[3];
 	e->platform = src[4];
 	e->flags = src[5];
@@ -182,17 +212,8 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 	}
 	if (p != end)
 		return UNMO_BAD_LENGTH;
-	/* unmo_event_check, in its order (ip and strings are checked above) */
-	if (e->type == UNMO_EV_NONE || e->type >= UNMO_EV_TYPE_COUNT)
-		return UNMO_BAD_TYPE;
-	if (e->platform >= UNMO_PLAT_COUNT)
-		return UNMO_BAD_PLATFORM;
-	if (e->flags & ~UNMO_EVF_KNOWN_MASK)
-		return UNMO_BAD_FLAGS;
-	if (!currency_ok(src + 64))
-		return UNMO_BAD_CURRENCY;
-	if (!country_ok(src + 67))
-		return UNMO_BAD_COUNTRY;
+	if ((why = value_check(src)))
+		return why;
 	*used = len;
 	return NULL;
 }
@@ -205,23 +226,12 @@ const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src,
 				   struct unmo_str app_id, int64_t recv_time_us, uint64_t sender_id,
 				   uint64_t sequence, struct unmo_record_seen *seen)
 {
-	if (n < UNMO_RECORD_FIXED)
-		return UNMO_BAD_TRUNCATED;
-	size_t len = unmo_ld16(src);
-	if (len < UNMO_RECORD_FIXED)
-		return UNMO_BAD_LENGTH;
-	if (len > n)
-		return UNMO_BAD_TRUNCATED;
-	if (src[2] != UNMO_RECORD_VERSION)
-		return UNMO_BAD_VERSION;
-	if (src[7] != 0 || src[69] != 0)
-		return UNMO_BAD_RESERVED;
+	size_t len;
+	const char *why = head_check(src, n, &len);
+	if (why)
+		return why;
 	uint16_t mask = unmo_ld16(src + 70);
-	if (mask >> UNMO_STR_COUNT)
-		return UNMO_BAD_STRING;
 	uint8_t ipv = src[6];
-	if (ipv != 0 && ipv != 4 && ipv != 6)
-		return UNMO_BAD_IP;
 	size_t head = UNMO_RECORD_FIXED + ip_len(ipv);
 	if (head > len)
 		return UNMO_BAD_LENGTH;
@@ -244,17 +254,8 @@ const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src,
 	}
 	if (p != end)
 		return UNMO_BAD_LENGTH;
-	uint8_t type = src[3];
-	if (type == UNMO_EV_NONE || type >= UNMO_EV_TYPE_COUNT)
-		return UNMO_BAD_TYPE;
-	if (src[4] >= UNMO_PLAT_COUNT)
-		return UNMO_BAD_PLATFORM;
-	if (src[5] & ~UNMO_EVF_KNOWN_MASK)
-		return UNMO_BAD_FLAGS;
-	if (!currency_ok(src + 64))
-		return UNMO_BAD_CURRENCY;
-	if (!country_ok(src + 67))
-		return UNMO_BAD_COUNTRY;
+	if ((why = value_check(src)))
+		return why;
 	seen->used = len;
 	seen->event_time_us = (int64_t)unmo_ld64(src + 24);
 	seen->app_id = (struct unmo_str){NULL, 0};
