@@ -443,18 +443,18 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 		order[i] = i;
 	table_aggs = a->aggs; /* the table is printed once, by the tool's main thread */
 	qsort(order, a->naggs, sizeof *order, table_cmp);
-	fprintf(f, "%-22s %-14s %-16s %9s %8s %8s %7s %8s %7s %8s %-8s %s\n", "app", "source", "campaign",
+	fprintf(f, "%-22s %-18s %-24s %9s %8s %8s %7s %8s %7s %8s %-8s %s\n", "app", "source", "campaign",
 		"clicks", "installs", "organic", "reinst", "conv", "re-eng", "ctit_s", "flags",
 		model >= 0 ? unmo_attr_model_names[model] : "revenue");
 	unsigned shown = 0;
 	for (size_t i = 0; i < a->naggs && shown < max_rows; i++, shown++) {
 		const struct unmo_attr_agg *g = &a->aggs[order[i]];
-		char app[23], src[15], camp[17];
+		char app[23], src[19], camp[25];
 		trunc_copy(app, g->app_id, 22);
-		trunc_copy(src, g->media_source, 14);
-		trunc_copy(camp, g->campaign, 16);
+		trunc_copy(src, g->media_source, 18);
+		trunc_copy(camp, g->campaign, 24);
 		unsigned long long inst = g->installs_click + g->installs_prob + g->installs_view;
-		fprintf(f, "%-22s %-14s %-16s %9llu %8llu %8llu %7llu %8llu %7llu ", app, src, camp,
+		fprintf(f, "%-22s %-18s %-24s %9llu %8llu %8llu %7llu %8llu %7llu ", app, src, camp,
 			(unsigned long long)g->clicks, inst, (unsigned long long)g->installs_organic,
 			(unsigned long long)(g->reinstalls + g->reattributions), (unsigned long long)g->conversions,
 			(unsigned long long)g->reengagements);
