@@ -27,17 +27,11 @@
 
 #include "attr.h"
 #include "segment.h"
+#include "bench_clock.h"
 
 #define DAY UNMO_US_PER_DAY
 #define HOUR (3600ll * 1000000)
 #define T0 (1767225600ll * 1000000) /* 2026-01-01 */
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* CPU seconds of the whole process (all threads): on a shared machine the
  * wall clock also counts time other processes ran; CPU time does not. */
@@ -365,7 +359,7 @@ int main(int argc, char **argv)
 	mkdir(outdir, 0700);
 
 	/* 1. generate */
-	double t0 = now();
+	double t0 = bench_wall_s();
 	if (reuse)
 		goto generated;
 	pthread_t th[256];
@@ -387,7 +381,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 generated:;
-	double tgen = now() - t0;
+	double tgen = bench_wall_s() - t0;
 	char **files = NULL;
 	size_t nfiles = 0;
 	list_files(segdir, &files, &nfiles);
@@ -403,12 +397,12 @@ generated:;
 	/* 2. ceiling: read only */
 	struct read_shared rs = {.files = files, .n = nfiles};
 	double c0 = cpu();
-	t0 = now();
+	t0 = bench_wall_s();
 	for (unsigned i = 0; i < threads; i++)
 		pthread_create(&th[i], NULL, read_main, &rs);
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
-	double tread = now() - t0, cread = cpu() - c0;
+	double tread = bench_wall_s() - t0, cread = cpu() - c0;
 	uint64_t nread = atomic_load(&rs.events);
 	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU; %.2f M events/s, "
 	       "%.2f M events/s per CPU-second%s\n",
@@ -420,7 +414,7 @@ generated:;
 	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
 				   .partitions = partitions};
 	c0 = cpu();
-	t0 = now();
+	t0 = bench_wall_s();
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
 	const char *paths[1] = {segdir};
 	if (!a || unmo_attr_add_paths(a, paths, 1, err, sizeof err)) {
@@ -428,16 +422,16 @@ generated:;
 		rm_rf(dir);
 		return 1;
 	}
-	double t1 = now(), c1 = cpu();
+	double t1 = bench_wall_s(), c1 = cpu();
 	if (unmo_attr_finish(a, err, sizeof err)) {
 		fprintf(stderr, "bench_attr: %s\n", err);
 		rm_rf(dir);
 		return 1;
 	}
-	double t2 = now(), c2 = cpu();
+	double t2 = bench_wall_s(), c2 = cpu();
 	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
 		fprintf(stderr, "bench_attr: %s\n", err);
-	double t3 = now(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
+	double t3 = bench_wall_s(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
 	const struct unmo_attr_stats *s = unmo_attr_stats(a);
 	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs %.3f), %.3f s CPU (%.3f, %.3f, %.3f); "
 	       "%u partitions\n",

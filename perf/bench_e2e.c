@@ -15,22 +15,9 @@
 #include <time.h>
 
 #include "segment.h"
+#include "bench_clock.h"
 
 #define MAX_CHUNKS 4096u
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -94,7 +81,7 @@ int main(int argc, char **argv)
 	size_t cap = unmo_seg_block_bound(UNMO_CHUNK_CAP);
 	char *dst = malloc(cap);
 	uint64_t bytes = 0, evs = 0, out = 0;
-	double t0 = now_s(), c0 = cpu_s(), t;
+	double t0 = bench_wall_s(), c0 = bench_cpu_s(), t;
 	do {
 		for (unsigned i = 0; i < nc; i++) {
 			out += (uint64_t)LZ4_compress_default((const char *)chunks[i].data, dst,
@@ -102,11 +89,11 @@ int main(int argc, char **argv)
 			bytes += chunks[i].len;
 			evs += chunks[i].count;
 		}
-	} while ((t = now_s() - t0) < secs);
+	} while ((t = bench_wall_s() - t0) < secs);
 	double lz4_mbps = (double)bytes / t / 1e6, lz4_eps = (double)evs / t;
-	double lz4_cpu_eps = (double)evs / (cpu_s() - c0); /* per CPU-second: a busy machine */
+	double lz4_cpu_eps = (double)evs / (bench_cpu_s() - c0); /* per CPU-second: a busy machine */
 	uint64_t ebytes = 0, eevs = 0;
-	t0 = now_s();
+	t0 = bench_wall_s();
 	do {
 		for (unsigned i = 0; i < nc; i++) {
 			struct unmo_seg_block_meta m;
@@ -114,7 +101,7 @@ int main(int argc, char **argv)
 			ebytes += chunks[i].len;
 			eevs += chunks[i].count;
 		}
-	} while ((t = now_s() - t0) < secs);
+	} while ((t = bench_wall_s() - t0) < secs);
 	printf("chunks=%u events=%lu record_bytes=%.1f lz4_mbps=%.1f lz4_events_per_s=%.0f "
 	       "lz4_events_per_cpu_s=%.0f encode_mbps=%.1f encode_events_per_s=%.0f (out %lu)\n",
 	       nc, events, (double)raw / (double)events, lz4_mbps, lz4_eps, lz4_cpu_eps,

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "frame_bin.h"
+#include "bench_clock.h"
 
 #define NFRAMES 2048
 #define FRAME_CAP 8192
@@ -27,18 +28,6 @@ static const uint8_t key[UNMO_FB_KEY] = {7};
 
 /* Per-core rates divide by this thread's CPU time: on a shared machine the
  * wall clock also counts the time other processes held the core. */
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 static double cpu_share_sum, cpu_share_n; /* CPU time / wall time of the measurements */
 
 static uint64_t rng = 88172645463325252ull;
@@ -213,12 +202,12 @@ static struct rate measure(const struct frames *f, double secs, uint64_t (*fn)(c
 	double ev_s[SLICES], best_mb = 0;
 	for (int k = 0; k < SLICES; k++) {
 		uint64_t ev = 0, passes = 0;
-		double t0 = cpu_now(), w0 = wall_now(), t;
+		double t0 = bench_cpu_s(), w0 = bench_wall_s(), t;
 		do {
 			ev += fn(f, arg);
 			passes++;
-		} while ((t = cpu_now()) - t0 < secs / SLICES);
-		cpu_share_sum += (t - t0) / (wall_now() - w0);
+		} while ((t = bench_cpu_s()) - t0 < secs / SLICES);
+		cpu_share_sum += (t - t0) / (bench_wall_s() - w0);
 		cpu_share_n++;
 		ev_s[k] = (double)ev / (t - t0);
 		double mb = (double)(passes * f->bytes) / (t - t0) / 1e6;

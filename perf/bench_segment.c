@@ -25,26 +25,14 @@
 
 #include "gen.h"
 #include "segment.h"
+#include "bench_clock.h"
 
 #define POOL_CHUNKS 512 /* 32 MiB of records, reused across passes */
 
-/* CPU time of this thread: the machine is shared (2 cores, many jobs), so
- * wall time would mostly measure the scheduler. The segment write (c) is
- * also given in wall time, since its fsyncs wait for the disk. */
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
+/* Times are CPU time of this thread (bench_cpu_s): the machine is shared
+ * (2 cores, many jobs), so wall time would mostly measure the scheduler. The
+ * segment write (c) is also given in wall time, since its fsyncs wait for
+ * the disk. */
 static struct unmo_chunk *pool;
 static size_t npool;
 static uint64_t pool_bytes, pool_events;
@@ -111,11 +99,11 @@ int main(int argc, char **argv)
 {
 	double mb_target = argc > 1 ? atof(argv[1]) : 256.0;
 	double max_s = argc > 2 ? atof(argv[2]) : 5.0;
-	double t0 = now();
+	double t0 = bench_cpu_s();
 	build_pool();
 	double rec_avg = (double)pool_bytes / (double)pool_events;
 	printf("bench_segment: %zu chunks, %.1f MiB of records, %llu events (%.0f B/record), pool built in %.1f s\n",
-	       npool, (double)pool_bytes / 1048576.0, (unsigned long long)pool_events, rec_avg, now() - t0);
+	       npool, (double)pool_bytes / 1048576.0, (unsigned long long)pool_events, rec_avg, bench_cpu_s() - t0);
 	size_t cap = unmo_seg_block_bound(UNMO_CHUNK_CAP);
 	uint8_t *out = malloc(cap);
 	uint64_t passes_want = (uint64_t)(mb_target * 1048576.0 / (double)pool_bytes) + 1;
@@ -125,9 +113,9 @@ int main(int argc, char **argv)
 	uint64_t z[C_COUNT] = {0}, passes = 0;
 	while (passes < passes_want && t[C_LZ4] + t[C_LZ4F] + t[C_SEG] < 3 * max_s) {
 		for (int k = 0; k < C_COUNT; k++) {
-			double s = now();
+			double s = bench_cpu_s();
 			z[k] += pass(k, out, cap);
-			t[k] += now() - s;
+			t[k] += bench_cpu_s() - s;
 		}
 		passes++;
 	}
@@ -153,21 +141,21 @@ int main(int argc, char **argv)
 	while (wpasses < passes && tw < max_s) {
 		unmo_seg_name(name, sizeof name, "bench", 0, wpasses);
 		struct unmo_seg_info info = {.writer_id = 0, .segment_seq = wpasses};
-		double s = now(), ws = wall();
+		double s = bench_cpu_s(), ws = bench_wall_s();
 		struct unmo_segw *w = unmo_segw_open(dir, name, &info, err, sizeof err);
 		for (size_t i = 0; w && i < npool; i++)
 			if (unmo_segw_append(w, &pool[i], err, sizeof err) != 0) {
 				fprintf(stderr, "bench_segment: %s\n", err);
 				return 1;
 			}
-		double s2 = now();
+		double s2 = bench_cpu_s();
 		file_bytes = w ? unmo_segw_bytes(w) : 0;
 		if (!w || unmo_segw_seal(w, err, sizeof err) != 0) {
 			fprintf(stderr, "bench_segment: %s\n", err);
 			return 1;
 		}
-		double e = now();
-		twall += wall() - ws;
+		double e = bench_cpu_s();
+		twall += bench_wall_s() - ws;
 		tw += e - s;
 		tseal += e - s2;
 		wpasses++;
@@ -194,7 +182,7 @@ int main(int argc, char **argv)
 	uint64_t rpasses = 0, events_read = 0;
 	static char dec[UNMO_CHUNK_CAP];
 	while (rpasses < passes && tr < max_s) {
-		double s = now();
+		double s = bench_cpu_s();
 		struct unmo_segr *r = unmo_segr_open(path, err, sizeof err);
 		struct unmo_seg_block b;
 		int st;
@@ -208,7 +196,7 @@ int main(int argc, char **argv)
 			while (unmo_seg_block_next_record(&b, &off, &e))
 				events_read++;
 		}
-		tr += now() - s;
+		tr += bench_cpu_s() - s;
 		unmo_segr_close(r);
 		rpasses++;
 	}
@@ -221,11 +209,11 @@ int main(int argc, char **argv)
 					       (int)pool[i].len, (int)zmax);
 	tl = 0;
 	for (uint64_t p = 0; p < rpasses; p++) {
-		double s = now();
+		double s = bench_cpu_s();
 		for (size_t i = 0; i < npool; i++)
 			sink += (uint64_t)LZ4_decompress_safe((const char *)zall + i * zmax, dec, zlen[i],
 							      (int)sizeof dec);
-		tl += now() - s;
+		tl += bench_cpu_s() - s;
 	}
 	double rbytes = (double)pool_bytes * (double)rpasses;
 	printf("\nread back (d), %llu passes over the segment:\n", (unsigned long long)rpasses);
