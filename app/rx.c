@@ -280,6 +280,10 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 	size_t pos = 0;
 	for (uint32_t i = 0; i < v.count; i++) {
 		struct unmo_record_seen seen;
+		if (unlikely(pos == v.events_len)) { /* fewer records than the count */
+			why = UNMO_FB_BAD_COUNT;
+			break;
+		}
 		why = unmo_record_check_fill(c->data + clen, UNMO_CHUNK_CAP - clen, v.events + pos,
 					     v.events_len - pos, app, now_us, v.sender_id, v.sequence,
 					     &seen);

@@ -12,11 +12,11 @@ const char *const unmo_wire_kind_names[UNMO_WIRE_KINDS] = {"binary", "http_singl
 							   "malformed"};
 const char *const unmo_wire_bad_names[UNMO_WIRE_BAD_KINDS] = {
 	"bad_magic", "truncated", "bad_version", "bad_tag", "unknown_key_id",
-	"bad_json", "missing_content_length", "bad_api_key", "oversize_count",
+	"bad_json", "missing_content_length", "bad_api_key", "oversize_count", "count_short",
 };
 const char *const unmo_wire_bad_counters[UNMO_WIRE_BAD_KINDS] = {
 	"bad_magic", "truncated", "bad_version", "auth_fail", "bad_key",
-	"json_syntax", "no_content_length", "bad_key", "bad_count",
+	"json_syntax", "no_content_length", "bad_key", "bad_count", "bad_count",
 };
 
 #define MAX_COLLECTORS 64u
@@ -344,7 +344,19 @@ static int send_bad(struct unmo_wire *w, unsigned kind)
 	bad_event(w, &e);
 	uint8_t *b = w->out;
 	size_t len = 0;
-	if (kind <= UNMO_WIRE_BAD_UNKNOWN_KEY || kind == UNMO_WIRE_BAD_COUNT) {
+	if (kind == UNMO_WIRE_BAD_COUNT_SHORT) {
+		/* Everything right (tenant, tag with the tenant's secret, sequence)
+		 * but the count claims one record more than the frame holds: the
+		 * receiver finds out only while walking the records. */
+		struct unmo_fb_builder fb;
+		unmo_fb_begin(&fb, b, w->o.max_payload, tn->key_id, w->bad_sender, w->bad_sent + 1,
+			      tn->secret ? UNMO_FB_AUTH : 0);
+		for (int i = 0; i < 3; i++)
+			if (!unmo_fb_add(&fb, &e))
+				return -1;
+		fb.count++;
+		len = unmo_fb_finish(&fb, tn->secret);
+	} else if (kind <= UNMO_WIRE_BAD_UNKNOWN_KEY || kind == UNMO_WIRE_BAD_COUNT) {
 		uint64_t key = tn->key_id;
 		if (kind == UNMO_WIRE_BAD_UNKNOWN_KEY) {
 			for (bool clash = true; clash;) {

@@ -54,6 +54,7 @@ enum unmo_wire_bad {
 	UNMO_WIRE_BAD_NO_LENGTH,     /* no Content-Length    -> no_content_length */
 	UNMO_WIRE_BAD_API_KEY,       /* unknown X-API-Key    -> bad_key */
 	UNMO_WIRE_BAD_COUNT,         /* count 2000 > 1024    -> bad_count */
+	UNMO_WIRE_BAD_COUNT_SHORT,   /* tagged, valid header, one record fewer than its count -> bad_count */
 	UNMO_WIRE_BAD_KINDS
 };
 extern const char *const unmo_wire_bad_names[UNMO_WIRE_BAD_KINDS];
