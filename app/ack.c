@@ -105,7 +105,7 @@ void ack_release(struct ack_state *a, uint64_t chunk, bool failed, struct tx_buf
 		} else if (p->want_reply && !lost) {
 			char buf[256];
 			size_t n = unmo_http_response(buf, sizeof buf, p->status, p->accepted, p->rejected,
-						      NULL);
+						      p->rejected ? p->reason : NULL);
 			if (n)
 				send_reply(tx, mp, &p->addr, buf, n, &st->http_sent, st);
 		}

@@ -35,6 +35,7 @@ struct pending {
 	bool want_reply;
 	uint16_t status;
 	uint32_t accepted, rejected;
+	const char *reason;    /* PEND_HTTP: why the first refused event was (static string) or NULL */
 	uint32_t sender;       /* PEND_BIN: slot in the sender table */
 	uint64_t seq;          /* PEND_BIN: frame sequence */
 	struct reply_addr addr;

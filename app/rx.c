@@ -383,6 +383,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 	}
 	struct unmo_str app = {tn->app_id, (uint16_t)strlen(tn->app_id)};
 	uint32_t accepted = 0, rejected = 0;
+	const char *first_reason = NULL; /* why the first refused event was refused (static) */
 	uint64_t first_chunk = 0, last_chunk = 0;
 	size_t state = 0;
 	bool done = false;
@@ -396,6 +397,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 			rejected++;
 			ts->rejected++;
 			drop_id(x, STATS_R_APP_MISMATCH, p->port_idx);
+			first_reason = first_reason ? first_reason : stats_reason_names[STATS_R_APP_MISMATCH];
 			continue;
 		}
 		e.s[UNMO_S_APP_ID] = app;
@@ -417,6 +419,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 			rejected++;
 			ts->rejected++;
 			drop_id(x, STATS_R_BAD_EVENT, p->port_idx);
+			first_reason = first_reason ? first_reason : stats_reason_names[STATS_R_BAD_EVENT];
 			continue;
 		}
 		if (ck->c.count == 1)
@@ -433,6 +436,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 		drop_reason(x, why, p->port_idx);
 		rejected++;
 		ts->rejected++;
+		first_reason = first_reason ? first_reason : why;
 	}
 	x->st.events += accepted;
 	x->st.port[p->port_idx].frames++;
@@ -444,7 +448,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 		return;
 	if (!accepted) {
 		http_reply_now(x, p, why ? status : (rejected ? 400 : 202), 0, rejected,
-			       why ? why : (rejected ? "rejected" : NULL));
+			       why ? why : first_reason);
 		return;
 	}
 	struct pending *pd = ack_pending_push(&x->ack);
@@ -455,6 +459,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 	pd->status = 202;
 	pd->accepted = accepted;
 	pd->rejected = rejected;
+	pd->reason = first_reason;
 	reply_addr_fill(x, p, &pd->addr);
 }
 
