@@ -81,6 +81,25 @@ unacked=$(sed -E 's/.*unacked ([0-9]+).*/\1/' <<<"$resp")
 [ "$nacks" -gt 0 ] && [ "$unacked" = 0 ] || fail "acks missing: $resp"
 ip -n "$NB" neigh show 10.99.0.1 | grep -q lladdr || fail "10.99.0.1 not resolved by ARP"
 
+# (1b) a batch whose every event names another app: refused at once with the
+# first refused event's reason (nothing is stored).
+key=$(sed -nE 's/^app com\.techstart\.mobile .*prod=([^ ]+).*/\1/p' "$T/tenants.conf")
+[ -n "$key" ] || fail "no prod key in tenants.conf"
+ip netns exec "$NB" python3 - "$key" >"$T/batch.log" 2>&1 <<'PY' || fail "partly bad batch: $(cat "$T/batch.log")"
+import socket, sys
+ev = '{"event_id":"%032x","type":"click","app_id":"com.other.app"}'
+body = '{"events":[%s,%s]}' % (ev % 1, ev % 2)
+req = ("POST /v1/events/batch HTTP/1.1\r\nHost: 10.99.0.1\r\nContent-Length: %d\r\n"
+       "X-API-Key: %s\r\nX-Unmo-Reply: 1\r\n\r\n%s" % (len(body), sys.argv[1], body))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(req.encode(), ("10.99.0.1", 7100))
+d = s.recv(2048).decode()
+print(d.split("\r\n\r\n", 1)[1])
+want = '{"status":400,"accepted":0,"rejected":2,"reason":"app_mismatch"}'
+if not d.startswith("HTTP/1.1 400 ") or not d.endswith(want):
+    raise SystemExit("unexpected response: " + repr(d))
+PY
+
 # (2) stock tcpreplay of a generator pcap addressed to the appliance's MAC.
 mac=$(ip -n "$NA" -o link show "$VA" | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
 "$GEN" --seed 22 --events 2000 --tenants "$T/tenants.conf" --pcap "$T/replay.pcap" --out "$T/g2" \
@@ -102,5 +121,5 @@ arp=$(json_get "$T/stats.json" 'sum(r["arp_replies"] for r in s["rx_cores"])')
 nd=$(json_get "$T/stats.json" 'sum(r["nd_replies"] for r in s["rx_cores"])')
 [ "$arp" -gt 0 ] || fail "no ARP reply counted"
 [ "$nd" -gt 0 ] || fail "no neighbour advertisement counted"
-echo "ARP replies $arp, NA $nd; $resp; $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
+echo "ARP replies $arp, NA $nd; $resp; refused batch: $(cat "$T/batch.log"); $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
 echo "e2e: $NAME ok"
