@@ -67,6 +67,19 @@ struct totals {
 	uint64_t raw, block, written, sealed;
 };
 
+/* One tenant's counters summed over the RX cores (each core counts its own). */
+static struct tenant_stats tenant_total(const struct stats_all *s, unsigned i)
+{
+	struct tenant_stats ts = {0};
+	for (unsigned r = 0; r < s->nb_rx; r++) {
+		ts.frames += s->rx[r]->tenant[i].frames;
+		ts.events += s->rx[r]->tenant[i].events;
+		ts.bytes += s->rx[r]->tenant[i].bytes;
+		ts.rejected += s->rx[r]->tenant[i].rejected;
+	}
+	return ts;
+}
+
 static void totals(const struct stats_all *s, struct totals *t)
 {
 	memset(t, 0, sizeof *t);
@@ -149,13 +162,7 @@ void stats_summary(const struct stats_all *s, FILE *out, double elapsed)
 	}
 	unsigned nt = s->tenants ? unmo_tenants_count(s->tenants) : 0;
 	for (unsigned i = 0; i < nt; i++) {
-		struct tenant_stats ts = {0};
-		for (unsigned r = 0; r < s->nb_rx; r++) {
-			ts.frames += s->rx[r]->tenant[i].frames;
-			ts.events += s->rx[r]->tenant[i].events;
-			ts.bytes += s->rx[r]->tenant[i].bytes;
-			ts.rejected += s->rx[r]->tenant[i].rejected;
-		}
+		struct tenant_stats ts = tenant_total(s, i);
 		fprintf(out, "  tenant %s: frames %lu events %lu bytes %lu rejected %lu\n",
 			unmo_tenants_at(s->tenants, i)->app_id, ts.frames, ts.events, ts.bytes, ts.rejected);
 	}
@@ -247,13 +254,7 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 	fprintf(f, "],\n\"tenants\":[");
 	unsigned nt = s->tenants ? unmo_tenants_count(s->tenants) : 0;
 	for (unsigned i = 0; i < nt; i++) {
-		struct tenant_stats ts = {0};
-		for (unsigned r = 0; r < s->nb_rx; r++) {
-			ts.frames += s->rx[r]->tenant[i].frames;
-			ts.events += s->rx[r]->tenant[i].events;
-			ts.bytes += s->rx[r]->tenant[i].bytes;
-			ts.rejected += s->rx[r]->tenant[i].rejected;
-		}
+		struct tenant_stats ts = tenant_total(s, i);
 		const struct unmo_tenant *tn = unmo_tenants_at(s->tenants, i);
 		fprintf(f, "%s{\"app_id\":\"%s\",\"frames\":%lu,\"events\":%lu,\"bytes\":%lu,\"rejected\":%lu}",
 			i ? "," : "", tn->app_id, ts.frames, ts.events, ts.bytes, ts.rejected);
