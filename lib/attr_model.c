@@ -39,13 +39,27 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 	}
 	struct rem small[16], *r = n <= 16 ? small : malloc(n * sizeof *r);
 	uint64_t given = 0;
+	/* Every product mag * w[i] <= mag * W: when that fits 64 bits (credit
+	 * units and everyday revenues), 64-bit division gives the same quotient
+	 * and remainder as the 128-bit one, at a fraction of its cost. */
+	uint64_t W64 = (uint64_t)W, bound;
+	bool narrow = W >> 64 == 0 && !__builtin_mul_overflow(mag, W64, &bound);
 	for (size_t i = 0; i < n; i++) {
-		unsigned __int128 x = (unsigned __int128)mag * w[i];
-		uint64_t q = (uint64_t)(x / W);
+		uint64_t q;
+		unsigned __int128 rr;
+		if (narrow) {
+			uint64_t x = mag * w[i];
+			q = x / W64;
+			rr = x % W64;
+		} else {
+			unsigned __int128 x = (unsigned __int128)mag * w[i];
+			q = (uint64_t)(x / W);
+			rr = x % W;
+		}
 		out[i] = (int64_t)q;
 		given += q;
 		if (r) {
-			r[i].r = x % W;
+			r[i].r = rr;
 			r[i].i = i;
 		}
 	}
@@ -57,6 +71,18 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 					out[i]++;
 					left--;
 				}
+		} else if (n <= 16) { /* insertion sort: same order as rem_cmp */
+			for (size_t i = 1; i < n; i++) {
+				struct rem x = r[i];
+				size_t j = i;
+				while (j > 0 && rem_cmp(&r[j - 1], &x) > 0) {
+					r[j] = r[j - 1];
+					j--;
+				}
+				r[j] = x;
+			}
+			for (size_t k = 0; k < left; k++)
+				out[r[k].i]++;
 		} else {
 			qsort(r, n, sizeof *r, rem_cmp);
 			for (size_t k = 0; k < left; k++)
