@@ -130,7 +130,7 @@ void prec_answer(const struct ev *e, struct ptouch out[2]);
  * while the thread's chunks are within budget; past it, every partition's
  * chain is appended to its partition file ("spill", one writev each) and the
  * chunks are reused (already faulted in). A partition is the union of its
- * file and its chain. A spool is written by one thread at a time; in pass 2
+ * pieces of the spool's file (one per spill) and its chain. A spool is written by one thread at a time; in pass 2
  * a partition's chain is consumed by the one worker that loads it. */
 #define SPOOL_STAGE 512u
 struct spool_chunk {
@@ -139,7 +139,11 @@ struct spool_chunk {
 	uint8_t data[];
 };
 struct spool {
-	char path_fmt[512]; /* printf format with %u partition */
+	char path[512];     /* the spill file (unlinked once open) */
+	int fd;             /* -1 until the first spill */
+	uint64_t file_len;
+	uint64_t *offs;     /* per spill: nparts + 1 offsets, partition p at [p, p + 1) */
+	unsigned offcap;    /* spills offs has room for */
 	unsigned nparts;
 	size_t budget, mem; /* mem: bytes of chunks allocated */
 	size_t csz;         /* chunk payload bytes */
