@@ -389,10 +389,21 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 	bool done = false;
 	struct unmo_event e;
 	uint64_t bytes0 = x->st.record_bytes;
+	int refused_status = 0; /* the status of the first refused event (400/413) */
 	for (;;) {
 		why = unmo_http_next_event(&req, &state, &e, &done, &status);
-		if (why || done)
+		if (done || why == UNMO_HTTP_ITERATION_OVER) {
+			why = NULL;
 			break;
+		}
+		if (why) { /* one refused event, or the unreadable rest of the body */
+			drop_reason(x, why, p->port_idx);
+			rejected++;
+			ts->rejected++;
+			refused_status = refused_status ? refused_status : status;
+			first_reason = first_reason ? first_reason : why;
+			continue;
+		}
 		if (e.s[UNMO_S_APP_ID].len && !unmo_str_eq(e.s[UNMO_S_APP_ID], app)) {
 			rejected++;
 			ts->rejected++;
@@ -431,8 +442,8 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 		accepted++;
 	}
 	if (why) {
-		/* Events before the bad one stay taken (http_lite.h); the datagram
-		 * counts once under the reason. */
+		/* No room for the event (429): events before it stay taken; the
+		 * rest of the datagram counts once under the reason. */
 		drop_reason(x, why, p->port_idx);
 		rejected++;
 		ts->rejected++;
@@ -447,8 +458,8 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 	if (!req.want_reply)
 		return;
 	if (!accepted) {
-		http_reply_now(x, p, why ? status : (rejected ? 400 : 202), 0, rejected,
-			       why ? why : first_reason);
+		http_reply_now(x, p, why ? status : refused_status ? refused_status : rejected ? 400 : 202, 0,
+			       rejected, why ? why : first_reason);
 		return;
 	}
 	struct pending *pd = ack_pending_push(&x->ack);

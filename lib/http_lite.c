@@ -279,6 +279,47 @@ static const char *batch_tail(char *b, size_t n, size_t p)
 	return unmo_json_ws(b, n, p) == n ? NULL : UNMO_JSON_SYNTAX;
 }
 
+/* End of the array element starting at b[pos], found by structure alone:
+ * strings are skipped over their escapes (nothing is validated or
+ * unescaped), brackets must nest and match, a scalar ends at a delimiter.
+ * Returns the position just past the element, or 0 when its end cannot be
+ * told (unterminated string, unbalanced brackets, deeper than the parser
+ * allows). It lets a batch go on past an event the parser refused: that
+ * event's bytes may have been unescaped in place, so the parser cannot be
+ * trusted to find where it ended. */
+static size_t element_end(const char *b, size_t n, size_t pos)
+{
+	char want[UNMO_JSON_MAX_DEPTH];
+	unsigned depth = 0;
+	for (size_t i = pos; i < n; i++) {
+		char c = b[i];
+		if (c == '"') {
+			for (i++; i < n && b[i] != '"'; i++)
+				if (b[i] == '\\')
+					i++;
+			if (i >= n)
+				return 0;
+		} else if (c == '{' || c == '[') {
+			if (depth == sizeof want)
+				return 0;
+			want[depth++] = c == '{' ? '}' : ']';
+			continue;
+		} else if (c == '}' || c == ']') {
+			if (!depth)
+				return i > pos ? i : 0; /* a scalar ends at the array's ']' */
+			if (want[--depth] != c)
+				return 0;
+		} else if (!depth && (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+			return i > pos ? i : 0;
+		} else {
+			continue;
+		}
+		if (!depth)
+			return i + 1;
+	}
+	return 0;
+}
+
 const char *unmo_http_next_event(struct unmo_http_req *r, size_t *state, struct unmo_event *e, bool *done,
 				 int *status)
 {
@@ -348,9 +389,19 @@ const char *unmo_http_next_event(struct unmo_http_req *r, size_t *state, struct 
 	}
 	if (count >= UNMO_HTTP_MAX_BATCH)
 		return fail(state, status, 413, UNMO_HTTP_BATCH_TOO_MANY);
-	if ((why = unmo_json_event_parse_at(b, n, &pos, e)))
-		return fail(state, status, 400, why);
-	*state = (size_t)((count + 1) << 32 | (pos + 1));
+	pos = unmo_json_ws(b, n, pos);
+	size_t end = element_end(b, n, pos);
+	if (!end) { /* no clear end: the parser's reason ends the batch */
+		if ((why = unmo_json_event_parse_at(b, n, &pos, e)))
+			return fail(state, status, 400, why);
+		end = pos;
+	} else if ((why = unmo_json_event_parse_at(b, end, &pos, e))) {
+		/* this event is refused; the batch goes on after it */
+		*state = (size_t)((count + 1) << 32 | (end + 1));
+		*status = 400;
+		return why;
+	}
+	*state = (size_t)((count + 1) << 32 | (end + 1));
 	return NULL;
 }
 

@@ -47,11 +47,15 @@ const char *unmo_http_parse(char *buf, size_t n, struct unmo_http_req *r, int *s
 /* Iterate the events of a parsed request's body. *state starts at 0.
  * Returns NULL with *e filled while events remain, NULL with *done=true at
  * the end, or a reason (with *status 400, or 413 for more than
- * UNMO_HTTP_MAX_BATCH events) on the first bad event: events before it were
- * good and stay good. The batch body is read lazily: a syntax error after
- * the last event (e.g. in a trailing member) is reported after the events
- * were returned. After a reason the iteration is over (further calls return
- * UNMO_HTTP_ITERATION_OVER). Each *e is valid until the body is reused. */
+ * UNMO_HTTP_MAX_BATCH events) for a refused event or body. A refused batch
+ * element whose end is clear from the JSON structure (brackets and strings
+ * balance) is one rejection and the iteration goes on: call again for the
+ * next event. When the rest of the body cannot be delimited (a syntax error
+ * that breaks the structure, too many events, a bad trailing member), the
+ * reason ends the iteration: the next call returns UNMO_HTTP_ITERATION_OVER,
+ * which is not a rejection of its own. Events returned before stay good. The
+ * body is read lazily: a syntax error after the last event is reported after
+ * the events were returned. Each *e is valid until the body is reused. */
 const char *unmo_http_next_event(struct unmo_http_req *r, size_t *state, struct unmo_event *e,
 				 bool *done, int *status);
 
@@ -89,7 +93,7 @@ extern const char UNMO_HTTP_MISSING_API_KEY[];    /* "missing_api_key" 401 */
 extern const char UNMO_HTTP_BATCH_NOT_OBJECT[];   /* "batch_not_object" 400 */
 extern const char UNMO_HTTP_BATCH_NO_EVENTS[];    /* "batch_no_events" 400: no "events" member */
 extern const char UNMO_HTTP_BATCH_TOO_MANY[];     /* "batch_too_many_events" 413 */
-extern const char UNMO_HTTP_ITERATION_OVER[];     /* "iteration_over" 400: called again after a reason */
+extern const char UNMO_HTTP_ITERATION_OVER[];     /* "iteration_over" 400: called again after the reason that ended the body */
 extern const char UNMO_HTTP_BAD_RESPONSE[];       /* "bad_response" (response parser) */
 /* Event reasons inside bodies are json_event.h's UNMO_JSON_* ("json_..."). */
 

@@ -228,12 +228,16 @@ Test(http_request, every_truncation_is_rejected)
 /* ------------------------------------------------------------- batches */
 
 struct collected {
-	int count;
+	int count;   /* events returned */
 	uint8_t types[UNMO_HTTP_MAX_BATCH + 2];
-	const char *why;
-	int status;
+	const char *why; /* the first reason */
+	int status;      /* its status */
+	int refused;     /* reasons returned (refused events, or the unreadable rest) */
+	bool over;       /* a reason ended the iteration (next call: iteration_over) */
 };
 
+/* Iterate like the appliance does: past refused events, until the end or
+ * until a reason ends the body. */
 static struct collected iterate(const char *body)
 {
 	char d[70000];
@@ -245,20 +249,29 @@ static struct collected iterate(const char *body)
 	const char *why = parse_copy(d, n, &r, &st, &keep);
 	cr_assert_null(why, "%s", why);
 	size_t state = 0;
-	for (int guard = 0; guard < 2000; guard++) {
+	for (int guard = 0; guard < 2100; guard++) {
 		struct unmo_event e;
 		bool done;
-		c.why = unmo_http_next_event(&r, &state, &e, &done, &c.status);
-		if (c.why || done)
+		int status;
+		why = unmo_http_next_event(&r, &state, &e, &done, &status);
+		if (done) {
+			cr_assert_null(why);
 			break;
+		}
+		if (why && !strcmp(why, "iteration_over")) {
+			c.over = true;
+			break;
+		}
+		if (why) {
+			if (!c.why) {
+				c.why = why;
+				c.status = status;
+			}
+			c.refused++;
+			continue;
+		}
 		CHECK(!unmo_event_check(&e));
 		c.types[c.count++] = e.type;
-	}
-	if (c.why) { /* the iteration is over */
-		struct unmo_event e;
-		bool done;
-		int s2;
-		cr_assert_str_eq(unmo_http_next_event(&r, &state, &e, &done, &s2), "iteration_over");
 	}
 	free(keep);
 	return c;
@@ -280,24 +293,70 @@ Test(http_batch, good_batches)
 
 Test(http_batch, bad_event_in_the_middle)
 {
+	/* a refused event whose end is clear: one rejection, the batch goes on */
 	struct collected c = iterate("{\"events\":[{\"type\":\"click\"},{\"type\":\"install\"},"
 				     "{\"type\":\"click\",\"currency\":\"usd\"},{\"type\":\"session\"}]}");
-	cr_assert_eq(c.count, 2);
-	cr_assert(c.types[0] == UNMO_EV_CLICK && c.types[1] == UNMO_EV_INSTALL);
+	cr_assert_eq(c.count, 3);
+	cr_assert(c.types[0] == UNMO_EV_CLICK && c.types[1] == UNMO_EV_INSTALL && c.types[2] == UNMO_EV_SESSION);
 	cr_assert_str_eq(c.why, "json_bad_currency");
 	cr_assert_eq(c.status, 400);
-	c = iterate("{\"events\":[{\"type\":\"click\"},{\"type\":\"click\",]}");
-	cr_assert_eq(c.count, 1);
-	cr_assert_str_eq(c.why, "json_syntax");
+	cr_assert_eq(c.refused, 1);
+	cr_assert(!c.over);
 	c = iterate("{\"events\":[{\"type\":\"click\"},7]}");
 	cr_assert_eq(c.count, 1);
 	cr_assert_str_eq(c.why, "json_not_object");
+	cr_assert_eq(c.refused, 1);
+	cr_assert(!c.over);
+	/* no clear end: the reason ends the body */
+	c = iterate("{\"events\":[{\"type\":\"click\"},{\"type\":\"click\",]}");
+	cr_assert_eq(c.count, 1);
+	cr_assert_str_eq(c.why, "json_syntax");
+	cr_assert(c.over && c.refused == 1);
 	c = iterate("{\"events\":[{\"type\":\"click\"},]}");
 	cr_assert_eq(c.count, 1);
 	cr_assert_str_eq(c.why, "json_not_object");
+	cr_assert(c.over && c.refused == 1);
 	c = iterate("{\"events\":[{\"type\":\"click\"} {\"type\":\"click\"}]}");
 	cr_assert_eq(c.count, 1);
 	cr_assert_str_eq(c.why, "json_syntax");
+	cr_assert(c.over && c.refused == 1);
+}
+
+Test(http_batch, every_refused_event_counted_and_good_ones_kept)
+{
+	/* Refused events with escapes, brackets and commas inside strings (the
+	 * parser unescapes in place before refusing), a nested unknown member,
+	 * a wrong member type, an element that is not an object, and a bad
+	 * UTF-8 escape: each is one rejection and every good event around
+	 * them is returned. */
+	struct collected c = iterate(
+		"{\"events\":["
+		"{\"type\":\"click\",\"campaign\":\"a\\\"b,}]\\n\",\"currency\":\"usd\"},"
+		"{\"type\":\"install\"},"
+		"{\"x\":{\"y\":[1,{\"z\":\"]}\"}]},\"type\":\"nope\"},"
+		" {\"type\":\"session\"} ,"
+		"{\"type\":\"click\",\"event_time_us\":\"12\"},"
+		"[1,2],"
+		"{\"type\":\"click\",\"media_source\":\"\\ud800\"},"
+		"\"str\\\"ing\","
+		"{\"type\":\"conversion\"}"
+		"]}");
+	cr_assert_eq(c.count, 3, "%d", c.count);
+	cr_assert(c.types[0] == UNMO_EV_INSTALL && c.types[1] == UNMO_EV_SESSION &&
+		  c.types[2] == UNMO_EV_CONVERSION);
+	cr_assert_eq(c.refused, 6, "%d", c.refused);
+	cr_assert_str_eq(c.why, "json_bad_currency");
+	cr_assert(!c.over);
+	/* the limit counts refused elements too */
+	static char body[70000];
+	size_t n = (size_t)sprintf(body, "{\"events\":[");
+	for (unsigned i = 0; i < UNMO_HTTP_MAX_BATCH + 1; i++)
+		n += (size_t)sprintf(body + n, "%s%s", i ? "," : "", i % 2 ? "{\"type\":\"click\"}" : "{}");
+	strcpy(body + n, "]}");
+	c = iterate(body);
+	cr_assert_eq(c.count, (int)UNMO_HTTP_MAX_BATCH / 2);
+	cr_assert_eq(c.refused, (int)UNMO_HTTP_MAX_BATCH / 2 + 1);
+	cr_assert(c.over);
 }
 
 Test(http_batch, malformed_bodies)
@@ -332,6 +391,7 @@ Test(http_batch, malformed_bodies)
 		cr_assert_str_eq(c.why, cases[i].why, "%s", cases[i].body);
 		cr_assert_eq(c.count, cases[i].before, "%s", cases[i].body);
 		cr_assert_eq(c.status, 400);
+		cr_assert(c.over && c.refused == 1, "%s", cases[i].body);
 	}
 }
 
@@ -352,6 +412,7 @@ Test(http_batch, event_count_limit)
 			cr_assert_str_eq(c.why, "batch_too_many_events");
 			cr_assert_eq(c.status, 413);
 			cr_assert_eq(c.count, (int)UNMO_HTTP_MAX_BATCH);
+			cr_assert(c.over && c.refused == 1);
 		}
 	}
 }

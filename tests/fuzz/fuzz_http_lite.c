@@ -21,19 +21,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (status != 0 || r.body_len != r.content_length || r.body + r.body_len != buf + size)
 			abort();
 		size_t state = 0;
-		unsigned events = 0;
+		unsigned events = 0, refused = 0;
 		for (;;) {
 			struct unmo_event e, d;
 			bool done;
 			why = unmo_http_next_event(&r, &state, &e, &done, &status);
-			if (why) {
-				if (status != 400 && status != 413)
-					abort();
+			if (why == UNMO_HTTP_ITERATION_OVER)
 				break;
+			if (why) { /* a refused event: the batch may go on */
+				if ((status != 400 && status != 413) || done)
+					abort();
+				if (++refused + events > UNMO_HTTP_MAX_BATCH + 1)
+					abort();
+				continue;
 			}
 			if (done)
 				break;
-			if (++events > UNMO_HTTP_MAX_BATCH || unmo_event_check(&e))
+			if (++events + refused > UNMO_HTTP_MAX_BATCH || unmo_event_check(&e))
 				abort();
 			size_t n1 = unmo_json_event_write(out1, sizeof out1, &e);
 			if (!n1)
