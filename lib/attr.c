@@ -242,6 +242,40 @@ static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned
 	return idx;
 }
 
+/* A canonical UUID string (8-4-4-4-12 hex digits, one case) as 16 bytes:
+ * PF_KEY_UUID_LOWER (no upper case letter) or PF_KEY_UUID_UPPER, else 0. */
+static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
+{
+	if (s.len != 36 || s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
+		return 0;
+	bool lower = false, upper = false;
+	unsigned k = 0;
+	uint8_t acc = 0;
+	for (unsigned i = 0; i < 36; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		unsigned v;
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			continue;
+		if (c >= '0' && c <= '9') {
+			v = c - '0';
+		} else if (c >= 'a' && c <= 'f') {
+			v = c - 'a' + 10;
+			lower = true;
+		} else if (c >= 'A' && c <= 'F') {
+			v = c - 'A' + 10;
+			upper = true;
+		} else {
+			return 0;
+		}
+		acc = (uint8_t)(acc << 4 | v);
+		if (k++ & 1)
+			out[k / 2 - 1] = acc;
+	}
+	if (lower && upper)
+		return 0;
+	return upper ? PF_KEY_UUID_UPPER : PF_KEY_UUID_LOWER;
+}
+
 static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 {
 	struct unmo_str app = e->s[UNMO_S_APP_ID];
@@ -298,7 +332,16 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		in.s[PS_KEY] = (struct unmo_str){(const char *)e->event_id, 16};
 	}
 	in.kind = PR_DEV;
-	in.ghash = hash_dev(app, in.key_kind, in.s[PS_KEY].p, in.s[PS_KEY].len);
+	uint8_t packed[16];
+	if (in.key_kind != UNMO_KEY_EVENT_ID) {
+		uint8_t pf = uuid_pack(in.s[PS_KEY], packed);
+		if (pf) {
+			in.flags |= pf;
+			in.s[PS_KEY] = (struct unmo_str){(const char *)packed, 16};
+		}
+	}
+	in.ghash = hash_dev(app, (uint8_t)(in.key_kind | (in.flags & PF_KEY_UUID)), in.s[PS_KEY].p,
+			    in.s[PS_KEY].len);
 	unsigned part = (unsigned)(in.ghash % a->nparts);
 	size_t n = prec_encode(t->buf, &in);
 	if (spool_put(&a->dev_spools[t->tid], part, t->buf, n))

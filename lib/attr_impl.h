@@ -53,6 +53,13 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
 #define PF_SEQ 0x02u   /* sender/sequence stored */
 #define PF_MONEY 0x04u /* revenue/currency stored */
 #define PF_AUX 0x08u   /* aux32/aux64 stored (queries, answers) */
+/* The device key string was a canonical UUID (8-4-4-4-12 hex digits) and is
+ * stored as its 16 bytes: lower case hex (or digits only), or upper case.
+ * The packing is one-to-one, so keys compare exactly on (flags, bytes);
+ * it saves 22 of a touch record's ~95 bytes. */
+#define PF_KEY_UUID_LOWER 0x10u
+#define PF_KEY_UUID_UPPER 0x20u
+#define PF_KEY_UUID (PF_KEY_UUID_LOWER | PF_KEY_UUID_UPPER)
 #define PREC_FIXED 56u
 enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
 

@@ -336,7 +336,7 @@ static uint8_t *put_ptouch(uint8_t *p, const struct ptouch *t)
 size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 {
 	const struct unmo_event *e = in->e;
-	uint8_t *p = dst, flags = in->flags & (PF_RT | PF_SEQ), mask = 0;
+	uint8_t *p = dst, flags = in->flags & (PF_RT | PF_SEQ | PF_KEY_UUID), mask = 0;
 	bool money = e && (e->revenue_micros || e->currency[0]);
 	bool aux = in->aux32 || in->aux64;
 	flags |= (money ? PF_MONEY : 0) | (aux ? PF_AUX : 0);
@@ -693,6 +693,8 @@ static int group_cmp(const struct ev *a, const struct ev *b)
 	if (a->kind == PR_DEV || b->kind == PR_DEV) {
 		if (a->key_kind != b->key_kind)
 			return a->key_kind < b->key_kind ? -1 : 1;
+		if ((a->flags & PF_KEY_UUID) != (b->flags & PF_KEY_UUID))
+			return (a->flags & PF_KEY_UUID) < (b->flags & PF_KEY_UUID) ? -1 : 1;
 		return unmo_str_cmp(a->s[PS_KEY], b->s[PS_KEY]);
 	}
 	if (a->ipv != b->ipv)
@@ -710,7 +712,8 @@ static inline bool group_eq(const struct ev *a, const struct ev *b)
 	if (!str_eq_fast(a->s[PS_APP], b->s[PS_APP]))
 		return false;
 	if (a->kind == PR_DEV || b->kind == PR_DEV)
-		return a->key_kind == b->key_kind && str_eq_fast(a->s[PS_KEY], b->s[PS_KEY]);
+		return a->key_kind == b->key_kind && !((a->flags ^ b->flags) & PF_KEY_UUID) &&
+		       str_eq_fast(a->s[PS_KEY], b->s[PS_KEY]);
 	return a->ipv == b->ipv && bytes_eq(a->ip, b->ip, a->ipv == 4 ? 4 : a->ipv == 6 ? 16 : 0) &&
 	       str_eq_fast(a->s[PS_FAM], b->s[PS_FAM]);
 }
