@@ -243,7 +243,50 @@ static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned
 }
 
 /* A canonical UUID string (8-4-4-4-12 hex digits, one case) as 16 bytes:
- * PF_KEY_UUID_LOWER (no upper case letter) or PF_KEY_UUID_UPPER, else 0. */
+ * PF_KEY_UUID_LOWER (no upper case letter) or PF_KEY_UUID_UPPER, else 0.
+ * Once per event in pass 1, so with SSE: 32 digits checked and packed in a
+ * few dozen instructions (a byte loop cost more than the bytes it saves). */
+#if defined(__SSSE3__) && defined(__SSE4_1__)
+#include <smmintrin.h>
+static inline __m128i hex_range(__m128i c, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8((char)(lo - 1))),
+			     _mm_cmplt_epi8(c, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/* 16 hex digits -> 8 bytes (in the low half); *ok, *low, *up: lane masks. */
+static inline __m128i hex16(__m128i c, unsigned *ok, unsigned *low, unsigned *up)
+{
+	__m128i dig = hex_range(c, '0', '9'), lo = hex_range(c, 'a', 'f'), hi = hex_range(c, 'A', 'F');
+	*ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, _mm_or_si128(lo, hi)));
+	*low = (unsigned)_mm_movemask_epi8(lo);
+	*up = (unsigned)_mm_movemask_epi8(hi);
+	__m128i v = _mm_blendv_epi8(_mm_sub_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('a' - 10)),
+				    _mm_sub_epi8(c, _mm_set1_epi8('0')), dig);
+	__m128i pairs = _mm_maddubs_epi16(v, _mm_set1_epi16(0x0110)); /* hi * 16 + lo per 16-bit lane */
+	return _mm_packus_epi16(pairs, pairs);
+}
+
+static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
+{
+	if (s.len != 36 || s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
+		return 0;
+	char d[32]; /* the digits without the dashes */
+	memcpy(d, s.p, 8);
+	memcpy(d + 8, s.p + 9, 4);
+	memcpy(d + 12, s.p + 14, 4);
+	memcpy(d + 16, s.p + 19, 4);
+	memcpy(d + 20, s.p + 24, 12);
+	unsigned ok0, ok1, lo0, lo1, up0, up1;
+	__m128i a = hex16(_mm_loadu_si128((const __m128i *)d), &ok0, &lo0, &up0);
+	__m128i b = hex16(_mm_loadu_si128((const __m128i *)(d + 16)), &ok1, &lo1, &up1);
+	if ((ok0 & ok1) != 0xFFFF || ((lo0 | lo1) && (up0 | up1)))
+		return 0;
+	_mm_storel_epi64((__m128i *)out, a);
+	_mm_storel_epi64((__m128i *)(out + 8), b);
+	return (up0 | up1) ? PF_KEY_UUID_UPPER : PF_KEY_UUID_LOWER;
+}
+#else
 static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 {
 	if (s.len != 36 || s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
@@ -259,10 +302,10 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 		if (c >= '0' && c <= '9') {
 			v = c - '0';
 		} else if (c >= 'a' && c <= 'f') {
-			v = c - 'a' + 10;
+			v = c - 'a' + 10u;
 			lower = true;
 		} else if (c >= 'A' && c <= 'F') {
-			v = c - 'A' + 10;
+			v = c - 'A' + 10u;
 			upper = true;
 		} else {
 			return 0;
@@ -275,6 +318,7 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 		return 0;
 	return upper ? PF_KEY_UUID_UPPER : PF_KEY_UUID_LOWER;
 }
+#endif
 
 static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 {

@@ -298,6 +298,51 @@ Test(attr_waterfall, vendor_and_customer_ids_are_device_keys)
 	unmo_attr_free(a);
 }
 
+/* Device keys that are UUIDs travel packed (16 bytes, case flagged):
+ * grouping must stay exactly string equality. */
+Test(attr_waterfall, uuid_device_keys_match_exactly)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	static const struct {
+		const char *touch_key, *install_key;
+		bool match;
+	} cases[] = {
+		{"38400000-8cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d", true},
+		{"38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8CF0-11BD-B23E-10B96E40000D", true},
+		{"38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8cf0-11bd-b23e-10b96e40000d", false},
+		{"38400000-8Cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d", false},
+		{"38400000-8Cf0-11bd-b23e-10b96e40000d", "38400000-8Cf0-11bd-b23e-10b96e40000d", true},
+		{"12345678-1234-1234-1234-123456789012", "12345678-1234-1234-1234-123456789012", true},
+		{"12345678-1234-1234-1234-12345678901g", "12345678-1234-1234-1234-123456789010", false},
+		{"12345678-1234-1234-1234-12345678901g", "12345678-1234-1234-1234-12345678901g", true},
+		{"12345678:1234-1234-1234-123456789012", "12345678-1234-1234-1234-123456789012", false},
+		{"123456781234123412341234567890120000", "12345678-1234-1234-1234-123456789012", false},
+	};
+	for (unsigned k = 0; k < sizeof cases / sizeof *cases; k++) {
+		touch(UNMO_EV_CLICK, cases[k].touch_key, t - 100, 100 + 2 * k, "net", "c");
+		add(UNMO_EV_INSTALL, cases[k].install_key, t, 101 + 2 * k);
+	}
+	/* each case in its own app, so cases cannot meet each other */
+	for (unsigned k = 0; k < sizeof cases / sizeof *cases; k++) {
+		static char apps[16][32];
+		snprintf(apps[k], sizeof apps[k], "app.case%u", k);
+		evs[2 * k].s[UNMO_S_APP_ID] = evs[2 * k + 1].s[UNMO_S_APP_ID] = unmo_str_c(apps[k]);
+	}
+	struct unmo_attr *a = run();
+	for (unsigned k = 0; k < sizeof cases / sizeof *cases; k++) {
+		const struct unmo_attr_install *r = ins_by_id(a, 101 + 2 * k);
+		if (cases[k].match)
+			cr_expect(touch_is(&r->touch, 100 + 2 * k), "case %u: %s vs %s should match", k,
+				  cases[k].touch_key, cases[k].install_key);
+		else
+			cr_expect_eq(r->match, UNMO_MATCH_ORGANIC, "case %u: %s vs %s should not match", k,
+				     cases[k].touch_key, cases[k].install_key);
+		cr_expect_eq(r->key_kind, UNMO_KEY_ADVERTISING_ID);
+	}
+	unmo_attr_free(a);
+}
+
 /* ---- reinstalls ---- */
 Test(attr_reinstall, inside_window_keeps_source_unless_retargeting)
 {
