@@ -157,6 +157,7 @@ struct p1 { /* one pass-1 thread */
 	struct app_slot *apc; /* NULL: no memo */
 	struct app_slot *scc; /* (source, campaign) keys, likewise */
 	uint8_t *sckey;
+	struct unmo_event *events; /* the reader decodes a block into it; NULL: it does not */
 	struct unmo_attr_stats st;
 	int error;
 	char msg[512];
@@ -550,6 +551,8 @@ static void read_file(struct p1_arg *arg, const char *path)
 		a->o.on_corrupt(a->o.ctx, err);
 		return;
 	}
+	if (t->events)
+		unmo_segr_decode_into(r, t->events, UNMO_SEG_MAX_BLOCK_RECORDS);
 	struct unmo_seg_block b;
 	for (;;) {
 		memset(&b, 0, sizeof b);
@@ -565,6 +568,18 @@ static void read_file(struct p1_arg *arg, const char *path)
 		}
 		size_t off = 0;
 		uint32_t done = 0;
+		if (b.events) { /* decoded by the reader's check */
+			for (; done < b.meta.count; done++) {
+				t->st.events_read++;
+				if (route(a, t, &b.events[done])) {
+					t->error = 1;
+					unmo_segr_close(r);
+					return;
+				}
+			}
+			atomic_fetch_add(&arg->sh->events, done);
+			continue;
+		}
 		struct unmo_event e;
 		while (unmo_seg_block_next_record(&b, &off, &e)) {
 			done++;
@@ -646,7 +661,8 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		args[i].t.apc = calloc(APP_SLOTS, sizeof *args[i].t.apc);
 		args[i].t.scc = calloc(SC_SLOTS, sizeof *args[i].t.scc);
 		args[i].t.sckey = malloc(2 + 2 * UNMO_STR_MAX);
-		if (!args[i].t.buf || !args[i].t.ua || !args[i].t.apc || !args[i].t.scc || !args[i].t.sckey || pthread_create(&th[i], NULL, p1_main, &args[i]))
+		args[i].t.events = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *args[i].t.events);
+		if (!args[i].t.events || !args[i].t.buf || !args[i].t.ua || !args[i].t.apc || !args[i].t.scc || !args[i].t.sckey || pthread_create(&th[i], NULL, p1_main, &args[i]))
 			break;
 		started++;
 	}
@@ -674,6 +690,7 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		free(args[i].t.apc);
 		free(args[i].t.scc);
 		free(args[i].t.sckey);
+		free(args[i].t.events);
 	}
 	free(args);
 	free(th);

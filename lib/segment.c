@@ -482,6 +482,8 @@ struct unmo_segr {
 	char problem[2][200];
 	uint64_t problem_off[2];
 	uint64_t err_off;
+	struct unmo_event *ev; /* decode mode (unmo_segr_decode_into), else NULL */
+	size_t evcap;
 	char name[1024];
 	uint8_t out[UNMO_CHUNK_CAP];
 };
@@ -628,6 +630,12 @@ bool unmo_segr_sealed(const struct unmo_segr *r) { return r->sealed; }
 bool unmo_segr_header_ok(const struct unmo_segr *r) { return r->header_ok; }
 uint64_t unmo_segr_size(const struct unmo_segr *r) { return r->size; }
 uint32_t unmo_segr_nblocks(const struct unmo_segr *r) { return r->sealed ? r->nblocks : 0; }
+void unmo_segr_decode_into(struct unmo_segr *r, struct unmo_event *ev, size_t cap)
+{
+	r->ev = cap >= UNMO_SEG_MAX_BLOCK_RECORDS ? ev : NULL;
+	r->evcap = cap;
+}
+
 uint64_t unmo_segr_error_offset(const struct unmo_segr *r) { return r->err_off; }
 
 static void entry_meta(const uint8_t *e, struct unmo_seg_block_meta *m)
@@ -749,19 +757,33 @@ static const char *decode_frame(struct unmo_segr *r, const uint8_t *p, size_t le
 	uint32_t count = 0;
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	for (size_t off = 0; off < outn;) {
-		struct unmo_record_seen seen;
-		const char *bad = unmo_record_check_fill(NULL, 0, r->out + off, outn - off, (struct unmo_str){NULL, 0},
-							 0, 0, 0, &seen);
+		const char *bad;
+		size_t used = 0;
+		int64_t t = 0;
+		if (r->ev) { /* decode mode: the check is the decode the caller needs */
+			if (count >= r->evcap)
+				return "more records than a block can hold";
+			bad = unmo_record_decode(r->out + off, outn - off, &r->ev[count], &used);
+			t = r->ev[count].event_time_us;
+		} else {
+			struct unmo_record_seen seen;
+			bad = unmo_record_check_fill(NULL, 0, r->out + off, outn - off, (struct unmo_str){NULL, 0}, 0,
+						     0, 0, &seen);
+			if (!bad) {
+				used = seen.used;
+				t = seen.event_time_us;
+			}
+		}
 		if (bad) {
 			snprintf(why, whylen, "record %u at block byte %zu: %s", count, off, bad);
 			return why;
 		}
-		off += seen.used;
+		off += used;
 		count++;
-		if (seen.event_time_us < lo)
-			lo = seen.event_time_us;
-		if (seen.event_time_us > hi)
-			hi = seen.event_time_us;
+		if (t < lo)
+			lo = t;
+		if (t > hi)
+			hi = t;
 	}
 	if (count == 0)
 		return "empty block";
@@ -802,6 +824,7 @@ static int next_indexed(struct unmo_segr *r, struct unmo_seg_block *b, char *err
 		return report(r, want.offset, bad, err, errlen);
 	b->meta = want;
 	b->records = r->out;
+	b->events = r->ev;
 	return 1;
 }
 
@@ -859,6 +882,7 @@ static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, s
 				m.offset = pos;
 				b->meta = m;
 				b->records = r->out;
+				b->events = r->ev;
 				return 1;
 			}
 			/* Header intact: trust its boundary only if a frame follows. */

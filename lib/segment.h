@@ -134,7 +134,18 @@ uint64_t unmo_segr_error_offset(const struct unmo_segr *r);
 struct unmo_seg_block {
 	struct unmo_seg_block_meta meta;
 	const uint8_t *records; /* decompressed; valid until the next call */
+	/* meta.count decoded events (string views into records) when the reader
+	 * decodes (unmo_segr_decode_into), else NULL */
+	const struct unmo_event *events;
 };
+
+/* Most records a block can hold (each is at least UNMO_RECORD_FIXED bytes). */
+#define UNMO_SEG_MAX_BLOCK_RECORDS (UNMO_CHUNK_CAP / UNMO_RECORD_FIXED)
+/* Verify each block's records by decoding them into ev[0..cap) (caller-owned,
+ * cap >= UNMO_SEG_MAX_BLOCK_RECORDS, must outlive the reader) and hand them
+ * out as b->events: one pass over the records for callers that use every
+ * event, instead of a check and a decode of their own. Same verdicts. */
+void unmo_segr_decode_into(struct unmo_segr *r, struct unmo_event *ev, size_t cap);
 /* Next block: returns 1 with *b filled, 0 at end, -1 for a corrupt block
  * (err says file, offset and reason; the next call continues with the block
  * after it when the index or frame header allows, else returns 0). */
