@@ -214,23 +214,50 @@ static void touch_cols(struct row *r, const struct unmo_attr_touch *t)
 	}
 }
 
-static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+/* Open dir/name with its header line and a row buffer; NULL on failure (err set). */
+static struct row *rows_open(const char *dir, const char *name, const char *header, char *path, size_t cap,
+			     char *err, size_t errlen)
 {
-	char path[4200], day[11];
-	FILE *f = open_out(dir, "installs.csv", path, sizeof path, err, errlen);
+	FILE *f = open_out(dir, name, path, cap, err, errlen);
 	if (!f)
-		return -1;
-	fputs("install_event_id,app_id,install_type,install_time_us,match,touch_event_id,touch_type,"
-	      "media_source,campaign,touch_time_us,retargeting,outcome,install_day,device_key,"
-	      "click_to_install_us,fraud\n", f);
+		return NULL;
 	struct row *rw = malloc(sizeof *rw);
 	if (!rw) {
 		fclose(f);
 		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
+		return NULL;
 	}
+	fputs(header, f);
 	rw->f = f;
 	rw->n = 0;
+	return rw;
+}
+
+/* End a row (flushing the buffer when it is half full). */
+static void row_end(struct row *rw)
+{
+	if (rw->n > sizeof rw->b / 2)
+		r_flush(rw);
+}
+
+static int rows_close(struct row *rw, const char *path, char *err, size_t errlen)
+{
+	r_flush(rw);
+	FILE *f = rw->f;
+	free(rw);
+	return close_out(f, path, err, errlen);
+}
+
+static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+{
+	char path[4200], day[11];
+	struct row *rw = rows_open(dir, "installs.csv",
+				   "install_event_id,app_id,install_type,install_time_us,match,touch_event_id,"
+				   "touch_type,media_source,campaign,touch_time_us,retargeting,outcome,install_day,"
+				   "device_key,click_to_install_us,fraud\n",
+				   path, sizeof path, err, errlen);
+	if (!rw)
+		return -1;
 	for (size_t i = 0; i < a->nins; i++) {
 		const struct unmo_attr_install *r = &a->ins[i];
 		r_hex_id(rw, r->event_id);
@@ -261,31 +288,21 @@ static int write_installs(const struct unmo_attr *a, const char *dir, char *err,
 			r_i64(rw, r->ctit_us);
 		r_chr(rw, ',');
 		r_str(rw, r->fast_ctit ? "fast_ctit\n" : "\n");
-		if (rw->n > sizeof rw->b / 2)
-			r_flush(rw);
+		row_end(rw);
 	}
-	r_flush(rw);
-	free(rw);
-	return close_out(f, path, err, errlen);
+	return rows_close(rw, path, err, errlen);
 }
 
 static int write_conversions(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
 	static const char *const via[3] = {"none", "install", "reengagement"};
 	char path[4200];
-	FILE *f = open_out(dir, "conversions.csv", path, sizeof path, err, errlen);
-	if (!f)
+	struct row *rw = rows_open(dir, "conversions.csv",
+				   "event_id,app_id,event_name,time_us,revenue_micros,currency,via,touch_event_id,"
+				   "touch_type,media_source,campaign,touch_time_us,retargeting\n",
+				   path, sizeof path, err, errlen);
+	if (!rw)
 		return -1;
-	fputs("event_id,app_id,event_name,time_us,revenue_micros,currency,via,touch_event_id,touch_type,"
-	      "media_source,campaign,touch_time_us,retargeting\n", f);
-	struct row *rw = malloc(sizeof *rw);
-	if (!rw) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	rw->f = f;
-	rw->n = 0;
 	for (size_t i = 0; i < a->nconv; i++) {
 		const struct unmo_attr_conversion *r = &a->conv[i];
 		r_hex_id(rw, r->event_id);
@@ -304,12 +321,9 @@ static int write_conversions(const struct unmo_attr *a, const char *dir, char *e
 		r_chr(rw, ',');
 		touch_cols(rw, &r->touch);
 		r_chr(rw, '\n');
-		if (rw->n > sizeof rw->b / 2)
-			r_flush(rw);
+		row_end(rw);
 	}
-	r_flush(rw);
-	free(rw);
-	return close_out(f, path, err, errlen);
+	return rows_close(rw, path, err, errlen);
 }
 
 static int write_report_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)

@@ -81,48 +81,50 @@ unacked=$(sed -E 's/.*unacked ([0-9]+).*/\1/' <<<"$resp")
 [ "$nacks" -gt 0 ] && [ "$unacked" = 0 ] || fail "acks missing: $resp"
 ip -n "$NB" neigh show 10.99.0.1 | grep -q lladdr || fail "10.99.0.1 not resolved by ARP"
 
-# (1b) a batch whose every event names another app: refused at once with the
-# first refused event's reason (nothing is stored).
+# http_batch BODY_FILE: POST it to /v1/events/batch (X-Unmo-Reply) from the
+# sender's namespace with the techstart key; prints the response datagram.
 key=$(sed -nE 's/^app com\.techstart\.mobile .*prod=([^ ]+).*/\1/p' "$T/tenants.conf")
 [ -n "$key" ] || fail "no prod key in tenants.conf"
-ip netns exec "$NB" python3 - "$key" >"$T/batch.log" 2>&1 <<'PY' || fail "partly bad batch: $(cat "$T/batch.log")"
+http_batch() {
+	ip netns exec "$NB" python3 - "$key" "$1" <<'PY'
 import socket, sys
-ev = '{"event_id":"%032x","type":"click","app_id":"com.other.app"}'
-body = '{"events":[%s,%s]}' % (ev % 1, ev % 2)
-req = ("POST /v1/events/batch HTTP/1.1\r\nHost: 10.99.0.1\r\nContent-Length: %d\r\n"
-       "X-API-Key: %s\r\nX-Unmo-Reply: 1\r\n\r\n%s" % (len(body), sys.argv[1], body))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
-s.sendto(req.encode(), ("10.99.0.1", 7100))
-d = s.recv(2048).decode()
-print(d.split("\r\n\r\n", 1)[1])
-want = '{"status":400,"accepted":0,"rejected":2,"reason":"app_mismatch"}'
-if not d.startswith("HTTP/1.1 400 ") or not d.endswith(want):
-    raise SystemExit("unexpected response: " + repr(d))
+body = open(sys.argv[2], "rb").read()
+head = ("POST /v1/events/batch HTTP/1.1\r\nHost: 10.99.0.1\r\nContent-Length: %d\r\n"
+        "X-API-Key: %s\r\nX-Unmo-Reply: 1\r\n\r\n" % (len(body), sys.argv[1]))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.sendto(head.encode() + body, ("10.99.0.1", 7100))
+print(s.recv(2048).decode(), end="")
 PY
+}
+# expect_response RESPONSE STATUS BODY
+expect_response() {
+	[[ "$1" == "HTTP/1.1 $2 "* && "$1" == *"$3" ]] || fail "unexpected response: $(printf %q "$1"), want $2 $3"
+}
+
+# (1b) a batch whose every event names another app: refused at once with the
+# first refused event's reason (nothing is stored).
+python3 -c 'ev = "{\"event_id\":\"%032x\",\"type\":\"click\",\"app_id\":\"com.other.app\"}"
+print("{\"events\":[%s,%s]}" % (ev % 1, ev % 2), end="")' >"$T/batch1.json"
+resp1=$(http_batch "$T/batch1.json") || fail "no response to the refused batch"
+expect_response "$resp1" 400 '{"status":400,"accepted":0,"rejected":2,"reason":"app_mismatch"}'
 
 # (1c) a batch with refused events between good ones: every good event is
 # stored, each refused one counts once, the 202 names the first reason. The
 # refused event has an escaped quote and brackets inside a string (the parser
 # unescapes in place before refusing it), and one element is not an object.
-ip netns exec "$NB" python3 - "$key" "$T/batch_good.jsonl" >"$T/batch2.log" 2>&1 <<'PY' || fail "batch with refused events: $(cat "$T/batch2.log")"
-import json, socket, sys
+python3 - "$T/batch2.json" "$T/batch_good.jsonl" <<'PY'
+import json, sys
 good = [{"event_id": "%032x" % (0xb0 + i), "type": t, "event_time_us": 1767225600000000 + i,
          "app_id": "com.techstart.mobile"} for i, t in enumerate(["click", "install", "session"])]
 bad = '{"event_id":"%032x","type":"click","campaign":"a\\"b]},","currency":"usd"}' % 0xbad
-body = '{"events":[%s,%s,%s,7,%s]}' % (json.dumps(good[0]), bad, json.dumps(good[1]), json.dumps(good[2]))
-req = ("POST /v1/events/batch HTTP/1.1\r\nHost: 10.99.0.1\r\nContent-Length: %d\r\n"
-       "X-API-Key: %s\r\nX-Unmo-Reply: 1\r\n\r\n%s" % (len(body), sys.argv[1], body))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
-s.sendto(req.encode(), ("10.99.0.1", 7100))
-d = s.recv(2048).decode()
-print(d.split("\r\n\r\n", 1)[1])
-want = '{"status":202,"accepted":3,"rejected":2,"reason":"json_bad_currency"}'
-if not d.startswith("HTTP/1.1 202 ") or not d.endswith(want):
-    raise SystemExit("unexpected response: " + repr(d))
+open(sys.argv[1], "w").write('{"events":[%s,%s,%s,7,%s]}' % (json.dumps(good[0]), bad, json.dumps(good[1]),
+                                                              json.dumps(good[2])))
 with open(sys.argv[2], "w") as f:
     for g in good:
         f.write(json.dumps(g) + "\n")
 PY
+resp2=$(http_batch "$T/batch2.json") || fail "no response to the partly refused batch"
+expect_response "$resp2" 202 '{"status":202,"accepted":3,"rejected":2,"reason":"json_bad_currency"}'
 
 # (2) stock tcpreplay of a generator pcap addressed to the appliance's MAC.
 mac=$(ip -n "$NA" -o link show "$VA" | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
@@ -145,5 +147,5 @@ arp=$(json_get "$T/stats.json" 'sum(r["arp_replies"] for r in s["rx_cores"])')
 nd=$(json_get "$T/stats.json" 'sum(r["nd_replies"] for r in s["rx_cores"])')
 [ "$arp" -gt 0 ] || fail "no ARP reply counted"
 [ "$nd" -gt 0 ] || fail "no neighbour advertisement counted"
-echo "ARP replies $arp, NA $nd; $resp; refused batch: $(cat "$T/batch.log"); partly refused batch: $(cat "$T/batch2.log"); $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
+echo "ARP replies $arp, NA $nd; $resp; refused batch: ${resp1##*$'\r\n'}; partly refused batch: ${resp2##*$'\r\n'}; $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
 echo "e2e: $NAME ok"
