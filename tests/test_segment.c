@@ -209,6 +209,8 @@ static void read_all(struct unmo_segr *r, struct readout *o)
 				struct unmo_event want = make_event(e.sequence);
 				assert_same(&want, &e);
 			}
+			if (b.events) /* decode mode: the reader's events are the walk's */
+				assert_same(&b.events[n], &e);
 			n++;
 		}
 		CHECK((off) == (b.meta.raw_len));
@@ -405,14 +407,17 @@ static void corrupt_blocks(bool sealed)
 	uint8_t *bad = malloc(n);
 	static const uint8_t flips[] = {0xFF, 0x01};
 	check_events = false; /* other blocks compared by their bytes below */
+	static struct unmo_event evbuf[UNMO_SEG_MAX_BLOCK_RECORDS];
 	for (int i = 0; i < 5; i++) {
 		const struct unmo_seg_block_meta *bm = &ro_ref.meta[i];
 		for (uint32_t k = 0; k < bm->frame_len; k++) {
-			for (size_t f = 0; f < sizeof flips; f++) {
+			for (size_t f = 0; f < 2 * sizeof flips; f++) { /* each flip, plain and decode mode */
 				memcpy(bad, img, len);
-				bad[bm->offset + k] ^= flips[f];
+				bad[bm->offset + k] ^= flips[f % sizeof flips];
 				r = unmo_segr_open_mem(bad, len, name, err, sizeof err);
 				CHECK((r) != NULL);
+				if (f >= sizeof flips)
+					unmo_segr_decode_into(r, evbuf, UNMO_SEG_MAX_BLOCK_RECORDS);
 				CHECK((unmo_segr_sealed(r)) == (sealed));
 				read_all(r, &ro);
 				unmo_segr_close(r);

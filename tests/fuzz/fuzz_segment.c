@@ -1,9 +1,14 @@
 /* fuzz_segment.c — libFuzzer target: the verifying segment reader over any
  * file image, sealed-expected and scan mode. Every block it hands out must
  * walk to exactly meta.count records over meta.raw_len bytes, and re-encode
- * (unmo_seg_block_encode) to a frame that reads back to the same bytes. */
+ * (unmo_seg_block_encode) to a frame that reads back to the same bytes. A
+ * second reader in decode mode (unmo_segr_decode_into) must give the same
+ * results, problems and events, call for call. */
 #include <stdlib.h>
+#include <string.h>
 #include "segment.h"
+
+static struct unmo_event dec_ev[UNMO_SEG_MAX_BLOCK_RECORDS];
 
 static void read_image(const uint8_t *data, size_t size, const char *name)
 {
@@ -11,15 +16,32 @@ static void read_image(const uint8_t *data, size_t size, const char *name)
 	struct unmo_segr *r = unmo_segr_open_mem(data, size, name, err, sizeof err);
 	if (!r)
 		abort();
-	struct unmo_seg_block b;
+	char err2[512];
+	struct unmo_segr *rd = unmo_segr_open_mem(data, size, name, err2, sizeof err2);
+	if (!rd)
+		abort();
+	unmo_segr_decode_into(rd, dec_ev, UNMO_SEG_MAX_BLOCK_RECORDS);
+	struct unmo_seg_block b, bd;
 	int st, calls = 0;
-	static struct unmo_chunk c;
+	static struct unmo_chunk c, c2;
 	static uint8_t frame[UNMO_SEG_HEADER_LEN + UNMO_CHUNK_CAP + 1024];
-	while ((st = unmo_segr_next(r, &b, err, sizeof err)) != 0) {
+	for (;;) {
+		st = unmo_segr_next(r, &b, err, sizeof err);
+		int sd = unmo_segr_next(rd, &bd, err2, sizeof err2);
+		if (sd != st || (st < 0 && strcmp(err, err2)))
+			abort(); /* decode mode: the same verdicts */
+		if (!st)
+			break;
 		if (++calls > (int)size + 8)
 			abort(); /* the reader must always make progress */
 		if (st < 0)
 			continue;
+		if (b.events || !bd.events || memcmp(&b.meta, &bd.meta, sizeof b.meta))
+			abort();
+		unmo_chunk_reset(&c2);
+		for (uint32_t k = 0; k < bd.meta.count; k++)
+			if (!unmo_chunk_add(&c2, &bd.events[k]))
+				abort();
 		if (b.meta.offset + b.meta.frame_len > size || b.meta.raw_len > UNMO_CHUNK_CAP)
 			abort();
 		size_t off = 0;
@@ -32,7 +54,7 @@ static void read_image(const uint8_t *data, size_t size, const char *name)
 			n++;
 		}
 		if (n != b.meta.count || off != b.meta.raw_len || c.len != b.meta.raw_len ||
-		    memcmp(c.data, b.records, c.len) != 0)
+		    memcmp(c.data, b.records, c.len) != 0 || c2.len != c.len || memcmp(c2.data, c.data, c.len))
 			abort();
 		/* header + the re-encoded frame must read back to the same records
 		 * (checks our frame writer and its checksums on any content) */
@@ -50,6 +72,7 @@ static void read_image(const uint8_t *data, size_t size, const char *name)
 		unmo_segr_close(r2);
 	}
 	unmo_segr_close(r);
+	unmo_segr_close(rd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
