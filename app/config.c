@@ -23,6 +23,7 @@ static const struct opt opts[] = {
 	{"port", true, "ID  DPDK port id to use (repeat; default: all ports)"},
 	{"rx-lcores", true, "LIST  lcores that receive, e.g. 1,2 (default: worker lcores)"},
 	{"writers", true, "N  writer threads (default 1)"},
+	{"io-cpus", true, "LIST  CPUs for the writers' kernel write workers (default: the writers' CPUs)"},
 	{"rx-desc", true, "N  RX descriptors per queue (default 1024)"},
 	{"tx-desc", true, "N  TX descriptors per queue (default 512)"},
 	{"burst", true, "N  RX burst size (default 32)"},
@@ -142,6 +143,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		bad = parse_list(val, c->rx_lcores, &c->nb_rx_lcores, CFG_MAX_RX);
 	else if (!strcmp(name, "writers"))
 		U(writers, 1, CFG_MAX_WRITERS);
+	else if (!strcmp(name, "io-cpus"))
+		bad = parse_list(val, c->io_cpus, &c->nb_io_cpus, 64);
 	else if (!strcmp(name, "rx-desc"))
 		U(rx_desc, 64, 16384);
 	else if (!strcmp(name, "tx-desc"))

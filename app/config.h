@@ -31,6 +31,8 @@ struct ingest_cfg {
 	uint16_t nb_rx_lcores;   /* 0 = every EAL worker lcore (or main alone) */
 	uint16_t rx_lcores[CFG_MAX_RX];
 	uint16_t writers;        /* writer threads (pthreads) */
+	uint16_t nb_io_cpus;     /* 0 = the writers' io_uring kernel workers run where the writers do */
+	uint16_t io_cpus[64];
 	uint16_t rx_desc, tx_desc, burst;
 	uint32_t mbufs;          /* 0 = sized from EAL memory */
 	uint32_t mbuf_data;      /* data room per mbuf (bytes, headroom excluded) */

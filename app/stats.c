@@ -245,11 +245,12 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 			"\"raw_bytes\":%lu,\"block_bytes\":%lu,"
 			"\"compression_ratio\":%.4f,\"bytes_written\":%lu,\"segments_sealed\":%lu,"
 			"\"fsyncs\":%lu,\"write_errors\":%lu,\"events_lost\":%lu,"
-			"\"recovered_segments\":%lu,\"recovered_records\":%lu,\"cpu_s\":%.3f}",
+			"\"recovered_segments\":%lu,\"recovered_records\":%lu,\"writes\":%lu,"
+			"\"disk_waits\":%lu,\"disk_wait_s\":%.3f,\"cpu_s\":%.3f}",
 			w ? "," : "", x->id, x->chunks, x->events, x->events_durable, x->raw_bytes, x->block_bytes,
 			x->block_bytes ? (double)x->raw_bytes / (double)x->block_bytes : 0.0, x->bytes_written,
 			x->segments_sealed, x->fsyncs, x->write_errors, x->events_lost, x->recovered_segments,
-			x->recovered_records, x->cpu_s);
+			x->recovered_records, x->writes, x->disk_waits, x->disk_wait_s, x->cpu_s);
 	}
 	fprintf(f, "],\n\"tenants\":[");
 	unsigned nt = s->tenants ? unmo_tenants_count(s->tenants) : 0;

@@ -72,6 +72,9 @@ struct writer_stats {
 	uint64_t events_durable;          /* in fsynced blocks */
 	uint64_t segments_sealed, fsyncs, write_errors, events_lost;
 	uint64_t recovered_segments, recovered_records;
+	uint64_t writes;     /* io_uring block writes (each covers one or more blocks) */
+	uint64_t disk_waits; /* times the writer stopped compressing to wait for the disk */
+	double disk_wait_s;  /* time spent in those waits and in synchronous seals */
 	double cpu_s; /* thread CPU time (CLOCK_THREAD_CPUTIME_ID), set at exit */
 };
 

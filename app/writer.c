@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <liburing.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #define UD_FSYNC 0u
 #define UD_HEADER 1u
 #define UD_TRAILER 2u
+#define UD_NOP 3u /* > UD_TRAILER ones are struct wio pointers */
 
 /* A block written (or being written), not yet covered by an fsync. */
 struct wentry {
@@ -28,11 +30,31 @@ struct wentry {
 	uint32_t count;   /* records */
 	uint32_t len;     /* block bytes */
 	uint16_t slot;    /* link slot (RX core) */
-	uint16_t buf;     /* out buffer holding the block until its write completes */
 	bool written;
 };
 
-#define OUT_BUFS 64u
+/* Compressed blocks go into staging buffers, back to back as they will lie
+ * in the file, and one write covers every block a loop pass added: one
+ * io_uring write (one kernel io-wq work item) per pass instead of one per
+ * chunk, which matters when the writer is behind (up to 32 chunks a pass).
+ * A buffer is reused once every write from it completed. */
+#define STAGE_BYTES (1u << 20)
+#define NSTAGES 16u
+#define WIO_MAX 128u
+
+struct stage {
+	uint8_t *buf;
+	uint32_t fill;   /* bytes holding blocks */
+	uint32_t sub;    /* bytes already submitted for writing */
+	uint32_t writes; /* writes from this buffer not completed */
+	bool retired;    /* no longer current: free once writes == 0 */
+};
+
+/* One write of consecutive blocks (FIFO entries [first, first + n)). */
+struct wio {
+	uint32_t first, n, len;
+	uint16_t stage;
+};
 
 struct wstate {
 	struct io_uring ring;
@@ -53,10 +75,15 @@ struct wstate {
 	uint8_t *trailer;
 	size_t trailer_cap;
 	/* compressed blocks wait here for their write: chunks go back at once */
-	uint8_t *out[OUT_BUFS];
-	uint16_t free_bufs[OUT_BUFS];
-	unsigned nfree_bufs;
-	size_t out_cap;
+	struct stage stages[NSTAGES];
+	uint16_t free_stages[NSTAGES];
+	unsigned nfree_stages;
+	int cur_stage;            /* -1: none */
+	uint32_t pend_first, pend_n; /* FIFO entries in the current stage not yet submitted */
+	uint64_t pend_off;        /* file offset of the first of them */
+	struct wio wios[WIO_MAX];
+	uint16_t free_wios[WIO_MAX];
+	unsigned nfree_wios;
 	/* blocks written, not yet durable: a FIFO */
 	struct wentry *fifo;
 	uint32_t cap, head, tail; /* [tail, head) */
@@ -167,13 +194,15 @@ int writer_init(struct writer_ctx *w)
 	s->fifo = calloc(s->cap, sizeof *s->fifo);
 	if (!s->metas || !s->trailer || !s->fifo)
 		return -1;
-	s->out_cap = (unmo_seg_block_bound(UNMO_CHUNK_CAP) + 4095) / 4096 * 4096;
-	for (unsigned i = 0; i < OUT_BUFS; i++) {
-		s->out[i] = aligned_alloc(4096, s->out_cap);
-		if (!s->out[i])
+	for (unsigned i = 0; i < NSTAGES; i++) {
+		s->stages[i].buf = aligned_alloc(4096, STAGE_BYTES);
+		if (!s->stages[i].buf)
 			return -1;
-		s->free_bufs[s->nfree_bufs++] = (uint16_t)i;
+		s->free_stages[s->nfree_stages++] = (uint16_t)i;
 	}
+	s->cur_stage = -1;
+	for (unsigned i = 0; i < WIO_MAX; i++)
+		s->free_wios[s->nfree_wios++] = (uint16_t)i;
 	for (unsigned i = 0; i < w->nb_links; i++)
 		w->links[i]->wslot = (uint16_t)i;
 	return 0;
@@ -190,8 +219,8 @@ void writer_fini(struct writer_ctx *w)
 	free(s->metas);
 	free(s->trailer);
 	free(s->fifo);
-	for (unsigned i = 0; i < OUT_BUFS; i++)
-		free(s->out[i]);
+	for (unsigned i = 0; i < NSTAGES; i++)
+		free(s->stages[i].buf);
 	free(s);
 	w->priv = NULL;
 }
@@ -285,10 +314,17 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 		s->covered = 0;
 		return;
 	}
-	struct wentry *e = ud > UD_TRAILER ? (struct wentry *)(uintptr_t)ud : NULL;
-	size_t want = ud == UD_HEADER ? UNMO_SEG_HEADER_LEN : ud == UD_TRAILER ? s->trailer_len : e->len;
-	if (e)
-		s->free_bufs[s->nfree_bufs++] = e->buf; /* the block left the buffer (or failed) */
+	struct wio *io = ud > UD_NOP ? (struct wio *)(uintptr_t)ud : NULL;
+	size_t want = ud == UD_HEADER ? UNMO_SEG_HEADER_LEN : ud == UD_TRAILER ? s->trailer_len : io->len;
+	if (io) { /* the blocks left the buffer (or failed) */
+		struct stage *st = &s->stages[io->stage];
+		if (--st->writes == 0 && st->retired) {
+			st->retired = false;
+			st->fill = st->sub = 0;
+			s->free_stages[s->nfree_stages++] = io->stage;
+		}
+		s->free_wios[s->nfree_wios++] = (uint16_t)(io - s->wios);
+	}
 	if (res < 0 || (size_t)res != want) {
 		fprintf(stderr, "unmo-ingest: writer %u: write %s: %s\n", w->id, s->path,
 			res < 0 ? strerror(-res) : "short write");
@@ -299,14 +335,20 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 	w->st.bytes_written += (uint64_t)res;
 	if (ud == UD_HEADER)
 		s->hdr_done = true;
-	else if (e)
-		e->written = true;
+	else if (io)
+		for (uint32_t i = 0; i < io->n; i++)
+			s->fifo[(io->first + i) & (s->cap - 1)].written = true;
 }
 
+static void submit_pending(struct writer_ctx *w);
+
+/* Handle completions: wait_all waits for every one in flight; else only
+ * those already there. */
 static void reap(struct writer_ctx *w, bool wait_all)
 {
 	struct wstate *s = w->priv;
 	struct io_uring_cqe *cqe;
+	submit_pending(w);
 	if (s->unsubmitted) {
 		io_uring_submit(&s->ring);
 		s->unsubmitted = 0;
@@ -324,6 +366,82 @@ static void reap(struct writer_ctx *w, bool wait_all)
 		if (!s->inflight && wait_all)
 			break;
 	}
+}
+
+/* Wait for at least one completion (the disk is behind), handle all there. */
+static void wait_some(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	struct io_uring_cqe *cqe;
+	submit_pending(w);
+	if (s->unsubmitted) {
+		io_uring_submit(&s->ring);
+		s->unsubmitted = 0;
+	}
+	if (!s->inflight)
+		return;
+	uint64_t t0 = now_ns();
+	if (io_uring_wait_cqe(&s->ring, &cqe) == 0) {
+		handle_cqe(w, cqe);
+		io_uring_cqe_seen(&s->ring, cqe);
+	}
+	w->st.disk_waits++;
+	w->st.disk_wait_s += (double)(now_ns() - t0) / 1e9;
+	reap(w, false);
+}
+
+/* Queue one write for the blocks added to the current stage since the last
+ * one (they are consecutive in the file too). */
+static void submit_pending(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	if (!s->pend_n)
+		return;
+	while (!s->nfree_wios) { /* bounded: each completion frees one */
+		struct io_uring_cqe *cqe;
+		io_uring_submit(&s->ring);
+		s->unsubmitted = 0;
+		if (io_uring_wait_cqe(&s->ring, &cqe))
+			continue;
+		handle_cqe(w, cqe);
+		io_uring_cqe_seen(&s->ring, cqe);
+	}
+	struct stage *st = &s->stages[s->cur_stage];
+	struct wio *io = &s->wios[s->free_wios[--s->nfree_wios]];
+	*io = (struct wio){.first = s->pend_first, .n = s->pend_n, .len = st->fill - st->sub,
+			   .stage = (uint16_t)s->cur_stage};
+	struct io_uring_sqe *q = sqe_get(s);
+	io_uring_prep_write(q, s->fd, st->buf + st->sub, io->len, s->pend_off);
+	io_uring_sqe_set_data64(q, (uint64_t)(uintptr_t)io);
+	s->inflight++;
+	s->unsubmitted++;
+	st->writes++;
+	st->sub = st->fill;
+	s->pend_n = 0;
+	w->st.writes++;
+}
+
+/* Make the current stage one with room for len more bytes, if a free one
+ * exists (the current one is retired). false: wait for the disk. */
+static bool stage_room(struct writer_ctx *w, size_t len)
+{
+	struct wstate *s = w->priv;
+	if (s->cur_stage >= 0 && STAGE_BYTES - s->stages[s->cur_stage].fill >= len)
+		return true;
+	if (!s->nfree_stages)
+		return false;
+	if (s->cur_stage >= 0) {
+		submit_pending(w);
+		struct stage *st = &s->stages[s->cur_stage];
+		if (st->writes) {
+			st->retired = true;
+		} else {
+			st->fill = st->sub = 0;
+			s->free_stages[s->nfree_stages++] = (uint16_t)s->cur_stage;
+		}
+	}
+	s->cur_stage = s->free_stages[--s->nfree_stages];
+	return true;
 }
 
 static int open_segment(struct writer_ctx *w)
@@ -408,7 +526,8 @@ static void close_segment(struct writer_ctx *w)
 	char err[512];
 	if (s->fd < 0)
 		return;
-	reap(w, true);
+	uint64_t t0 = now_ns();
+	reap(w, true); /* submits the blocks still in the current stage first */
 	if (!s->broken) {
 		s->trailer_len = unmo_seg_trailer_encode(s->trailer, s->trailer_cap, s->metas, s->nblocks,
 							 s->off);
@@ -420,6 +539,7 @@ static void close_segment(struct writer_ctx *w)
 		reap(w, true);
 	}
 	if (!s->broken && unmo_seg_seal_path(s->fd, s->path, err, sizeof err) == 0) {
+		w->st.disk_wait_s += (double)(now_ns() - t0) / 1e9;
 		close(s->fd);
 		s->fd = -1;
 		w->st.segments_sealed++;
@@ -477,11 +597,12 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 		send_msgs(w);
 		return;
 	}
-	/* Room in the FIFO and a free out buffer: else wait for the disk. */
-	while (s->head - s->tail >= s->cap - 1 || !s->nfree_bufs) {
+	/* Room in the FIFO and in a stage buffer: else wait for the disk. */
+	size_t bound = unmo_seg_block_bound(ck->c.len);
+	while (s->head - s->tail >= s->cap - 1 || !stage_room(w, bound)) {
 		if (s->head - s->tail >= s->cap - 1)
 			maybe_commit(w, now_ns(), true);
-		reap(w, true);
+		wait_some(w);
 		if (s->broken) { /* its entries are released as failed by close_segment */
 			close_segment(w);
 			if (open_segment(w)) {
@@ -493,9 +614,9 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 			}
 		}
 	}
-	uint16_t buf = s->free_bufs[--s->nfree_bufs];
+	struct stage *st = &s->stages[s->cur_stage];
 	struct unmo_seg_block_meta meta;
-	size_t n = unmo_seg_block_encode(s->out[buf], s->out_cap, &ck->c, &meta);
+	size_t n = unmo_seg_block_encode(st->buf + st->fill, STAGE_BYTES - st->fill, &ck->c, &meta);
 	uint64_t seq = ck->seq;
 	uint32_t count = ck->c.count, raw = ck->c.len;
 	chunk_return(ck); /* the records are in the block now: the RX core can refill it */
@@ -504,7 +625,6 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 		w->st.write_errors++;
 		w->st.events_lost += count;
 		s->msg_failed[slot] = seq;
-		s->free_bufs[s->nfree_bufs++] = buf;
 		send_msgs(w);
 		return;
 	}
@@ -512,13 +632,14 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 	s->metas[s->nblocks++] = meta;
 	if (s->head == s->tail)
 		s->first_unsynced_ns = now_ns();
-	struct wentry *e = &s->fifo[s->head++ & (s->cap - 1)];
-	*e = (struct wentry){.seq = seq, .count = count, .len = (uint32_t)n, .slot = slot, .buf = buf};
-	struct io_uring_sqe *q = sqe_get(s);
-	io_uring_prep_write(q, s->fd, s->out[buf], (unsigned)n, s->off);
-	io_uring_sqe_set_data64(q, (uint64_t)(uintptr_t)e);
-	s->inflight++;
-	s->unsubmitted++;
+	if (!s->pend_n) {
+		s->pend_first = s->head;
+		s->pend_off = s->off;
+	}
+	s->pend_n++;
+	s->fifo[s->head++ & (s->cap - 1)] =
+		(struct wentry){.seq = seq, .count = count, .len = (uint32_t)n, .slot = slot};
+	st->fill += (uint32_t)n;
 	s->off += n;
 	w->st.raw_bytes += raw;
 	w->st.block_bytes += n;
@@ -559,10 +680,37 @@ static bool all_rx_done(const struct writer_ctx *w)
 	return true;
 }
 
+/* --io-cpus: io_uring runs buffered writes and fsyncs in kernel workers
+ * (io-wq) of the submitting thread, which by default share its CPUs and so
+ * preempt the compression. The workers exist once the thread has submitted
+ * something, hence the no-op first. */
+static void place_io_workers(struct writer_ctx *w)
+{
+	struct wstate *s = w->priv;
+	const struct ingest_cfg *c = w->cfg;
+	if (!c->nb_io_cpus)
+		return;
+	struct io_uring_sqe *q = io_uring_get_sqe(&s->ring);
+	struct io_uring_cqe *cqe;
+	io_uring_prep_nop(q);
+	io_uring_sqe_set_data64(q, UD_NOP);
+	if (io_uring_submit_and_wait(&s->ring, 1) >= 0 && io_uring_wait_cqe(&s->ring, &cqe) == 0)
+		io_uring_cqe_seen(&s->ring, cqe);
+	cpu_set_t cs;
+	CPU_ZERO(&cs);
+	for (unsigned i = 0; i < c->nb_io_cpus; i++)
+		if (c->io_cpus[i] < CPU_SETSIZE)
+			CPU_SET(c->io_cpus[i], &cs);
+	int rc = io_uring_register_iowq_aff(&s->ring, sizeof cs, &cs);
+	if (rc)
+		fprintf(stderr, "unmo-ingest: writer %u: --io-cpus not applied: %s\n", w->id, strerror(-rc));
+}
+
 void *writer_main(void *arg)
 {
 	struct writer_ctx *w = arg;
 	struct wstate *s = w->priv;
+	place_io_workers(w);
 	struct ingest_chunk *batch[32];
 	unsigned finish_tries = 0; /* messages an exited RX core no longer takes: ~5 s */
 	for (;;) {
