@@ -46,6 +46,7 @@ static const struct opt opts[] = {
 	{"bench-rx-only", false, "receive and free only (raw RX rate ceiling)"},
 	{"bench-allow-replay", false, "benchmark only: store frames whose sequence was seen (infinite_rx replays)"},
 	{"bench-no-write", false, "benchmark only: writers drop chunks (RX pipeline capacity; nothing stored)"},
+	{"bench-ring-replay", true, "PCAP  benchmark only: replay PCAP from memory through a ring port, no copy per packet"},
 	{"no-promisc", false, "leave promiscuous mode off"},
 	{"help", false, "this text"},
 };
@@ -191,6 +192,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		c->bench_allow_replay = true;
 	else if (!strcmp(name, "bench-no-write"))
 		c->bench_no_write = true;
+	else if (!strcmp(name, "bench-ring-replay"))
+		c->bench_ring_replay = val;
 	else if (!strcmp(name, "no-promisc"))
 		c->promisc = false;
 	else {

@@ -32,6 +32,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "bench_replay.h"
 #include "config.h"
 #include "port.h"
 #include "ring.h"
@@ -231,6 +232,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Ports. */
+	uint16_t replay_port;
+	if (cfg.bench_ring_replay && bench_replay_port(&replay_port))
+		return start_fail();
 	uint16_t port_ids[CFG_MAX_PORTS];
 	unsigned nb_ports = 0;
 	if (cfg.nb_ports) {
@@ -275,7 +279,7 @@ int main(int argc, char **argv)
 	}
 
 	struct rte_mempool *pool = port_pool_create(&cfg, nb_ports * nb_rx, rte_lcore_count());
-	if (!pool)
+	if (!pool || (cfg.bench_ring_replay && bench_replay_load(cfg.bench_ring_replay, pool)))
 		return start_fail();
 	static struct port_info ports[CFG_MAX_PORTS];
 	for (unsigned i = 0; i < nb_rx; i++) {
@@ -386,6 +390,8 @@ int main(int argc, char **argv)
 			pthread_setname_np(wt[i], tn);
 			unpin(wt[i]);
 		}
+	if (cfg.bench_ring_replay && bench_replay_start(&g_stop))
+		return start_fail();
 	struct control control = {.cfg = &cfg, .stats = &all, .t0 = mono_s()};
 	int main_rx = -1;
 	for (unsigned i = 0; i < nb_rx; i++) {
@@ -406,6 +412,8 @@ int main(int argc, char **argv)
 	}
 	printf("stopping: draining rings and sealing segments\n");
 	rte_eal_mp_wait_lcore();
+	if (cfg.bench_ring_replay)
+		bench_replay_join();
 	for (unsigned i = 0; i < nb_w; i++)
 		pthread_join(wt[i], NULL);
 	double elapsed = mono_s() - control.t0;
