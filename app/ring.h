@@ -35,6 +35,8 @@ struct ingest_chunk {
 	uint64_t seq;            /* per-RX-core sequence, 1, 2, ... */
 	uint16_t rx_id;          /* owning RX core */
 	struct chunk_link *home; /* the RX core's link it returns to */
+	bool has_sum;            /* content_sum is set (rx.c: when the RX core had time) */
+	uint32_t content_sum;    /* unmo_seg_content_sum of c, computed by the RX core */
 	struct unmo_chunk c;     /* the records */
 };
 

@@ -616,7 +616,9 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 	}
 	struct stage *st = &s->stages[s->cur_stage];
 	struct unmo_seg_block_meta meta;
-	size_t n = unmo_seg_block_encode(st->buf + st->fill, STAGE_BYTES - st->fill, &ck->c, &meta);
+	size_t n = ck->has_sum ? unmo_seg_block_encode_sum(st->buf + st->fill, STAGE_BYTES - st->fill,
+							 &ck->c, ck->content_sum, &meta)
+			       : unmo_seg_block_encode(st->buf + st->fill, STAGE_BYTES - st->fill, &ck->c, &meta);
 	uint64_t seq = ck->seq;
 	uint32_t count = ck->c.count, raw = ck->c.len;
 	chunk_return(ck); /* the records are in the block now: the RX core can refill it */

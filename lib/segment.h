@@ -71,6 +71,16 @@ size_t unmo_seg_block_bound(size_t raw_len);
  * the caller to set). Returns bytes written or 0 (cap too small / error). */
 size_t unmo_seg_block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
 			     struct unmo_seg_block_meta *meta);
+/* The LZ4 content checksum of a chunk's records (XXH32 of c->data[0..len),
+ * seed 0), which unmo_seg_block_encode computes itself. A producer with
+ * spare time (an RX core waiting for its writer) can compute it ahead and
+ * hand it over with the chunk; unmo_seg_block_encode_sum then only
+ * compresses and checksums the compressed block. Same bytes as
+ * unmo_seg_block_encode when content_xxh is right; a wrong one makes a
+ * block every reader rejects. Pure, thread-safe. */
+uint32_t unmo_seg_content_sum(const struct unmo_chunk *c);
+size_t unmo_seg_block_encode_sum(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
+				 uint32_t content_xxh, struct unmo_seg_block_meta *meta);
 /* Index + footer bytes for n blocks; index_offset is where they start.
  * Readers require the layout the synchronous writer produces: header at 0,
  * blocks back to back from UNMO_SEG_HEADER_LEN (blocks[i].offset = where
