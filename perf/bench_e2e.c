@@ -6,6 +6,7 @@
  * Prints "lz4_mbps=... lz4_events_per_s=... lz4_events_per_cpu_s=... encode_mbps=...
  * encode_events_per_s=... record_bytes=..." for the script to parse (per CPU-second
  * too: on a shared machine a thread gets less than wall time).
+ * Each figure is the best of 5 repetitions of SECONDS/5 (shared machine).
  * usage: bench_e2e DIR [SECONDS] */
 #include <dirent.h>
 #include <lz4.h>
@@ -80,32 +81,48 @@ int main(int argc, char **argv)
 	}
 	size_t cap = unmo_seg_block_bound(UNMO_CHUNK_CAP);
 	char *dst = malloc(cap);
-	uint64_t bytes = 0, evs = 0, out = 0;
-	double t0 = bench_wall_s(), c0 = bench_cpu_s(), t;
-	do {
-		for (unsigned i = 0; i < nc; i++) {
-			out += (uint64_t)LZ4_compress_default((const char *)chunks[i].data, dst,
-							      (int)chunks[i].len, (int)cap);
-			bytes += chunks[i].len;
-			evs += chunks[i].count;
+	/* The machine is shared: the ceiling is the best of REPS repetitions
+	 * (a higher ceiling only lowers the ratio the script prints). */
+	enum { REPS = 5 };
+	uint64_t out = 0;
+	double lz4_mbps = 0, lz4_eps = 0, lz4_cpu_eps = 0, enc_mbps = 0, enc_eps = 0;
+	for (int rep = 0; rep < REPS; rep++) {
+		uint64_t bytes = 0, evs = 0;
+		double t0 = bench_wall_s(), c0 = bench_cpu_s(), t;
+		do {
+			for (unsigned i = 0; i < nc; i++) {
+				out += (uint64_t)LZ4_compress_default((const char *)chunks[i].data, dst,
+								      (int)chunks[i].len, (int)cap);
+				bytes += chunks[i].len;
+				evs += chunks[i].count;
+			}
+		} while ((t = bench_wall_s() - t0) < secs / REPS);
+		double cpu = bench_cpu_s() - c0; /* per CPU-second: a busy machine */
+		if ((double)evs / t > lz4_eps) {
+			lz4_eps = (double)evs / t;
+			lz4_mbps = (double)bytes / t / 1e6;
 		}
-	} while ((t = bench_wall_s() - t0) < secs);
-	double lz4_mbps = (double)bytes / t / 1e6, lz4_eps = (double)evs / t;
-	double lz4_cpu_eps = (double)evs / (bench_cpu_s() - c0); /* per CPU-second: a busy machine */
-	uint64_t ebytes = 0, eevs = 0;
-	t0 = bench_wall_s();
-	do {
-		for (unsigned i = 0; i < nc; i++) {
-			struct unmo_seg_block_meta m;
-			out += unmo_seg_block_encode((uint8_t *)dst, cap, &chunks[i], &m);
-			ebytes += chunks[i].len;
-			eevs += chunks[i].count;
+		if ((double)evs / cpu > lz4_cpu_eps)
+			lz4_cpu_eps = (double)evs / cpu;
+		bytes = evs = 0;
+		t0 = bench_wall_s();
+		do {
+			for (unsigned i = 0; i < nc; i++) {
+				struct unmo_seg_block_meta m;
+				out += unmo_seg_block_encode((uint8_t *)dst, cap, &chunks[i], &m);
+				bytes += chunks[i].len;
+				evs += chunks[i].count;
+			}
+		} while ((t = bench_wall_s() - t0) < secs / REPS);
+		if ((double)evs / t > enc_eps) {
+			enc_eps = (double)evs / t;
+			enc_mbps = (double)bytes / t / 1e6;
 		}
-	} while ((t = bench_wall_s() - t0) < secs);
+	}
 	printf("chunks=%u events=%lu record_bytes=%.1f lz4_mbps=%.1f lz4_events_per_s=%.0f "
 	       "lz4_events_per_cpu_s=%.0f encode_mbps=%.1f encode_events_per_s=%.0f (out %lu)\n",
-	       nc, events, (double)raw / (double)events, lz4_mbps, lz4_eps, lz4_cpu_eps,
-	       (double)ebytes / t / 1e6, (double)eevs / t, out);
+	       nc, events, (double)raw / (double)events, lz4_mbps, lz4_eps, lz4_cpu_eps, enc_mbps,
+	       enc_eps, out);
 	free(dst);
 	for (unsigned i = 0; i < nn; i++)
 		free(names[i]);
