@@ -29,19 +29,22 @@ EAL=(-l 0-1 --no-huge -m 1024 --no-pci --no-shconf --file-prefix "ube$$" --log-l
 
 # run_timed OUT.cpu CMD...: runs CMD; writes the CPU time CMD used (all its
 # threads, incl. the kernel's io_uring workers) and the machine's busy CPU
-# time meanwhile (/proc/stat): what other processes took is the difference.
+# time meanwhile (/proc/stat): what other processes took is the difference;
+# and the time the hypervisor ran someone else on our vCPUs (steal).
 run_timed() {
 	python3 - "$@" <<'PY'
 import os, sys, subprocess
 def busy():
     f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return (sum(f) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
-b0 = busy()
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(f[:7]) - f[3] - f[4]) / hz, f[7] / hz  # user..softirq minus idle/iowait; steal
+(b0, s0) = busy()
 r0 = os.times()
 rc = subprocess.call(sys.argv[2:], stdout=open(sys.argv[1] + ".log", "w"), stderr=subprocess.STDOUT)
 r1 = os.times()
 own = (r1.children_user - r0.children_user) + (r1.children_system - r0.children_system)
-open(sys.argv[1], "w").write(f"{own:.2f} {busy() - b0:.2f}\n")
+(b1, s1) = busy()
+open(sys.argv[1], "w").write(f"{own:.2f} {b1 - b0:.2f} {s1 - s0:.2f}\n")
 sys.exit(rc)
 PY
 }
@@ -114,9 +117,9 @@ def persisted(p, label):
           f"{p['totals']['segments_sealed']} segments, ratio {p['totals']['compression_ratio']:.2f}, "
           f"RX back-pressure passes {sum(x['rx_pauses'] for x in p['rx_cores'])}, "
           f"{w['writes']} writes, {w['fsyncs']} fsyncs, writer waited for the disk {w['disk_wait_s']:.2f} s)")
-    own, busy = (float(x) for x in cpu_of[id(p)])
-    print(f"                 CPU: unmo-ingest (all threads) {own:.2f} s, other processes {max(busy - own, 0):.2f} s "
-          f"of {2 * p['elapsed_s']:.1f} CPU-s")
+    own, busy, steal = (float(x) for x in cpu_of[id(p)])
+    print(f"                 CPU: unmo-ingest (all threads) {own:.2f} s, other processes {max(busy - own, 0):.2f} s, "
+          f"stolen by the hypervisor {steal:.2f} s, of {2 * p['elapsed_s']:.1f} CPU-s")
     return ev
 ev0 = persisted(p, "persisted      ")
 ev = persisted(pio, "  --io-cpus 1  ")
