@@ -1,10 +1,14 @@
 /* writer.h — a writer thread: chunks in, sealed segments out, via io_uring.
  *
  * Per chunk taken from its RX cores' rings: LZ4-compress into one segment
- * block (lib/segment.h encoder) in one of the writer's own buffers, give the
- * chunk straight back to its RX core (so RX capacity does not wait on the
- * disk), queue an io_uring write at the segment's end; all writes of one loop
- * pass go in one submission. Group commit: at most every --commit-ms, one
+ * block (lib/segment.h encoder; with the content checksum the RX core
+ * computed, if it did) placed right after the previous one in one of the
+ * writer's 1 MiB staging buffers, and give the chunk straight back to its RX
+ * core (so RX capacity does not wait on the disk). One io_uring write per
+ * loop pass covers every block the pass added (they are consecutive in the
+ * file); a staging buffer is reused once its writes completed, and only when
+ * all are busy does the writer wait for the disk (disk_waits). The kernel's
+ * io-wq workers that run these writes and the fdatasyncs go on --io-cpus. Group commit: at most every --commit-ms, one
  * fdatasync covering every completed write; when it completes the writer
  * sends each RX core "durable up to chunk N" (ring.h), which releases the
  * acks and 202s held for those chunks. Rotation by size (--segment-mb) and
