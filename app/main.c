@@ -9,7 +9,8 @@
  * receiving and hand off their last chunk, writers drain every ring and seal,
  * RX cores send the responses that became durable, counters are printed and
  * the process exits 0. A second signal (0.5 s or more after the first) exits
- * at once with status 3.
+ * at once with status 3. SIGHUP: the control loop reloads the tenants file
+ * (tenant_view.h); a bad file is reported and the current registry kept.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,13 +40,15 @@
 #include "rx.h"
 #include "stats.h"
 #include "tenant.h"
+#include "tenant_view.h"
 #include "writer.h"
 
 static atomic_bool g_stop;
 
 /* Everything main() sets up, at file scope so that a start-up failure can
  * release it (start_fail) whichever step failed. */
-static struct unmo_tenants *tenants;
+static struct unmo_tenants *tenants; /* until tviews_init takes it */
+static struct tenant_views views;    /* the registry the RX cores use (SIGHUP reloads it) */
 static struct writer_ctx writers[CFG_MAX_WRITERS];
 static struct rx_ctx *rx[CFG_MAX_RX];
 static struct chunk_link links[CFG_MAX_RX];
@@ -63,8 +66,19 @@ static int start_fail(void)
 		link_free(&links[i]);
 	}
 	unmo_tenants_free(tenants);
+	tviews_free(&views);
 	rte_eal_cleanup();
 	return 2;
+}
+
+/* SIGHUP: reload the tenants file (rotated keys, new apps) in the control
+ * thread, which polls this flag. */
+static volatile sig_atomic_t g_reload;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	g_reload = 1;
 }
 static volatile sig_atomic_t g_signals;
 
@@ -102,7 +116,39 @@ struct control {
 	const struct ingest_cfg *cfg;
 	struct stats_all *stats;
 	double t0;
+	struct rx_ctx **rx;
+	unsigned nb_rx;
 };
+
+/* Reload the tenants file; the RX cores switch at their next loop pass. */
+static void reload_tenants(const struct control *c)
+{
+	char err[512];
+	unsigned added = 0;
+	if (tviews_reload(&views, c->cfg->tenants, &added, err, sizeof err)) {
+		fprintf(stderr, "unmo-ingest: tenants reload failed, keeping the current ones: %s\n", err);
+		return;
+	}
+	const struct tenant_view *v = tviews_current(&views);
+	printf("tenants reloaded from %s: %u apps (%u new), generation %lu\n", c->cfg->tenants,
+	       unmo_tenants_count(v->reg), added, (unsigned long)v->gen);
+	fflush(stdout);
+}
+
+/* Free the replaced registries no RX core uses any more. */
+static void retire_tenants(const struct control *c)
+{
+	const struct tenant_view *v = tviews_current(&views);
+	if (!v->older)
+		return;
+	uint64_t in_use = v->gen;
+	for (unsigned i = 0; i < c->nb_rx; i++) {
+		uint64_t g = atomic_load_explicit(&c->rx[i]->view_gen, memory_order_acquire);
+		if (g < in_use)
+			in_use = g;
+	}
+	tviews_retire(&views, in_use);
+}
 
 static void *control_loop(void *arg)
 {
@@ -131,6 +177,11 @@ static void *control_loop(void *arg)
 			stats_status_line(c->stats, stdout, now - c->t0);
 			next_status += interval;
 		}
+		if (g_reload) {
+			g_reload = 0;
+			reload_tenants(c);
+		}
+		retire_tenants(c);
 	}
 	return NULL;
 }
@@ -204,6 +255,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 
 	char err[512];
 	tenants = unmo_tenants_load(cfg.tenants, err, sizeof err);
@@ -212,6 +265,11 @@ int main(int argc, char **argv)
 		return start_fail();
 	}
 	printf("tenants: %u apps from %s\n", unmo_tenants_count(tenants), cfg.tenants);
+	if (tviews_init(&views, tenants)) {
+		fprintf(stderr, "unmo-ingest: out of memory\n");
+		return start_fail();
+	}
+	tenants = NULL; /* the views own it */
 	if (make_dir(cfg.out_dir))
 		return start_fail();
 
@@ -332,7 +390,7 @@ int main(int argc, char **argv)
 		struct rx_ctx *x = rx[i];
 		x->id = (uint16_t)i;
 		x->cfg = &cfg;
-		x->tenants = tenants;
+		x->views = &views;
 		x->mp = pool;
 		x->stop = &g_stop;
 		memcpy(x->run_id, run_id, 8);
@@ -368,7 +426,7 @@ int main(int argc, char **argv)
 		ws[i] = &writers[i].st;
 	static struct stats_all all;
 	all = (struct stats_all){.rx = rxs, .nb_rx = nb_rx, .w = ws, .nb_w = nb_w,
-				 .nb_ports = nb_ports, .tenants = tenants};
+				 .nb_ports = nb_ports, .tenants = &views};
 	memcpy(all.ports, port_ids, sizeof port_ids);
 	char ipbuf[64];
 	inet_ntop(AF_INET, &cfg.ip4, ipbuf, sizeof ipbuf);
@@ -392,7 +450,7 @@ int main(int argc, char **argv)
 		}
 	if (cfg.bench_ring_replay && bench_replay_start(&g_stop))
 		return start_fail();
-	struct control control = {.cfg = &cfg, .stats = &all, .t0 = mono_s()};
+	struct control control = {.cfg = &cfg, .stats = &all, .t0 = mono_s(), .rx = rx, .nb_rx = nb_rx};
 	int main_rx = -1;
 	for (unsigned i = 0; i < nb_rx; i++) {
 		if (rx[i]->lcore == main_lcore)
@@ -430,7 +488,7 @@ int main(int argc, char **argv)
 		link_free(&links[i]);
 		free(rx[i]);
 	}
-	unmo_tenants_free(tenants);
+	tviews_free(&views);
 	rte_eal_cleanup();
 	return rc;
 }

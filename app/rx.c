@@ -20,6 +20,7 @@
 #include "segment.h"
 #include "http_lite.h"
 #include "tenant.h"
+#include "tenant_view.h"
 
 #define MAX_BURST 256u
 #define PREFETCH_AHEAD 4u
@@ -195,7 +196,7 @@ static inline const struct unmo_tenant *tenant_by_key_id(struct rx_ctx *x, uint6
 			break;
 		}
 	}
-	const struct unmo_tenant *tn = unmo_tenants_by_key_id(x->tenants, key_id);
+	const struct unmo_tenant *tn = unmo_tenants_by_key_id(x->view->reg, key_id);
 	if (tn) { /* unknown keys are not cached: they cannot evict good ones */
 		struct rx_tenant_cache *c = free_slot ? free_slot : &x->tcache[home & (RX_TENANT_CACHE - 1)];
 		c->key_id = key_id;
@@ -218,7 +219,7 @@ static void take_binary(struct rx_ctx *x, const struct pkt *p, const uint8_t *bu
 	const struct unmo_tenant *tn = tenant_by_key_id(x, v.key_id, &app_len);
 	if (!tn)
 		return drop_id(x, STATS_R_BAD_KEY, p->port_idx);
-	struct tenant_stats *ts = &x->st.tenant[tn->index];
+	struct tenant_stats *ts = &x->st.tenant[x->view->slot[tn->index]];
 	if (v.tag) {
 		if (!unmo_fb_verify_tag(&v, tn->secret)) {
 			ts->rejected++;
@@ -377,7 +378,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 	}
 	enum unmo_key_kind kind;
 	const struct unmo_tenant *tn =
-		req.api_key ? unmo_tenants_by_api_key(x->tenants, req.api_key, req.api_key_len, &kind)
+		req.api_key ? unmo_tenants_by_api_key(x->view->reg, req.api_key, req.api_key_len, &kind)
 			    : NULL;
 	if (!tn) {
 		drop_id(x, STATS_R_BAD_KEY, p->port_idx);
@@ -385,7 +386,7 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 			http_reply_now(x, p, 401, 0, 0, stats_reason_names[STATS_R_BAD_KEY]);
 		return;
 	}
-	struct tenant_stats *ts = &x->st.tenant[tn->index];
+	struct tenant_stats *ts = &x->st.tenant[x->view->slot[tn->index]];
 	if (req.want_reply && ack_pending_full(&x->ack)) {
 		drop_id(x, STATS_R_PENDING_FULL, p->port_idx);
 		http_reply_now(x, p, 429, 0, 0, "pending_full");
@@ -670,7 +671,9 @@ static bool classify(struct rx_ctx *x, struct rte_mbuf *m, uint16_t port_idx, in
 int rx_init(struct rx_ctx *x)
 {
 	x->spare = calloc(x->link->nb_chunks, sizeof *x->spare);
-	x->st.tenant = calloc(unmo_tenants_count(x->tenants) + 1, sizeof *x->st.tenant);
+	x->st.tenant = calloc(x->views->cap, sizeof *x->st.tenant);
+	x->view = tviews_current(x->views);
+	atomic_store(&x->view_gen, x->view->gen);
 	if (!x->spare || !x->st.tenant || ack_init(&x->ack, x->cfg->senders, x->cfg->pending))
 		return -1;
 	x->nb_spare = 0;
@@ -718,6 +721,15 @@ static int rx_only_loop(struct rx_ctx *x)
 	}
 	atomic_store(&x->link->rx_done, true);
 	return 0;
+}
+
+/* A reload published a new registry: use it from the next packet on, and
+ * forget the tenants cached from the old one. */
+static void switch_view(struct rx_ctx *x, const struct tenant_view *v)
+{
+	x->view = v;
+	memset(x->tcache, 0, sizeof x->tcache);
+	atomic_store_explicit(&x->view_gen, v->gen, memory_order_release);
 }
 
 static inline uint32_t pending_room(const struct rx_ctx *x)
@@ -798,7 +810,10 @@ int rx_main(void *arg)
 			}
 			rte_pktmbuf_free_bulk(tofree, nf);
 		}
-	housekeeping:
+	housekeeping:;
+		const struct tenant_view *tv = tviews_current(x->views);
+		if (unlikely(tv != x->view))
+			switch_view(x, tv);
 		if (x->cur && x->cur->c.count && tsc - x->cur->c.opened_tsc > x->flush_tsc)
 			hand_off(x);
 		take_back(x);

@@ -9,7 +9,9 @@
  * counted (ip_fragment) and dropped, not reassembled: senders keep a
  * datagram within the path MTU (docs/operating.md).
  * Contract: rx_main runs on one lcore and owns its rx_ctx; the only shared
- * state is the rings, the immutable tenant registry and the stop flag. No
+ * state is the rings, the tenant views (an immutable registry per generation;
+ * a SIGHUP reload publishes a new one, which the core takes up at its next
+ * loop pass, see tenant_view.h) and the stop flag. No
  * allocation, lock or syscall per packet. Under back-pressure (no empty
  * chunk, or no room for a burst of pending responses) the core takes no
  * packets and sleeps ~20 us per pass, leaving the CPU to the writer; while
@@ -28,15 +30,17 @@
 #include "ring.h"
 #include "stats.h"
 
-struct unmo_tenants;
+struct tenant_views;
+struct tenant_view;
 struct rte_mempool;
 
 struct rx_queue_ref {
 	uint16_t port_id, queue, port_idx; /* port_idx: index into per-port tables */
 };
 
-/* key id -> tenant, per RX core: the registry is immutable while running, so
- * a hit skips the keyed-hash lookup and the strlen of the app id per frame. */
+/* key id -> tenant, per RX core, for the current view (cleared when a reload
+ * replaces it): a hit skips the keyed-hash lookup and the strlen of the app
+ * id per frame. */
 #define RX_TENANT_CACHE 64u
 #define RX_TENANT_PROBE 4u
 struct rx_tenant_cache {
@@ -53,7 +57,9 @@ struct rx_ctx {
 	struct net_host host[CFG_MAX_PORTS]; /* by port_idx */
 	struct tx_buf tx[CFG_MAX_PORTS];     /* by port_idx: this core's TX queue */
 	const struct ingest_cfg *cfg;
-	const struct unmo_tenants *tenants;
+	struct tenant_views *views; /* the registry, replaceable (tenant_view.h) */
+	const struct tenant_view *view; /* the one this core uses now */
+	_Atomic uint64_t view_gen;      /* its generation, for the control thread */
 	struct rte_mempool *mp;
 	struct chunk_link *link;
 	atomic_bool *stop;

@@ -7,7 +7,7 @@
 
 #include <rte_ethdev.h>
 
-#include "tenant.h"
+#include "tenant_view.h"
 
 const char *stats_reason_names[STATS_REASONS] = {
 	[STATS_R_RING_FULL] = "ring_full",
@@ -160,11 +160,11 @@ void stats_summary(const struct stats_all *s, FILE *out, double elapsed)
 			x->segments_sealed, x->fsyncs, x->write_errors, x->events_lost, x->recovered_segments,
 			x->recovered_records);
 	}
-	unsigned nt = s->tenants ? unmo_tenants_count(s->tenants) : 0;
+	unsigned nt = s->tenants ? s->tenants->nslots : 0;
 	for (unsigned i = 0; i < nt; i++) {
 		struct tenant_stats ts = tenant_total(s, i);
-		fprintf(out, "  tenant %s: frames %lu events %lu bytes %lu rejected %lu\n",
-			unmo_tenants_at(s->tenants, i)->app_id, ts.frames, ts.events, ts.bytes, ts.rejected);
+		fprintf(out, "  tenant %s: frames %lu events %lu bytes %lu rejected %lu\n", s->tenants->names[i],
+			ts.frames, ts.events, ts.bytes, ts.rejected);
 	}
 	fflush(out);
 }
@@ -253,12 +253,11 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 			x->recovered_records, x->writes, x->disk_waits, x->disk_wait_s, x->cpu_s);
 	}
 	fprintf(f, "],\n\"tenants\":[");
-	unsigned nt = s->tenants ? unmo_tenants_count(s->tenants) : 0;
+	unsigned nt = s->tenants ? s->tenants->nslots : 0;
 	for (unsigned i = 0; i < nt; i++) {
 		struct tenant_stats ts = tenant_total(s, i);
-		const struct unmo_tenant *tn = unmo_tenants_at(s->tenants, i);
 		fprintf(f, "%s{\"app_id\":\"%s\",\"frames\":%lu,\"events\":%lu,\"bytes\":%lu,\"rejected\":%lu}",
-			i ? "," : "", tn->app_id, ts.frames, ts.events, ts.bytes, ts.rejected);
+			i ? "," : "", s->tenants->names[i], ts.frames, ts.events, ts.bytes, ts.rejected);
 	}
 	fprintf(f, "]}\n");
 	if (fclose(f)) {

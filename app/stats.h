@@ -79,7 +79,7 @@ struct writer_stats {
 	double cpu_s; /* thread CPU time (CLOCK_THREAD_CPUTIME_ID), set at exit */
 };
 
-struct unmo_tenants;
+struct tenant_views;
 
 struct stats_all {
 	struct rx_stats **rx;
@@ -88,7 +88,7 @@ struct stats_all {
 	unsigned nb_w;
 	uint16_t ports[CFG_MAX_PORTS];
 	unsigned nb_ports;
-	const struct unmo_tenants *tenants;
+	const struct tenant_views *tenants; /* counters by slot, app ids by slot */
 	uint64_t start_tsc;
 };
 

@@ -126,6 +126,27 @@ PY
 resp2=$(http_batch "$T/batch2.json") || fail "no response to the partly refused batch"
 expect_response "$resp2" 202 '{"status":202,"accepted":3,"rejected":2,"reason":"json_bad_currency"}'
 
+# (1d) key rotation without a restart: every credential of techstart is
+# rotated and the appliance gets SIGHUP. The old API key is refused (401), the
+# new one accepted; the pcap of (2) is made after the rotation, so its
+# techstart frames carry tags of the new secret and must all be stored.
+old_key=$key
+"$TEN" rotate --file "$T/tenants.conf" --app com.techstart.mobile --key all >"$T/rotate.log" 2>&1 ||
+	fail "unmo-tenant rotate failed: $(cat "$T/rotate.log")"
+key=$(sed -nE 's/^app com\.techstart\.mobile .*prod=([^ ]+).*/\1/p' "$T/tenants.conf")
+[ -n "$key" ] && [ "$key" != "$old_key" ] || fail "rotate did not change the prod key"
+kill -HUP "$pid"
+wait_for "$T/ingest.log" "^tenants reloaded" 10 || fail "no reload after SIGHUP: $(tail -3 "$T/ingest.log")"
+printf '{"events":[{"event_id":"%032x","type":"click","event_time_us":1767225700000000}]}' $((0xc0)) >"$T/batch3.json"
+printf '{"event_id":"%032x","type":"click","event_time_us":1767225700000000,"app_id":"com.techstart.mobile"}\n' \
+	$((0xc0)) >>"$T/batch_good.jsonl"
+new_key=$key key=$old_key
+resp3=$(http_batch "$T/batch3.json") || fail "no response with the old key"
+expect_response "$resp3" 401 '{"status":401,"accepted":0,"rejected":0,"reason":"bad_key"}'
+key=$new_key
+resp4=$(http_batch "$T/batch3.json") || fail "no response with the new key"
+expect_response "$resp4" 202 '{"status":202,"accepted":1,"rejected":0}'
+
 # (2) stock tcpreplay of a generator pcap addressed to the appliance's MAC.
 mac=$(ip -n "$NA" -o link show "$VA" | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
 "$GEN" --seed 22 --events 2000 --tenants "$T/tenants.conf" --pcap "$T/replay.pcap" --out "$T/g2" \
@@ -146,6 +167,9 @@ compare_events "$T/expected.jsonl" "$T/stored.jsonl" >"$T/compare.log" 2>&1 || f
 arp=$(json_get "$T/stats.json" 'sum(r["arp_replies"] for r in s["rx_cores"])')
 nd=$(json_get "$T/stats.json" 'sum(r["nd_replies"] for r in s["rx_cores"])')
 [ "$arp" -gt 0 ] || fail "no ARP reply counted"
+# the reload kept each app's counters in its slot: still three tenants
+nten=$(json_get "$T/stats.json" 'len(s["tenants"])')
+[ "$nten" = 3 ] || fail "expected 3 tenant counters after the reload, got $nten"
 [ "$nd" -gt 0 ] || fail "no neighbour advertisement counted"
-echo "ARP replies $arp, NA $nd; $resp; refused batch: ${resp1##*$'\r\n'}; partly refused batch: ${resp2##*$'\r\n'}; $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
+echo "ARP replies $arp, NA $nd; $resp; refused batch: ${resp1##*$'\r\n'}; partly refused batch: ${resp2##*$'\r\n'}; after rotation + SIGHUP: old key ${resp3##*$'\r\n'}, new key ${resp4##*$'\r\n'}; $(cat "$T/ping.log"); $(cat "$T/ping6.log"); $(cat "$T/compare.log")"
 echo "e2e: $NAME ok"
