@@ -47,6 +47,8 @@ static const struct opt opts[] = {
 	{"bench-allow-replay", false, "benchmark only: store frames whose sequence was seen (infinite_rx replays)"},
 	{"bench-no-write", false, "benchmark only: writers drop chunks (RX pipeline capacity; nothing stored)"},
 	{"bench-ring-replay", true, "PCAP  benchmark only: replay PCAP from memory through a ring port, no copy per packet"},
+	{"fault-write", true, "N  testing only: each writer's Nth block write fails with EIO (once)"},
+	{"fault-fsync", true, "N  testing only: each writer's Nth fdatasync fails with EIO (once)"},
 	{"no-promisc", false, "leave promiscuous mode off"},
 	{"help", false, "this text"},
 };
@@ -194,6 +196,10 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		c->bench_no_write = true;
 	else if (!strcmp(name, "bench-ring-replay"))
 		c->bench_ring_replay = val;
+	else if (!strcmp(name, "fault-write"))
+		U(fault_write, 0, UINT32_MAX);
+	else if (!strcmp(name, "fault-fsync"))
+		U(fault_fsync, 0, UINT32_MAX);
 	else if (!strcmp(name, "no-promisc"))
 		c->promisc = false;
 	else {

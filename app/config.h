@@ -56,6 +56,8 @@ struct ingest_cfg {
 	bool bench_rx_only;      /* receive and free only: the raw RX ceiling */
 	bool bench_allow_replay; /* store replayed frames (infinite_rx repeats sequences) */
 	bool bench_no_write;     /* writers return chunks unwritten: the RX pipeline alone */
+	uint32_t fault_write;    /* testing: each writer's Nth write completion fails (EIO); 0 off */
+	uint32_t fault_fsync;    /* testing: each writer's Nth fdatasync completion fails (EIO); 0 off */
 	const char *bench_ring_replay; /* pcap replayed through a ring port (bench_replay.h) */
 	bool promisc;
 };

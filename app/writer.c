@@ -67,6 +67,7 @@ struct wstate {
 	uint64_t off;
 	uint64_t seg_t0_ns;
 	uint32_t inflight;       /* SQEs submitted, CQE not reaped */
+	uint32_t writes_done, fsyncs_done; /* completions, for --fault-write/--fault-fsync */
 	bool hdr_done;
 	size_t trailer_len;
 	struct unmo_seg_block_meta *metas;
@@ -96,6 +97,7 @@ struct wstate {
 	char unrecovered[4][PATH_MAX];
 	unsigned nunrecovered;
 	uint64_t retry_ns;        /* after a write error: no new segment before this */
+	unsigned fail_streak;     /* write errors since the last good fdatasync */
 	/* durability messages not yet delivered, per link slot (0 = none) */
 	uint64_t msg_durable[CFG_MAX_RX], msg_failed[CFG_MAX_RX];
 };
@@ -301,6 +303,12 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 	uint64_t ud = cqe->user_data;
 	int res = cqe->res;
 	s->inflight--;
+	/* Testing (--fault-fsync/--fault-write): fail one completion as the
+	 * kernel would on an I/O error, to exercise the recovery below. */
+	if (ud == UD_FSYNC && ++s->fsyncs_done == w->cfg->fault_fsync)
+		res = -EIO;
+	else if (ud > UD_NOP && ++s->writes_done == w->cfg->fault_write)
+		res = -EIO;
 	if (ud == UD_FSYNC) {
 		s->fsync_inflight = false;
 		if (res < 0) {
@@ -309,6 +317,7 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 			w->st.write_errors++;
 			s->broken = true;
 		} else if (!s->broken) {
+			s->fail_streak = 0;
 			release(w, s->covered, false);
 		}
 		s->covered = 0;
@@ -444,6 +453,18 @@ static bool stage_room(struct writer_ctx *w, size_t len)
 	return true;
 }
 
+/* After a write error: when to try a new segment. The first retry is at
+ * once, so a transient error (one failed write or fsync) costs only the
+ * blocks no fsync covered; each further failure in a row doubles the wait,
+ * 10 ms up to 1 s, so a full disk is not hammered. A good fdatasync ends the
+ * streak. */
+static uint64_t retry_time(struct wstate *s)
+{
+	unsigned k = s->fail_streak++;
+	uint64_t d = k == 0 ? 0 : k > 7 ? 1000000000ull : 10000000ull << (k - 1);
+	return now_ns() + (d > 1000000000ull ? 1000000000ull : d);
+}
+
 static int open_segment(struct writer_ctx *w)
 {
 	struct wstate *s = w->priv;
@@ -553,7 +574,7 @@ static void close_segment(struct writer_ctx *w)
 	close(s->fd);
 	s->fd = -1;
 	release(w, s->head - s->tail, true);
-	s->retry_ns = now_ns() + 1000000000u; /* back off: 1 s before the next segment */
+	s->retry_ns = retry_time(s);
 	/* Keep exactly the durable blocks: a block written but not fsynced was
 	 * counted lost (never acked), so it must not reappear in a sealed file.
 	 * Shrinking works on a full disk and frees its space. */
@@ -590,7 +611,7 @@ static void add_chunk(struct writer_ctx *w, struct ingest_chunk *ck)
 	}
 	if (s->fd < 0 && (now_ns() < s->retry_ns || open_segment(w))) {
 		if (s->fd < 0 && now_ns() >= s->retry_ns)
-			s->retry_ns = now_ns() + 1000000000u;
+			s->retry_ns = retry_time(s);
 		w->st.events_lost += ck->c.count;
 		s->msg_failed[slot] = ck->seq;
 		chunk_return(ck);
