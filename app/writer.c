@@ -353,15 +353,22 @@ static void submit_pending(struct writer_ctx *w);
 
 /* Handle completions: wait_all waits for every one in flight; else only
  * those already there. */
-static void reap(struct writer_ctx *w, bool wait_all)
+/* Queue the staged blocks' write and submit everything queued. */
+static void submit_all(struct writer_ctx *w)
 {
 	struct wstate *s = w->priv;
-	struct io_uring_cqe *cqe;
 	submit_pending(w);
 	if (s->unsubmitted) {
 		io_uring_submit(&s->ring);
 		s->unsubmitted = 0;
 	}
+}
+
+static void reap(struct writer_ctx *w, bool wait_all)
+{
+	struct wstate *s = w->priv;
+	struct io_uring_cqe *cqe;
+	submit_all(w);
 	for (;;) {
 		int rc;
 		if (wait_all && s->inflight)
@@ -382,11 +389,7 @@ static void wait_some(struct writer_ctx *w)
 {
 	struct wstate *s = w->priv;
 	struct io_uring_cqe *cqe;
-	submit_pending(w);
-	if (s->unsubmitted) {
-		io_uring_submit(&s->ring);
-		s->unsubmitted = 0;
-	}
+	submit_all(w);
 	if (!s->inflight)
 		return;
 	uint64_t t0 = now_ns();
