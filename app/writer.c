@@ -305,9 +305,9 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 	s->inflight--;
 	/* Testing (--fault-fsync/--fault-write): fail one completion as the
 	 * kernel would on an I/O error, to exercise the recovery below. */
-	if (ud == UD_FSYNC && ++s->fsyncs_done == w->cfg->fault_fsync)
+	if (ud == UD_FSYNC && w->cfg->fault_fsync && ++s->fsyncs_done == w->cfg->fault_fsync)
 		res = -EIO;
-	else if (ud > UD_NOP && ++s->writes_done == w->cfg->fault_write)
+	else if (ud > UD_NOP && w->cfg->fault_write && ++s->writes_done == w->cfg->fault_write)
 		res = -EIO;
 	if (ud == UD_FSYNC) {
 		s->fsync_inflight = false;
@@ -463,7 +463,9 @@ static bool stage_room(struct writer_ctx *w, size_t len)
  * streak. */
 static uint64_t retry_time(struct wstate *s)
 {
-	unsigned k = s->fail_streak++;
+	unsigned k = s->fail_streak;
+	if (k < 8)
+		s->fail_streak++; /* 10 ms << 7 > 1 s: no need to count further */
 	uint64_t d = k == 0 ? 0 : k > 7 ? 1000000000ull : 10000000ull << (k - 1);
 	return now_ns() + (d > 1000000000ull ? 1000000000ull : d);
 }
