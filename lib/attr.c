@@ -157,7 +157,7 @@ struct p1 { /* one pass-1 thread */
 	struct app_slot *apc; /* NULL: no memo */
 	struct app_slot *scc; /* (source, campaign) keys, likewise */
 	uint8_t *sckey;
-	struct unmo_event *events; /* the reader decodes a block into it; NULL: it does not */
+	struct unmo_event *events; /* [UNMO_SEG_MAX_BLOCK_RECORDS]: the reader decodes a block into it */
 	struct unmo_attr_stats st;
 	int error;
 	char msg[512];
@@ -517,13 +517,6 @@ struct p1_arg {
 	struct p1 t;
 };
 
-static void corrupt(struct unmo_attr *a, const char *fmt, const char *path, uint64_t off, const char *why)
-{
-	char msg[1200];
-	snprintf(msg, sizeof msg, fmt, path, (unsigned long long)off, why);
-	a->o.on_corrupt(a->o.ctx, msg);
-}
-
 /* Records of the block the reader just reported corrupt: known from the
  * index of a sealed file; 0 when the file is read by scanning (the report
  * then counts the corrupt block itself). */
@@ -551,8 +544,8 @@ static void read_file(struct p1_arg *arg, const char *path)
 		a->o.on_corrupt(a->o.ctx, err);
 		return;
 	}
-	if (t->events)
-		unmo_segr_decode_into(r, t->events, UNMO_SEG_MAX_BLOCK_RECORDS);
+	/* the reader's check decodes each record once, into t->events */
+	unmo_segr_decode_into(r, t->events, UNMO_SEG_MAX_BLOCK_RECORDS);
 	struct unmo_seg_block b;
 	for (;;) {
 		memset(&b, 0, sizeof b);
@@ -566,35 +559,15 @@ static void read_file(struct p1_arg *arg, const char *path)
 			a->o.on_corrupt(a->o.ctx, err);
 			continue;
 		}
-		size_t off = 0;
-		uint32_t done = 0;
-		if (b.events) { /* decoded by the reader's check */
-			for (; done < b.meta.count; done++) {
-				t->st.events_read++;
-				if (route(a, t, &b.events[done])) {
-					t->error = 1;
-					unmo_segr_close(r);
-					return;
-				}
-			}
-			atomic_fetch_add(&arg->sh->events, done);
-			continue;
-		}
-		struct unmo_event e;
-		while (unmo_seg_block_next_record(&b, &off, &e)) {
-			done++;
+		for (uint32_t k = 0; k < b.meta.count; k++) {
 			t->st.events_read++;
-			if (route(a, t, &e)) {
+			if (route(a, t, &b.events[k])) {
 				t->error = 1;
 				unmo_segr_close(r);
 				return;
 			}
 		}
-		if (off < b.meta.raw_len) { /* the reader verified records: not expected */
-			corrupt(a, "%s: block at offset %llu: %s", path, b.meta.offset, "undecodable record");
-			t->st.events_unreadable += b.meta.count > done ? b.meta.count - done : 1;
-		}
-		atomic_fetch_add(&arg->sh->events, done);
+		atomic_fetch_add(&arg->sh->events, b.meta.count);
 	}
 	unmo_segr_close(r);
 }
