@@ -154,6 +154,32 @@ static inline const char *value_check(const uint8_t *src)
 	return NULL;
 }
 
+/* The rest of a record after its head (and IP address) at p..end: each
+ * string the mask announces, in field order (u16 length 1..UNMO_STR_MAX, then
+ * the bytes), ending exactly at end; then the value checks. Fills out[field]
+ * with views into the record when out is not NULL. Both decoders use it:
+ * inlined, the NULL case loses the stores. */
+static inline __attribute__((always_inline)) const char *
+tail_check(const uint8_t *src, const uint8_t *p, const uint8_t *end, unsigned mask, struct unmo_str *out)
+{
+	for (unsigned m = mask; m; m &= m - 1) {
+		size_t left = (size_t)(end - p);
+		if (left < 2)
+			return UNMO_BAD_LENGTH;
+		size_t sl = unmo_ld16(p);
+		if (sl - 1u >= UNMO_STR_MAX) /* 0 or > UNMO_STR_MAX */
+			return UNMO_BAD_STRING;
+		if (left - 2 < sl)
+			return UNMO_BAD_LENGTH;
+		if (out)
+			out[__builtin_ctz(m)] = (struct unmo_str){(const char *)p + 2, (uint16_t)sl};
+		p += 2 + sl;
+	}
+	if (p != end)
+		return UNMO_BAD_LENGTH;
+	return value_check(src);
+}
+
 /* The hot path of binary frames and segment reads: one pass, no library
  * calls, only present strings visited. It applies exactly the checks of
  * unmo_event_check (same reasons) without a second pass over the event. */
@@ -196,23 +222,7 @@ const char *unmo_record_decode(const uint8_t *src, size_t n, struct unmo_event *
 	_Static_assert(sizeof e->s % 64 == 0, "e->s cleared in 64-byte pieces");
 	for (size_t k = 0; k < sizeof e->s; k += 64)
 		memset((char *)e->s + k, 0, 64);
-	for (unsigned m = mask; m; m &= m - 1) {
-		size_t left = (size_t)(end - p);
-		if (left < 2)
-			return UNMO_BAD_LENGTH;
-		size_t sl = unmo_ld16(p);
-		if (sl - 1u >= UNMO_STR_MAX) /* 0 or > UNMO_STR_MAX */
-			return UNMO_BAD_STRING;
-		if (left - 2 < sl)
-			return UNMO_BAD_LENGTH;
-		struct unmo_str *d = &e->s[__builtin_ctz(m)];
-		d->p = (const char *)p + 2;
-		d->len = (uint16_t)sl;
-		p += 2 + sl;
-	}
-	if (p != end)
-		return UNMO_BAD_LENGTH;
-	if ((why = value_check(src)))
+	if ((why = tail_check(src, p, end, mask, e->s)))
 		return why;
 	*used = len;
 	return NULL;
@@ -240,21 +250,7 @@ const char *unmo_record_check_fill(uint8_t *dst, size_t cap, const uint8_t *src,
 	 * stores, which depend only on the header, overlap with it instead of
 	 * waiting for it. On a rejection the bytes at dst are garbage (contract). */
 	size_t written = unmo_record_fill(dst, cap, src, len, app_id, recv_time_us, sender_id, sequence);
-	const uint8_t *p = src + head, *end = src + len;
-	for (unsigned m = mask; m; m &= m - 1) {
-		size_t left = (size_t)(end - p);
-		if (left < 2)
-			return UNMO_BAD_LENGTH;
-		size_t sl = unmo_ld16(p);
-		if (sl - 1u >= UNMO_STR_MAX) /* 0 or > UNMO_STR_MAX */
-			return UNMO_BAD_STRING;
-		if (left - 2 < sl)
-			return UNMO_BAD_LENGTH;
-		p += 2 + sl;
-	}
-	if (p != end)
-		return UNMO_BAD_LENGTH;
-	if ((why = value_check(src)))
+	if ((why = tail_check(src, src + head, src + len, mask, NULL)))
 		return why;
 	seen->used = len;
 	seen->event_time_us = (int64_t)unmo_ld64(src + 24);
