@@ -19,8 +19,10 @@
  * blocks are counted events_lost and reported "failed" (never acknowledged),
  * the .open file is cut back to its last fsynced block and recovered (those
  * blocks kept, sealed; retried every second and at exit while the disk is
- * full) and the next chunk opens a new segment, so writing resumes when the
- * disk recovers.
+ * full) and the next chunk opens a new segment at once; repeated failures
+ * back off 10 ms doubling to 1 s (chunks meanwhile count as events_lost),
+ * and a good fdatasync ends the streak, so writing resumes when the disk
+ * recovers. --fault-write/--fault-fsync (testing) fail one completion.
  * A writer never blocks an RX core: it only consumes and produces rings.
  * Thread-safety: one thread per writer_ctx.
  */
