@@ -30,6 +30,7 @@ static const struct opt opts[] = {
 	{"mbufs", true, "N  mbufs in the pool (default: sized from EAL memory)"},
 	{"mbuf-size", true, "N  data bytes per mbuf (default 2048; longer frames arrive as chains)"},
 	{"chunks", true, "N  64 KiB chunks per RX core (default 128)"},
+	{"rx-encode", true, "auto|off|always  RX cores LZ4-encode chunks while their writer is behind (default auto)"},
 	{"pending", true, "N  responses awaiting durability per RX core (default 16384)"},
 	{"senders", true, "N  sender windows per RX core (default 4096)"},
 	{"out", true, "DIR  segment directory (default ./segments)"},
@@ -160,7 +161,16 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		U(mbuf_data, 1024, 65000);
 	else if (!strcmp(name, "chunks"))
 		U(chunks, 4, 65536);
-	else if (!strcmp(name, "pending"))
+	else if (!strcmp(name, "rx-encode")) {
+		if (!strcmp(val, "auto"))
+			c->rx_encode = RX_ENCODE_AUTO;
+		else if (!strcmp(val, "off"))
+			c->rx_encode = RX_ENCODE_OFF;
+		else if (!strcmp(val, "always"))
+			c->rx_encode = RX_ENCODE_ALWAYS;
+		else
+			bad = true;
+	} else if (!strcmp(name, "pending"))
 		U(pending, 64, 1u << 22);
 	else if (!strcmp(name, "senders"))
 		U(senders, 16, 1u << 22);

@@ -17,6 +17,13 @@
 #define CFG_MAX_RX 16u
 #define CFG_MAX_WRITERS 8u
 
+/* Who LZ4-encodes a chunk into its segment block (rx.c, writer.c). */
+enum rx_encode {
+	RX_ENCODE_AUTO,   /* the RX core, while it has recently waited for its writer */
+	RX_ENCODE_OFF,    /* always the writer */
+	RX_ENCODE_ALWAYS, /* always the RX core (tests; RX cores with headroom) */
+};
+
 struct ingest_cfg {
 	/* network identity */
 	uint32_t ip4;            /* listen IPv4, network byte order; 0 = none */
@@ -37,6 +44,7 @@ struct ingest_cfg {
 	uint32_t mbufs;          /* 0 = sized from EAL memory */
 	uint32_t mbuf_data;      /* data room per mbuf (bytes, headroom excluded) */
 	uint32_t chunks;         /* chunks per RX core */
+	enum rx_encode rx_encode;
 	uint32_t pending;        /* pending responses per RX core */
 	uint32_t senders;        /* sender windows per RX core */
 	/* output */

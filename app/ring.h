@@ -6,7 +6,8 @@
  * two single-producer/single-consumer rte_rings per RX core:
  *   full : RX core -> writer  chunks to persist, in chunk-sequence order
  *   free : writer  -> RX core empty chunks (returned as soon as the writer
- *                             has compressed them into its own buffer), and
+ *                             has compressed them, or copied the block the
+ *                             RX core encoded, into its own buffer), and
  *                             durability messages:
  *          LINK_DURABLE(N): every chunk <= N of this RX core is fsynced
  *                           ("durable up to chunk N": release acks/202s)
@@ -28,6 +29,7 @@
 #include <stdint.h>
 
 #include "chunk.h"
+#include "segment.h"
 
 struct rte_ring;
 
@@ -35,9 +37,10 @@ struct ingest_chunk {
 	uint64_t seq;            /* per-RX-core sequence, 1, 2, ... */
 	uint16_t rx_id;          /* owning RX core */
 	struct chunk_link *home; /* the RX core's link it returns to */
-	bool has_sum;            /* content_sum is set (rx.c: when the RX core had time) */
-	uint32_t content_sum;    /* unmo_seg_content_sum of c, computed by the RX core */
+	uint32_t block_len;      /* > 0: the RX core encoded c into block (--rx-encode) */
+	struct unmo_seg_block_meta meta; /* of block; the writer sets its offset */
 	struct unmo_chunk c;     /* the records */
+	uint8_t block[UNMO_SEG_BLOCK_MAX]; /* c as one segment block, when block_len */
 };
 
 struct chunk_link {

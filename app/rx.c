@@ -26,6 +26,7 @@
 #define PREFETCH_AHEAD 4u
 #define DRAIN_WAIT_S 30u
 #define RX_PAUSE_SLEEP_US 20u
+#define RX_ENCODE_BACKLOG 8u /* chunks (~0.7 ms of a writer's LZ4): see hand_off */
 
 /* ---------------- counters ---------------- */
 
@@ -64,7 +65,7 @@ static void take_back(struct rx_ctx *x)
 			}
 			struct ingest_chunk *ck = back[i];
 			ck->seq = 0;
-			ck->has_sum = false;
+			ck->block_len = 0;
 			unmo_chunk_reset(&ck->c);
 			x->spare[x->nb_spare++] = ck;
 		}
@@ -95,13 +96,18 @@ static void hand_off(struct rx_ctx *x)
 		x->spare[x->nb_spare++] = ck;
 		return;
 	}
-	/* Waiting for the writer lately (back-pressure within 10 ms): this core
-	 * has time to spare, the writer has none; take the LZ4 content checksum
-	 * off the writer (~12% of its work per chunk). Never when keeping up. */
-	if (unlikely(rte_rdtsc() - x->pause_tsc < x->tsc_hz / 100u)) {
-		ck->content_sum = unmo_seg_content_sum(&ck->c);
-		ck->has_sum = true;
-		x->st.chunks_summed++;
+	/* While the writer is the bottleneck (a backlog of chunks handed to it
+	 * and not back yet: take_back runs every loop pass), this core has cycles to spare and the writer none: LZ4-encode
+	 * the block here, so the writer only copies it. With the backlog as
+	 * the signal both cores stay busy: the writer always has its backlog,
+	 * this core encodes what the writer would fall further behind on. An
+	 * RX core whose writer keeps up never encodes (--rx-encode auto). */
+	if (x->cfg->rx_encode == RX_ENCODE_ALWAYS ||
+	    (x->cfg->rx_encode == RX_ENCODE_AUTO &&
+	     unlikely(x->link->nb_chunks - x->nb_spare - 1u >= RX_ENCODE_BACKLOG))) {
+		ck->block_len = (uint32_t)unmo_seg_block_encode(ck->block, sizeof ck->block, &ck->c, &ck->meta);
+		if (ck->block_len) /* else (cannot happen for a non-empty chunk) the writer encodes */
+			x->st.chunks_encoded++;
 	}
 	x->st.chunks_handed++;
 	x->handed_seq = ck->seq;
@@ -787,7 +793,6 @@ int rx_main(void *arg)
 			if ((!x->nb_spare && (!x->cur || x->cur->c.len + burst * 2048u > UNMO_CHUNK_CAP)) ||
 			    pending_room(x) < burst_room) {
 				x->st.rx_pauses++;
-				x->pause_tsc = tsc;
 				paused = true;
 				goto housekeeping;
 			}

@@ -74,7 +74,6 @@ struct rx_ctx {
 	uint64_t id_counter;
 	struct ack_state ack;
 	uint64_t flush_tsc, tsc_hz, tsc0;
-	uint64_t pause_tsc;   /* last back-pressure pause: the writer is the bottleneck */
 	int64_t wall0_us;
 	struct rx_tenant_cache tcache[RX_TENANT_CACHE];
 	const char *reason_ptr[16];

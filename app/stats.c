@@ -225,13 +225,13 @@ int stats_write_json(const struct stats_all *s, const char *path, double elapsed
 		const struct rx_stats *x = s->rx[r];
 		fprintf(f,
 			"%s{\"lcore\":%u,\"packets\":%lu,\"bytes\":%lu,\"frames_bin\":%lu,\"frames_http\":%lu,"
-			"\"events\":%lu,\"record_bytes\":%lu,\"chunks\":%lu,\"chunks_summed\":%lu,"
+			"\"events\":%lu,\"record_bytes\":%lu,\"chunks\":%lu,\"chunks_encoded\":%lu,"
 			"\"acks_sent\":%lu,\"http_responses\":%lu,"
 			"\"responses_dropped\":%lu,\"arp_replies\":%lu,\"icmp_replies\":%lu,"
 			"\"nd_replies\":%lu,\"icmp6_replies\":%lu,\"seq_gaps\":%lu,\"rx_pauses\":%lu,"
 			"\"cpu_s\":%.3f,\"drops\":",
 			r ? "," : "", x->lcore, x->packets, x->bytes, x->frames_bin, x->frames_http, x->events,
-			x->record_bytes, x->chunks_handed, x->chunks_summed, x->acks_sent,
+			x->record_bytes, x->chunks_handed, x->chunks_encoded, x->acks_sent,
 			x->http_sent, x->responses_dropped, x->arp_replies, x->icmp_replies, x->nd_replies,
 			x->icmp6_replies, x->seq_gaps, x->rx_pauses, x->cpu_s);
 		json_drops(f, x->drops);

@@ -56,7 +56,7 @@ struct rx_stats {
 	uint64_t frames_bin, frames_http; /* UDP datagrams to our port, by kind */
 	uint64_t events, record_bytes;    /* events taken into chunks */
 	uint64_t chunks_handed;
-	uint64_t chunks_summed; /* of those, with the content checksum computed here (rx.c) */
+	uint64_t chunks_encoded; /* of those, LZ4-encoded into their block here (--rx-encode) */
 	uint64_t rx_pauses;               /* loop passes that left packets in the NIC: no chunk free */
 	uint64_t acks_sent, http_sent, responses_dropped; /* tx ring full / no mbuf */
 	uint64_t arp_replies, icmp_replies, nd_replies, icmp6_replies;

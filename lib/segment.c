@@ -161,21 +161,7 @@ static void xxh32_pair(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
 	*ha = xxh32_finish(na >= 16 ? xxh_merge4(va) : XP5, a + 16 * sa, na);
 	*hb = xxh32_finish(nb >= 16 ? xxh_merge4(vb) : XP5, b + 16 * sb, nb);
 }
-
-static uint32_t xxh32_one(const uint8_t *a, size_t na)
-{
-	__m128i va = _mm_setr_epi32((int)(XP1 + XP2), (int)XP2, 0, (int)(0u - XP1));
-	size_t sa = na / 16;
-	for (size_t i = 0; i < sa; i++)
-		va = xxh_round4(va, _mm_loadu_si128((const __m128i *)(a + 16 * i)));
-	return xxh32_finish(na >= 16 ? xxh_merge4(va) : XP5, a + 16 * sa, na);
-}
 #else
-static uint32_t xxh32_one(const uint8_t *a, size_t na)
-{
-	return XXH32(a, na, 0);
-}
-
 static void xxh32_pair(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, uint32_t *ha,
 		       uint32_t *hb)
 {
@@ -190,28 +176,11 @@ static void xxh32_pair(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
  * LZ4 frame format asks for. */
 static _Thread_local LZ4_stream_t tls_lz4;
 
-uint32_t unmo_seg_content_sum(const struct unmo_chunk *c)
-{
-	return xxh32_one(c->data, c->len);
-}
-
-static size_t block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
-			   const uint32_t *content_sum, struct unmo_seg_block_meta *meta);
+_Static_assert(UNMO_SEG_BLOCK_MAX == UNMO_SEG_BLOCK_OVERHEAD + LZ4_COMPRESSBOUND(UNMO_CHUNK_CAP),
+	       "UNMO_SEG_BLOCK_MAX is unmo_seg_block_bound(UNMO_CHUNK_CAP)");
 
 size_t unmo_seg_block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
 			     struct unmo_seg_block_meta *meta)
-{
-	return block_encode(dst, cap, c, NULL, meta);
-}
-
-size_t unmo_seg_block_encode_sum(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
-				 uint32_t content_xxh, struct unmo_seg_block_meta *meta)
-{
-	return block_encode(dst, cap, c, &content_xxh, meta);
-}
-
-static size_t block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
-			   const uint32_t *content_sum, struct unmo_seg_block_meta *meta)
 {
 	uint32_t raw = c->len;
 	if (raw == 0 || c->count == 0 || raw > UNMO_CHUNK_CAP || cap < raw + UNMO_SEG_BLOCK_OVERHEAD)
@@ -236,12 +205,7 @@ static size_t block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
 	lz4_frame_header(dst, raw);
 	uint8_t *q = blk + bsize;
 	uint32_t content_xxh, block_xxh;
-	if (content_sum) {
-		content_xxh = *content_sum;
-		block_xxh = xxh32_one(blk, bsize);
-	} else {
-		xxh32_pair(c->data, raw, blk, bsize, &content_xxh, &block_xxh);
-	}
+	xxh32_pair(c->data, raw, blk, bsize, &content_xxh, &block_xxh);
 	unmo_st32(q, block_xxh);       /* block checksum: XXH32 of the block data */
 	unmo_st32(q + 4, 0);           /* EndMark */
 	unmo_st32(q + 8, content_xxh); /* content checksum: XXH32 of the raw bytes */

@@ -46,6 +46,9 @@
 #define UNMO_SEG_MAGIC_LZ4 0x184D2204u    /* standard LZ4 frame */
 #define UNMO_SEG_FORMAT_VERSION 1u
 #define UNMO_SEG_BLOCK_OVERHEAD 31u /* LZ4 frame bytes around one block's data */
+/* unmo_seg_block_bound(UNMO_CHUNK_CAP) as a constant (LZ4_COMPRESSBOUND):
+ * room for any chunk's block with LZ4's fast (unchecked-output) path. */
+#define UNMO_SEG_BLOCK_MAX (UNMO_SEG_BLOCK_OVERHEAD + UNMO_CHUNK_CAP + UNMO_CHUNK_CAP / 255u + 16u)
 #define UNMO_SEG_INDEX_FIXED 44u    /* index frame bytes besides its entries */
 
 struct unmo_seg_info {
@@ -71,16 +74,6 @@ size_t unmo_seg_block_bound(size_t raw_len);
  * the caller to set). Returns bytes written or 0 (cap too small / error). */
 size_t unmo_seg_block_encode(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
 			     struct unmo_seg_block_meta *meta);
-/* The LZ4 content checksum of a chunk's records (XXH32 of c->data[0..len),
- * seed 0), which unmo_seg_block_encode computes itself. A producer with
- * spare time (an RX core waiting for its writer) can compute it ahead and
- * hand it over with the chunk; unmo_seg_block_encode_sum then only
- * compresses and checksums the compressed block. Same bytes as
- * unmo_seg_block_encode when content_xxh is right; a wrong one makes a
- * block every reader rejects. Pure, thread-safe. */
-uint32_t unmo_seg_content_sum(const struct unmo_chunk *c);
-size_t unmo_seg_block_encode_sum(uint8_t *dst, size_t cap, const struct unmo_chunk *c,
-				 uint32_t content_xxh, struct unmo_seg_block_meta *meta);
 /* Index + footer bytes for n blocks; index_offset is where they start.
  * Readers require the layout the synchronous writer produces: header at 0,
  * blocks back to back from UNMO_SEG_HEADER_LEN (blocks[i].offset = where

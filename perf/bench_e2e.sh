@@ -6,7 +6,10 @@
 #      events/s and Mpps that reached fdatasync'ed segments. Twice: with the
 #      default placement (the kernel's io_uring write workers share the
 #      writer's CPU 0) and with --io-cpus 1 (they run on the RX lcore's CPU,
-#      idle while the RX core waits for the writer).
+#      idle while the RX core waits for the writer). The RX core LZ4-encodes
+#      blocks itself while it waits for the writer (--rx-encode auto, the
+#      default), so both cores compress; a third run with --rx-encode off
+#      shows the writer compressing alone.
 #   2. raw RX: the same vdev and pcap, unmo-ingest --bench-rx-only (receive
 #      and free, nothing else): the receive ceiling.
 #   3. LZ4: stock LZ4_compress_default on the very records persisted in (1),
@@ -70,6 +73,11 @@ run_timed "$W/persist-io.cpu" "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bi
 	--tenants "$W/tenants.conf" --out "$W/segs-io" --mac 02:00:00:00:00:01 --mbufs "$mbufs" \
 	--segment-mb 64 --run-seconds "$SECS" --bench-allow-replay --io-cpus 1 \
 	--stats-json "$W/persist-io.json"
+# 1c. the writer compressing alone (the RX core never encodes)
+run_timed "$W/persist-off.cpu" "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
+	--tenants "$W/tenants.conf" --out "$W/segs-off" --mac 02:00:00:00:00:01 --mbufs "$mbufs" \
+	--segment-mb 64 --run-seconds "$SECS" --bench-allow-replay --rx-encode off \
+	--stats-json "$W/persist-off.json"
 # 2. raw receive rate of the same vdev
 "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
 	--tenants "$W/tenants.conf" --out "$W/segs-rx" --mbufs "$mbufs" --run-seconds "$SECS" \
@@ -92,11 +100,11 @@ EALR=(-l 0-1 --no-huge -m 1024 --no-pci --no-shconf --file-prefix "uber$$" --log
 # 3. LZ4 on the persisted records
 "$LZB" "$W/segs" 5 >"$W/lz4.txt"
 
-python3 - "$W/persist.json" "$W/rx.json" "$W/lz4.txt" "$frames" "$events" "$SECS" "$W/nw.json" "$W/persist-io.json" "$W/rx-ring.json" "$W/nw-ring.json" <<'PY'
+python3 - "$W/persist.json" "$W/rx.json" "$W/lz4.txt" "$frames" "$events" "$SECS" "$W/nw.json" "$W/persist-io.json" "$W/rx-ring.json" "$W/nw-ring.json" "$W/persist-off.json" <<'PY'
 import json, sys, re
 p, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-pio = json.load(open(sys.argv[8]))
-cpu_of = {id(p): open(sys.argv[1][:-5] + ".cpu").read().split(), id(pio): open(sys.argv[8][:-5] + ".cpu").read().split()}
+pio, poff = json.load(open(sys.argv[8])), json.load(open(sys.argv[11]))
+cpu_of = {id(q): open(f[:-5] + ".cpu").read().split() for q, f in ((p, sys.argv[1]), (pio, sys.argv[8]), (poff, sys.argv[11]))}
 nw = json.load(open(sys.argv[7]))
 lz = dict(re.findall(r"(\w+)=([\d.]+)", open(sys.argv[3]).read()))
 frames, events, secs = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
@@ -116,6 +124,7 @@ def persisted(p, label):
     print(f"{label}: {ev/1e6:8.3f} M events/s  {pk/1e6:7.3f} Mpps   (1 RX core + 1 writer, {p['elapsed_s']:.1f} s, "
           f"{p['totals']['segments_sealed']} segments, ratio {p['totals']['compression_ratio']:.2f}, "
           f"RX back-pressure passes {sum(x['rx_pauses'] for x in p['rx_cores'])}, "
+          f"blocks encoded by the RX core {sum(x['chunks_encoded'] for x in p['rx_cores'])} of {w['chunks']}, "
           f"{w['writes']} writes, {w['fsyncs']} fsyncs, writer waited for the disk {w['disk_wait_s']:.2f} s)")
     own, busy, steal = (float(x) for x in cpu_of[id(p)])
     print(f"                 CPU: unmo-ingest (all threads) {own:.2f} s, other processes {max(busy - own, 0):.2f} s, "
@@ -123,6 +132,7 @@ def persisted(p, label):
     return ev
 ev0 = persisted(p, "persisted      ")
 ev = persisted(pio, "  --io-cpus 1  ")
+evoff = persisted(poff, "  --rx-encode off")
 print(f"raw RX ceiling : {raw_ev/1e6:8.3f} M events/s  {raw_pps/1e6:7.3f} Mpps   (same vdev, --bench-rx-only)")
 def pipeline(nw, label):
     nw_ev = nw["totals"]["events"] / nw["elapsed_s"]
@@ -140,14 +150,15 @@ pipe_ring = pipeline(nwr, "RX pipeline    ")
 print(f"LZ4 ceiling    : {lz_ev/1e6:8.3f} M events/s  {float(lz['lz4_mbps']):7.1f} MB/s (LZ4_compress_default, 1 core, same records, best of 5 x 1 s)")
 print(f"our encoder    : {float(lz['encode_events_per_s'])/1e6:8.3f} M events/s  {float(lz['encode_mbps']):7.1f} MB/s (unmo_seg_block_encode)")
 lz_cpu = float(lz["lz4_events_per_cpu_s"])
-for q, label in ((p, "default"), (pio, "--io-cpus 1")):
+for q, label in ((p, "default"), (pio, "--io-cpus 1"), (poff, "--rx-encode off")):
     wcpu = sum(w["cpu_s"] for w in q["writers"]); rcpu = sum(x["cpu_s"] for x in q["rx_cores"])
     print(f"CPU time got   : writer {wcpu:.2f} s, RX core {rcpu:.2f} s of {q['elapsed_s']:.1f} s wall ({label})")
     if wcpu > 0:
         print(f"per CPU-second : writer persisted {q['totals']['events_durable']/wcpu/1e6:.3f} M events/s, "
               f"LZ4 alone {lz_cpu/1e6:.3f} M events/s: ratio {q['totals']['events_durable']/wcpu/lz_cpu:.2f} ({label})")
 print(f"load average {open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} CPUs")
-print(f"ratio persisted / min(raw RX, LZ4) = {ev0/ceil:.2f} default placement, {ev/ceil:.2f} --io-cpus 1   (target >= 0.80)")
-print(f"per RX core: {ev0/1e6:.3f} / {ev/1e6:.3f} M events/s persisted (one writer's LZ4 binds); RX pipeline "
+print(f"ratio persisted / min(raw RX, LZ4) = {ev0/ceil:.2f} default, {ev/ceil:.2f} --io-cpus 1, "
+      f"{evoff/ceil:.2f} --rx-encode off (the writer compressing alone)   (target >= 0.80)")
+print(f"per RX core: {ev0/1e6:.3f} / {ev/1e6:.3f} / {evoff/1e6:.3f} M events/s persisted (LZ4 binds); RX pipeline "
       f"{pipe_pcap/1e6:.3f} M events per RX CPU-second on net_pcap, {pipe_ring/1e6:.3f} on the ring port   (target >= 8)")
 PY
