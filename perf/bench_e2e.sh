@@ -67,16 +67,16 @@ mbufs=$((frames + 16384)) # infinite_rx keeps the whole pcap in mbufs
 # 1. persisted (the replay repeats sequence numbers: --bench-allow-replay stores them anyway)
 run_timed "$W/persist.cpu" "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
 	--tenants "$W/tenants.conf" --out "$W/segs" --mac 02:00:00:00:00:01 --mbufs "$mbufs" \
-	--segment-mb 64 --run-seconds "$SECS" --bench-allow-replay --stats-json "$W/persist.json"
+	--run-seconds "$SECS" --bench-allow-replay --stats-json "$W/persist.json"
 # 1b. the same with the kernel's write workers on the RX lcore's CPU
 run_timed "$W/persist-io.cpu" "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
 	--tenants "$W/tenants.conf" --out "$W/segs-io" --mac 02:00:00:00:00:01 --mbufs "$mbufs" \
-	--segment-mb 64 --run-seconds "$SECS" --bench-allow-replay --io-cpus 1 \
+	--run-seconds "$SECS" --bench-allow-replay --io-cpus 1 \
 	--stats-json "$W/persist-io.json"
 # 1c. the writer compressing alone (the RX core never encodes)
 run_timed "$W/persist-off.cpu" "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \
 	--tenants "$W/tenants.conf" --out "$W/segs-off" --mac 02:00:00:00:00:01 --mbufs "$mbufs" \
-	--segment-mb 64 --run-seconds "$SECS" --bench-allow-replay --rx-encode off \
+	--run-seconds "$SECS" --bench-allow-replay --rx-encode off \
 	--stats-json "$W/persist-off.json"
 # 2. raw receive rate of the same vdev
 "$ING" "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$W/bin.pcap,infinite_rx=1" -- \

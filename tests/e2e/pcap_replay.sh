@@ -2,7 +2,8 @@
 # pcap_replay: a generator pcap (binary + HTTP-lite frames, some malformed)
 # replayed through net_pcap; the sealed segments hold exactly the generator's
 # events, field for field, and the drop counters equal the malformed frames
-# by reason.
+# by reason. Segments are written through the page cache here
+# (--no-direct-io); the other e2e tests use direct I/O.
 NAME=pcap_replay
 source "$(dirname "$0")/common.sh"
 make_tenants
@@ -11,7 +12,7 @@ make_tenants
 [ -s "$T/gen/events.jsonl" ] && [ -s "$T/gen/malformed.csv" ] || fail "generator outputs missing"
 
 bounded 180 "$ING" -l 0-1 "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$T/in.pcap" -- \
-	--tenants "$T/tenants.conf" --out "$T/segs" --mac 02:00:00:00:00:01 \
+	--tenants "$T/tenants.conf" --out "$T/segs" --mac 02:00:00:00:00:01 --no-direct-io \
 	--exit-when-idle 2 --stats-json "$T/stats.json" >"$T/ingest.log" 2>&1 ||
 	fail "unmo-ingest exited with $?"
 
