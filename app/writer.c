@@ -333,7 +333,7 @@ static void drop_cache(struct writer_ctx *w)
 {
 	struct wstate *s = w->priv;
 	uint64_t end = s->synced_off & ~(uint64_t)4095;
-	if (end <= s->dropped_off)
+	if (s->align > 1 || end <= s->dropped_off) /* direct I/O: nothing cached */
 		return;
 	struct io_uring_sqe *q = sqe_get(s);
 	io_uring_prep_fadvise(q, s->fd, s->dropped_off, (off_t)(end - s->dropped_off), POSIX_FADV_DONTNEED);

@@ -2,17 +2,20 @@
  *
  * Per chunk taken from its RX cores' rings: LZ4-compress into one segment
  * block (lib/segment.h encoder; or copy the block the RX core encoded,
- * --rx-encode) placed right after the previous one in one of the
- * writer's 1 MiB staging buffers, and give the chunk straight back to its RX
- * core (so RX capacity does not wait on the disk). One io_uring write per
- * loop pass covers every block the pass added (they are consecutive in the
- * file); a staging buffer is reused once its writes completed, and only when
- * all are busy does the writer wait for the disk (disk_waits). The kernel's
- * io-wq workers that run these writes and the fdatasyncs go on --io-cpus. Group commit: at most every --commit-ms, one
- * fdatasync covering every completed write; when it completes the writer
- * sends each RX core "durable up to chunk N" (ring.h), which releases the
- * acks and 202s held for those chunks, and drops the now clean pages from
- * the page cache (so new writes reuse warm pages). Rotation by size (--segment-mb) and
+ * --rx-encode) placed right after the previous one in one of the writer's
+ * 1 MiB staging buffers, and give the chunk straight back to its RX core
+ * (so RX capacity does not wait on the disk). Writes cover what the loop
+ * passes staged (they are consecutive in the file); with direct I/O
+ * (O_DIRECT where the file system takes it; --no-direct-io) one write is in
+ * flight at a time, of whole sectors (writer.c, STAGE_BYTES). A staging
+ * buffer is reused once its writes completed; only when all are busy does
+ * the writer wait for the disk (disk_waits). The kernel's io-wq workers
+ * that run the writes and the fdatasyncs go on --io-cpus. Group commit: at
+ * most every --commit-ms, one fdatasync covering every completed write;
+ * when it completes the writer sends each RX core "durable up to chunk N"
+ * (ring.h), which releases the acks and 202s held for those chunks, and
+ * drops the range from the page cache (buffered writes).
+ * Rotation by size (--segment-mb) and
  * age (--segment-age): index + footer written, then unmo_seg_seal_path
  * (fsync, atomic rename, fsync of the directory). A new .open file's
  * directory entry is fsynced before any ack can depend on it.
