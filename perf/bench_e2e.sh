@@ -153,9 +153,11 @@ lz_cpu = float(lz["lz4_events_per_cpu_s"])
 for q, label in ((p, "default"), (pio, "--io-cpus 1"), (poff, "--rx-encode off")):
     wcpu = sum(w["cpu_s"] for w in q["writers"]); rcpu = sum(x["cpu_s"] for x in q["rx_cores"])
     print(f"CPU time got   : writer {wcpu:.2f} s, RX core {rcpu:.2f} s of {q['elapsed_s']:.1f} s wall ({label})")
-    if wcpu > 0:
-        print(f"per CPU-second : writer persisted {q['totals']['events_durable']/wcpu/1e6:.3f} M events/s, "
-              f"LZ4 alone {lz_cpu/1e6:.3f} M events/s: ratio {q['totals']['events_durable']/wcpu/lz_cpu:.2f} ({label})")
+    own = float(cpu_of[id(q)][0])
+    if own > 0:
+        print(f"per CPU-second : persisted {q['totals']['events_durable']/own/1e6:.3f} M events per CPU-s of all "
+              f"unmo-ingest threads (RX, writer, kernel workers), LZ4 alone {lz_cpu/1e6:.3f}: ratio "
+              f"{q['totals']['events_durable']/own/lz_cpu:.2f} ({label})")
 print(f"load average {open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} CPUs")
 print(f"ratio persisted / min(raw RX, LZ4) = {ev0/ceil:.2f} default, {ev/ceil:.2f} --io-cpus 1, "
       f"{evoff/ceil:.2f} --rx-encode off (the writer compressing alone)   (target >= 0.80)")
