@@ -14,6 +14,8 @@
 #include <rte_memcpy.h>
 #include <rte_ring.h>
 
+#include "pkt.h"
+
 #define RX_RING 1024u
 #define TX_RING 1024u
 #define FEED_BURST 32u
@@ -26,6 +28,7 @@ static struct rte_ring *rx_ring, *tx_ring;
 static uint8_t *pkts;              /* every frame of the pcap, back to back */
 static uint64_t *pkt_off;
 static uint16_t *pkt_len;
+static uint64_t *pkt_ol;            /* checksum verdicts, as a NIC with RX offload sets them */
 static uint32_t nb_frames;
 static struct rte_mbuf *win[WINDOW];
 static pthread_t feeder;
@@ -49,6 +52,18 @@ int bench_replay_port(uint16_t *port_id)
 	}
 	*port_id = (uint16_t)p;
 	return 0;
+}
+
+/* The IP and UDP checksum verdicts the NICs we target (ixgbe, i40e, ice,
+ * mlx5) put in each mbuf, worked out once per frame at load (lib/pkt.h);
+ * frames lib/pkt does not parse are left "unknown", for the RX core. */
+static uint64_t offload_verdict(const uint8_t *f, size_t n)
+{
+	struct unmo_pkt_view v;
+	if (unmo_pkt_parse(f, n, &v))
+		return 0;
+	return (v.ip_csum_ok ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_IP_CKSUM_BAD) |
+	       (v.udp_csum_ok ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_BAD);
 }
 
 int bench_replay_load(const char *path, struct rte_mempool *mp)
@@ -78,7 +93,9 @@ int bench_replay_load(const char *path, struct rte_mempool *mp)
 			pkt_off = o ? o : pkt_off;
 			uint16_t *l = realloc(pkt_len, cap * sizeof *l);
 			pkt_len = l ? l : pkt_len;
-			if (!o || !l) {
+			uint64_t *fl = realloc(pkt_ol, cap * sizeof *fl);
+			pkt_ol = fl ? fl : pkt_ol;
+			if (!o || !l || !fl) {
 				rc = -1;
 				break;
 			}
@@ -94,6 +111,7 @@ int bench_replay_load(const char *path, struct rte_mempool *mp)
 		}
 		memcpy(pkts + bytes, data, h->caplen);
 		pkt_off[nb_frames] = bytes;
+		pkt_ol[nb_frames] = offload_verdict(data, h->caplen);
 		pkt_len[nb_frames++] = (uint16_t)h->caplen;
 		bytes += h->caplen;
 	}
@@ -135,7 +153,7 @@ static void *feed(void *arg)
 			m->data_off = RTE_PKTMBUF_HEADROOM;
 			m->data_len = m->pkt_len = pkt_len[f];
 			m->nb_segs = 1;
-			m->ol_flags = 0;
+			m->ol_flags = pkt_ol[f];
 			rte_memcpy(rte_pktmbuf_mtod(m, void *), pkts + pkt_off[f], pkt_len[f]);
 			rte_mbuf_refcnt_set(m, 2);
 			burst[n++] = m;

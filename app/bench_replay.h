@@ -14,6 +14,10 @@
  * the copy is the feeder's, on another CPU, as DMA is the NIC's. When the RX
  * ring is full or the next buffer is not back yet the feeder sleeps 20 us.
  * Whatever the appliance transmits is taken off the TX ring and freed.
+ * Each mbuf carries the IP/UDP checksum verdicts a NIC with RX checksum
+ * offload would give (all the NICs we target have it), worked out once per
+ * frame at load; so the RX core's software checksum (for ports without
+ * offload: net_pcap, net_af_packet) does not run here.
  * The RX core runs its normal code; only the port differs.
  * Sequence: bench_replay_port() before the ports are enumerated (it adds
  * one), bench_replay_load() once the mbuf pool exists, bench_replay_start()

@@ -50,6 +50,7 @@ static const struct opt opts[] = {
 	{"bench-ring-replay", true, "PCAP  benchmark only: replay PCAP from memory through a ring port, no copy per packet"},
 	{"fault-write", true, "N  testing only: each writer's Nth block write fails with EIO (once)"},
 	{"fault-fsync", true, "N  testing only: each writer's Nth fdatasync fails with EIO (once)"},
+	{"no-udp-cksum", false, "do not verify UDP checksums in software where the NIC does not"},
 	{"no-direct-io", false, "write segments through the page cache (default: O_DIRECT where supported)"},
 	{"no-promisc", false, "leave promiscuous mode off"},
 	{"help", false, "this text"},
@@ -211,6 +212,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		U(fault_write, 0, UINT32_MAX);
 	else if (!strcmp(name, "fault-fsync"))
 		U(fault_fsync, 0, UINT32_MAX);
+	else if (!strcmp(name, "no-udp-cksum"))
+		c->udp_cksum = false;
 	else if (!strcmp(name, "no-direct-io"))
 		c->direct_io = false;
 	else if (!strcmp(name, "no-promisc"))
@@ -299,6 +302,7 @@ int cfg_parse(struct ingest_cfg *c, int argc, char **argv)
 	c->mbuf_data = 2048;
 	c->chunks = 128;
 	c->direct_io = true;
+	c->udp_cksum = true;
 	c->pending = 16384;
 	c->senders = 4096;
 	c->out_dir = "segments";

@@ -45,6 +45,7 @@ struct ingest_cfg {
 	uint32_t mbuf_data;      /* data room per mbuf (bytes, headroom excluded) */
 	uint32_t chunks;         /* chunks per RX core */
 	enum rx_encode rx_encode;
+	bool udp_cksum;          /* verify UDP checksums in software when the NIC does not */
 	bool direct_io;          /* segments written with O_DIRECT where the file system takes it */
 	uint32_t pending;        /* pending responses per RX core */
 	uint32_t senders;        /* sender windows per RX core */

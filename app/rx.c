@@ -19,6 +19,7 @@
 #include "frame_bin.h"
 #include "segment.h"
 #include "http_lite.h"
+#include "pkt.h"
 #include "tenant.h"
 #include "tenant_view.h"
 
@@ -508,6 +509,30 @@ static inline bool looks_like_http(const uint8_t *p, uint32_t n)
 	return i > 0 && i < n && p[i] == ' ';
 }
 
+/* The UDP checksum: the NIC's verdict when it gives one, else computed
+ * here over the pseudo-header and the datagram (a flipped bit in a frame
+ * without a MAC would otherwise be stored as a wrong event). IPv4 allows 0
+ * ("none sent"); IPv6 does not. --no-udp-cksum trusts what arrives. */
+static bool udp_cksum_ok(const struct rx_ctx *x, const struct pkt *p, const struct rte_mbuf *m,
+			 uint32_t ulen)
+{
+	uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (st == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return true;
+	if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return false;
+	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)p->l4;
+	if (uh->dgram_cksum == 0)
+		return p->ip_version == 4;
+	if (!x->cfg->udp_cksum)
+		return true;
+	/* pseudo-header: both addresses (adjacent in either header), then
+	 * protocol 17 and the UDP length; lib/pkt.h has the one checksum */
+	uint32_t sum = p->ip_version == 4 ? unmo_pkt_csum_add(0, p->l3 + 12, 8) : unmo_pkt_csum_add(0, p->l3 + 8, 32);
+	sum += IPPROTO_UDP + ulen;
+	return unmo_pkt_csum_fold(unmo_pkt_csum_add(sum, p->l4, ulen)) == 0;
+}
+
 /* Returns true when m was turned into a reply to transmit (not freed). */
 static bool classify(struct rx_ctx *x, struct rte_mbuf *m, uint16_t port_idx, int64_t now_us)
 {
@@ -655,9 +680,12 @@ static bool classify(struct rx_ctx *x, struct rte_mbuf *m, uint16_t port_idx, in
 		return false;
 	}
 	uint32_t ulen = rte_be_to_cpu_16(uh->dgram_len);
-	if (unlikely(ulen < 8 || ulen > l3_len ||
-		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+	if (unlikely(ulen < 8 || ulen > l3_len)) {
 		drop_id(x, STATS_R_BAD_L3, port_idx);
+		return false;
+	}
+	if (unlikely(!udp_cksum_ok(x, &p, m, ulen))) {
+		drop_id(x, STATS_R_BAD_UDP_CKSUM, port_idx);
 		return false;
 	}
 	payload = p.l4 + 8;

@@ -23,6 +23,7 @@ const char *stats_reason_names[STATS_REASONS] = {
 	[STATS_R_APP_MISMATCH] = "app_mismatch",
 	[STATS_R_FRAME_TOO_LARGE] = "frame_too_large",
 	[STATS_R_BAD_EVENT] = "bad_event",
+	[STATS_R_BAD_UDP_CKSUM] = "bad_udp_cksum",
 };
 
 /* Lock-free append-only registry: a slot goes NULL -> name exactly once. */

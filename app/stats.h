@@ -36,6 +36,7 @@ enum stats_reason {
 	STATS_R_APP_MISMATCH,    /* HTTP event app_id differs from the key's tenant (per event) */
 	STATS_R_FRAME_TOO_LARGE, /* frame's records cannot fit one chunk */
 	STATS_R_BAD_EVENT,       /* event that the record encoder refuses */
+	STATS_R_BAD_UDP_CKSUM,   /* UDP checksum wrong (the NIC's verdict, else ours) or 0 over IPv6 */
 	STATS_R_FIXED_COUNT
 };
 

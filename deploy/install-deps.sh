@@ -7,7 +7,7 @@ PKGS=(
   libdpdk-dev dpdk                  # DPDK 22.11: libraries + dpdk-testpmd (raw RX ceiling)
   liburing-dev liblz4-dev lz4 libxxhash-dev
   libsodium-dev libpcap-dev libcriterion-dev libsimdjson-dev
-  tcpreplay iproute2 tcpdump python3 procps
+  tcpreplay iproute2 ethtool tcpdump python3 procps
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -20,11 +20,45 @@ static uint16_t ld16be(const uint8_t *p)
 
 uint32_t unmo_pkt_csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
-	/* Callers add whole 16-bit words except possibly at the very end. */
-	for (; n >= 2; p += 2, n -= 2)
-		sum += ld16be(p);
-	if (n)
-		sum += (uint32_t)p[0] << 8;
+	/* Callers add whole 16-bit words except possibly at the very end.
+	 * RFC 1071: the ones'-complement sum is the same whatever the byte
+	 * order of the words, byte-swapped. So add the bytes as native 32-bit
+	 * words into 64 bits (8 bytes a step, no carry lost; the appliance
+	 * checks ~1.4 KB per datagram), fold to 16 bits and swap once. */
+	uint64_t acc = 0;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + 4, 4);
+		acc += (uint64_t)a + b;
+	}
+	if (n >= 4) {
+		uint32_t a;
+		memcpy(&a, p, 4);
+		acc += a;
+		p += 4, n -= 4;
+	}
+	if (n >= 2) {
+		uint16_t a;
+		memcpy(&a, p, 2);
+		acc += a;
+		p += 2, n -= 2;
+	}
+	if (n) { /* the odd last byte is the high byte of a big-endian word */
+		uint8_t w[2] = {p[0], 0};
+		uint16_t a;
+		memcpy(&a, w, 2);
+		acc += a;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	uint32_t v = (uint32_t)(acc & 0xffffu) + (uint32_t)(acc >> 16 & 0xffffu) + (uint32_t)(acc >> 32);
+	v = (v & 0xffffu) + (v >> 16);
+	v = (v & 0xffffu) + (v >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = (uint32_t)__builtin_bswap16((uint16_t)v);
+#endif
+	sum += v;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum;

@@ -21,6 +21,11 @@ ip -n "$NB" link set lo up
 ip -n "$NA" link set "$VA" up
 ip -n "$NB" addr add 10.99.0.2/24 dev "$VB"
 ip -n "$NB" link set "$VB" up
+# The kernel leaves the UDP checksum of locally sent datagrams to the NIC
+# (CHECKSUM_PARTIAL); across a veth nothing fills it in. The appliance
+# verifies UDP checksums, so the sender's veth computes them, as every
+# datagram on a wire has them (docs/operating.md: --no-udp-cksum).
+ip netns exec "$NB" ethtool -K "$VB" tx off >/dev/null || fail "ethtool -K tx off failed"
 # IPv6: the sender has fd00:99::2; the appliance's namespace keeps its kernel off the link
 ip netns exec "$NA" sysctl -qw "net.ipv6.conf.$VA.disable_ipv6=1"
 ip -n "$NB" addr add fd00:99::2/64 dev "$VB" nodad

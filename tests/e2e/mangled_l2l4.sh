@@ -6,7 +6,10 @@
 # know, so whatever gets through the headers is refused at the key check: no
 # mangled packet can store an event. Interleaved with them, a valid stream must
 # be stored exactly; every packet is counted; the appliance exits 0 (an ASan or
-# UBSan report would fail it).
+# UBSan report would fail it). Before every 8th valid packet goes a copy with
+# one payload bit flipped and its UDP checksum left as it was: each must be
+# counted bad_udp_cksum, and none may be stored (it comes first: stored, it
+# would change an event or make the original a duplicate).
 NAME=mangled_l2l4
 source "$(dirname "$0")/common.sh"
 make_tenants
@@ -63,20 +66,26 @@ for path in sys.argv[3:]:
     bad += read(path)[1]
 rng.shuffle(bad)
 bad = [mangle(p) for p in bad[:24000]]
-out, gi, n = [hdr], 0, 0
+out, gi, nflip = [hdr], 0, 0
+def put_good():
+    global gi, nflip
+    if gi % 8 == 0:   # a copy with a payload bit flipped, checksum unchanged
+        c = bytearray(good[gi]); c[-3] ^= 1; out.append(c); nflip += 1
+    out.append(good[gi]); gi += 1
 for i, p in enumerate(bad):   # one valid packet after every few mangled ones
     if i % 3 == 0 and gi < len(good):
-        out.append(good[gi]); gi += 1
+        put_good()
     out.append(p)
-out += good[gi:]
+while gi < len(good):
+    put_good()
 recs = out[1:]
 with open(sys.argv[2], "wb") as f:
     f.write(hdr)
     for r in recs:
         f.write(struct.pack("<IIII", 0, 0, len(r), len(r)) + bytes(r))
-print(len(recs), len(good), len(bad))
+print(len(recs), len(good), len(bad), nflip)
 PY
-read -r total ngood nbad <"$T/mangle.log"
+read -r total ngood nbad nflip <"$T/mangle.log"
 [ "$nbad" -ge 20000 ] || fail "only $nbad mangled packets"
 
 bounded 240 "$ING" -l 0-1 "${EAL[@]}" --vdev "net_pcap0,rx_pcap=$T/mixed.pcap" -- \
@@ -89,6 +98,10 @@ packets=$(json_get "$T/stats.json" 's["totals"]["packets"]')
 stored_jsonl "$T/segs" "$T/stored.jsonl" || fail "unmo-seg cat failed"
 compare_events "$T/good/events.jsonl" "$T/stored.jsonl" >"$T/compare.log" 2>&1 ||
 	fail "valid stream not stored exactly: $(cat "$T/compare.log")"
+badsum=$(json_get "$T/stats.json" 's["totals"]["drops"].get("bad_udp_cksum", 0)')
+dups=$(json_get "$T/stats.json" 's["totals"]["drops"].get("duplicate", 0)')
+[ "$badsum" -ge "$nflip" ] && [ "$nflip" -gt 0 ] || fail "bad_udp_cksum $badsum < $nflip flipped copies"
+[ "$dups" -eq 0 ] || fail "$dups duplicates: a flipped copy was taken before its original"
 drops=$(json_get "$T/stats.json" '", ".join(f"{k} {v}" for k, v in sorted(s["totals"]["drops"].items()) if v)')
 echo "$nbad mangled + $ngood valid packets, all counted; $(cat "$T/compare.log"); drops: $drops"
 echo "e2e: $NAME ok"
