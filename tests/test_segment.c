@@ -621,6 +621,53 @@ Test(segment, recovery_drops_garbage_appended, .init = mk_tmpdir, .fini = rm_tmp
 	free(img);
 }
 
+/* What a direct-I/O writer (app/writer.c) leaves at a crash: the file's
+ * bytes up to some point (a block end or inside a block), then zeros up to
+ * the next 4 KiB boundary. Recovery keeps exactly the whole blocks before
+ * the point, at every point. */
+Test(segment, direct_io_zero_tail_recovered, .init = mk_tmpdir, .fini = rm_tmpdir, .timeout = 120)
+{
+	write_segment("z-w2-00000007", 3, 40, NULL, NULL);
+	char path[512], openp[512], err[256];
+	seg_path(path, sizeof path, "z-w2-00000007", ".seg");
+	seg_path(openp, sizeof openp, "z-w2-00000007", ".seg.open");
+	size_t n;
+	uint8_t *img = slurp(path, &n);
+	struct unmo_segr *r = unmo_segr_open_mem(img, n, "ref.seg", err, sizeof err);
+	read_all(r, &ro_ref);
+	unmo_segr_close(r);
+	size_t blocks_end = ro_ref.meta[2].offset + ro_ref.meta[2].frame_len;
+	CHECK(blocks_end > 2 * 4096, "blocks span several sectors (%zu bytes)", blocks_end);
+	uint8_t *d = calloc(1, blocks_end + 4096);
+	for (size_t cut = UNMO_SEG_HEADER_LEN; cut <= blocks_end; cut += 13) {
+		size_t padded = (cut + 4095) / 4096 * 4096;
+		memset(d, 0, blocks_end + 4096);
+		memcpy(d, img, cut);
+		spit(openp, d, padded);
+		unlink(path);
+		struct unmo_seg_recovery rep;
+		CHECK((unmo_seg_recover(openp, &rep, err, sizeof err)) == (0), "cut %zu: %s", cut, err);
+		uint32_t want = 0;
+		uint64_t want_records = 0;
+		for (int i = 0; i < 3; i++)
+			if (ro_ref.meta[i].offset + ro_ref.meta[i].frame_len <= cut) {
+				want++;
+				want_records += ro_ref.meta[i].count;
+			}
+		CHECK((rep.blocks_kept) == (want), "cut %zu", cut);
+		CHECK((rep.records_kept) == (want_records), "cut %zu", cut);
+		r = unmo_segr_open(path, err, sizeof err);
+		CHECK((r) != NULL, "%s", err);
+		CHECK(unmo_segr_sealed(r), "cut %zu", cut);
+		read_all(r, &ro);
+		CHECK((ro.errors) == (0), "cut %zu", cut);
+		CHECK((ro.records) == (want_records), "cut %zu", cut);
+		unmo_segr_close(r);
+	}
+	free(d);
+	free(img);
+}
+
 /* The block's two checksums (the writer's two-lane SSE XXH32) agree with
  * libxxhash for every length 1..N records (all tail lengths of the XXH32
  * stripes) and for an incompressible chunk (stored raw), and a full chunk's
