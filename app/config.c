@@ -50,6 +50,7 @@ static const struct opt opts[] = {
 	{"bench-ring-replay", true, "PCAP  benchmark only: replay PCAP from memory through a ring port, no copy per packet"},
 	{"fault-write", true, "N  testing only: each writer's Nth block write fails with EIO (once)"},
 	{"fault-fsync", true, "N  testing only: each writer's Nth fdatasync fails with EIO (once)"},
+	{"fault-seal", true, "N  testing only: each writer's Nth segment seal fails with EIO (once)"},
 	{"no-udp-cksum", false, "do not verify UDP checksums in software where the NIC does not"},
 	{"no-direct-io", false, "write segments through the page cache (default: O_DIRECT where supported)"},
 	{"no-promisc", false, "leave promiscuous mode off"},
@@ -212,6 +213,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		U(fault_write, 0, UINT32_MAX);
 	else if (!strcmp(name, "fault-fsync"))
 		U(fault_fsync, 0, UINT32_MAX);
+	else if (!strcmp(name, "fault-seal"))
+		U(fault_seal, 0, UINT32_MAX);
 	else if (!strcmp(name, "no-udp-cksum"))
 		c->udp_cksum = false;
 	else if (!strcmp(name, "no-direct-io"))

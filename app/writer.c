@@ -84,6 +84,7 @@ struct wstate {
 	uint64_t seg_t0_ns;
 	uint32_t inflight;       /* SQEs submitted, CQE not reaped */
 	uint32_t writes_done, fsyncs_done; /* completions, for --fault-write/--fault-fsync */
+	uint32_t seals_tried;    /* for --fault-seal */
 	bool hdr_done;
 	size_t trailer_len;
 	struct unmo_seg_block_meta *metas;
@@ -688,7 +689,11 @@ static void close_segment(struct writer_ctx *w)
 		w->st.write_errors++;
 		s->broken = true;
 	}
-	if (!s->broken && unmo_seg_seal_path(s->fd, s->path, err, sizeof err) == 0) {
+	/* Testing (--fault-seal): this seal fails as if its fsync had. */
+	bool seal_fault = !s->broken && w->cfg->fault_seal && ++s->seals_tried == w->cfg->fault_seal;
+	if (seal_fault)
+		snprintf(err, sizeof err, "%.400s: fsync: %s (injected)", s->path, strerror(EIO));
+	if (!s->broken && !seal_fault && unmo_seg_seal_path(s->fd, s->path, err, sizeof err) == 0) {
 		w->st.disk_wait_s += (double)(now_ns() - t0) / 1e9;
 		posix_fadvise(s->fd, 0, 0, POSIX_FADV_DONTNEED); /* clean now: see drop_cache */
 		close(s->fd);

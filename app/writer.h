@@ -26,7 +26,8 @@
  * full) and the next chunk opens a new segment at once; repeated failures
  * back off 10 ms doubling to 1 s (chunks meanwhile count as events_lost),
  * and a good fdatasync ends the streak, so writing resumes when the disk
- * recovers. --fault-write/--fault-fsync (testing) fail one completion.
+ * recovers. --fault-write/--fault-fsync/--fault-seal (testing) fail one
+ * write completion, fdatasync completion or segment seal.
  * A writer never blocks an RX core: it only consumes and produces rings.
  * Thread-safety: one thread per writer_ctx.
  */
