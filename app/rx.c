@@ -19,7 +19,7 @@
 #include "frame_bin.h"
 #include "segment.h"
 #include "http_lite.h"
-#include "pkt.h"
+#include "l2l4.h"
 #include "tenant.h"
 #include "tenant_view.h"
 
@@ -495,12 +495,6 @@ static void take_http(struct rx_ctx *x, const struct pkt *p, char *buf, uint32_t
 
 /* ---------------- classification ---------------- */
 
-static inline bool mac_is_ours(const uint8_t *dst, const uint8_t *ours)
-{
-	/* group (broadcast/multicast) addresses pass to the L3 checks */
-	return (dst[0] & 1) || !memcmp(dst, ours, 6);
-}
-
 static inline bool looks_like_http(const uint8_t *p, uint32_t n)
 {
 	uint32_t i = 0;
@@ -509,28 +503,13 @@ static inline bool looks_like_http(const uint8_t *p, uint32_t n)
 	return i > 0 && i < n && p[i] == ' ';
 }
 
-/* The UDP checksum: the NIC's verdict when it gives one, else computed
- * here over the pseudo-header and the datagram (a flipped bit in a frame
- * without a MAC would otherwise be stored as a wrong event). IPv4 allows 0
- * ("none sent"); IPv6 does not. --no-udp-cksum trusts what arrives. */
-static bool udp_cksum_ok(const struct rx_ctx *x, const struct pkt *p, const struct rte_mbuf *m,
-			 uint32_t ulen)
+/* The NIC's checksum verdict (RX offload) for the IP header or L4. */
+static inline enum l2l4_nic_cksum nic_cksum(uint64_t ol, bool ip)
 {
-	uint64_t st = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	if (st == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		return true;
-	if (st == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		return false;
-	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)p->l4;
-	if (uh->dgram_cksum == 0)
-		return p->ip_version == 4;
-	if (!x->cfg->udp_cksum)
-		return true;
-	/* pseudo-header: both addresses (adjacent in either header), then
-	 * protocol 17 and the UDP length; lib/pkt.h has the one checksum */
-	uint32_t sum = p->ip_version == 4 ? unmo_pkt_csum_add(0, p->l3 + 12, 8) : unmo_pkt_csum_add(0, p->l3 + 8, 32);
-	sum += IPPROTO_UDP + ulen;
-	return unmo_pkt_csum_fold(unmo_pkt_csum_add(sum, p->l4, ulen)) == 0;
+	uint64_t st = ol & (ip ? RTE_MBUF_F_RX_IP_CKSUM_MASK : RTE_MBUF_F_RX_L4_CKSUM_MASK);
+	uint64_t good = ip ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	uint64_t bad = ip ? RTE_MBUF_F_RX_IP_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	return st == good ? L2L4_CK_GOOD : st == bad ? L2L4_CK_BAD : L2L4_CK_UNKNOWN;
 }
 
 /* Returns true when m was turned into a reply to transmit (not freed). */
@@ -551,145 +530,56 @@ static bool classify(struct rx_ctx *x, struct rte_mbuf *m, uint16_t port_idx, in
 		}
 		d = (uint8_t *)(uintptr_t)rte_pktmbuf_read(m, 0, len, x->scratch);
 	}
-	struct pkt p = {.l2 = d, .port_idx = port_idx};
-	if (unlikely(len < sizeof(struct rte_ether_hdr))) {
-		drop_id(x, STATS_R_BAD_L3, port_idx);
-		return false;
-	}
-	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)d;
-	if (!mac_is_ours(eh->dst_addr.addr_bytes, h->mac)) {
-		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-		return false;
-	}
-	uint16_t et = eh->ether_type;
-	uint32_t off = sizeof(struct rte_ether_hdr);
-	for (int tags = 0; tags < 2 && (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) ||
-					 et == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ));
-	     tags++) {
-		if (len < off + 4) {
-			drop_id(x, STATS_R_BAD_L3, port_idx);
-			return false;
-		}
-		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(d + off);
-		p.has_vlan = 1; /* replies carry the innermost tag */
-		p.vlan_tci = rte_be_to_cpu_16(vh->vlan_tci);
-		et = vh->eth_proto;
-		off += 4;
-	}
-	uint8_t *l3 = d + off;
-	uint32_t l3_len = len - off;
-	p.l3 = l3;
-	const uint8_t *payload;
-	uint32_t plen;
-	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		if (unlikely(l3_len < 20 || (ip->version_ihl >> 4) != 4)) {
-			drop_id(x, STATS_R_BAD_L3, port_idx);
-			return false;
-		}
-		uint32_t ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4u;
-		uint32_t tot = rte_be_to_cpu_16(ip->total_length);
-		if (unlikely(ihl < 20 || tot < ihl || tot > l3_len ||
-			     (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-			     ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == 0 &&
-			      rte_raw_cksum(ip, ihl) != 0xffff))) {
-			drop_id(x, STATS_R_BAD_L3, port_idx);
-			return false;
-		}
-		if (ip->dst_addr != h->ip4 || !h->ip4) {
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		if (unlikely(ip->fragment_offset &
-			     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
-			drop_id(x, STATS_R_IP_FRAGMENT, port_idx);
-			return false;
-		}
-		if (ip->next_proto_id == IPPROTO_ICMP) {
-			if (m->nb_segs == 1 && net_icmp_echo(h, d, l3, l3_len)) {
-				x->st.icmp_replies++;
-				return true;
-			}
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		if (ip->next_proto_id != IPPROTO_UDP) {
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		p.ip_version = 4;
-		p.l4 = l3 + ihl;
-		l3_len = tot - ihl; /* now: L4 bytes */
-	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
-		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)l3;
-		if (unlikely(l3_len < 40 || (l3[0] >> 4) != 6 ||
-			     rte_be_to_cpu_16(ip6->payload_len) + 40u > l3_len)) {
-			drop_id(x, STATS_R_BAD_L3, port_idx);
-			return false;
-		}
-		if (!h->has_ip6) {
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		if (ip6->proto == IPPROTO_ICMPV6) {
-			bool nd = false;
-			if (m->nb_segs == 1 && net_icmp6(m, h, d, l3, l3_len, &nd)) {
-				if (nd)
-					x->st.nd_replies++;
-				else
-					x->st.icmp6_replies++;
-				return true;
-			}
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		if (memcmp(ip6->dst_addr, h->ip6, 16)) {
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		if (ip6->proto == IPPROTO_FRAGMENT) {
-			drop_id(x, STATS_R_IP_FRAGMENT, port_idx);
-			return false;
-		}
-		if (ip6->proto != IPPROTO_UDP) { /* incl. extension headers: not supported */
-			drop_id(x, STATS_R_NOT_FOR_US, port_idx);
-			return false;
-		}
-		p.ip_version = 6;
-		p.l4 = l3 + 40;
-		l3_len = rte_be_to_cpu_16(ip6->payload_len);
-	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-		if (m->nb_segs == 1 && net_arp_reply(m, h, d, l3, l3_len)) {
+	struct l2l4 c;
+	enum l2l4_verdict v = l2l4_classify(d, len, h, x->cfg->udp_port, nic_cksum(m->ol_flags, true),
+					    nic_cksum(m->ol_flags, false), x->cfg->udp_cksum, &c);
+	switch (v) {
+	case L2L4_UDP:
+		break;
+	case L2L4_ARP:
+		if (m->nb_segs == 1 && net_arp_reply(m, h, d, c.l3, c.l3_len)) {
 			x->st.arp_replies++;
 			return true;
 		}
 		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
 		return false;
-	} else {
+	case L2L4_ICMP4:
+		if (m->nb_segs == 1 && net_icmp_echo(h, d, c.l3, c.l3_len)) {
+			x->st.icmp_replies++;
+			return true;
+		}
+		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
+		return false;
+	case L2L4_ICMP6: {
+		bool nd = false;
+		if (m->nb_segs == 1 && net_icmp6(m, h, d, c.l3, c.l3_len, &nd)) {
+			if (nd)
+				x->st.nd_replies++;
+			else
+				x->st.icmp6_replies++;
+			return true;
+		}
 		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
 		return false;
 	}
-	/* UDP */
-	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)p.l4;
-	if (unlikely(l3_len < 8)) {
-		drop_id(x, STATS_R_BAD_L3, port_idx);
-		return false;
-	}
-	if (uh->dst_port != rte_cpu_to_be_16(x->cfg->udp_port)) {
+	case L2L4_NOT_FOR_US:
 		drop_id(x, STATS_R_NOT_FOR_US, port_idx);
 		return false;
-	}
-	uint32_t ulen = rte_be_to_cpu_16(uh->dgram_len);
-	if (unlikely(ulen < 8 || ulen > l3_len)) {
-		drop_id(x, STATS_R_BAD_L3, port_idx);
+	case L2L4_FRAGMENT:
+		drop_id(x, STATS_R_IP_FRAGMENT, port_idx);
 		return false;
-	}
-	if (unlikely(!udp_cksum_ok(x, &p, m, ulen))) {
+	case L2L4_BAD_UDP_CKSUM:
 		drop_id(x, STATS_R_BAD_UDP_CKSUM, port_idx);
 		return false;
+	case L2L4_BAD_L3:
+	default:
+		drop_id(x, STATS_R_BAD_L3, port_idx);
+		return false;
 	}
-	payload = p.l4 + 8;
-	plen = ulen - 8;
+	struct pkt p = {.l2 = d, .l3 = c.l3, .l4 = c.l4, .ip_version = c.ip_version,
+			.has_vlan = c.has_vlan, .vlan_tci = c.vlan_tci, .port_idx = port_idx};
+	const uint8_t *payload = c.payload;
+	uint32_t plen = c.plen;
 	/* An HTTP request line starts with a method token; anything else goes to
 	 * the binary-frame parser, which names what is wrong (bad_magic, ...). */
 	if (plen >= 4 && !memcmp(payload, UNMO_FB_MAGIC, 4))
