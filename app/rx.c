@@ -503,13 +503,14 @@ static inline bool looks_like_http(const uint8_t *p, uint32_t n)
 	return i > 0 && i < n && p[i] == ' ';
 }
 
-/* The NIC's checksum verdict (RX offload) for the IP header or L4. */
+/* The NIC's checksum verdict (RX offload) for the IP header or L4. "NONE"
+ * (the checksum field is not right but the data is, e.g. virtio between
+ * guests of one host) counts as good, as DPDK defines it. */
 static inline enum l2l4_nic_cksum nic_cksum(uint64_t ol, bool ip)
 {
 	uint64_t st = ol & (ip ? RTE_MBUF_F_RX_IP_CKSUM_MASK : RTE_MBUF_F_RX_L4_CKSUM_MASK);
-	uint64_t good = ip ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 	uint64_t bad = ip ? RTE_MBUF_F_RX_IP_CKSUM_BAD : RTE_MBUF_F_RX_L4_CKSUM_BAD;
-	return st == good ? L2L4_CK_GOOD : st == bad ? L2L4_CK_BAD : L2L4_CK_UNKNOWN;
+	return st == 0 ? L2L4_CK_UNKNOWN : st == bad ? L2L4_CK_BAD : L2L4_CK_GOOD; /* GOOD or NONE */
 }
 
 /* Returns true when m was turned into a reply to transmit (not freed). */
