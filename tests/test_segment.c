@@ -524,19 +524,32 @@ Test(segment, malformed_inputs)
 	CHECK((unmo_seg_name(name, 8, "unmo", 2, 17)) == (0));
 }
 
+/* Write segment `name` (nchunks chunks of per_chunk events), read it into
+ * ro_ref and return its bytes (*n); path/openp get its sealed and .open
+ * names. For the recovery tests, which cut or extend copies of it. */
+static uint8_t *ref_segment(const char *name, int nchunks, int per_chunk, char *path, char *openp,
+			    size_t *n)
+{
+	char err[256];
+	write_segment(name, nchunks, per_chunk, NULL, NULL);
+	seg_path(path, 512, name, ".seg");
+	seg_path(openp, 512, name, ".seg.open");
+	uint8_t *img = slurp(path, n);
+	struct unmo_segr *r = unmo_segr_open_mem(img, *n, "ref.seg", err, sizeof err);
+	CHECK(r != NULL, "%s", err);
+	read_all(r, &ro_ref);
+	unmo_segr_close(r);
+	return img;
+}
+
 /* Cut the file (sealed or not) at every byte offset; recovery must give a
  * sealed segment holding exactly the blocks that were complete. */
 Test(segment, torn_file_recovered_at_every_offset, .init = mk_tmpdir, .fini = rm_tmpdir, .timeout = 240)
 {
-	write_segment("torn-w3-00000042", 3, 3, NULL, NULL);
 	char path[512], openp[512], err[256];
-	seg_path(path, sizeof path, "torn-w3-00000042", ".seg");
-	seg_path(openp, sizeof openp, "torn-w3-00000042", ".seg.open");
 	size_t n;
-	uint8_t *img = slurp(path, &n);
-	struct unmo_segr *r = unmo_segr_open_mem(img, n, "ref.seg", err, sizeof err);
-	read_all(r, &ro_ref);
-	unmo_segr_close(r);
+	uint8_t *img = ref_segment("torn-w3-00000042", 3, 3, path, openp, &n);
+	struct unmo_segr *r;
 	CHECK((ro_ref.blocks) == (3));
 	for (size_t cut = 0; cut <= n; cut++) {
 		spit(openp, img, cut);
@@ -579,15 +592,10 @@ Test(segment, torn_file_recovered_at_every_offset, .init = mk_tmpdir, .fini = rm
 
 Test(segment, recovery_drops_garbage_appended, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
-	write_segment("g-w1-00000001", 4, 20, NULL, NULL);
 	char path[512], openp[512], err[256];
-	seg_path(path, sizeof path, "g-w1-00000001", ".seg");
-	seg_path(openp, sizeof openp, "g-w1-00000001", ".seg.open");
 	size_t n;
-	uint8_t *img = slurp(path, &n);
-	struct unmo_segr *r = unmo_segr_open_mem(img, n, "ref.seg", err, sizeof err);
-	read_all(r, &ro_ref);
-	unmo_segr_close(r);
+	uint8_t *img = ref_segment("g-w1-00000001", 4, 20, path, openp, &n);
+	struct unmo_segr *r;
 	size_t blocks_end = ro_ref.meta[3].offset + ro_ref.meta[3].frame_len;
 	for (int withtrailer = 0; withtrailer < 2; withtrailer++) {
 		size_t base = withtrailer ? n : blocks_end, g = 3000;
@@ -627,15 +635,10 @@ Test(segment, recovery_drops_garbage_appended, .init = mk_tmpdir, .fini = rm_tmp
  * the point, at every point. */
 Test(segment, direct_io_zero_tail_recovered, .init = mk_tmpdir, .fini = rm_tmpdir, .timeout = 120)
 {
-	write_segment("z-w2-00000007", 3, 40, NULL, NULL);
 	char path[512], openp[512], err[256];
-	seg_path(path, sizeof path, "z-w2-00000007", ".seg");
-	seg_path(openp, sizeof openp, "z-w2-00000007", ".seg.open");
 	size_t n;
-	uint8_t *img = slurp(path, &n);
-	struct unmo_segr *r = unmo_segr_open_mem(img, n, "ref.seg", err, sizeof err);
-	read_all(r, &ro_ref);
-	unmo_segr_close(r);
+	uint8_t *img = ref_segment("z-w2-00000007", 3, 40, path, openp, &n);
+	struct unmo_segr *r;
 	size_t blocks_end = ro_ref.meta[2].offset + ro_ref.meta[2].frame_len;
 	CHECK(blocks_end > 2 * 4096, "blocks span several sectors (%zu bytes)", blocks_end);
 	uint8_t *d = calloc(1, blocks_end + 4096);
