@@ -207,33 +207,33 @@ static size_t ua_family(struct p1 *t, struct unmo_str ua, char fam[64])
 	return s->flen;
 }
 
-static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned nslots, struct unmo_str app)
+/* A cheap slot pick for memo lookups from the first, middle and last 8
+ * bytes (the answer is checked on every byte; a poor pick only costs a
+ * lookup). */
+static inline uint64_t memo_mix(struct unmo_str k)
 {
-	if (!app.len)
-		return 0;
-	if (!memo)
-		return apps_intern(tab, app);
-	/* slot from the first, middle and last 8 bytes: a cheap pick (the
-	 * answer is checked on every byte; a poor pick only costs a lookup) */
-	uint64_t x = app.len, y;
-	if (app.len >= 8) {
-		memcpy(&y, app.p, 8);
+	uint64_t x = k.len, y;
+	if (k.len >= 8) {
+		memcpy(&y, k.p, 8);
 		x ^= y;
-		memcpy(&y, app.p + app.len / 2 - 4, 8); /* len >= 8: inside */
+		memcpy(&y, k.p + k.len / 2 - 4, 8); /* len >= 8: inside */
 		x ^= y * 0x9e3779b97f4a7c15ull;
-		memcpy(&y, app.p + app.len - 8, 8);
+		memcpy(&y, k.p + k.len - 8, 8);
 		x ^= y * 0xbf58476d1ce4e5b9ull;
 	} else {
-		for (size_t i = 0; i < app.len; i++)
-			x ^= (uint64_t)(uint8_t)app.p[i] << (8 * i + 8);
+		for (size_t i = 0; i < k.len; i++)
+			x ^= (uint64_t)(uint8_t)k.p[i] << (8 * i + 8);
 	}
 	x ^= x >> 32;
 	x *= 0x94d049bb133111ebull;
 	x ^= x >> 29;
-	struct app_slot *s = &memo[x % nslots];
-	if (str_eq_fast(s->app, app))
-		return s->idx;
-	uint32_t idx = apps_intern(tab, app);
+	return x;
+}
+
+/* Intern key and remember it in slot s; UINT32_MAX when out of memory. */
+static uint32_t memo_fill(struct attr_apps *tab, struct app_slot *s, struct unmo_str key)
+{
+	uint32_t idx = apps_intern(tab, key);
 	if (idx != UINT32_MAX) {
 		pthread_mutex_lock(&tab->mu); /* the table's array may move while others intern */
 		s->app = tab->v[idx];
@@ -241,6 +241,38 @@ static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned
 		s->idx = idx;
 	}
 	return idx;
+}
+
+static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned nslots, struct unmo_str app)
+{
+	if (!app.len)
+		return 0;
+	if (!memo)
+		return apps_intern(tab, app);
+	struct app_slot *s = &memo[memo_mix(app) % nslots];
+	if (str_eq_fast(s->app, app))
+		return s->idx;
+	return memo_fill(tab, s, app);
+}
+
+/* Index of a (media source, campaign) pair: the memo is looked up on the
+ * two strings as they are (their table key, sc_key's u16 source length |
+ * source | campaign, is only built on a miss). kbuf: 2 + 2 * UNMO_STR_MAX. */
+static uint32_t sc_index(struct attr_apps *tab, struct app_slot *memo, uint8_t *kbuf, struct unmo_str src,
+			 struct unmo_str camp)
+{
+	if (!src.len && !camp.len)
+		return 0;
+	struct app_slot *s = NULL;
+	if (memo) {
+		s = &memo[(memo_mix(src) ^ memo_mix(camp) * 0x9e3779b97f4a7c15ull) % SC_SLOTS];
+		struct unmo_str k = s->app; /* len 0 when empty: never equal */
+		if (k.len == 2u + src.len + camp.len && unmo_ld16((const uint8_t *)k.p) == src.len &&
+		    bytes_eq(k.p + 2, src.p, src.len) && bytes_eq(k.p + 2 + src.len, camp.p, camp.len))
+			return s->idx;
+	}
+	struct unmo_str key = {(const char *)kbuf, (uint16_t)sc_key(kbuf, src, camp)};
+	return s ? memo_fill(tab, s, key) : apps_intern(tab, key);
 }
 
 /* A canonical UUID string (8-4-4-4-12 hex digits, one case) as 16 bytes:
@@ -329,7 +361,8 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		return 0;
 	}
 	static const uint8_t zero[16];
-	struct prec_in in = {.type = e->type, .e = e};
+	struct prec_in in;
+	prec_in_init(&in, 0, e->type, e);
 	in.flags = (e->flags & UNMO_EVF_RETARGETING) ? PF_RT : 0;
 	if (!memcmp(e->event_id, zero, 16) && e->sender_id)
 		in.flags |= PF_SEQ;
@@ -338,9 +371,8 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	in.s[PS_SRC] = e->s[UNMO_S_MEDIA_SOURCE];
 	in.s[PS_CAMP] = e->s[UNMO_S_CAMPAIGN];
 	if (in.s[PS_SRC].len || in.s[PS_CAMP].len) {
-		uint8_t kb[2 + 2 * UNMO_STR_MAX], *k = t->sckey ? t->sckey : kb;
-		size_t kl = sc_key(k, in.s[PS_SRC], in.s[PS_CAMP]);
-		in.sc = key_index(&a->scs, t->scc, SC_SLOTS, (struct unmo_str){(const char *)k, (uint16_t)kl});
+		uint8_t kb[2 + 2 * UNMO_STR_MAX];
+		in.sc = sc_index(&a->scs, t->scc, t->sckey ? t->sckey : kb, in.s[PS_SRC], in.s[PS_CAMP]);
 	}
 	if (in.app == UINT32_MAX || in.sc == UINT32_MAX) {
 		a->dev_spools[t->tid].error = ENOMEM;
@@ -392,8 +424,10 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	if (spool_put(&a->dev_spools[t->tid], part, t->buf, n))
 		return -1;
 	if (flen && install) {
-		struct prec_in q = {.kind = PR_QUERY, .type = e->type, .e = e, .aux32 = part,
-				    .aux64 = in.ghash};
+		struct prec_in q;
+		prec_in_init(&q, PR_QUERY, e->type, e);
+		q.aux32 = part;
+		q.aux64 = in.ghash;
 		q.s[PS_APP] = app;
 		q.app = in.app;
 		q.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};

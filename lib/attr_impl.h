@@ -190,6 +190,23 @@ struct prec_in {
 	const uint8_t *id;        /* PR_ANSWER: install id */
 };
 size_t prec_encode(uint8_t *dst, const struct prec_in *in);
+/* Every field set one by one: an initializer like `struct prec_in in =
+ * {.e = e}` zeroes the whole struct with `rep stos`, whose start-up cost
+ * was a third of pass-1 routing's cycles. */
+static inline void prec_in_init(struct prec_in *in, uint8_t kind, uint8_t type, const struct unmo_event *e)
+{
+	in->kind = kind;
+	in->type = type;
+	in->flags = in->key_kind = 0;
+	in->app = in->sc = in->aux32 = 0;
+	in->ghash = in->aux64 = 0;
+	in->e = e;
+	for (int i = 0; i < PSTR_COUNT; i++)
+		in->s[i] = (struct unmo_str){NULL, 0};
+	in->ans = NULL;
+	in->t = 0;
+	in->id = NULL;
+}
 /* Decode all records of buf[0..n) appending to *v. Returns -1 on a
  * malformed record (temp files are ours: that is an I/O error). */
 struct evvec {
