@@ -755,8 +755,8 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 {
 	struct unmo_attr *a = sh->a;
 	if (tc->ptrcap < v->n) {
-		free(tc->ptrs);
-		tc->ptrs = malloc(v->n * sizeof *tc->ptrs);
+		big_free(tc->ptrs, tc->ptrcap * sizeof *tc->ptrs);
+		tc->ptrs = big_alloc(v->n * sizeof *tc->ptrs);
 		tc->ptrcap = tc->ptrs ? v->n : 0;
 		if (!tc->ptrs)
 			return -1;

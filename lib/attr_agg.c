@@ -262,12 +262,12 @@ void tc_free(struct tctx *tc)
 	free(tc->ins);
 	free(tc->conv);
 	free(tc->scratch);
-	free(tc->v.v);
-	free(tc->av.v);
-	free(tc->ptrs);
+	evvec_free(&tc->v);
+	evvec_free(&tc->av);
+	big_free(tc->ptrs, tc->ptrcap * sizeof *tc->ptrs);
 	free(tc->rowmap);
-	free(tc->load);
-	free(tc->aload);
+	big_free(tc->load, tc->loadcap);
+	big_free(tc->aload, tc->aloadcap);
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);
 	free(tc->wbuf);

@@ -154,6 +154,9 @@ struct spool {
 	unsigned nparts;
 	size_t budget, mem; /* mem: bytes of chunks allocated */
 	size_t csz;         /* chunk payload bytes */
+	size_t cbytes;      /* chunk bytes with the header: whole 4 KB pages */
+	uint8_t *region;    /* chunks are carved from it (big_alloc) */
+	size_t region_len, rused;
 	struct spool_chunk **head, **tail;
 	struct spool_chunk *free; /* chunks emptied by a spill */
 	/* write-combining: records of a partition gather in a small staging
@@ -166,6 +169,11 @@ struct spool {
 	unsigned spills;
 	int error;      /* errno of the first failure */
 };
+/* n bytes in 2 MB pages where the kernel grants them (mmap, MADV_HUGEPAGE;
+ * lazily backed); NULL when out of memory. big_free takes the same n. */
+void *big_alloc(size_t n);
+void big_free(void *p, size_t n);
+
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
 	       size_t budget);
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
@@ -215,6 +223,7 @@ struct evvec {
 };
 int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps,
 		    const struct attr_apps *scs);
+void evvec_free(struct evvec *v);
 /* Key of a (source, campaign) pair in key[2 + 2 * UNMO_STR_MAX]; length 0
  * when both are empty. */
 size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
@@ -224,6 +233,7 @@ size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
  * partitions so that loading does not fault in fresh memory each time).
  * Returns bytes or -1. */
 int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, size_t *cap);
+/* (*buf is a big_alloc of *cap bytes.) */
 
 /* Order of events inside a group: time, type rank, receive time, event id
  * descending (so "later in order" = the winner of every tie), content. */

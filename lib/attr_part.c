@@ -5,10 +5,35 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+/* ---- memory in 2 MB pages ---- */
+#define BIG_PAGE ((size_t)2 << 20)
+
+void *big_alloc(size_t n)
+{
+	size_t len = (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
+	uint8_t *p = mmap(NULL, len + BIG_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *q = (uint8_t *)(((uintptr_t)p + BIG_PAGE - 1) & ~(uintptr_t)(BIG_PAGE - 1));
+	if (q > p)
+		munmap(p, (size_t)(q - p));
+	munmap(q + len, (size_t)(p + BIG_PAGE - q)); /* what is left past the aligned range */
+	madvise(q, len, MADV_HUGEPAGE); /* advice only: 4 KB pages work too */
+	return q;
+}
+
+void big_free(void *p, size_t n)
+{
+	if (p)
+		munmap(p, (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1));
+}
 
 /* ---- spools ---- */
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
@@ -25,11 +50,19 @@ int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned ti
 	size_t c = nparts ? budget / nparts / 4 : 65536;
 	c = c < 4096 ? 4096 : c > 65536 ? 65536 : c & ~(size_t)4095;
 	s->csz = c - sizeof(struct spool_chunk);
+	s->cbytes = c;
+	/* the chunks come from one region in 2 MB pages: the scatter writes
+	 * into a chunk per partition, hundreds of 4 KB pages apart, and was
+	 * bound by TLB misses; as many chunks as the budget allows (always
+	 * one: spool_chunk lets the first exceed a tiny budget) */
+	size_t nmax = budget / s->csz ? budget / s->csz : 1;
+	s->region_len = nmax * c;
+	s->region = big_alloc(s->region_len);
 	s->head = calloc(nparts, sizeof *s->head);
 	s->tail = calloc(nparts, sizeof *s->tail);
 	s->stage = malloc((size_t)nparts * SPOOL_STAGE);
 	s->slen = calloc(nparts, sizeof *s->slen);
-	return s->head && s->tail && s->stage && s->slen ? 0 : -1;
+	return s->region && s->head && s->tail && s->stage && s->slen ? 0 : -1;
 }
 
 static int spool_fail(struct spool *s, int err)
@@ -134,11 +167,12 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 	if (c) {
 		s->free = c->next;
 	} else {
-		c = malloc(sizeof *c + s->csz);
-		if (!c) {
+		if (s->rused + s->cbytes > s->region_len) { /* not reached: the budget check comes first */
 			s->error = ENOMEM;
 			return NULL;
 		}
+		c = (struct spool_chunk *)(s->region + s->rused);
+		s->rused += s->cbytes;
 		s->mem += s->csz;
 	}
 	c->next = NULL;
@@ -194,27 +228,29 @@ static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t 
 	return 0;
 }
 
-static void free_chain(struct spool_chunk *c)
+/* Give the pages of a chain back to the system (chunks are whole 4 KB
+ * pages of the region); they are not reused: release happens once the
+ * spool is no longer written. */
+static void free_chain(struct spool *s, struct spool_chunk *c)
 {
 	while (c) {
 		struct spool_chunk *n = c->next;
-		free(c);
+		madvise(c, s->cbytes, MADV_DONTNEED);
 		c = n;
 	}
 }
 
 void spool_trim(struct spool *s)
 {
-	free_chain(s->free);
+	free_chain(s, s->free);
 	s->free = NULL;
 }
 
 void spool_free(struct spool *s)
 {
-	if (s->head)
-		for (unsigned p = 0; p < s->nparts; p++)
-			free_chain(s->head[p]);
-	spool_trim(s);
+	big_free(s->region, s->region_len);
+	s->region = NULL;
+	s->free = NULL;
 	free(s->head);
 	free(s->tail);
 	free(s->stage);
@@ -433,15 +469,26 @@ void prec_answer(const struct ev *e, struct ptouch out[2])
 	get_ptouch(p, end, &out[1]); /* validated by prec_decode_all */
 }
 
+/* Decoded records live in 2 MB pages (big_alloc): the rules visit them in
+ * group order, all over a partition's several MB. */
 static int evvec_grow(struct evvec *v)
 {
-	size_t cap = v->cap ? v->cap * 2 : 1024;
-	struct ev *n = realloc(v->v, cap * sizeof *n);
+	size_t cap = v->cap ? v->cap * 2 : ((size_t)2 << 20) / sizeof(struct ev);
+	struct ev *n = big_alloc(cap * sizeof *n);
 	if (!n)
 		return -1;
+	if (v->n)
+		memcpy(n, v->v, v->n * sizeof *n);
+	big_free(v->v, v->cap * sizeof *v->v);
 	v->v = n;
 	v->cap = cap;
 	return 0;
+}
+
+void evvec_free(struct evvec *v)
+{
+	big_free(v->v, v->cap * sizeof *v->v);
+	memset(v, 0, sizeof *v);
 }
 
 size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp)
@@ -550,11 +597,11 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need)
 {
 	if (need <= *cap)
 		return 0;
-	size_t c = *cap ? *cap : 1u << 20;
+	size_t c = *cap ? *cap : (size_t)2 << 20;
 	while (c < need)
 		c *= 2;
-	free(*buf); /* nothing to keep: the buffer is filled from the start */
-	*buf = malloc(c);
+	big_free(*buf, *cap); /* nothing to keep: the buffer is filled from the start */
+	*buf = big_alloc(c);
 	*cap = *buf ? c : 0;
 	return *buf ? 0 : -1;
 }
@@ -594,7 +641,7 @@ int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, 
 			memcpy(*buf + n, c->data, c->len);
 			n += c->len;
 		}
-		free_chain(s->head[part]);
+		free_chain(s, s->head[part]);
 		s->head[part] = s->tail[part] = NULL;
 		memcpy(*buf + n, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
 		n += s->slen[part];
@@ -768,7 +815,7 @@ struct hk {
  * run re-sorted by the full key, so results never depend on hashes. */
 void sort_scratch_free(struct sort_scratch *s)
 {
-	free(s->keys);
+	big_free(s->keys, s->keycap * sizeof(struct hk));
 	free(s->cnt);
 	memset(s, 0, sizeof *s);
 }
@@ -783,8 +830,8 @@ bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 		bits++;
 	size_t nb = (size_t)1 << bits;
 	if (s->keycap < n) {
-		free(s->keys);
-		s->keys = malloc(n * sizeof(struct hk));
+		big_free(s->keys, s->keycap * sizeof(struct hk));
+		s->keys = big_alloc(n * sizeof(struct hk));
 		s->keycap = s->keys ? n : 0;
 	}
 	if (s->cntcap < nb + 1) {
