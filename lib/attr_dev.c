@@ -223,6 +223,19 @@ static void credit_models(struct group_ctx *g, const struct list *touches, int64
 	for (size_t i = 0; i < n; i++)
 		rowp[i] = ev_row(tc, win.v[i]);
 	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		/* First and last touch, and every model over a single touch,
+		 * weigh one touch only: the split gives it the whole credit and
+		 * revenue, which is added here without computing it. */
+		size_t only = n == 1 || m == UNMO_MODEL_FIRST ? 0 : m == UNMO_MODEL_LAST ? n - 1 : SIZE_MAX;
+		if (only != SIZE_MAX) {
+			if (install)
+				rowp[only]->c.model_installs[m] += UNMO_CREDIT_UNIT;
+			else
+				rowp[only]->c.model_conversions[m] += UNMO_CREDIT_UNIT;
+			if (has_money)
+				agg_add_money(tc, rowp[only], cur, 1 + m, revenue);
+			continue;
+		}
 		unmo_attr_model_weights((enum unmo_attr_model)m, tc->tbuf, n, t, w->half_life_us, tc->wbuf);
 		unmo_attr_split(UNMO_CREDIT_UNIT, tc->wbuf, n, tc->obuf);
 		for (size_t i = 0; i < n; i++) {
