@@ -766,8 +766,10 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 		p[i] = &v->v[i];
 	bool collided = ev_sort_groups(p, v->n, &tc->sort);
 	struct group_ctx g = {.a = a, .tc = tc, .answers = answers, .nanswers = nanswers};
-	size_t i = 0;
+	size_t i = 0, pf = 0;
 	while (i < v->n) {
+		for (; pf < v->n && pf < i + EV_PREFETCH; pf++)
+			ev_prefetch(p[pf]);
 		size_t j = i + 1;
 		while (j < v->n && p[j]->ghash == p[i]->ghash && (!collided || ev_same_group(p[j], p[i])))
 			j++;

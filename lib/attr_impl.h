@@ -129,6 +129,17 @@ struct ev {
 	struct agg_acc *row;  /* touches: their (app, source, campaign) row, cached */
 };
 struct agg_acc;
+/* Records are visited in group order, at random in a partition of several
+ * MB: callers prefetch EV_PREFETCH records ahead (the lines the ordering,
+ * duplicate checks and rules read: fixed fields and strings). */
+#define EV_PREFETCH 16
+static inline void ev_prefetch(const struct ev *e)
+{
+	__builtin_prefetch(e);
+	__builtin_prefetch((const char *)e + 64);
+	__builtin_prefetch((const char *)e + 128);
+	__builtin_prefetch((const char *)e + 192);
+}
 /* Decode an answer's touches: [0] best click, [1] best retargeting click. */
 void prec_answer(const struct ev *e, struct ptouch out[2]);
 

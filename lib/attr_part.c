@@ -756,7 +756,7 @@ static int group_cmp(const struct ev *a, const struct ev *b)
  * of equal hashes is one group (so results never depend on hashes). */
 static inline bool group_eq(const struct ev *a, const struct ev *b)
 {
-	if (!str_eq_fast(a->s[PS_APP], b->s[PS_APP]))
+	if (a->app != b->app) /* interned: equal indexes, equal strings */
 		return false;
 	if (a->kind == PR_DEV || b->kind == PR_DEV)
 		return a->key_kind == b->key_kind && !((a->flags ^ b->flags) & PF_KEY_UUID) &&
@@ -868,11 +868,19 @@ bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 	}
 	for (size_t i = 0; i < n; i++)
 		p[i] = a[i].e;
-	size_t i = 0;
+	/* Runs are found on the sorted hashes; the records are then visited
+	 * in hash order, i.e. at random in memory: prefetch a few ahead (the
+	 * record's first lines, then its key bytes, read by group_eq). */
+	size_t i = 0, pf = 0;
 	while (i < n) {
+		for (; pf < n && pf < i + EV_PREFETCH; pf++) {
+			ev_prefetch(p[pf]);
+			if (pf >= EV_PREFETCH / 2)
+				__builtin_prefetch(p[pf - EV_PREFETCH / 2]->s[PS_KEY].p);
+		}
 		size_t j = i + 1;
 		bool mixed = false;
-		while (j < n && p[j]->ghash == p[i]->ghash) {
+		while (j < n && a[j].h == a[i].h) {
 			mixed |= !group_eq(p[j], p[i]);
 			j++;
 		}
