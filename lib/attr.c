@@ -111,15 +111,18 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	}
 	a->nparts = p;
 	a->nspools = a->threads;
-	/* half of the memory holds pass-1 records before they spill to disk */
-	size_t budget = (size_t)(a->o.mem_bytes / 4 / a->nspools);
+	/* half of the memory holds pass-1 records before they spill to disk;
+	 * a thread's two spools share its part */
+	size_t budget = (size_t)(a->o.mem_bytes / 2 / a->nspools);
 	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
 	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
-	if (!a->dev_spools || !a->prob_spools)
+	a->pools = calloc(a->nspools, sizeof *a->pools);
+	if (!a->dev_spools || !a->prob_spools || !a->pools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (spool_init(&a->dev_spools[t], a->dir, "dev", t, p, budget) ||
-		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, budget))
+		if (pool_init(&a->pools[t], budget, p, 2) ||
+		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
+		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
 	a->st.partitions = p;
 	a->st.threads = a->threads;
@@ -1177,26 +1180,27 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	a->ntcs = a->threads;
 	a->tcs = calloc(a->ntcs, sizeof *a->tcs);
 	struct spool *ans = calloc(a->ntcs, sizeof *ans);
-	if (!a->tcs || !ans) {
+	struct chunk_pool *ansp = calloc(a->ntcs, sizeof *ansp);
+	if (!a->tcs || !ans || !ansp) {
 		free(ans);
+		free(ansp);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (spool_init(&ans[w], a->dir, "ans", w, a->nparts, budget))
+		if (pool_init(&ansp[w], budget, a->nparts, 1) ||
+		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
-	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */
-		spool_trim(&a->dev_spools[t]);
-		spool_trim(&a->prob_spools[t]);
-	}
+	for (unsigned t = 0; t < a->nspools; t++) /* pass 1 is over: no more chunk reuse */
+		pool_trim(&a->pools[t]);
 	struct p2_shared sh = {.a = a, .phase = 0, .answers = ans};
 	if (!rc)
 		rc = run_phase(&sh, "probabilistic");
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		rc |= ans[w].error ? -1 : 0;
-		spool_trim(&ans[w]);
+		pool_trim(&ansp[w]);
 	}
 	if (!rc) {
 		sh.phase = 1;
@@ -1205,8 +1209,10 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		a->st.spilled_bytes += ans[w].bytes;
 		spool_free(&ans[w]);
+		pool_free(&ansp[w]);
 	}
 	free(ans);
+	free(ansp);
 	for (unsigned t = 0; t < a->nspools; t++)
 		a->st.spilled_bytes += a->dev_spools[t].bytes + a->prob_spools[t].bytes;
 	for (unsigned w = 0; w < a->ntcs; w++) {
@@ -1263,8 +1269,11 @@ void unmo_attr_free(struct unmo_attr *a)
 		if (a->prob_spools)
 			spool_free(&a->prob_spools[t]);
 	}
+	for (unsigned t = 0; a->pools && t < a->nspools; t++)
+		pool_free(&a->pools[t]);
 	free(a->dev_spools);
 	free(a->prob_spools);
+	free(a->pools);
 	for (unsigned w = 0; w < a->ntcs; w++)
 		tc_free(&a->tcs[w]);
 	free(a->tcs);

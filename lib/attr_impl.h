@@ -146,16 +146,40 @@ void prec_answer(const struct ev *e, struct ptouch out[2]);
 /* Per-partition record buffers of one thread, as chains of fixed-size
  * chunks (memory counted exactly, no doubling slack). They stay in memory
  * while the thread's chunks are within budget; past it, every partition's
- * chain is appended to its partition file ("spill", one writev each) and the
- * chunks are reused (already faulted in). A partition is the union of its
- * pieces of the spool's file (one per spill) and its chain. A spool is written by one thread at a time; in pass 2
- * a partition's chain is consumed by the one worker that loads it. */
+ * chain of a spool is appended to the spool's file ("spill", one writev per
+ * batch of partitions) and its chunks are reused (already faulted in). A
+ * partition is the union of its pieces of the spool's file (one per spill)
+ * and its chain. A spool is written by one thread at a time; in pass 2 a
+ * partition's chain is consumed by the one worker that loads it. */
 #define SPOOL_STAGE 512u
 struct spool_chunk {
 	struct spool_chunk *next;
 	size_t len;
 	uint8_t data[];
 };
+/* The chunks of the spools one thread writes, under one budget: a pass-1
+ * thread's device and probabilistic spools share it (the probabilistic
+ * one holds device-less touches and install queries, a small part of the
+ * records; with a quarter of --mem each, much of its share sat unused
+ * while the device spool spilled). Chunks are carved from one region in
+ * 2 MB pages: the scatter writes into a chunk per partition, hundreds of
+ * 4 KB pages apart, and was bound by TLB misses. */
+struct chunk_pool {
+	uint8_t *region;
+	size_t region_len, rused;
+	size_t csz;         /* chunk payload bytes */
+	size_t cbytes;      /* chunk bytes with the header: whole 4 KB pages */
+	size_t budget, mem; /* mem: payload bytes of chunks handed out */
+	struct spool_chunk *free; /* chunks emptied by a spill */
+};
+/* sharers: spools that will use the pool (sizes the chunks: a few per
+ * partition and spool fit the budget; 4..64 KB). */
+int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers);
+/* Give the chunks kept for reuse back to the system (once no spool of the
+ * pool is written any more). */
+void pool_trim(struct chunk_pool *p);
+void pool_free(struct chunk_pool *p);
+
 struct spool {
 	char path[512];     /* the spill file (unlinked once open) */
 	int fd;             /* -1 until the first spill */
@@ -163,13 +187,10 @@ struct spool {
 	uint64_t *offs;     /* per spill: nparts + 1 offsets, partition p at [p, p + 1) */
 	unsigned offcap;    /* spills offs has room for */
 	unsigned nparts;
-	size_t budget, mem; /* mem: bytes of chunks allocated */
-	size_t csz;         /* chunk payload bytes */
-	size_t cbytes;      /* chunk bytes with the header: whole 4 KB pages */
-	uint8_t *region;    /* chunks are carved from it (big_alloc) */
-	size_t region_len, rused;
+	struct chunk_pool *pool;
+	struct spool *peer; /* the other spool of the pool, or NULL */
+	size_t held;        /* chunks in this spool's chains */
 	struct spool_chunk **head, **tail;
-	struct spool_chunk *free; /* chunks emptied by a spill */
 	/* write-combining: records of a partition gather in a small staging
 	 * slot (all slots together stay in the CPU cache) and move to the
 	 * chain in SPOOL_STAGE-byte bursts; a partition's bytes are: file,
@@ -180,16 +201,18 @@ struct spool {
 	unsigned spills;
 	int error;      /* errno of the first failure */
 };
-/* n bytes in 2 MB pages where the kernel grants them (mmap, MADV_HUGEPAGE;
- * lazily backed); NULL when out of memory. big_free takes the same n. */
+/* n bytes of page-aligned memory, lazily backed (mmap); from 4 MB on in
+ * 2 MB pages where the kernel grants them (MADV_HUGEPAGE). NULL when out
+ * of memory. big_free takes the same n. */
 void *big_alloc(size_t n);
 void big_free(void *p, size_t n);
 
+/* A spool taking its chunks from pool; peer: the other spool sharing the
+ * pool (over budget, the one of the two holding more chunks spills), or
+ * NULL. */
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
-	       size_t budget);
+	       struct chunk_pool *pool, struct spool *peer);
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
-/* Release the chunks kept for reuse (call once the spool is no longer written). */
-void spool_trim(struct spool *s);
 void spool_free(struct spool *s);
 
 /* Encoding of records (attr_part.c). Returns bytes written into dst
@@ -342,6 +365,7 @@ struct unmo_attr {
 	bool finished;
 	int64_t from, to;
 	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */
+	struct chunk_pool *pools;               /* per pass-1 thread: its two spools' chunks */
 	struct attr_apps apps, scs;
 	unsigned nspools;
 	struct unmo_attr_stats st;

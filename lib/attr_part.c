@@ -13,14 +13,22 @@
 
 /* ---- memory in 2 MB pages ---- */
 #define BIG_PAGE ((size_t)2 << 20)
+#define BIG_MIN ((size_t)4 << 20) /* smaller: 4 KB pages (a 2 MB page is backed whole once touched) */
+
+static size_t big_len(size_t n)
+{
+	return n >= BIG_MIN ? (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1) : n;
+}
 
 void *big_alloc(size_t n)
 {
-	size_t len = (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
-	uint8_t *p = mmap(NULL, len + BIG_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	size_t len = big_len(n), extra = n >= BIG_MIN ? BIG_PAGE : 0;
+	uint8_t *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			  -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	if (!extra)
+		return p;
 	uint8_t *q = (uint8_t *)(((uintptr_t)p + BIG_PAGE - 1) & ~(uintptr_t)(BIG_PAGE - 1));
 	if (q > p)
 		munmap(p, (size_t)(q - p));
@@ -32,37 +40,65 @@ void *big_alloc(size_t n)
 void big_free(void *p, size_t n)
 {
 	if (p)
-		munmap(p, (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1));
+		munmap(p, big_len(n));
 }
 
-/* ---- spools ---- */
+/* ---- chunk pools and spools ---- */
+int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers)
+{
+	memset(p, 0, sizeof *p);
+	p->budget = budget;
+	size_t c = nparts ? budget / sharers / nparts / 4 : 65536;
+	c = c < 4096 ? 4096 : c > 65536 ? 65536 : c & ~(size_t)4095;
+	p->cbytes = c;
+	p->csz = c - sizeof(struct spool_chunk);
+	/* as many chunks as the budget allows, and always one (spool_chunk
+	 * lets the first exceed a tiny budget) */
+	size_t nmax = budget / p->csz ? budget / p->csz : 1;
+	p->region_len = nmax * c;
+	p->region = big_alloc(p->region_len);
+	return p->region ? 0 : -1;
+}
+
+/* Give a chain's pages back to the system (chunks are whole 4 KB pages of
+ * the region); they are not reused: release happens once the pool's
+ * spools are no longer written. */
+static void free_chain(const struct chunk_pool *p, struct spool_chunk *c)
+{
+	while (c) {
+		struct spool_chunk *n = c->next;
+		madvise(c, p->cbytes, MADV_DONTNEED);
+		c = n;
+	}
+}
+
+void pool_trim(struct chunk_pool *p)
+{
+	free_chain(p, p->free);
+	p->free = NULL;
+}
+
+void pool_free(struct chunk_pool *p)
+{
+	big_free(p->region, p->region_len);
+	memset(p, 0, sizeof *p);
+}
+
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
-	       size_t budget)
+	       struct chunk_pool *pool, struct spool *peer)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
 	if ((size_t)snprintf(s->path, sizeof s->path, "%s/%s-t%03u.bin", dir, prefix, tid) >= sizeof s->path)
 		return -1;
 	s->nparts = nparts;
-	s->budget = budget;
-	/* A few chunks per partition fit the budget; 4..64 KB each (a spill
-	 * writes at least a chunk per partition it touches). */
-	size_t c = nparts ? budget / nparts / 4 : 65536;
-	c = c < 4096 ? 4096 : c > 65536 ? 65536 : c & ~(size_t)4095;
-	s->csz = c - sizeof(struct spool_chunk);
-	s->cbytes = c;
-	/* the chunks come from one region in 2 MB pages: the scatter writes
-	 * into a chunk per partition, hundreds of 4 KB pages apart, and was
-	 * bound by TLB misses; as many chunks as the budget allows (always
-	 * one: spool_chunk lets the first exceed a tiny budget) */
-	size_t nmax = budget / s->csz ? budget / s->csz : 1;
-	s->region_len = nmax * c;
-	s->region = big_alloc(s->region_len);
+	s->pool = pool;
+	s->peer = peer;
 	s->head = calloc(nparts, sizeof *s->head);
 	s->tail = calloc(nparts, sizeof *s->tail);
 	s->stage = malloc((size_t)nparts * SPOOL_STAGE);
 	s->slen = calloc(nparts, sizeof *s->slen);
-	return s->region && s->head && s->tail && s->stage && s->slen ? 0 : -1;
+	return s->head && s->tail && s->stage && s->slen ? 0 : -1;
 }
 
 static int spool_fail(struct spool *s, int err)
@@ -152,29 +188,37 @@ static int spool_spill(struct spool *s)
 		s->slen[p] = 0;
 		if (!s->head[p])
 			continue;
-		s->tail[p]->next = s->free;
-		s->free = s->head[p];
+		s->tail[p]->next = s->pool->free;
+		s->pool->free = s->head[p];
 		s->head[p] = s->tail[p] = NULL;
 	}
+	s->held = 0;
 	return rc;
 }
 
 static struct spool_chunk *spool_chunk(struct spool *s)
 {
-	if (!s->free && s->mem && s->mem + s->csz > s->budget && spool_spill(s))
-		return NULL;
-	struct spool_chunk *c = s->free;
+	struct chunk_pool *p = s->pool;
+	if (!p->free && p->mem && p->mem + p->csz > p->budget) {
+		/* over budget: the spool of the pool holding more chunks spills
+		 * (it has at least one, so the free list gets some) */
+		struct spool *v = s->peer && s->peer->held > s->held ? s->peer : s;
+		if (spool_spill(v))
+			return NULL;
+	}
+	struct spool_chunk *c = p->free;
 	if (c) {
-		s->free = c->next;
+		p->free = c->next;
 	} else {
-		if (s->rused + s->cbytes > s->region_len) { /* not reached: the budget check comes first */
+		if (p->rused + p->cbytes > p->region_len) { /* not reached: the budget check comes first */
 			s->error = ENOMEM;
 			return NULL;
 		}
-		c = (struct spool_chunk *)(s->region + s->rused);
-		s->rused += s->cbytes;
-		s->mem += s->csz;
+		c = (struct spool_chunk *)(p->region + p->rused);
+		p->rused += p->cbytes;
+		p->mem += p->csz;
 	}
+	s->held++;
 	c->next = NULL;
 	c->len = 0;
 	return c;
@@ -208,7 +252,7 @@ static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t 
 	/* a record may straddle two chunks: loading concatenates the chain */
 	while (n) {
 		struct spool_chunk *c = s->tail[part];
-		if (!c || c->len == s->csz) {
+		if (!c || c->len == s->pool->csz) {
 			struct spool_chunk *nc = spool_chunk(s);
 			if (!nc)
 				return -1;
@@ -219,7 +263,7 @@ static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t 
 				s->head[part] = nc;
 			s->tail[part] = c = nc;
 		}
-		size_t k = s->csz - c->len < n ? s->csz - c->len : n;
+		size_t k = s->pool->csz - c->len < n ? s->pool->csz - c->len : n;
 		memcpy(c->data + c->len, rec, k);
 		c->len += k;
 		rec += k;
@@ -228,29 +272,8 @@ static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t 
 	return 0;
 }
 
-/* Give the pages of a chain back to the system (chunks are whole 4 KB
- * pages of the region); they are not reused: release happens once the
- * spool is no longer written. */
-static void free_chain(struct spool *s, struct spool_chunk *c)
-{
-	while (c) {
-		struct spool_chunk *n = c->next;
-		madvise(c, s->cbytes, MADV_DONTNEED);
-		c = n;
-	}
-}
-
-void spool_trim(struct spool *s)
-{
-	free_chain(s, s->free);
-	s->free = NULL;
-}
-
 void spool_free(struct spool *s)
 {
-	big_free(s->region, s->region_len);
-	s->region = NULL;
-	s->free = NULL;
 	free(s->head);
 	free(s->tail);
 	free(s->stage);
@@ -641,7 +664,7 @@ int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, 
 			memcpy(*buf + n, c->data, c->len);
 			n += c->len;
 		}
-		free_chain(s, s->head[part]);
+		free_chain(s->pool, s->head[part]);
 		s->head[part] = s->tail[part] = NULL;
 		memcpy(*buf + n, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
 		n += s->slen[part];
