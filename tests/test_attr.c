@@ -1240,7 +1240,7 @@ Test(attr_part, partition_records_round_trip_and_reject_truncation)
 	buf[PREC_FIXED + 16 + 16] = 0xff; /* after sender/seq and the IPv6 address: the UA family's length */
 	v.n = 0;
 	cr_expect_eq(prec_decode_all(buf, n, &v, &apps, &scs), -1);
-	free(v.v);
+	evvec_free(&v);
 	apps_free(&apps);
 	apps_free(&scs);
 }
