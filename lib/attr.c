@@ -941,31 +941,38 @@ static int ptr_cmp(const void *pa, const void *pb)
 }
 
 /* Rows ordered by cmp, whose first key is the int64 time at off_time: an
- * LSD radix sort of the pointers on the time (16-bit digits; digits that
- * are the same in every row are skipped), then qsort with cmp inside each
- * run of equal times. Same order as qsort with cmp, without its n log n
- * calls through a function pointer. */
+ * LSD radix sort on the time (16-bit digits; digits that are the same in
+ * every row are skipped), then qsort with cmp inside each run of equal
+ * times. Same order as qsort with cmp, without its n log n calls through a
+ * function pointer. The passes move (time, row) pairs, read once from the
+ * rows in memory order: a pass over the pointers read every row's time at
+ * random, twice per pass. */
+struct rowkey {
+	uint64_t k;
+	const char *r;
+};
+
 static void sort_rows(const char **p, size_t n, size_t off_time, int (*cmp)(const void *, const void *))
 {
 	tl_row_cmp = cmp;
-	if (n < 1024) {
+	struct rowkey *a = n < 1024 ? NULL : malloc(n * sizeof *a), *b = a ? malloc(n * sizeof *b) : NULL;
+	uint32_t *cnt = b ? malloc(65536 * sizeof *cnt) : NULL;
+	if (!cnt) { /* few rows, or out of memory: the plain sort */
+		free(a);
+		free(b);
 		qsort(p, n, sizeof *p, ptr_cmp);
 		return;
 	}
-	const char **tmp = malloc(n * sizeof *tmp);
-	uint32_t *cnt = malloc(65536 * sizeof *cnt);
-	if (!tmp || !cnt) { /* out of memory: the plain sort */
-		free(tmp);
-		free(cnt);
-		qsort(p, n, sizeof *p, ptr_cmp);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t;
+		memcpy(&t, p[i] + off_time, sizeof t);
+		a[i] = (struct rowkey){(uint64_t)t ^ (1ull << 63), p[i]};
 	}
-#define ROW_KEY(r) ((uint64_t)*(const int64_t *)((r) + off_time) ^ (1ull << 63))
 	for (int shift = 0; shift < 64; shift += 16) {
 		memset(cnt, 0, 65536 * sizeof *cnt);
 		for (size_t i = 0; i < n; i++)
-			cnt[ROW_KEY(p[i]) >> shift & 0xffff]++;
-		if (cnt[ROW_KEY(p[0]) >> shift & 0xffff] == n)
+			cnt[a[i].k >> shift & 0xffff]++;
+		if (cnt[a[0].k >> shift & 0xffff] == n)
 			continue; /* one digit value: nothing moves */
 		uint32_t sum = 0;
 		for (size_t d = 0; d < 65536; d++) {
@@ -974,19 +981,23 @@ static void sort_rows(const char **p, size_t n, size_t off_time, int (*cmp)(cons
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			tmp[cnt[ROW_KEY(p[i]) >> shift & 0xffff]++] = p[i];
-		memcpy(p, tmp, n * sizeof *p);
+			b[cnt[a[i].k >> shift & 0xffff]++] = a[i];
+		struct rowkey *t = a;
+		a = b;
+		b = t;
 	}
+	for (size_t i = 0; i < n; i++)
+		p[i] = a[i].r;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
-		while (j < n && ROW_KEY(p[j]) == ROW_KEY(p[i]))
+		while (j < n && a[j].k == a[i].k)
 			j++;
 		if (j - i > 1)
 			qsort(p + i, j - i, sizeof *p, ptr_cmp);
 		i = j;
 	}
-#undef ROW_KEY
-	free(tmp);
+	free(a);
+	free(b);
 	free(cnt);
 }
 
