@@ -116,6 +116,8 @@ static struct agg_acc *ev_row(struct tctx *tc, struct ev *e)
 static struct agg_acc *row_of(struct group_ctx *g, struct unmo_str app, const struct touchv *t,
 			      const char *fallback)
 {
+	if (t->present && t->ev) /* a touch of this group: same app, its row is cached */
+		return ev_row(g->tc, t->ev);
 	if (t->present)
 		return tc_agg(g->tc, app, t->src, t->camp);
 	return tc_agg(g->tc, app, unmo_str_c(fallback), unmo_str_c(""));
@@ -295,8 +297,7 @@ static void detect_flood(struct group_ctx *g, const struct list *clicks)
 				hi++;
 			if (hi - k >= w->flood_clicks) {
 				if (in_range(g->a, c[k]->t))
-					tc_agg(g->tc, c[k]->s[PS_APP], c[k]->s[PS_SRC], c[k]->s[PS_CAMP])
-						->c.flood_devices++;
+					ev_row(g->tc, c[k])->c.flood_devices++;
 				break;
 			}
 		}
@@ -405,7 +406,7 @@ static void on_open(struct group_ctx *g, struct devstate *st, struct ev *e, cons
 	st->reeng_end = e->t > INT64_MAX - g->w->reengagement_us ? INT64_MAX : e->t + g->w->reengagement_us;
 	st->reeng_touch = from_ev(c, UNMO_MATCH_CLICK);
 	if (in_range(g->a, e->t)) {
-		tc_agg(g->tc, c->s[PS_APP], c->s[PS_SRC], c->s[PS_CAMP])->c.reengagements++;
+		ev_row(g->tc, c)->c.reengagements++;
 		g->tc->st.reengagements++;
 	}
 }
