@@ -404,8 +404,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		in.ghash = hash_prob(app, e, fam, flen);
 		if (!has_ip)
 			in.ghash = hash_dev(app, 0, e->event_id, 16);
-		size_t n = prec_encode(t->buf, &in);
-		return spool_put(&a->prob_spools[t->tid], (unsigned)(in.ghash % a->nparts), t->buf, n);
+		return prec_put(&a->prob_spools[t->tid], (unsigned)(in.ghash % a->nparts), &in, t->buf);
 	}
 	if (!in.key_kind) { /* an install/in-app event without device id: alone */
 		in.key_kind = UNMO_KEY_EVENT_ID;
@@ -423,8 +422,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	in.ghash = hash_dev(app, (uint8_t)(in.key_kind | (in.flags & PF_KEY_UUID)), in.s[PS_KEY].p,
 			    in.s[PS_KEY].len);
 	unsigned part = (unsigned)(in.ghash % a->nparts);
-	size_t n = prec_encode(t->buf, &in);
-	if (spool_put(&a->dev_spools[t->tid], part, t->buf, n))
+	if (prec_put(&a->dev_spools[t->tid], part, &in, t->buf))
 		return -1;
 	if (flen && install) {
 		struct prec_in q;
@@ -435,8 +433,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		q.app = in.app;
 		q.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
 		q.ghash = hash_prob(app, e, fam, flen);
-		n = prec_encode(t->buf, &q);
-		return spool_put(&a->prob_spools[t->tid], (unsigned)(q.ghash % a->nparts), t->buf, n);
+		return prec_put(&a->prob_spools[t->tid], (unsigned)(q.ghash % a->nparts), &q, t->buf);
 	}
 	return 0;
 }

@@ -268,6 +268,7 @@ void tc_free(struct tctx *tc)
 	free(tc->rowmap);
 	big_free(tc->load, tc->loadcap);
 	big_free(tc->aload, tc->aloadcap);
+	free(tc->recbuf);
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);
 	free(tc->wbuf);

@@ -232,6 +232,12 @@ struct prec_in {
 	const uint8_t *id;        /* PR_ANSWER: install id */
 };
 size_t prec_encode(uint8_t *dst, const struct prec_in *in);
+/* The bytes prec_encode writes for in, exactly. */
+size_t prec_size(const struct prec_in *in);
+/* Append the record of in to partition part of spool s, encoded in place
+ * in the staging slot (scratch: PREC_MAX bytes, used for records longer
+ * than a slot). 0, or -1 on failure (s->error set). */
+int prec_put(struct spool *s, unsigned part, const struct prec_in *in, uint8_t *scratch);
 /* Every field set one by one: an initializer like `struct prec_in in =
  * {.e = e}` zeroes the whole struct with `rep stos`, whose start-up cost
  * was a third of pass-1 routing's cycles. */
@@ -338,6 +344,7 @@ struct tctx { /* one worker thread's results */
 	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row */
 	size_t rowcap, nrows;
 	uint8_t *load, *aload; /* partition and answer bytes */
+	uint8_t *recbuf;       /* PREC_MAX: answers longer than a staging slot */
 	size_t loadcap, aloadcap;
 	struct ev **scratch;
 	size_t scratchcap;

@@ -226,23 +226,46 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 
 static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
 
-int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
+/* Room for n <= SPOOL_STAGE bytes at the end of the partition's staging
+ * slot; when short of it the slot moves to the chain first (bytes keep
+ * their order; a spill on the way writes the slot itself). NULL on
+ * failure (s->error set). */
+static uint8_t *slot_room(struct spool *s, unsigned part, size_t n)
 {
 	uint8_t *slot = s->stage + (size_t)part * SPOOL_STAGE;
 	size_t have = s->slen[part];
-	if (have + n <= SPOOL_STAGE) {
-		memcpy(slot + have, rec, n);
-		s->slen[part] = (uint16_t)(have + n);
-		return 0;
+	if (have + n > SPOOL_STAGE) {
+		s->slen[part] = 0;
+		if (have && chain_put(s, part, slot, have))
+			return NULL;
 	}
-	/* the slot moves to the chain first (bytes keep their order); a spill
-	 * on the way writes the slot itself */
-	s->slen[part] = 0;
-	if (have && chain_put(s, part, slot, have))
-		return -1;
-	if (n > SPOOL_STAGE)
+	return slot + s->slen[part];
+}
+
+int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
+{
+	if (n > SPOOL_STAGE) {
+		if (!slot_room(s, part, SPOOL_STAGE)) /* empties the slot */
+			return -1;
 		return chain_put(s, part, rec, n);
-	memcpy(slot + s->slen[part], rec, n);
+	}
+	uint8_t *d = slot_room(s, part, n);
+	if (!d)
+		return -1;
+	memcpy(d, rec, n);
+	s->slen[part] = (uint16_t)(s->slen[part] + n);
+	return 0;
+}
+
+int prec_put(struct spool *s, unsigned part, const struct prec_in *in, uint8_t *scratch)
+{
+	size_t n = prec_size(in);
+	if (n > SPOOL_STAGE)
+		return spool_put(s, part, scratch, prec_encode(scratch, in));
+	uint8_t *d = slot_room(s, part, n);
+	if (!d)
+		return -1;
+	prec_encode(d, in); /* n bytes: prec_size is exact (test_attr checks) */
 	s->slen[part] = (uint16_t)(s->slen[part] + n);
 	return 0;
 }
@@ -390,6 +413,28 @@ static uint8_t *put_ptouch(uint8_t *p, const struct ptouch *t)
 	unmo_st64(p + 24, (uint64_t)t->recv);
 	p = put_str(p + 32, t->src);
 	return put_str(p, t->camp);
+}
+
+static size_t ptouch_size(const struct ptouch *t)
+{
+	return t->present ? 1u + 1u + 32u + 2u + t->src.len + 2u + t->camp.len : 1u;
+}
+
+size_t prec_size(const struct prec_in *in)
+{
+	const struct unmo_event *e = in->e;
+	size_t n = PREC_FIXED;
+	n += in->flags & PF_SEQ ? 16u : 0u;
+	n += e && (e->revenue_micros || e->currency[0]) ? 12u : 0u;
+	n += in->aux32 || in->aux64 ? 12u : 0u;
+	if (e && in->kind != PR_DEV)
+		n += e->ip_version == 4 ? 4u : e->ip_version == 6 ? 16u : 0u;
+	for (int i = 0; i < PSTR_COUNT; i++)
+		if (in->s[i].len && i != PS_APP && i != PS_SRC && i != PS_CAMP)
+			n += 2u + in->s[i].len;
+	if (in->kind == PR_ANSWER)
+		n += ptouch_size(&in->ans[0]) + ptouch_size(&in->ans[1]);
+	return n;
 }
 
 size_t prec_encode(uint8_t *dst, const struct prec_in *in)

@@ -44,8 +44,7 @@ void attr_prob_group(struct group_ctx *g, struct ev **evs, size_t n, struct spoo
 	}
 	struct ev **rt = clicks + n;
 	size_t nc = 0, nrt = 0;
-	uint8_t *buf = malloc(PREC_MAX);
-	if (!buf) {
+	if (!tc->recbuf && !(tc->recbuf = malloc(PREC_MAX))) {
 		free(clicks);
 		tc->error = 1;
 		return;
@@ -83,10 +82,8 @@ void attr_prob_group(struct group_ctx *g, struct ev **evs, size_t n, struct spoo
 				     .t = e->t, .id = e->id, .ans = ans};
 		in.s[PS_APP] = e->s[PS_APP];
 		in.app = e->app;
-		size_t len = prec_encode(buf, &in);
-		if (spool_put(answers, e->aux32 % answers->nparts, buf, len))
+		if (prec_put(answers, e->aux32 % answers->nparts, &in, tc->recbuf))
 			tc->error = 1;
 	}
-	free(buf);
 	free(clicks);
 }
