@@ -203,26 +203,26 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 	return row;
 }
 
-void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros)
+/* The row's entry for currency cur (added when new); NULL after
+ * out-of-memory. */
+static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur[3])
 {
 	if (a == &dummy_agg)
-		return;
+		return NULL;
 	char c[4] = {0};
 	if (cur[0])
 		memcpy(c, cur, 3);
 	else
 		memcpy(c, "XXX", 3); /* ISO 4217 "no currency" */
 	for (uint32_t i = 0; i < a->nm; i++)
-		if (!memcmp(a->m[i].cur, c, 4)) {
-			a->m[i].v[slot] += micros;
-			return;
-		}
+		if (!memcmp(a->m[i].cur, c, 4))
+			return &a->m[i];
 	if (a->nm == a->capm) {
 		uint32_t cap = a->capm ? a->capm * 2 : 2;
 		struct money *n = realloc(a->m, cap * sizeof *n);
 		if (!n) {
 			tc->error = 1;
-			return;
+			return NULL;
 		}
 		a->m = n;
 		a->capm = cap;
@@ -230,7 +230,21 @@ void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int sl
 	struct money *m = &a->m[a->nm++];
 	memset(m, 0, sizeof *m);
 	memcpy(m->cur, c, 4);
-	m->v[slot] = micros;
+	return m;
+}
+
+void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros)
+{
+	struct money *m = money_of(tc, a, cur);
+	if (m)
+		m->v[slot] += micros;
+}
+
+void agg_add_money_models(struct tctx *tc, struct agg_acc *a, const char cur[3], int64_t micros)
+{
+	struct money *m = money_of(tc, a, cur);
+	for (int k = 1; m && k <= UNMO_MODEL_COUNT; k++)
+		m->v[k] += micros;
 }
 
 void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us)

@@ -152,6 +152,20 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+/* One row takes every model's whole credit (one unit) and revenue. */
+static void credit_every_model(struct tctx *tc, struct agg_acc *row, bool install, bool has_money,
+			       const char cur[3], int64_t revenue)
+{
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		if (install)
+			row->c.model_installs[m] += UNMO_CREDIT_UNIT;
+		else
+			row->c.model_conversions[m] += UNMO_CREDIT_UNIT;
+	}
+	if (has_money)
+		agg_add_money_models(tc, row, cur, revenue);
+}
+
 /* "Multi-touch models": credit one conversion (an install when revenue is
  * not given) over the deterministic touches inside its lookback. With no
  * touch, the whole credit goes to the row last-touch chose (fallback). */
@@ -189,15 +203,8 @@ static void credit_models(struct group_ctx *g, const struct list *touches, int64
 	}
 	win.v = tc->scratch;
 	win.n = n;
-	if (n == 0) {
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-			if (install)
-				fallback->c.model_installs[m] += UNMO_CREDIT_UNIT;
-			else
-				fallback->c.model_conversions[m] += UNMO_CREDIT_UNIT;
-			if (has_money)
-				agg_add_money(tc, fallback, cur, 1 + m, revenue);
-		}
+	if (n <= 1) { /* no touch: the last-touch row; one touch: every model weighs it alone */
+		credit_every_model(tc, n ? ev_row(tc, win.v[0]) : fallback, install, has_money, cur, revenue);
 		return;
 	}
 	if (n > tc->tcap) {
@@ -225,10 +232,9 @@ static void credit_models(struct group_ctx *g, const struct list *touches, int64
 	for (size_t i = 0; i < n; i++)
 		rowp[i] = ev_row(tc, win.v[i]);
 	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-		/* First and last touch, and every model over a single touch,
-		 * weigh one touch only: the split gives it the whole credit and
-		 * revenue, which is added here without computing it. */
-		size_t only = n == 1 || m == UNMO_MODEL_FIRST ? 0 : m == UNMO_MODEL_LAST ? n - 1 : SIZE_MAX;
+		/* First and last touch weigh one touch only: the split gives
+		 * it the whole credit and revenue, added here without it. */
+		size_t only = m == UNMO_MODEL_FIRST ? 0 : m == UNMO_MODEL_LAST ? n - 1 : SIZE_MAX;
 		if (only != SIZE_MAX) {
 			if (install)
 				rowp[only]->c.model_installs[m] += UNMO_CREDIT_UNIT;

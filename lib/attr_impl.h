@@ -359,6 +359,8 @@ const char *tc_intern(struct tctx *tc, struct unmo_str s);
 struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e);
 struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp);
 void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros);
+/* agg_add_money into the slot of every model (one currency lookup). */
+void agg_add_money_models(struct tctx *tc, struct agg_acc *a, const char cur[3], int64_t micros);
 void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us);
 void tc_free(struct tctx *tc);
 
