@@ -883,7 +883,7 @@ struct hk {
  * run re-sorted by the full key, so results never depend on hashes. */
 void sort_scratch_free(struct sort_scratch *s)
 {
-	big_free(s->keys, s->keycap * sizeof(struct hk));
+	big_free(s->keys, 2 * s->keycap * sizeof(struct hk));
 	free(s->cnt);
 	memset(s, 0, sizeof *s);
 }
@@ -897,9 +897,9 @@ bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 	while (bits < 20 && ((size_t)1 << bits) < n)
 		bits++;
 	size_t nb = (size_t)1 << bits;
-	if (s->keycap < n) {
-		big_free(s->keys, s->keycap * sizeof(struct hk));
-		s->keys = big_alloc(n * sizeof(struct hk));
+	if (s->keycap < n) { /* room for the keys and their counting-sort input */
+		big_free(s->keys, 2 * s->keycap * sizeof(struct hk));
+		s->keys = big_alloc(2 * n * sizeof(struct hk));
 		s->keycap = s->keys ? n : 0;
 	}
 	if (s->cntcap < nb + 1) {
@@ -913,16 +913,18 @@ bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 		qsort(p, n, sizeof *p, full_cmp);
 		return true;
 	}
+	/* the records are read once, into (hash, record) pairs counted on
+	 * the way; the pairs then move to their buckets */
+	struct hk *in = a + n;
 	memset(cnt, 0, (nb + 1) * sizeof *cnt);
-	for (size_t i = 0; i < n; i++)
-		cnt[(p[i]->ghash >> (64 - bits)) + 1]++;
+	for (size_t i = 0; i < n; i++) {
+		in[i] = (struct hk){p[i]->ghash, p[i]};
+		cnt[(in[i].h >> (64 - bits)) + 1]++;
+	}
 	for (size_t b = 0; b < nb; b++)
 		cnt[b + 1] += cnt[b];
-	for (size_t i = 0; i < n; i++) {
-		struct hk *x = &a[cnt[p[i]->ghash >> (64 - bits)]++];
-		x->h = p[i]->ghash;
-		x->e = p[i];
-	}
+	for (size_t i = 0; i < n; i++)
+		a[cnt[in[i].h >> (64 - bits)]++] = in[i];
 	/* buckets are now contiguous and in order; finish with insertion sort
 	 * over the whole array (elements are at most a bucket away) */
 	for (size_t i = 1; i < n; i++) {
