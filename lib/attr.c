@@ -150,6 +150,7 @@ struct ua_slot {
 struct app_slot {
 	struct unmo_str app; /* the table's copy; len 0: empty */
 	uint32_t idx;
+	uint64_t h;          /* str_hash(app): seeds the group hashes */
 };
 
 struct p1 { /* one pass-1 thread */
@@ -166,33 +167,28 @@ struct p1 { /* one pass-1 thread */
 	char msg[512];
 };
 
-static uint64_t hash_dev(struct unmo_str app, uint8_t kind, const void *key, size_t klen)
+static uint64_t str_hash(struct unmo_str s)
 {
-	uint8_t b[2 * UNMO_STR_MAX + 8];
-	if (app.len)
-		memcpy(b, app.p, app.len);
-	b[app.len] = 0xff;
-	b[app.len + 1] = kind;
-	if (klen)
-		memcpy(b + app.len + 2, key, klen);
-	return XXH3_64bits_withSeed(b, app.len + 2 + klen, 0x756e6d6f);
+	return XXH3_64bits(s.p ? s.p : "", s.len);
 }
 
-static uint64_t hash_prob(struct unmo_str app, const struct unmo_event *e, const char *fam, size_t flen)
+/* Group hashes (partition and sort order only; groups are told apart by
+ * their keys): the key bytes hashed with a seed made of the app string's
+ * hash (memoized per thread with the app's index) and the key kind, so
+ * no buffer is assembled per event. */
+static uint64_t hash_dev(uint64_t app_h, uint8_t kind, const void *key, size_t klen)
 {
-	uint8_t b[UNMO_STR_MAX + 96];
+	return XXH3_64bits_withSeed(key, klen, app_h ^ (0x756e6d6f00ull | kind) * 0x9e3779b97f4a7c15ull);
+}
+
+static uint64_t hash_prob(uint64_t app_h, const struct unmo_event *e, const char *fam, size_t flen)
+{
+	uint8_t b[16 + 64];
 	size_t il = e->ip_version == 4 ? 4 : 16;
-	if (app.len)
-		memcpy(b, app.p, app.len);
-	size_t n = app.len;
-	b[n++] = 0xfe;
-	b[n++] = e->ip_version;
-	memcpy(b + n, e->ip, il);
-	n += il;
+	memcpy(b, e->ip, il);
 	if (flen)
-		memcpy(b + n, fam, flen);
-	n += flen;
-	return XXH3_64bits_withSeed(b, n, 0x70726f62);
+		memcpy(b + il, fam, flen);
+	return XXH3_64bits_withSeed(b, il + flen, app_h ^ (0x70726f6200ull | e->ip_version) * 0x9e3779b97f4a7c15ull);
 }
 
 static size_t ua_family(struct p1 *t, struct unmo_str ua, char fam[64])
@@ -242,20 +238,23 @@ static uint32_t memo_fill(struct attr_apps *tab, struct app_slot *s, struct unmo
 		s->app = tab->v[idx];
 		pthread_mutex_unlock(&tab->mu);
 		s->idx = idx;
+		s->h = str_hash(key);
 	}
 	return idx;
 }
 
-static uint32_t key_index(struct attr_apps *tab, struct app_slot *memo, unsigned nslots, struct unmo_str app)
+/* Index of app in the apps table, and *h = str_hash(app). */
+static uint32_t app_index(struct attr_apps *tab, struct app_slot *memo, struct unmo_str app, uint64_t *h)
 {
-	if (!app.len)
-		return 0;
-	if (!memo)
-		return apps_intern(tab, app);
-	struct app_slot *s = &memo[memo_mix(app) % nslots];
-	if (str_eq_fast(s->app, app))
-		return s->idx;
-	return memo_fill(tab, s, app);
+	if (!app.len || !memo) {
+		*h = str_hash(app);
+		return app.len ? apps_intern(tab, app) : 0;
+	}
+	struct app_slot *s = &memo[memo_mix(app) % APP_SLOTS];
+	if (!str_eq_fast(s->app, app) && memo_fill(tab, s, app) == UINT32_MAX)
+		return UINT32_MAX;
+	*h = s->h;
+	return s->idx;
 }
 
 /* Index of a (media source, campaign) pair: the memo is looked up on the
@@ -370,7 +369,8 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	if (!memcmp(e->event_id, zero, 16) && e->sender_id)
 		in.flags |= PF_SEQ;
 	in.s[PS_APP] = app;
-	in.app = key_index(&a->apps, t->apc, APP_SLOTS, app);
+	uint64_t app_h = 0; /* set unless out of memory */
+	in.app = app_index(&a->apps, t->apc, app, &app_h);
 	in.s[PS_SRC] = e->s[UNMO_S_MEDIA_SOURCE];
 	in.s[PS_CAMP] = e->s[UNMO_S_CAMPAIGN];
 	if (in.s[PS_SRC].len || in.s[PS_CAMP].len) {
@@ -401,9 +401,9 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		/* no device id: only probabilistic matching can use it */
 		in.kind = PR_PTOUCH;
 		in.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
-		in.ghash = hash_prob(app, e, fam, flen);
+		in.ghash = hash_prob(app_h, e, fam, flen);
 		if (!has_ip)
-			in.ghash = hash_dev(app, 0, e->event_id, 16);
+			in.ghash = hash_dev(app_h, 0, e->event_id, 16);
 		return prec_put(&a->prob_spools[t->tid], (unsigned)(in.ghash % a->nparts), &in, t->buf);
 	}
 	if (!in.key_kind) { /* an install/in-app event without device id: alone */
@@ -419,7 +419,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 			in.s[PS_KEY] = (struct unmo_str){(const char *)packed, 16};
 		}
 	}
-	in.ghash = hash_dev(app, (uint8_t)(in.key_kind | (in.flags & PF_KEY_UUID)), in.s[PS_KEY].p,
+	in.ghash = hash_dev(app_h, (uint8_t)(in.key_kind | (in.flags & PF_KEY_UUID)), in.s[PS_KEY].p,
 			    in.s[PS_KEY].len);
 	unsigned part = (unsigned)(in.ghash % a->nparts);
 	if (prec_put(&a->dev_spools[t->tid], part, &in, t->buf))
@@ -432,7 +432,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		q.s[PS_APP] = app;
 		q.app = in.app;
 		q.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
-		q.ghash = hash_prob(app, e, fam, flen);
+		q.ghash = hash_prob(app_h, e, fam, flen);
 		return prec_put(&a->prob_spools[t->tid], (unsigned)(q.ghash % a->nparts), &q, t->buf);
 	}
 	return 0;
