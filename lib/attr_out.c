@@ -155,15 +155,29 @@ static void r_str(struct row *r, const char *s)
 	r_mem(r, s, strlen(s));
 }
 
+/* Two decimal digits per step from a table: times are 16-digit numbers,
+ * several per row (the digit-at-a-time loop was 2% of a run's instructions). */
+static const char dec_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 static void r_i64(struct row *r, int64_t v)
 {
 	char b[24];
 	int i = 24;
 	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		b[--i] = (char)('0' + m % 10);
-		m /= 10;
-	} while (m);
+	while (m >= 100) {
+		i -= 2;
+		memcpy(b + i, dec_pairs + 2 * (m % 100), 2);
+		m /= 100;
+	}
+	if (m >= 10) {
+		i -= 2;
+		memcpy(b + i, dec_pairs + 2 * m, 2);
+	} else {
+		b[--i] = (char)('0' + m);
+	}
 	if (v < 0)
 		b[--i] = '-';
 	r_mem(r, b + i, (size_t)(24 - i));
