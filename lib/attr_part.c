@@ -394,10 +394,15 @@ void apps_free(struct attr_apps *t)
 }
 
 /* ---- record codec ---- */
+/* The strings a record carries, in record order (app, source and campaign
+ * travel as table indexes). */
+static const uint8_t rec_strs[3] = {PS_KEY, PS_NAME, PS_FAM};
 static uint8_t *put_str(uint8_t *p, struct unmo_str s)
 {
 	unmo_st16(p, s.len);
-	if (s.len)
+	if (s.len == 16) /* packed UUID keys, event ids: a fixed copy, no call */
+		memcpy(p + 2, s.p, 16);
+	else if (s.len)
 		memcpy(p + 2, s.p, s.len);
 	return p + 2 + s.len;
 }
@@ -429,9 +434,9 @@ size_t prec_size(const struct prec_in *in)
 	n += in->aux32 || in->aux64 ? 12u : 0u;
 	if (e && in->kind != PR_DEV)
 		n += e->ip_version == 4 ? 4u : e->ip_version == 6 ? 16u : 0u;
-	for (int i = 0; i < PSTR_COUNT; i++)
-		if (in->s[i].len && i != PS_APP && i != PS_SRC && i != PS_CAMP)
-			n += 2u + in->s[i].len;
+	for (int k = 0; k < 3; k++)
+		if (in->s[rec_strs[k]].len)
+			n += 2u + in->s[rec_strs[k]].len;
 	if (in->kind == PR_ANSWER)
 		n += ptouch_size(&in->ans[0]) + ptouch_size(&in->ans[1]);
 	return n;
@@ -444,9 +449,9 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 	bool money = e && (e->revenue_micros || e->currency[0]);
 	bool aux = in->aux32 || in->aux64;
 	flags |= (money ? PF_MONEY : 0) | (aux ? PF_AUX : 0);
-	for (int i = 0; i < PSTR_COUNT; i++)
-		if (in->s[i].len && i != PS_APP && i != PS_SRC && i != PS_CAMP)
-			mask |= (uint8_t)(1u << i);
+	for (int k = 0; k < 3; k++)
+		if (in->s[rec_strs[k]].len)
+			mask |= (uint8_t)(1u << rec_strs[k]);
 	p[2] = in->kind;
 	p[3] = in->type;
 	p[4] = flags;
@@ -488,9 +493,9 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 		memcpy(p, e->ip, il);
 		p += il;
 	}
-	for (int i = 0; i < PSTR_COUNT; i++)
-		if (mask & (1u << i))
-			p = put_str(p, in->s[i]);
+	for (int k = 0; k < 3; k++)
+		if (mask & (1u << rec_strs[k]))
+			p = put_str(p, in->s[rec_strs[k]]);
 	if (in->kind == PR_ANSWER) {
 		p = put_ptouch(p, &in->ans[0]);
 		p = put_ptouch(p, &in->ans[1]);
@@ -628,15 +633,15 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct 
 		}
 		e->ip = p;
 		p += il;
-		for (int i = 0; i < PSTR_COUNT; i++) {
-			if (mask & (1u << i)) {
-				p = get_str(p, end, &e->s[i]);
-			} else {
-				e->s[i].p = NULL;
-				e->s[i].len = 0;
-			}
+		for (int k = 0; k < 3; k++) {
+			struct unmo_str *str = &e->s[rec_strs[k]];
+			if (mask & (1u << rec_strs[k]))
+				p = get_str(p, end, str);
+			else
+				*str = (struct unmo_str){NULL, 0};
 		}
 		e->s[PS_APP] = apps->v[e->app];
+		e->s[PS_SRC] = e->s[PS_CAMP] = (struct unmo_str){NULL, 0};
 		if (e->sc) { /* keys are made by sc_key: 2 + source + campaign */
 			struct unmo_str k = scs->v[e->sc];
 			uint16_t sl = unmo_ld16((const uint8_t *)k.p);
