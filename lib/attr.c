@@ -790,17 +790,16 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	struct tctx *tc = &a->tcs[w];
 	struct evvec *v = &tc->v, *av = &tc->av; /* reused: no page faults per partition */
 	v->n = av->n = 0;
-	int64_t n = part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load,
-			      &tc->loadcap);
-	if (n < 0 || prec_decode_all(tc->load, (size_t)n, v, &a->apps, &a->scs))
+	if (part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load) ||
+	    part_decode(&tc->load, v, &a->apps, &a->scs))
 		return -1;
+	uint64_t n = tc->load.bytes;
 	if (sh->phase == 1) {
-		int64_t an = part_load(sh->answers, a->ntcs, part, &tc->aload, &tc->aloadcap);
-		if (an < 0 || prec_decode_all(tc->aload, (size_t)an, av, &a->apps, &a->scs))
+		if (part_load(sh->answers, a->ntcs, part, &tc->aload) || part_decode(&tc->aload, av, &a->apps, &a->scs))
 			return -1;
 		if (av->n)
 			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
-		n += an;
+		n += tc->aload.bytes;
 	}
 	/* Touches count for their own (app, source, campaign) row: look it up
 	 * now, while the records are read in memory order, rather than later
@@ -811,10 +810,13 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 		    (e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
 			e->row = tc_agg_ev(tc, e);
 	}
-	uint64_t bytes = (uint64_t)n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
+	uint64_t bytes = n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
 	if (bytes > tc->st.peak_partition_bytes)
 		tc->st.peak_partition_bytes = bytes;
-	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
+	int rc = run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
+	part_release(&tc->load); /* the records were read in place */
+	part_release(&tc->aload);
+	return rc;
 }
 
 static void *p2_main(void *p)

@@ -280,8 +280,8 @@ void tc_free(struct tctx *tc)
 	evvec_free(&tc->av);
 	big_free(tc->ptrs, tc->ptrcap * sizeof *tc->ptrs);
 	free(tc->rowmap);
-	big_free(tc->load, tc->loadcap);
-	big_free(tc->aload, tc->aloadcap);
+	part_view_free(&tc->load);
+	part_view_free(&tc->aload);
 	free(tc->recbuf);
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);

@@ -268,12 +268,40 @@ void evvec_free(struct evvec *v);
  * when both are empty. */
 size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
 
-/* Partition part of every spool (files, unlinked, and chains, released)
- * into *buf (grown as needed, *cap its size; kept by the caller across
- * partitions so that loading does not fault in fresh memory each time).
- * Returns bytes or -1. */
-int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, size_t *cap);
-/* (*buf is a big_alloc of *cap bytes.) */
+/* A loaded partition: its spilled pieces and staging slots copied into
+ * buf; the records of its in-memory chains read where they are (segs),
+ * except those straddling two chunks (copied into sbuf). The chains are
+ * held until part_release. Buffers are kept across partitions, so that
+ * loading does not fault in fresh memory each time. Record order is not
+ * kept (nothing depends on it: groups are sorted on content). */
+struct part_seg {
+	const uint8_t *p;
+	size_t n;
+};
+struct part_hold {
+	struct chunk_pool *pool;
+	struct spool_chunk *head;
+};
+struct part_view {
+	uint8_t *buf;          /* big_alloc of cap bytes */
+	size_t cap, n;
+	uint8_t *sbuf;         /* straddling records */
+	size_t scap, sn;
+	struct part_seg *segs;
+	size_t nsegs, segcap;
+	struct part_hold *held;
+	size_t nheld, heldcap;
+	uint64_t bytes;        /* all bytes of the partition */
+};
+/* Load partition part of every spool (files, unlinked, and chains). 0 or
+ * -1 (I/O error, out of memory, malformed temp data). */
+int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv);
+/* prec_decode_all over every byte of pv, appending to *v. */
+int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_apps *apps,
+		const struct attr_apps *scs);
+/* Give the held chains back (once their records are no longer used). */
+void part_release(struct part_view *pv);
+void part_view_free(struct part_view *pv);
 
 /* Order of events inside a group: time, type rank, receive time, event id
  * descending (so "later in order" = the winner of every tie), content. */
@@ -343,9 +371,8 @@ struct tctx { /* one worker thread's results */
 	struct sort_scratch sort;
 	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row */
 	size_t rowcap, nrows;
-	uint8_t *load, *aload; /* partition and answer bytes */
+	struct part_view load, aload; /* partition and answer records */
 	uint8_t *recbuf;       /* PREC_MAX: answers longer than a staging slot */
-	size_t loadcap, aloadcap;
 	struct ev **scratch;
 	size_t scratchcap;
 	int64_t *tbuf;

@@ -679,9 +679,100 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need)
 	return *buf ? 0 : -1;
 }
 
-int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, size_t *cap)
+/* Copy n bytes of a chain from chunk c at pos into dst; returns the chunk
+ * the copy ended in (*end: the offset after it), NULL when the chain ends
+ * first. */
+static struct spool_chunk *chain_copy(struct spool_chunk *c, size_t pos, uint8_t *dst, size_t n, size_t *end)
 {
-	/* sizes first, so the buffer is sized once */
+	while (c) {
+		size_t k = c->len - pos < n ? c->len - pos : n;
+		memcpy(dst, c->data + pos, k);
+		dst += k;
+		n -= k;
+		if (!n) {
+			*end = pos + k;
+			return c;
+		}
+		c = c->next;
+		pos = 0;
+	}
+	return NULL;
+}
+
+static int grow_bytes(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*p, c * elem);
+	if (!n)
+		return -1;
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+/* The whole records of a chain as segments of its chunks; a record that
+ * straddles two chunks (chain_put splits bursts) is copied to pv->sbuf. */
+static int chain_view(struct part_view *pv, struct spool_chunk *c, size_t skip)
+{
+	/* skip: bytes of c that end a record copied already */
+	while (c) {
+		size_t pos = skip, start = skip;
+		while (c->len - pos >= 2) {
+			size_t len = unmo_ld16(c->data + pos);
+			if (len < PREC_FIXED)
+				return -1; /* our own temp data: an I/O error */
+			if (len > c->len - pos)
+				break;
+			pos += len;
+		}
+		if (pos > start) {
+			if (grow_bytes((void **)&pv->segs, &pv->segcap, pv->nsegs + 1, sizeof *pv->segs))
+				return -1;
+			pv->segs[pv->nsegs++] = (struct part_seg){c->data + start, pos - start};
+		}
+		if (pos == c->len) {
+			c = c->next;
+			skip = 0;
+			continue;
+		}
+		uint8_t lb[2];
+		size_t end;
+		if (!chain_copy(c, pos, lb, 2, &end) || unmo_ld16(lb) < PREC_FIXED)
+			return -1;
+		size_t len = unmo_ld16(lb);
+		if (grow_bytes((void **)&pv->sbuf, &pv->scap, pv->sn + len, 1))
+			return -1;
+		c = chain_copy(c, pos, pv->sbuf + pv->sn, len, &skip);
+		if (!c)
+			return -1;
+		pv->sn += len;
+	}
+	return 0;
+}
+
+/* Where the whole records at the start of p[0..n) end (n: no record is
+ * cut short). */
+static size_t records_end(const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	while (n - off >= 2) {
+		size_t len = unmo_ld16(p + off);
+		if (len < PREC_FIXED || len > n - off)
+			break;
+		off += len;
+	}
+	return off;
+}
+
+int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv)
+{
+	pv->n = pv->sn = pv->nsegs = 0;
+	pv->bytes = 0;
+	/* spilled pieces and slots: sizes first, so the buffer is sized once */
 	size_t total = 0;
 	for (unsigned t = 0; t < nsp; t++) {
 		struct spool *s = &sp[t];
@@ -689,38 +780,89 @@ int64_t part_load(struct spool *sp, unsigned nsp, unsigned part, uint8_t **buf, 
 		for (unsigned k = 0; k < s->spills; k++)
 			total += s->offs[k * row + part + 1] - s->offs[k * row + part];
 		total += s->slen[part];
-		for (struct spool_chunk *c = s->head[part]; c; c = c->next)
-			total += c->len;
 	}
-	if (reserve(buf, cap, total + 1))
+	if (reserve(&pv->buf, &pv->cap, total + (size_t)nsp * PREC_MAX + 1) ||
+	    grow_bytes((void **)&pv->held, &pv->heldcap, pv->nheld + nsp, sizeof *pv->held))
 		return -1;
-	size_t n = 0;
 	for (unsigned t = 0; t < nsp; t++) {
 		struct spool *s = &sp[t];
-		size_t row = (size_t)s->nparts + 1;
+		size_t row = (size_t)s->nparts + 1, first = pv->n;
 		for (unsigned k = 0; k < s->spills; k++) { /* the partition's piece of each spill */
 			uint64_t off = s->offs[k * row + part], len = s->offs[k * row + part + 1] - off, got = 0;
 			while (got < len) {
-				ssize_t r = pread(s->fd, *buf + n + got, len - got, (off_t)(off + got));
+				ssize_t r = pread(s->fd, pv->buf + pv->n + got, len - got, (off_t)(off + got));
 				if (r < 0 && errno == EINTR)
 					continue;
 				if (r <= 0)
 					return -1;
 				got += (uint64_t)r;
 			}
-			n += len;
+			pv->n += len;
 		}
-		for (struct spool_chunk *c = s->head[part]; c; c = c->next) {
-			memcpy(*buf + n, c->data, c->len);
-			n += c->len;
-		}
-		free_chain(s->pool, s->head[part]);
+		/* the chain stays where it is, held until part_release; a spill
+		 * in the middle of chain_put left the start of a record at the
+		 * end of the file: its rest, at the start of the chain, joins it */
+		struct spool_chunk *c = s->head[part], *from = c;
+		size_t skip = 0;
 		s->head[part] = s->tail[part] = NULL;
-		memcpy(*buf + n, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
-		n += s->slen[part];
+		if (c) {
+			pv->held[pv->nheld++] = (struct part_hold){s->pool, c};
+			for (; c; c = c->next)
+				pv->bytes += c->len;
+			size_t done = first + records_end(pv->buf + first, pv->n - first);
+			if (done < pv->n) {
+				uint8_t lb[2];
+				size_t have = pv->n - done, end;
+				lb[0] = pv->buf[done];
+				if (have >= 2)
+					lb[1] = pv->buf[done + 1];
+				else if (!chain_copy(from, 0, lb + 1, 1, &end))
+					return -1;
+				size_t len = unmo_ld16(lb);
+				if (len < PREC_FIXED || len <= have)
+					return -1;
+				from = chain_copy(from, 0, pv->buf + pv->n, len - have, &skip);
+				if (!from)
+					return -1;
+				pv->n += len - have;
+			}
+			if (chain_view(pv, from, skip))
+				return -1;
+		}
+		memcpy(pv->buf + pv->n, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
+		pv->n += s->slen[part];
 		s->slen[part] = 0;
 	}
-	return (int64_t)n;
+	pv->bytes += pv->n;
+	return 0;
+}
+
+int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_apps *apps,
+		const struct attr_apps *scs)
+{
+	if (prec_decode_all(pv->buf, pv->n, v, apps, scs) || prec_decode_all(pv->sbuf, pv->sn, v, apps, scs))
+		return -1;
+	for (size_t i = 0; i < pv->nsegs; i++)
+		if (prec_decode_all(pv->segs[i].p, pv->segs[i].n, v, apps, scs))
+			return -1;
+	return 0;
+}
+
+void part_release(struct part_view *pv)
+{
+	for (size_t i = 0; i < pv->nheld; i++)
+		free_chain(pv->held[i].pool, pv->held[i].head);
+	pv->nheld = 0;
+}
+
+void part_view_free(struct part_view *pv)
+{
+	part_release(pv);
+	big_free(pv->buf, pv->cap);
+	free(pv->sbuf);
+	free(pv->segs);
+	free(pv->held);
+	memset(pv, 0, sizeof *pv);
 }
 
 /* ---- ordering ---- */
