@@ -1010,7 +1010,8 @@ static void sort_run(struct ev **p, size_t n)
 	for (size_t i = 1; i < n; i++) {
 		struct ev *x = p[i];
 		size_t j = i;
-		while (j > 0 && ev_order(p[j - 1], x) > 0) {
+		/* time first, inline (ev_order's first key; it decides most) */
+		while (j > 0 && (p[j - 1]->t > x->t || (p[j - 1]->t == x->t && ev_order(p[j - 1], x) > 0))) {
 			p[j] = p[j - 1];
 			j--;
 		}
