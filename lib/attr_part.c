@@ -616,6 +616,39 @@ size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp)
 	return 2u + src.len + camp.len;
 }
 
+/* The app, source and campaign views of e (from the tables). */
+static inline void ev_table_strs(struct ev *e, const struct attr_apps *apps, const struct attr_apps *scs)
+{
+	e->s[PS_APP] = apps->v[e->app];
+	e->s[PS_SRC] = e->s[PS_CAMP] = (struct unmo_str){NULL, 0};
+	if (e->sc) { /* keys are made by sc_key: 2 + source + campaign */
+		struct unmo_str k = scs->v[e->sc];
+		uint16_t sl = unmo_ld16((const uint8_t *)k.p);
+		e->s[PS_SRC] = (struct unmo_str){sl ? k.p + 2 : NULL, sl};
+		uint16_t cl = (uint16_t)(k.len - 2 - sl);
+		e->s[PS_CAMP] = (struct unmo_str){cl ? k.p + 2 + sl : NULL, cl};
+	}
+}
+
+/* The rest of a PREC_SIMPLE record r (header fields already in e). */
+static inline void decode_simple(struct ev *e, const uint8_t *r, const struct attr_apps *apps,
+				 const struct attr_apps *scs)
+{
+	e->sender = e->seq = 0;
+	e->revenue = 0;
+	memset(e->cur, 0, 4);
+	e->aux32 = 0;
+	e->aux64 = 0;
+	e->ip = r + PREC_FIXED;
+	e->s[PS_KEY] = (struct unmo_str){(const char *)r + PREC_FIXED + 2, 16};
+	e->s[PS_NAME] = e->s[PS_FAM] = (struct unmo_str){NULL, 0};
+	ev_table_strs(e, apps, scs);
+	e->tail = r + PREC_SIMPLE;
+	e->row = NULL;
+	e->raw = r;
+	e->rawlen = PREC_SIMPLE;
+}
+
 int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps,
 		    const struct attr_apps *scs)
 {
@@ -645,6 +678,16 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct 
 		e->app = unmo_ld32(r + 48);
 		e->sc = unmo_ld32(r + 52);
 		const uint8_t *p = r + PREC_FIXED;
+		if (len == PREC_SIMPLE && mask == 1u << PS_KEY && e->kind == PR_DEV && e->ipv == 0 &&
+		    !(e->flags & (PF_SEQ | PF_MONEY | PF_AUX)) && unmo_ld16(p) == 16 && e->app < apps->n &&
+		    e->sc < scs->n) {
+			/* prec_put's fixed-store record: the same fields as below,
+			 * without the optional parts' branches and bounds checks */
+			decode_simple(e, r, apps, scs);
+			v->n++;
+			off += len;
+			continue;
+		}
 		e->sender = e->seq = 0;
 		e->revenue = 0;
 		memset(e->cur, 0, 4);
@@ -680,15 +723,7 @@ int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct 
 			else
 				*str = (struct unmo_str){NULL, 0};
 		}
-		e->s[PS_APP] = apps->v[e->app];
-		e->s[PS_SRC] = e->s[PS_CAMP] = (struct unmo_str){NULL, 0};
-		if (e->sc) { /* keys are made by sc_key: 2 + source + campaign */
-			struct unmo_str k = scs->v[e->sc];
-			uint16_t sl = unmo_ld16((const uint8_t *)k.p);
-			e->s[PS_SRC] = (struct unmo_str){sl ? k.p + 2 : NULL, sl};
-			uint16_t cl = (uint16_t)(k.len - 2 - sl);
-			e->s[PS_CAMP] = (struct unmo_str){cl ? k.p + 2 + sl : NULL, cl};
-		}
+		ev_table_strs(e, apps, scs);
 		e->tail = p;
 		e->row = NULL;
 		if (e->kind == PR_ANSWER) {
