@@ -46,7 +46,7 @@ static const struct opt opts[] = {
 	{"run-seconds", true, "S  stop (as SIGTERM) after S seconds"},
 	{"bench-rx-only", false, "receive and free only (raw RX rate ceiling)"},
 	{"bench-allow-replay", false, "benchmark only: store frames whose sequence was seen (infinite_rx replays)"},
-	{"bench-no-write", false, "benchmark only: writers drop chunks (RX pipeline capacity; nothing stored)"},
+	{"bench-no-write", false, "benchmark only: writers drop chunks, RX cores do not encode (RX pipeline capacity; nothing stored)"},
 	{"bench-ring-replay", true, "PCAP  benchmark only: replay PCAP from memory through a ring port, no copy per packet"},
 	{"fault-write", true, "N  testing only: each writer's Nth block write fails with EIO (once)"},
 	{"fault-fsync", true, "N  testing only: each writer's Nth fdatasync fails with EIO (once)"},
@@ -361,5 +361,10 @@ int cfg_parse(struct ingest_cfg *c, int argc, char **argv)
 		fprintf(stderr, "unmo-ingest: --burst must not exceed --rx-desc\n");
 		return -1;
 	}
+	/* The RX pipeline alone: its writers drop chunks unencoded, so RX-side
+	 * encoding (the writers' work, taken on when they are behind) has no
+	 * place in it; a writer napping while idle would otherwise trigger it. */
+	if (c->bench_no_write)
+		c->rx_encode = RX_ENCODE_OFF;
 	return 0;
 }
