@@ -51,6 +51,7 @@ static const struct opt opts[] = {
 	{"fault-write", true, "N  testing only: each writer's Nth block write fails with EIO (once)"},
 	{"fault-fsync", true, "N  testing only: each writer's Nth fdatasync fails with EIO (once)"},
 	{"fault-seal", true, "N  testing only: each writer's Nth segment seal fails with EIO (once)"},
+	{"fault-open", true, "N  testing only: each writer's Nth segment creation fails with EIO (once)"},
 	{"no-udp-cksum", false, "do not verify UDP checksums in software where the NIC does not"},
 	{"no-direct-io", false, "write segments through the page cache (default: O_DIRECT where supported)"},
 	{"no-promisc", false, "leave promiscuous mode off"},
@@ -215,6 +216,8 @@ static int apply(struct ingest_cfg *c, const char *name, const char *val, const 
 		U(fault_fsync, 0, UINT32_MAX);
 	else if (!strcmp(name, "fault-seal"))
 		U(fault_seal, 0, UINT32_MAX);
+	else if (!strcmp(name, "fault-open"))
+		U(fault_open, 0, UINT32_MAX);
 	else if (!strcmp(name, "no-udp-cksum"))
 		c->udp_cksum = false;
 	else if (!strcmp(name, "no-direct-io"))

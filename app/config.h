@@ -69,6 +69,7 @@ struct ingest_cfg {
 	uint32_t fault_write;    /* testing: each writer's Nth write completion fails (EIO); 0 off */
 	uint32_t fault_fsync;    /* testing: each writer's Nth fdatasync completion fails (EIO); 0 off */
 	uint32_t fault_seal;     /* testing: each writer's Nth seal fails (its fsync, EIO); 0 off */
+	uint32_t fault_open;     /* testing: each writer's Nth segment creation fails (EIO); 0 off */
 	const char *bench_ring_replay; /* pcap replayed through a ring port (bench_replay.h) */
 	bool promisc;
 };

@@ -84,7 +84,7 @@ struct wstate {
 	uint64_t seg_t0_ns;
 	uint32_t inflight;       /* SQEs submitted, CQE not reaped */
 	uint32_t writes_done, fsyncs_done; /* completions, for --fault-write/--fault-fsync */
-	uint32_t seals_tried;    /* for --fault-seal */
+	uint32_t seals_tried, opens_tried; /* for --fault-seal, --fault-open */
 	bool hdr_done;
 	size_t trailer_len;
 	struct unmo_seg_block_meta *metas;
@@ -589,6 +589,15 @@ static int open_segment(struct writer_ctx *w)
 		s->fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (s->fd >= 0 || errno != EEXIST)
 			break;
+	}
+	if (w->cfg->fault_open && ++s->opens_tried == w->cfg->fault_open) {
+		/* Testing (--fault-open): this creation fails as if openat had. */
+		if (s->fd >= 0) {
+			close(s->fd);
+			unlinkat(s->dirfd, name, 0);
+		}
+		s->fd = -1;
+		errno = EIO;
 	}
 	snprintf(s->path, sizeof s->path, "%s/%s", w->cfg->out_dir, name);
 	if (s->fd < 0) {

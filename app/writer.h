@@ -26,8 +26,9 @@
  * full) and the next chunk opens a new segment at once; repeated failures
  * back off 10 ms doubling to 1 s (chunks meanwhile count as events_lost),
  * and a good fdatasync ends the streak, so writing resumes when the disk
- * recovers. --fault-write/--fault-fsync/--fault-seal (testing) fail one
- * write completion, fdatasync completion or segment seal.
+ * recovers. --fault-write/--fault-fsync/--fault-seal/--fault-open
+ * (testing) fail one write completion, fdatasync completion, segment seal
+ * or segment creation.
  * A writer never blocks an RX core: it only consumes and produces rings.
  * Thread-safety: one thread per writer_ctx.
  */
