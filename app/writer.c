@@ -356,7 +356,7 @@ static void handle_cqe(struct writer_ctx *w, struct io_uring_cqe *cqe)
 		res = -EIO;
 	else if (ud > UD_LAST && w->cfg->fault_write && ++s->writes_done == w->cfg->fault_write)
 		res = -EIO;
-	if (ud == UD_DROP_CACHE || ud == UD_NOP)
+	if (ud == UD_DROP_CACHE)
 		return; /* advice: its result changes nothing */
 	if (ud == UD_FSYNC) {
 		s->fsync_inflight = false;
