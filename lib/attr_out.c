@@ -5,8 +5,10 @@
 #include "attr_impl.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 void csv_str(FILE *f, const char *s)
 {
@@ -96,58 +98,86 @@ static const char *flags_of(const struct unmo_attr_agg *g)
 	return g->flood_devices ? "click_flood" : "";
 }
 
+/* Outputs are written under a temporary name (NAME.tmp) and renamed into
+ * place once complete: a reader sees the previous file, none, or the new one
+ * whole, never a half-written report. The old file is unlinked before the
+ * rename rather than truncated or renamed over: ext4 (auto_da_alloc) starts
+ * writing back a file that replaces another at close or rename, in the
+ * caller's thread — 0.6 s of wall time for a 480 MB installs.csv. */
+static void tmp_name(char *tmp, size_t cap, const char *path)
+{
+	snprintf(tmp, cap, "%s.tmp", path);
+}
+
 static FILE *open_out(const char *dir, const char *name, char *path, size_t cap, char *err, size_t errlen)
 {
+	char tmp[4300];
 	snprintf(path, cap, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
+	tmp_name(tmp, sizeof tmp, path);
+	unlink(tmp); /* a stale one from an interrupted run: start a fresh file */
+	FILE *f = fopen(tmp, "w");
 	if (!f)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 	return f;
 }
 
 static int close_out(FILE *f, const char *path, char *err, size_t errlen)
 {
+	char tmp[4300];
+	tmp_name(tmp, sizeof tmp, path);
 	bool bad = ferror(f);
 	if (fclose(f) || bad) {
-		snprintf(err, errlen, "%s: write error", path);
+		snprintf(err, errlen, "%s: write error", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if ((unlink(path) && errno != ENOENT) || rename(tmp, path)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
 		return -1;
 	}
 	return 0;
 }
 
-/* A CSV row built in memory and handed to stdio once: per-field stdio calls
- * (each takes the FILE's lock) cost ~4,000 instructions per install row,
- * more than attributing it. Flushes early for rows longer than the buffer. */
+/* CSV rows built in memory, a batch of rows at a time, and handed to stdio
+ * once per batch: per-field stdio calls (each takes the FILE's lock) cost
+ * ~4,000 instructions per install row, more than attributing it. The
+ * buffer grows to hold its batch (rows are bounded: a few KB). */
 struct row {
-	FILE *f;
-	size_t n;
-	char b[16384];
+	char *b;
+	size_t n, cap;
+	bool oom; /* a field did not fit and the buffer could not grow */
 };
 
-static void r_flush(struct row *r)
+static bool r_room(struct row *r, size_t n)
 {
-	fwrite(r->b, 1, r->n, r->f);
-	r->n = 0;
+	if (r->n + n <= r->cap)
+		return true;
+	size_t cap = r->cap ? r->cap : 4096;
+	while (cap < r->n + n)
+		cap *= 2;
+	char *b = realloc(r->b, cap);
+	if (!b) {
+		r->oom = true;
+		return false;
+	}
+	r->b = b;
+	r->cap = cap;
+	return true;
 }
 
 static void r_mem(struct row *r, const char *s, size_t n)
 {
-	if (r->n + n > sizeof r->b) {
-		r_flush(r);
-		if (n > sizeof r->b) {
-			fwrite(s, 1, n, r->f);
-			return;
-		}
-	}
+	if (!r_room(r, n))
+		return;
 	memcpy(r->b + r->n, s, n);
 	r->n += n;
 }
 
 static void r_chr(struct row *r, char c)
 {
-	if (r->n == sizeof r->b)
-		r_flush(r);
-	r->b[r->n++] = c;
+	if (r->n < r->cap || r_room(r, 1))
+		r->b[r->n++] = c;
 }
 
 static void r_str(struct row *r, const char *s)
@@ -228,116 +258,188 @@ static void touch_cols(struct row *r, const struct unmo_attr_touch *t)
 	}
 }
 
-/* Open dir/name with its header line and a row buffer; NULL on failure (err set). */
-static struct row *rows_open(const char *dir, const char *name, const char *header, char *path, size_t cap,
-			     char *err, size_t errlen)
+/* One output row i of a (installs.csv, conversions.csv). */
+typedef void row_fn(struct row *r, const struct unmo_attr *a, size_t i);
+
+/* Rows are formatted by the run's threads in batches of PW_ROWS, and
+ * written in order by the calling thread: a batch waits in one of PW_SLOTS
+ * slots until every batch before it is written (memory: the slots, a few
+ * MB, whatever the row count). The output is the same bytes as formatting
+ * row after row. */
+#define PW_ROWS 4096u
+#define PW_SLOTS 8u
+struct pw_slot {
+	struct row r;
+	size_t batch;
+	bool ready;
+};
+struct pw {
+	const struct unmo_attr *a;
+	row_fn *fmt;
+	size_t nrows, nbatches;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next;    /* next batch to format */
+	size_t written; /* batches written */
+	bool stop;      /* the writer failed: formatters quit */
+	struct pw_slot slot[PW_SLOTS];
+};
+
+static void pw_format(struct pw *w, struct pw_slot *s, size_t b)
 {
-	FILE *f = open_out(dir, name, path, cap, err, errlen);
-	if (!f)
-		return NULL;
-	struct row *rw = malloc(sizeof *rw);
-	if (!rw) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
+	size_t end = (b + 1) * PW_ROWS < w->nrows ? (b + 1) * PW_ROWS : w->nrows;
+	s->r.n = 0;
+	for (size_t i = b * PW_ROWS; i < end; i++)
+		w->fmt(&s->r, w->a, i);
+}
+
+static void *pw_main(void *p)
+{
+	struct pw *w = p;
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop && w->next < w->nbatches) {
+		size_t b = w->next++;
+		struct pw_slot *s = &w->slot[b % PW_SLOTS];
+		while (!w->stop && b >= w->written + PW_SLOTS) /* the slot's batch b - PW_SLOTS is unwritten */
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		pw_format(w, s, b);
+		pthread_mutex_lock(&w->mu);
+		s->batch = b;
+		s->ready = true;
+		pthread_cond_broadcast(&w->cv);
 	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Write header and rows 0..nrows of a to dir/name. 0 or -1 (err set). */
+static int write_rows(const struct unmo_attr *a, const char *dir, const char *name, const char *header,
+		      size_t nrows, row_fn *fmt, char *err, size_t errlen)
+{
+	char path[4200];
+	FILE *f = open_out(dir, name, path, sizeof path, err, errlen);
+	if (!f)
+		return -1;
 	fputs(header, f);
-	rw->f = f;
-	rw->n = 0;
-	return rw;
-}
-
-/* End a row (flushing the buffer when it is half full). */
-static void row_end(struct row *rw)
-{
-	if (rw->n > sizeof rw->b / 2)
-		r_flush(rw);
-}
-
-static int rows_close(struct row *rw, const char *path, char *err, size_t errlen)
-{
-	r_flush(rw);
-	FILE *f = rw->f;
-	free(rw);
+	struct pw w = {.a = a, .fmt = fmt, .nrows = nrows, .nbatches = (nrows + PW_ROWS - 1) / PW_ROWS};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	unsigned nth = a->threads < w.nbatches ? a->threads : (unsigned)w.nbatches, started = 0;
+	pthread_t th[256];
+	if (nth > 1)
+		for (; started < nth && !pthread_create(&th[started], NULL, pw_main, &w); started++)
+			;
+	bool oom = false, bad = false;
+	for (size_t b = 0; b < w.nbatches && !oom && !bad; b++) {
+		struct pw_slot *s = &w.slot[b % PW_SLOTS];
+		if (!started) { /* one thread: format here */
+			pw_format(&w, s, b);
+		} else {
+			pthread_mutex_lock(&w.mu);
+			while (!(s->ready && s->batch == b))
+				pthread_cond_wait(&w.cv, &w.mu);
+			pthread_mutex_unlock(&w.mu);
+		}
+		oom = s->r.oom;
+		bad = fwrite(s->r.b, 1, s->r.n, f) != s->r.n;
+		pthread_mutex_lock(&w.mu);
+		s->ready = false;
+		w.written++;
+		w.stop = oom || bad;
+		pthread_cond_broadcast(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned i = 0; i < PW_SLOTS; i++)
+		free(w.slot[i].r.b);
+	pthread_mutex_destroy(&w.mu);
+	pthread_cond_destroy(&w.cv);
+	if (oom) {
+		fclose(f);
+		char tmp[4300];
+		tmp_name(tmp, sizeof tmp, path);
+		unlink(tmp);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
 	return close_out(f, path, err, errlen);
+}
+
+static void install_row(struct row *rw, const struct unmo_attr *a, size_t i)
+{
+	const struct unmo_attr_install *r = &a->ins[i];
+	char day[11];
+	r_hex_id(rw, r->event_id);
+	r_chr(rw, ',');
+	r_csv(rw, r->app_id);
+	r_chr(rw, ',');
+	r_str(rw, unmo_event_type_names[r->install_type]);
+	r_chr(rw, ',');
+	r_i64(rw, r->time_us);
+	/* match in the ground truth's vocabulary (docs/attribution.md) */
+	const char *match = r->outcome == UNMO_OUT_REINSTALL ? "original"
+			    : r->match == UNMO_MATCH_ORGANIC  ? "organic"
+			    : r->match == UNMO_MATCH_PROB_CLICK ? "probabilistic"
+								: "deterministic";
+	r_chr(rw, ',');
+	r_str(rw, match);
+	r_chr(rw, ',');
+	touch_cols(rw, &r->touch);
+	utc_day(r->time_us, day);
+	r_chr(rw, ',');
+	r_str(rw, unmo_attr_outcome_names[r->outcome]);
+	r_chr(rw, ',');
+	r_mem(rw, day, strlen(day));
+	r_chr(rw, ',');
+	r_str(rw, unmo_attr_key_kind_names[r->key_kind]);
+	r_chr(rw, ',');
+	if (r->ctit_us >= 0)
+		r_i64(rw, r->ctit_us);
+	r_chr(rw, ',');
+	r_str(rw, r->fast_ctit ? "fast_ctit\n" : "\n");
 }
 
 static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
-	char path[4200], day[11];
-	struct row *rw = rows_open(dir, "installs.csv",
-				   "install_event_id,app_id,install_type,install_time_us,match,touch_event_id,"
-				   "touch_type,media_source,campaign,touch_time_us,retargeting,outcome,install_day,"
-				   "device_key,click_to_install_us,fraud\n",
-				   path, sizeof path, err, errlen);
-	if (!rw)
-		return -1;
-	for (size_t i = 0; i < a->nins; i++) {
-		const struct unmo_attr_install *r = &a->ins[i];
-		r_hex_id(rw, r->event_id);
-		r_chr(rw, ',');
-		r_csv(rw, r->app_id);
-		r_chr(rw, ',');
-		r_str(rw, unmo_event_type_names[r->install_type]);
-		r_chr(rw, ',');
-		r_i64(rw, r->time_us);
-		/* match in the ground truth's vocabulary (docs/attribution.md) */
-		const char *match = r->outcome == UNMO_OUT_REINSTALL ? "original"
-				    : r->match == UNMO_MATCH_ORGANIC  ? "organic"
-				    : r->match == UNMO_MATCH_PROB_CLICK ? "probabilistic"
-									: "deterministic";
-		r_chr(rw, ',');
-		r_str(rw, match);
-		r_chr(rw, ',');
-		touch_cols(rw, &r->touch);
-		utc_day(r->time_us, day);
-		r_chr(rw, ',');
-		r_str(rw, unmo_attr_outcome_names[r->outcome]);
-		r_chr(rw, ',');
-		r_mem(rw, day, strlen(day));
-		r_chr(rw, ',');
-		r_str(rw, unmo_attr_key_kind_names[r->key_kind]);
-		r_chr(rw, ',');
-		if (r->ctit_us >= 0)
-			r_i64(rw, r->ctit_us);
-		r_chr(rw, ',');
-		r_str(rw, r->fast_ctit ? "fast_ctit\n" : "\n");
-		row_end(rw);
-	}
-	return rows_close(rw, path, err, errlen);
+	return write_rows(a, dir, "installs.csv",
+			  "install_event_id,app_id,install_type,install_time_us,match,touch_event_id,"
+			  "touch_type,media_source,campaign,touch_time_us,retargeting,outcome,install_day,"
+			  "device_key,click_to_install_us,fraud\n",
+			  a->nins, install_row, err, errlen);
+}
+
+static void conversion_row(struct row *rw, const struct unmo_attr *a, size_t i)
+{
+	static const char *const via[3] = {"none", "install", "reengagement"};
+	const struct unmo_attr_conversion *r = &a->conv[i];
+	r_hex_id(rw, r->event_id);
+	r_chr(rw, ',');
+	r_csv(rw, r->app_id);
+	r_chr(rw, ',');
+	r_csv(rw, r->event_name);
+	r_chr(rw, ',');
+	r_i64(rw, r->time_us);
+	r_chr(rw, ',');
+	r_i64(rw, r->revenue_micros);
+	r_chr(rw, ',');
+	r_str(rw, r->currency);
+	r_chr(rw, ',');
+	r_str(rw, via[r->via]);
+	r_chr(rw, ',');
+	touch_cols(rw, &r->touch);
+	r_chr(rw, '\n');
 }
 
 static int write_conversions(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
-	static const char *const via[3] = {"none", "install", "reengagement"};
-	char path[4200];
-	struct row *rw = rows_open(dir, "conversions.csv",
-				   "event_id,app_id,event_name,time_us,revenue_micros,currency,via,touch_event_id,"
-				   "touch_type,media_source,campaign,touch_time_us,retargeting\n",
-				   path, sizeof path, err, errlen);
-	if (!rw)
-		return -1;
-	for (size_t i = 0; i < a->nconv; i++) {
-		const struct unmo_attr_conversion *r = &a->conv[i];
-		r_hex_id(rw, r->event_id);
-		r_chr(rw, ',');
-		r_csv(rw, r->app_id);
-		r_chr(rw, ',');
-		r_csv(rw, r->event_name);
-		r_chr(rw, ',');
-		r_i64(rw, r->time_us);
-		r_chr(rw, ',');
-		r_i64(rw, r->revenue_micros);
-		r_chr(rw, ',');
-		r_str(rw, r->currency);
-		r_chr(rw, ',');
-		r_str(rw, via[r->via]);
-		r_chr(rw, ',');
-		touch_cols(rw, &r->touch);
-		r_chr(rw, '\n');
-		row_end(rw);
-	}
-	return rows_close(rw, path, err, errlen);
+	return write_rows(a, dir, "conversions.csv",
+			  "event_id,app_id,event_name,time_us,revenue_micros,currency,via,touch_event_id,"
+			  "touch_type,media_source,campaign,touch_time_us,retargeting\n",
+			  a->nconv, conversion_row, err, errlen);
 }
 
 static int write_report_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
