@@ -1025,6 +1025,93 @@ Test(attr_segments, files_in_any_order_and_corrupt_blocks, .timeout = 120)
 	cr_expect_eq(system(cmd), 0);
 }
 
+/* Whole file as a malloc'd string (NULL if unreadable); *n its length. */
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)len + 1);
+	*n = b ? fread(b, 1, (size_t)len, f) : 0;
+	if (b)
+		b[*n] = 0;
+	fclose(f);
+	return b;
+}
+
+/* installs.csv and conversions.csv are formatted in batches of rows by
+ * several threads and written in order: the bytes must not depend on the
+ * thread count, every row must be there once, and an old file is replaced
+ * whole (no temporary file left behind). */
+Test(attr_outputs, rows_in_order_whatever_the_writer_threads, .timeout = 120)
+{
+	reset();
+	static char names[9000][16];
+	for (unsigned d = 0; d < 9000; d++) { /* over two batches of rows, in reverse time order */
+		snprintf(names[d], sizeof names[d], "od%u", d);
+		int64_t t = T0 + (int64_t)(9000 - d) * 60 * SEC;
+		touch(UNMO_EV_CLICK, names[d], t - 3600 * SEC, 2 * d + 1, d % 2 ? "netA" : "net,\"B\"", "c1");
+		add(UNMO_EV_INSTALL, names[d], t, 2 * d + 2);
+	}
+	for (unsigned d = 0; d < 1000; d++) {
+		struct unmo_event *e = add(UNMO_EV_CONVERSION, names[d], T0 + 9001 * 60 * SEC, 20000 + d);
+		e->revenue_micros = d;
+		memcpy(e->currency, "USD", 3);
+	}
+	char dir[] = "/tmp/test_attr_outXXXXXX", err[512], p[400], q[420];
+	cr_assert_not_null(mkdtemp(dir));
+	size_t len[2][2];
+	char *body[2][2];
+	const char *files[2] = {"installs.csv", "conversions.csv"};
+	unsigned threads[2] = {1, 3};
+	for (int k = 0; k < 2; k++) {
+		struct unmo_attr *a = run_opts((struct unmo_attr_opts){.threads = threads[k]}, evs, nev);
+		snprintf(p, sizeof p, "%s/installs.csv", dir);
+		FILE *old = fopen(p, "w"); /* an earlier run's file, longer than nothing */
+		cr_assert_not_null(old);
+		fputs("stale\n", old);
+		fclose(old);
+		cr_assert_eq(unmo_attr_write_outputs(a, dir, err, sizeof err), 0, "%s", err);
+		for (int f = 0; f < 2; f++) {
+			snprintf(p, sizeof p, "%s/%s", dir, files[f]);
+			body[k][f] = slurp(p, &len[k][f]);
+			cr_assert_not_null(body[k][f], "%s", p);
+			snprintf(q, sizeof q, "%s.tmp", p);
+			cr_expect_neq(access(q, F_OK), 0, "%s left behind", q);
+		}
+		unmo_attr_free(a);
+	}
+	for (int f = 0; f < 2; f++) {
+		cr_expect_eq(len[0][f], len[1][f], "%s: %zu vs %zu bytes", files[f], len[0][f], len[1][f]);
+		cr_expect(len[0][f] == len[1][f] && !memcmp(body[0][f], body[1][f], len[0][f]), "%s differs",
+			  files[f]);
+	}
+	/* installs: header + 9000 rows in time order (the last device first) */
+	size_t lines = 0;
+	for (char *c = body[1][0]; *c; c++)
+		lines += *c == '\n';
+	cr_expect_eq(lines, 9001);
+	cr_expect_null(strstr(body[1][0], "stale"));
+	char *first = strchr(body[1][0], '\n') + 1, *last = body[1][0] + len[1][0] - 2;
+	while (last > body[1][0] && last[-1] != '\n')
+		last--;
+	cr_expect(strstr(body[1][0], ",\"net,\"\"B\"\"\",") != NULL, "quoted source");
+	char t_first[32], t_last[32];
+	snprintf(t_first, sizeof t_first, ",%lld,", (long long)(T0 + 60 * SEC));
+	snprintf(t_last, sizeof t_last, ",%lld,", (long long)(T0 + 9000 * 60 * SEC));
+	cr_expect(strstr(first, t_first) && strstr(first, t_first) < strchr(first, '\n'), "first row is the earliest");
+	cr_expect(strstr(last, t_last) != NULL, "last row is the latest");
+	for (int k = 0; k < 2; k++)
+		for (int f = 0; f < 2; f++)
+			free(body[k][f]);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
 /* ---- the generator's ground truth (lib/gen: reference waterfall) ---- */
 #include "gen.h"
 
