@@ -1025,6 +1025,34 @@ Test(attr_segments, files_in_any_order_and_corrupt_blocks, .timeout = 120)
 	cr_expect_eq(system(cmd), 0);
 }
 
+/* The report's median click-to-install time is the lower median of the
+ * row's click installs, whatever their order (even and odd counts). */
+Test(attr_outputs, median_click_to_install_is_the_lower_median)
+{
+	static const char *const devs[6] = {"mA", "mB", "mC", "mD", "mE", "mF"};
+	static const int64_t ctit_s[6] = {30, 10, 40, 20, 20, 7};
+	for (int n = 4; n <= 6; n++) {
+		reset();
+		for (int d = 0; d < n; d++) {
+			int64_t t = T0 + (int64_t)(d + 1) * DAY;
+			touch(UNMO_EV_CLICK, devs[d], t - ctit_s[d] * SEC, 10 + 2 * (uint64_t)d, "netM", "cm");
+			add(UNMO_EV_INSTALL, devs[d], t, 11 + 2 * (uint64_t)d);
+		}
+		struct unmo_attr *a = run();
+		size_t na;
+		const struct unmo_attr_agg *g = unmo_attr_aggs(a, &na);
+		const struct unmo_attr_agg *row = NULL;
+		for (size_t i = 0; i < na; i++)
+			if (!strcmp(g[i].media_source, "netM"))
+				row = &g[i];
+		cr_assert_not_null(row);
+		cr_expect_eq(row->installs_click, (uint64_t)n);
+		/* 4: 10 20 30 40 -> 20; 5: 10 20 20 30 40 -> 20; 6: 7 10 20 20 30 40 -> 20 */
+		cr_expect_eq(row->median_ctit_us, 20 * SEC, "%d installs: %lld", n, (long long)row->median_ctit_us);
+		unmo_attr_free(a);
+	}
+}
+
 /* Whole file as a malloc'd string (NULL if unreadable); *n its length. */
 static char *slurp(const char *path, size_t *n)
 {
