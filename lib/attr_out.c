@@ -121,13 +121,15 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap,
 	return f;
 }
 
-static int close_out(FILE *f, const char *path, char *err, size_t errlen)
+/* Close f and rename its NAME.tmp into place as path; failure (a reason,
+ * or NULL) or a write error discards the temporary file instead. */
+static int close_out(FILE *f, const char *path, const char *failure, char *err, size_t errlen)
 {
 	char tmp[4300];
 	tmp_name(tmp, sizeof tmp, path);
 	bool bad = ferror(f);
-	if (fclose(f) || bad) {
-		snprintf(err, errlen, "%s: write error", tmp);
+	if (fclose(f) || bad || failure) {
+		snprintf(err, errlen, "%s: %s", tmp, failure ? failure : "write error");
 		unlink(tmp);
 		return -1;
 	}
@@ -358,15 +360,7 @@ static int write_rows(const struct unmo_attr *a, const char *dir, const char *na
 		free(w.slot[i].r.b);
 	pthread_mutex_destroy(&w.mu);
 	pthread_cond_destroy(&w.cv);
-	if (oom) {
-		fclose(f);
-		char tmp[4300];
-		tmp_name(tmp, sizeof tmp, path);
-		unlink(tmp);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	return close_out(f, path, err, errlen);
+	return close_out(f, path, oom ? "out of memory" : NULL, err, errlen);
 }
 
 static void install_row(struct row *rw, const struct unmo_attr *a, size_t i)
@@ -473,7 +467,7 @@ static int write_report_csv(const struct unmo_attr *a, const char *dir, char *er
 		fprintf(f, ",%llu,%llu,%s\n", (unsigned long long)g->fast_ctit,
 			(unsigned long long)g->flood_devices, flags_of(g));
 	}
-	return close_out(f, path, err, errlen);
+	return close_out(f, path, NULL, err, errlen);
 }
 
 static int write_models_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -504,7 +498,7 @@ static int write_models_csv(const struct unmo_attr *a, const char *dir, char *er
 		}
 		fputc('\n', f);
 	}
-	return close_out(f, path, err, errlen);
+	return close_out(f, path, NULL, err, errlen);
 }
 
 static void json_money(FILE *f, const struct unmo_attr_money *m, uint32_t n)
@@ -586,7 +580,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		fputs("}}", f);
 	}
 	fputs("\n]}\n", f);
-	return close_out(f, path, err, errlen);
+	return close_out(f, path, NULL, err, errlen);
 }
 
 int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
