@@ -13,6 +13,8 @@
 #include "attr_impl.h"
 #include "segment.h"
 
+#include <liburing.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -113,14 +115,14 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	a->nspools = a->threads;
 	/* half of the memory holds pass-1 records before they spill to disk;
 	 * a thread's two spools share its part */
-	size_t budget = (size_t)(a->o.mem_bytes / 2 / a->nspools);
+	size_t budget = (size_t)(a->o.mem_bytes / 4 * 3 / a->nspools);
 	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
 	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
 	a->pools = calloc(a->nspools, sizeof *a->pools);
 	if (!a->dev_spools || !a->prob_spools || !a->pools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (pool_init(&a->pools[t], budget, p, 2) ||
+		if (pool_init(&a->pools[t], budget, p, 2, a->o.spill_buffered) ||
 		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
 		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
@@ -542,6 +544,9 @@ static int expand(struct filelist *l, const char *path, char *err, size_t errlen
 struct p1_shared {
 	struct unmo_attr *a;
 	struct filelist *files;
+	const uint64_t *sizes; /* of files->v[i] (0: unknown) */
+	uint64_t total;        /* their sum */
+	atomic_uint_fast64_t bytes_done; /* of the files read */
 	atomic_size_t next;
 	atomic_uint_fast64_t events, files_done;
 };
@@ -549,6 +554,7 @@ struct p1_shared {
 struct p1_arg {
 	struct p1_shared *sh;
 	struct p1 t;
+	uint64_t bytes_done; /* of the files this thread read */
 };
 
 /* Records of the block the reader just reported corrupt: known from the
@@ -616,6 +622,17 @@ static void *p1_main(void *p)
 			break;
 		read_file(arg, sh->files->v[i]);
 		atomic_fetch_add(&sh->files_done, 1);
+		/* this thread's records per input byte so far, times its share of
+		 * the input nobody has read yet, plus a margin */
+		uint64_t all = atomic_fetch_add(&sh->bytes_done, sh->sizes[i]) + sh->sizes[i];
+		arg->bytes_done += sh->sizes[i];
+		struct chunk_pool *pool = &sh->a->pools[arg->t.tid];
+		if (arg->bytes_done && sh->total >= all) {
+			double rate = (double)pool->produced / (double)arg->bytes_done;
+			double left = (double)(sh->total - all) / sh->a->threads;
+			/* + a part-filled chunk per partition */
+			pool_expect(pool, (uint64_t)(rate * left * 1.1) + pool->csz * sh->a->nparts);
+		}
 	}
 	return NULL;
 }
@@ -634,22 +651,28 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		return -1;
 	}
 	struct filelist fl = {0};
+	uint64_t *sizes = NULL;
 	int rc = -1;
 	for (size_t i = 0; i < n; i++)
 		if (expand(&fl, paths[i], err, errlen))
 			goto out;
 	uint64_t bytes = 0;
+	sizes = calloc(fl.n ? fl.n : 1, sizeof *sizes);
+	if (!sizes) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < fl.n; i++) {
 		struct stat st;
 		if (!stat(fl.v[i], &st))
-			bytes += (uint64_t)st.st_size;
+			bytes += sizes[i] = (uint64_t)st.st_size;
 	}
 	if (init_partitions(a, bytes, err, errlen))
 		goto out;
 	unsigned nt = a->threads;
 	if (nt > fl.n)
 		nt = fl.n ? (unsigned)fl.n : 1;
-	struct p1_shared sh = {.a = a, .files = &fl};
+	struct p1_shared sh = {.a = a, .files = &fl, .sizes = sizes, .total = bytes};
 	struct p1_arg *args = calloc(nt, sizeof *args);
 	pthread_t *th = calloc(nt, sizeof *th);
 	if (!args || !th) {
@@ -691,6 +714,8 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		add_stats(&a->st, &args[i].t.st);
 		failed |= args[i].t.error != 0;
 	}
+	for (unsigned i = 0; i < a->nspools; i++) /* the spills in flight belong to this pass */
+		failed |= pool_sync(&a->pools[i]) != 0;
 	for (unsigned i = 0; i < nt; i++) {
 		free(args[i].t.buf);
 		free(args[i].t.ua);
@@ -718,6 +743,7 @@ out:
 	for (size_t i = 0; i < fl.n; i++)
 		free(fl.v[i]);
 	free(fl.v);
+	free(sizes);
 	return rc;
 }
 
@@ -784,22 +810,43 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 	return 0;
 }
 
-static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
+/* Start reading partition part into the worker's views slot (its records
+ * and, in phase 1, its answers). */
+static int start_load(struct p2_shared *sh, struct tctx *tc, unsigned slot, unsigned part, struct io_uring *ring)
+{
+	struct unmo_attr *a = sh->a;
+	int rc = part_load_start(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load[slot],
+				 ring);
+	if (sh->phase == 1 && !rc) /* answers: small, in memory mostly */
+		rc = part_load_start(sh->answers, a->ntcs, part, &tc->aload[slot], NULL);
+	return rc;
+}
+
+static int finish_load(struct p2_shared *sh, struct tctx *tc, unsigned slot)
+{
+	int rc = part_load_finish(&tc->load[slot]);
+	if (sh->phase == 1)
+		rc |= part_load_finish(&tc->aload[slot]);
+	return rc;
+}
+
+/* Attribute the partition loaded in the worker's views slot. */
+static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 {
 	struct unmo_attr *a = sh->a;
 	struct tctx *tc = &a->tcs[w];
+	const struct part_view *load = &tc->load[slot], *aload = &tc->aload[slot];
 	struct evvec *v = &tc->v, *av = &tc->av; /* reused: no page faults per partition */
 	v->n = av->n = 0;
-	if (part_load(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load) ||
-	    part_decode(&tc->load, v, &a->apps, &a->scs))
+	if (part_decode(load, v, &a->apps, &a->scs))
 		return -1;
-	uint64_t n = tc->load.bytes;
+	uint64_t n = load->bytes;
 	if (sh->phase == 1) {
-		if (part_load(sh->answers, a->ntcs, part, &tc->aload) || part_decode(&tc->aload, av, &a->apps, &a->scs))
+		if (part_decode(aload, av, &a->apps, &a->scs))
 			return -1;
 		if (av->n)
 			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
-		n += tc->aload.bytes;
+		n += aload->bytes;
 	}
 	/* Touches count for their own (app, source, campaign) row: look it up
 	 * now, while the records are read in memory order, rather than later
@@ -813,24 +860,49 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned part)
 	uint64_t bytes = n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
 	if (bytes > tc->st.peak_partition_bytes)
 		tc->st.peak_partition_bytes = bytes;
-	int rc = run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
-	part_release(&tc->load); /* the records were read in place */
-	part_release(&tc->aload);
-	return rc;
+	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
 }
 
+/* One worker: while it works on a partition, the disk reads the next
+ * P2_DEPTH - 1 ones it took (direct I/O on its own ring; without a ring,
+ * reads happen in part_load_finish). Partitions are taken one at a time
+ * from the shared counter, in order: slot k % P2_DEPTH holds the worker's
+ * k-th. */
 static void *p2_main(void *p)
 {
 	struct p2_arg *arg = p;
 	struct p2_shared *sh = arg->sh;
+	struct unmo_attr *a = sh->a;
+	struct tctx *tc = &a->tcs[arg->w];
+	struct io_uring ring;
+	bool have_ring = io_uring_queue_init(4 * P2_DEPTH * 16, &ring, 0) == 0;
+	struct io_uring *r = have_ring ? &ring : NULL;
+	size_t taken = 0, worked = 0; /* partitions taken (and loads started), worked on */
 	for (;;) {
-		unsigned part = atomic_fetch_add(&sh->next, 1);
-		if (part >= sh->a->nparts)
+		while (taken < worked + P2_DEPTH) { /* keep the pipeline full */
+			unsigned part = tc->error ? a->nparts : atomic_fetch_add(&sh->next, 1);
+			if (part >= a->nparts)
+				break;
+			unsigned slot = (unsigned)(taken++ % P2_DEPTH);
+			if (start_load(sh, tc, slot, part, r))
+				tc->error = 1; /* finished below all the same */
+		}
+		if (worked == taken)
 			break;
-		if (do_partition(sh, arg->w, part))
-			sh->a->tcs[arg->w].error = 1;
+		unsigned slot = (unsigned)(worked++ % P2_DEPTH);
+		if (finish_load(sh, tc, slot))
+			tc->error = 1;
+		if (!tc->error && do_partition(sh, arg->w, slot))
+			tc->error = 1;
+		part_release(&tc->load[slot]); /* the records were read in place */
+		part_release(&tc->aload[slot]);
 		atomic_fetch_add(&sh->done, 1);
 	}
+	if (tc->error) /* partitions nobody will work on: counted for progress */
+		while (atomic_fetch_add(&sh->next, 1) < a->nparts)
+			atomic_fetch_add(&sh->done, 1);
+	if (have_ring)
+		io_uring_queue_exit(&ring);
 	return NULL;
 }
 
@@ -1247,16 +1319,19 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (pool_init(&ansp[w], budget, a->nparts, 1) ||
+		if (pool_init(&ansp[w], budget, a->nparts, 1, a->o.spill_buffered) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
-	for (unsigned t = 0; t < a->nspools; t++) /* pass 1 is over: no more chunk reuse */
+	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */
+		if (spool_sync(&a->dev_spools[t]) || spool_sync(&a->prob_spools[t]))
+			rc = -1;
 		pool_trim(&a->pools[t]);
+	}
 	struct p2_shared sh = {.a = a, .phase = 0, .answers = ans};
 	if (!rc)
 		rc = run_phase(&sh, "probabilistic");
 	for (unsigned w = 0; w < a->ntcs; w++) {
-		rc |= ans[w].error ? -1 : 0;
+		rc |= spool_sync(&ans[w]) || ans[w].error ? -1 : 0;
 		pool_trim(&ansp[w]);
 	}
 	if (!rc) {

@@ -116,6 +116,7 @@ struct unmo_attr_opts {
 	unsigned threads;       /* 0: online CPUs */
 	unsigned partitions;    /* 0: chosen from input size and mem_bytes */
 	bool keep_conversions;  /* keep per-conversion rows (conversions.csv) */
+	bool spill_buffered;    /* temp files through the page cache, not O_DIRECT */
 	bool progress;          /* progress lines on stderr */
 	/* corrupt segment blocks are reported here (default: stderr) */
 	void (*on_corrupt)(void *ctx, const char *msg);

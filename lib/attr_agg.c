@@ -280,8 +280,10 @@ void tc_free(struct tctx *tc)
 	evvec_free(&tc->av);
 	big_free(tc->ptrs, tc->ptrcap * sizeof *tc->ptrs);
 	free(tc->rowmap);
-	part_view_free(&tc->load);
-	part_view_free(&tc->aload);
+	for (int i = 0; i < P2_DEPTH; i++) {
+		part_view_free(&tc->load[i]);
+		part_view_free(&tc->aload[i]);
+	}
 	free(tc->recbuf);
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);

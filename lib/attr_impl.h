@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/uio.h>
 
 /* ---- apps seen in pass 1 ----
  * Partition records carry an app's index in this table, not its string
@@ -145,17 +146,27 @@ void prec_answer(const struct ev *e, struct ptouch out[2]);
 
 /* Per-partition record buffers of one thread, as chains of fixed-size
  * chunks (memory counted exactly, no doubling slack). They stay in memory
- * while the thread's chunks are within budget; past it, every partition's
- * chain of a spool is appended to the spool's file ("spill", one writev per
- * batch of partitions) and its chunks are reused (already faulted in). A
- * partition is the union of its pieces of the spool's file (one per spill)
- * and its chain. A spool is written by one thread at a time; in pass 2 a
- * partition's chain is consumed by the one worker that loads it. */
+ * while the thread's chunks are within budget; from half of it on, the
+ * spool holding more chunks is spilled: every partition's chain is written
+ * to the end of the spool's file by the pool's writer thread, in the
+ * background, and its chunks come back for reuse once written. A partition
+ * is the union of its pieces of the spool's file (one per spill), its chain
+ * and its staging slot. A spool is written by one thread at a time; in
+ * pass 2 (after spool_sync) a partition's chain is consumed by the one
+ * worker that loads it.
+ *
+ * Spill files are written with O_DIRECT where the file system takes it:
+ * buffered, each spilled GB cost ~1 s of kernel time copying into fresh
+ * page-cache pages (perf/RESULTS.md), more than routing itself. So chunk
+ * payloads are whole 4 KB pages (their headers live apart), each piece
+ * starts on a 4 KB boundary of the file and a chain's last chunk is
+ * written up to one; the bytes past a piece's end are never read. */
 #define SPOOL_STAGE 512u
+#define SPILL_ALIGN 4096u
 struct spool_chunk {
 	struct spool_chunk *next;
 	size_t len;
-	uint8_t data[];
+	uint8_t *data; /* csz bytes, page-aligned, in the pool's region */
 };
 /* The chunks of the spools one thread writes, under one budget: a pass-1
  * thread's device and probabilistic spools share it (the probabilistic
@@ -163,28 +174,58 @@ struct spool_chunk {
  * records; with a quarter of --mem each, much of its share sat unused
  * while the device spool spilled). Chunks are carved from one region in
  * 2 MB pages: the scatter writes into a chunk per partition, hundreds of
- * 4 KB pages apart, and was bound by TLB misses. */
+ * 4 KB pages apart, and was bound by TLB misses. One spill at a time is
+ * in flight, written by the pool's writer thread (started at the first). */
 struct chunk_pool {
 	uint8_t *region;
-	size_t region_len, rused;
-	size_t csz;         /* chunk payload bytes */
-	size_t cbytes;      /* chunk bytes with the header: whole 4 KB pages */
-	size_t budget, mem; /* mem: payload bytes of chunks handed out */
-	struct spool_chunk *free; /* chunks emptied by a spill */
+	size_t region_len;
+	struct spool_chunk *hdr; /* one per chunk of the region */
+	size_t nchunks, nused;   /* hdr entries, those handed out so far */
+	size_t csz;              /* chunk payload bytes: whole 4 KB pages */
+	size_t budget, mem;      /* mem: payload bytes of chunks handed out */
+	size_t held;             /* chunks in the chains of the pool's spools */
+	uint64_t produced;       /* payload bytes of the chunks handed out, reuse counted */
+	uint64_t to_come;        /* the writer's guess of the bytes still to come (pool_expect) */
+	bool buffered;           /* spill files without O_DIRECT (--spill-io buffered) */
+	struct spool_chunk *free; /* chunks written out by a spill */
+	/* the spill in flight, if any (busy): the writer thread owns job_*
+	 * from posting until it sets done */
+	pthread_t writer;
+	bool writer_started, busy;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool posted, done, quit;
+	struct spool *job_spool;
+	struct iovec *job_iov;   /* nchunks entries */
+	unsigned job_niov;
+	uint64_t job_off;
+	struct spool_chunk *job_chunks; /* the spill's chunks, linked */
+	int job_err;
 };
 /* sharers: spools that will use the pool (sizes the chunks: a few per
- * partition and spool fit the budget; 4..64 KB). */
-int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers);
+ * partition and spool fit the budget; 4..64 KB); buffered: its spools'
+ * files go through the page cache. */
+int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, bool buffered);
+/* The bytes the pool's spools will still get, as far as their writer can
+ * tell (UINT64_MAX: unknown, the default). A background spill starts only
+ * when they would not fit in the budget: what stays in memory at the end
+ * of a pass is neither written nor read back. */
+static inline void pool_expect(struct chunk_pool *p, uint64_t bytes) { p->to_come = bytes; }
+/* Wait for the spill in flight, if any, and take its chunks back; 0, or -1
+ * when it failed (its spool's error is set). Called by the thread writing
+ * the pool's spools. */
+int pool_sync(struct chunk_pool *p);
 /* Give the chunks kept for reuse back to the system (once no spool of the
- * pool is written any more). */
+ * pool is written any more; after pool_sync). */
 void pool_trim(struct chunk_pool *p);
 void pool_free(struct chunk_pool *p);
 
 struct spool {
 	char path[512];     /* the spill file (unlinked once open) */
 	int fd;             /* -1 until the first spill */
+	bool direct;        /* fd is O_DIRECT */
 	uint64_t file_len;
-	uint64_t *offs;     /* per spill: nparts + 1 offsets, partition p at [p, p + 1) */
+	uint64_t *offs;     /* per spill, per partition: [start, end) of its piece */
 	unsigned offcap;    /* spills offs has room for */
 	unsigned nparts;
 	struct chunk_pool *pool;
@@ -193,11 +234,10 @@ struct spool {
 	struct spool_chunk **head, **tail;
 	/* write-combining: records of a partition gather in a small staging
 	 * slot (all slots together stay in the CPU cache) and move to the
-	 * chain in SPOOL_STAGE-byte bursts; a partition's bytes are: file,
-	 * chain, then its slot */
+	 * chain in SPOOL_STAGE-byte bursts; slots are never spilled */
 	uint8_t *stage;
 	uint16_t *slen;
-	uint64_t bytes; /* written to files */
+	uint64_t bytes; /* written to files (pieces, without their padding) */
 	unsigned spills;
 	int error;      /* errno of the first failure */
 };
@@ -213,6 +253,9 @@ void big_free(void *p, size_t n);
 int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned tid, unsigned nparts,
 	       struct chunk_pool *pool, struct spool *peer);
 int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
+/* Wait for the spool's spills to be written. 0, or -1 on a write error
+ * (then or before). Once after a spool's last record, before part_load. */
+int spool_sync(struct spool *s);
 void spool_free(struct spool *s);
 
 /* Encoding of records (attr_part.c). Returns bytes written into dst
@@ -268,33 +311,65 @@ void evvec_free(struct evvec *v);
  * when both are empty. */
 size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
 
-/* A loaded partition: its spilled pieces and staging slots copied into
- * buf; the records of its in-memory chains read where they are (segs),
- * except those straddling two chunks (copied into sbuf). The chains are
- * held until part_release. Buffers are kept across partitions, so that
- * loading does not fault in fresh memory each time. Record order is not
- * kept (nothing depends on it: groups are sorted on content). */
+/* A loaded partition: its spilled pieces read into buf (each at a 4 KB
+ * boundary: direct I/O), the records of its in-memory chains and staging
+ * slots read where they are; runs of whole records are viewed in place
+ * (segs), those cut by a piece or chunk boundary are copied into sbuf. The
+ * chains are held until part_release. Buffers are kept across partitions,
+ * so that loading does not fault in fresh memory each time. Record order
+ * is not kept (nothing depends on it: groups are sorted on content). */
 struct part_seg {
 	const uint8_t *p;
 	size_t n;
+};
+struct part_raw { /* a piece of one spool's byte stream */
+	const uint8_t *p;
+	size_t n;
+	unsigned stream;
+};
+struct part_view;
+struct part_read { /* a spilled piece: len bytes, read as alen (4 KB blocks) */
+	int fd;
+	uint8_t *dst;
+	size_t len, alen;
+	uint64_t off;
+	struct part_view *pv; /* owner */
+	int res;              /* the ring's result (bytes read, or -errno) */
 };
 struct part_hold {
 	struct chunk_pool *pool;
 	struct spool_chunk *head;
 };
+struct io_uring;
 struct part_view {
 	uint8_t *buf;          /* big_alloc of cap bytes */
 	size_t cap, n;
-	uint8_t *sbuf;         /* straddling records */
+	uint8_t *sbuf;         /* records cut by a boundary */
 	size_t scap, sn;
 	struct part_seg *segs;
 	size_t nsegs, segcap;
+	struct part_raw *raw;
+	size_t nraw, rawcap;
+	struct part_read *reads;
+	size_t nreads, readcap, pending; /* pending: reads on ring not completed */
+	struct io_uring *ring;
+	bool failed;
 	struct part_hold *held;
 	size_t nheld, heldcap;
 	uint64_t bytes;        /* all bytes of the partition */
 };
-/* Load partition part of every spool (files, unlinked, and chains). 0 or
- * -1 (I/O error, out of memory, malformed temp data). */
+/* Load partition part of every spool (files, unlinked, and chains) in two
+ * steps: part_load_start claims its chains and slots and starts reading
+ * its pieces on ring (NULL: read them in part_load_finish); part_load_finish
+ * waits for them and cuts the records. Between the two the caller works
+ * on something else (earlier partitions). Every start is followed by a
+ * finish, even when it failed; views with reads on one ring are finished
+ * by the ring's thread (completions of each go to their own view).
+ * 0, or -1 (I/O error, out of memory, malformed temp data). Spools are
+ * synced (spool_sync) when not done yet: callers on several threads sync
+ * first. part_load: both steps. */
+int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv, struct io_uring *ring);
+int part_load_finish(struct part_view *pv);
 int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv);
 /* prec_decode_all over every byte of pv, appending to *v. */
 int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_apps *apps,
@@ -371,7 +446,10 @@ struct tctx { /* one worker thread's results */
 	struct sort_scratch sort;
 	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row */
 	size_t rowcap, nrows;
-	struct part_view load, aload; /* partition and answer records */
+	/* partition and answer records: [cur] is worked on while the disk
+	 * reads the next P2_DEPTH - 1 partitions the worker took */
+#define P2_DEPTH 4
+	struct part_view load[P2_DEPTH], aload[P2_DEPTH];
 	uint8_t *recbuf;       /* PREC_MAX: answers longer than a staging slot */
 	struct ev **scratch;
 	size_t scratchcap;

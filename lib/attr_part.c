@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <liburing.h>
 #include <xxhash.h>
 
 /* ---- memory in 2 MB pages ---- */
@@ -44,30 +46,36 @@ void big_free(void *p, size_t n)
 }
 
 /* ---- chunk pools and spools ---- */
-int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers)
+int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, bool buffered)
 {
 	memset(p, 0, sizeof *p);
 	p->budget = budget;
+	p->buffered = buffered;
+	p->to_come = UINT64_MAX;
 	size_t c = nparts ? budget / sharers / nparts / 4 : 65536;
-	c = c < 4096 ? 4096 : c > 65536 ? 65536 : c & ~(size_t)4095;
-	p->cbytes = c;
-	p->csz = c - sizeof(struct spool_chunk);
+	c = c < SPILL_ALIGN ? SPILL_ALIGN : c > 65536 ? 65536 : c & ~(size_t)(SPILL_ALIGN - 1);
+	p->csz = c;
 	/* as many chunks as the budget allows, and always one (spool_chunk
 	 * lets the first exceed a tiny budget) */
-	size_t nmax = budget / p->csz ? budget / p->csz : 1;
-	p->region_len = nmax * c;
+	p->nchunks = budget / c ? budget / c : 1;
+	p->region_len = p->nchunks * c;
 	p->region = big_alloc(p->region_len);
-	return p->region ? 0 : -1;
+	p->hdr = calloc(p->nchunks, sizeof *p->hdr);
+	p->job_iov = calloc(p->nchunks, sizeof *p->job_iov);
+	if (pthread_mutex_init(&p->mu, NULL) || pthread_cond_init(&p->cv, NULL)) {
+		big_free(p->region, p->region_len);
+		p->region = NULL;
+	}
+	return p->region && p->hdr && p->job_iov ? 0 : -1;
 }
 
-/* Give a chain's pages back to the system (chunks are whole 4 KB pages of
- * the region); they are not reused: release happens once the pool's
- * spools are no longer written. */
+/* Give a chain's pages back to the system; they are not reused: release
+ * happens once the pool's spools are no longer written. */
 static void free_chain(const struct chunk_pool *p, struct spool_chunk *c)
 {
 	while (c) {
 		struct spool_chunk *n = c->next;
-		madvise(c, p->cbytes, MADV_DONTNEED);
+		madvise(c->data, p->csz, MADV_DONTNEED);
 		c = n;
 	}
 }
@@ -78,9 +86,27 @@ void pool_trim(struct chunk_pool *p)
 	p->free = NULL;
 }
 
+static void pool_stop_writer(struct chunk_pool *p)
+{
+	if (!p->writer_started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = true;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->writer, NULL);
+	p->writer_started = false;
+}
+
 void pool_free(struct chunk_pool *p)
 {
+	pool_sync(p);
+	pool_stop_writer(p);
 	big_free(p->region, p->region_len);
+	free(p->hdr);
+	free(p->job_iov);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
 	memset(p, 0, sizeof *p);
 }
 
@@ -107,16 +133,27 @@ static int spool_fail(struct spool *s, int err)
 	return -1;
 }
 
-/* Write iov[0..n) completely at the end of the spool's file. */
-static int write_iov(struct spool *s, struct iovec *iov, int n)
+/* The writer thread's part: iov[0..n) completely at off. A direct write
+ * the file system refuses (EINVAL: alignment it does not take) is retried
+ * buffered, as every later one. Returns 0 or an errno. */
+static int write_job(struct spool *s, struct iovec *iov, unsigned n, uint64_t off)
 {
-	int k = 0;
+	unsigned k = 0;
 	while (k < n) {
-		ssize_t w = writev(s->fd, iov + k, n - k);
+		int cnt = n - k < IOV_MAX ? (int)(n - k) : IOV_MAX;
+		ssize_t w = pwritev(s->fd, iov + k, cnt, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EINVAL && s->direct) {
+			int fl = fcntl(s->fd, F_GETFL);
+			if (fl < 0 || fcntl(s->fd, F_SETFL, fl & ~O_DIRECT) < 0)
+				return errno;
+			s->direct = false;
+			continue;
+		}
 		if (w <= 0)
-			return spool_fail(s, w < 0 ? errno : EIO);
+			return w < 0 ? errno : EIO;
+		off += (uint64_t)w;
 		while (w > 0) { /* skip what was written */
 			if ((size_t)w >= iov[k].iov_len) {
 				w -= (ssize_t)iov[k].iov_len;
@@ -131,23 +168,84 @@ static int write_iov(struct spool *s, struct iovec *iov, int n)
 	return 0;
 }
 
-/* Over budget: every partition's bytes (chain, then staging slot) go to the
- * end of the spool's one file, partition after partition, in large writev
- * calls; the spill's partition offsets are kept in memory; the chunks go to
- * the free list, to be filled again. One file per spool, unlinked as soon as
- * it is created: no per-partition files to create, append to and unlink
- * (ext4 inode and block allocation was a tenth of a spilling run), and
- * nothing left behind by a crash. */
-#define SPILL_IOV 256
+static void *pool_writer(void *arg)
+{
+	struct chunk_pool *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->posted && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->posted)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		int err = write_job(p->job_spool, p->job_iov, p->job_niov, p->job_off);
+		pthread_mutex_lock(&p->mu);
+		p->job_err = err;
+		p->posted = false;
+		p->done = true;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int pool_sync(struct chunk_pool *p)
+{
+	if (!p->busy)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	while (!p->done)
+		pthread_cond_wait(&p->cv, &p->mu);
+	p->done = false;
+	pthread_mutex_unlock(&p->mu);
+	p->busy = false;
+	struct spool_chunk *c = p->job_chunks;
+	while (c) { /* written: free for reuse */
+		struct spool_chunk *n = c->next;
+		c->next = p->free;
+		p->free = c;
+		c = n;
+	}
+	p->job_chunks = NULL;
+	return p->job_err ? spool_fail(p->job_spool, p->job_err) : 0;
+}
+
+/* Take the spill in flight back if it is written already (no waiting). */
+static int pool_reap(struct chunk_pool *p)
+{
+	if (!p->busy)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	bool done = p->done;
+	pthread_mutex_unlock(&p->mu);
+	return done ? pool_sync(p) : 0;
+}
+
+static int spool_open(struct spool *s)
+{
+	/* direct where the file system takes it (tmpfs refuses O_DIRECT) */
+	s->fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (s->pool->buffered ? 0 : O_DIRECT), 0600);
+	s->direct = s->fd >= 0 && !s->pool->buffered;
+	if (s->fd < 0 && errno == EINVAL)
+		s->fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->fd < 0)
+		return spool_fail(s, errno);
+	unlink(s->path); /* nothing is left behind by a crash */
+	return 0;
+}
+
+/* Hand every partition's chain to the pool's writer thread, to be written
+ * at the end of the spool's one file, partition after partition; the
+ * spill's piece offsets are kept in memory; the chunks come back to the
+ * pool once written (pool_sync). One file per spool: no per-partition
+ * files to create, append to and unlink (ext4 inode and block allocation
+ * was a tenth of a spilling run). The pool has no spill in flight. */
 static int spool_spill(struct spool *s)
 {
-	if (s->fd < 0) {
-		s->fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (s->fd < 0)
-			return spool_fail(s, errno);
-		unlink(s->path);
-	}
-	size_t row = (size_t)s->nparts + 1;
+	struct chunk_pool *p = s->pool;
+	if (s->fd < 0 && spool_open(s))
+		return -1;
+	size_t row = 2 * (size_t)s->nparts;
 	if (s->spills == s->offcap) {
 		unsigned cap = s->offcap ? 2 * s->offcap : 8;
 		uint64_t *o = realloc(s->offs, (size_t)cap * row * sizeof *o);
@@ -157,68 +255,103 @@ static int spool_spill(struct spool *s)
 		s->offcap = cap;
 	}
 	uint64_t *o = s->offs + (size_t)s->spills * row, pos = s->file_len;
-	struct iovec iov[SPILL_IOV];
-	int n = 0, rc = 0;
-	for (unsigned p = 0; p < s->nparts; p++) {
-		o[p] = pos;
-		for (struct spool_chunk *c = s->head[p]; c; c = c->next) {
-			if (n == SPILL_IOV) {
-				rc |= write_iov(s, iov, n);
-				n = 0;
-			}
-			iov[n++] = (struct iovec){c->data, c->len};
-			pos += c->len;
+	unsigned n = 0;
+	struct spool_chunk *all = NULL;
+	for (unsigned part = 0; part < s->nparts; part++) {
+		o[2 * part] = pos;
+		uint64_t len = 0;
+		for (struct spool_chunk *c = s->head[part]; c; c = c->next) {
+			/* full chunks but the last: the piece is contiguous */
+			size_t w = (c->len + SPILL_ALIGN - 1) & ~(size_t)(SPILL_ALIGN - 1);
+			p->job_iov[n++] = (struct iovec){c->data, w};
+			len += c->len;
+			pos += w;
 		}
-		if (s->slen[p]) {
-			if (n == SPILL_IOV) {
-				rc |= write_iov(s, iov, n);
-				n = 0;
-			}
-			iov[n++] = (struct iovec){s->stage + (size_t)p * SPOOL_STAGE, s->slen[p]};
-			pos += s->slen[p];
+		o[2 * part + 1] = o[2 * part] + len;
+		s->bytes += len;
+		if (s->head[part]) {
+			s->tail[part]->next = all;
+			all = s->head[part];
+			s->head[part] = s->tail[part] = NULL;
 		}
 	}
-	o[s->nparts] = pos;
-	if (n)
-		rc |= write_iov(s, iov, n);
-	s->bytes += pos - s->file_len;
-	s->file_len = pos;
-	s->spills++;
-	for (unsigned p = 0; p < s->nparts; p++) {
-		s->slen[p] = 0;
-		if (!s->head[p])
-			continue;
-		s->tail[p]->next = s->pool->free;
-		s->pool->free = s->head[p];
-		s->head[p] = s->tail[p] = NULL;
-	}
+	p->held -= s->held;
 	s->held = 0;
-	return rc;
+	s->spills++;
+	uint64_t off = s->file_len;
+	s->file_len = pos;
+	if (!n)
+		return 0;
+	if (!p->writer_started) {
+		if (pthread_create(&p->writer, NULL, pool_writer, p)) { /* write it here, then */
+			int err = write_job(s, p->job_iov, n, off);
+			for (struct spool_chunk *c = all, *next; c; c = next) {
+				next = c->next;
+				c->next = p->free;
+				p->free = c;
+			}
+			return err ? spool_fail(s, err) : 0;
+		}
+		p->writer_started = true;
+	}
+	p->busy = true;
+	p->job_chunks = all;
+	pthread_mutex_lock(&p->mu);
+	p->job_spool = s;
+	p->job_niov = n;
+	p->job_off = off;
+	p->posted = true;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+int spool_sync(struct spool *s)
+{
+	if (s->pool->job_spool == s && pool_sync(s->pool))
+		return -1;
+	return s->error ? -1 : 0;
 }
 
 static struct spool_chunk *spool_chunk(struct spool *s)
 {
 	struct chunk_pool *p = s->pool;
+	if (!p->free && pool_reap(p))
+		return NULL;
+	/* the spool of the pool holding more chunks spills (when the pool
+	 * needs chunks, it has at least one, so the free list gets some) */
+	struct spool *v = s->peer && s->peer->held > s->held ? s->peer : s;
+	/* in the background, while the rest of the budget fills: from half
+	 * of it on, or as soon as what is still to come fits in the budget
+	 * but not on top of what is held (then the rest stays in memory) */
+	size_t held = p->held * p->csz;
+	bool fits_later = p->to_come <= p->budget;
+	if (!p->busy && p->held && held + (fits_later ? p->to_come : p->budget) > p->budget &&
+	    (2 * held >= p->budget || fits_later) && spool_spill(v))
+		return NULL;
 	if (!p->free && p->mem && p->mem + p->csz > p->budget) {
-		/* over budget: the spool of the pool holding more chunks spills
-		 * (it has at least one, so the free list gets some) */
-		struct spool *v = s->peer && s->peer->held > s->held ? s->peer : s;
-		if (spool_spill(v))
+		/* every chunk is handed out: wait for the spill in flight */
+		if (!p->busy && spool_spill(v))
+			return NULL;
+		if (pool_sync(p))
 			return NULL;
 	}
 	struct spool_chunk *c = p->free;
 	if (c) {
 		p->free = c->next;
 	} else {
-		if (p->rused + p->cbytes > p->region_len) { /* not reached: the budget check comes first */
+		if (p->nused == p->nchunks) { /* not reached: the budget check comes first */
 			s->error = ENOMEM;
 			return NULL;
 		}
-		c = (struct spool_chunk *)(p->region + p->rused);
-		p->rused += p->cbytes;
+		c = &p->hdr[p->nused];
+		c->data = p->region + p->nused * p->csz;
+		p->nused++;
 		p->mem += p->csz;
 	}
 	s->held++;
+	p->held++;
+	p->produced += p->csz;
 	c->next = NULL;
 	c->len = 0;
 	return c;
@@ -337,6 +470,8 @@ static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t 
 
 void spool_free(struct spool *s)
 {
+	if (s->pool && s->pool->busy && s->pool->job_spool == s)
+		pool_sync(s->pool); /* the writer thread uses s->fd */
 	free(s->head);
 	free(s->tail);
 	free(s->stage);
@@ -754,26 +889,6 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need)
 	return *buf ? 0 : -1;
 }
 
-/* Copy n bytes of a chain from chunk c at pos into dst; returns the chunk
- * the copy ended in (*end: the offset after it), NULL when the chain ends
- * first. */
-static struct spool_chunk *chain_copy(struct spool_chunk *c, size_t pos, uint8_t *dst, size_t n, size_t *end)
-{
-	while (c) {
-		size_t k = c->len - pos < n ? c->len - pos : n;
-		memcpy(dst, c->data + pos, k);
-		dst += k;
-		n -= k;
-		if (!n) {
-			*end = pos + k;
-			return c;
-		}
-		c = c->next;
-		pos = 0;
-	}
-	return NULL;
-}
-
 static int grow_bytes(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -789,133 +904,185 @@ static int grow_bytes(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* The whole records of a chain as segments of its chunks; a record that
- * straddles two chunks (chain_put splits bursts) is copied to pv->sbuf. */
-static int chain_view(struct part_view *pv, struct spool_chunk *c, size_t skip)
+static int add_raw(struct part_view *pv, const uint8_t *p, size_t n, unsigned stream)
 {
-	/* skip: bytes of c that end a record copied already */
-	while (c) {
-		size_t pos = skip, start = skip;
-		while (c->len - pos >= 2) {
-			size_t len = unmo_ld16(c->data + pos);
-			if (len < PREC_FIXED)
-				return -1; /* our own temp data: an I/O error */
-			if (len > c->len - pos)
-				break;
-			pos += len;
-		}
-		if (pos > start) {
-			if (grow_bytes((void **)&pv->segs, &pv->segcap, pv->nsegs + 1, sizeof *pv->segs))
-				return -1;
-			pv->segs[pv->nsegs++] = (struct part_seg){c->data + start, pos - start};
-		}
-		if (pos == c->len) {
-			c = c->next;
-			skip = 0;
+	if (!n)
+		return 0;
+	if (grow_bytes((void **)&pv->raw, &pv->rawcap, pv->nraw + 1, sizeof *pv->raw))
+		return -1;
+	pv->raw[pv->nraw++] = (struct part_raw){p, n, stream};
+	pv->bytes += n;
+	return 0;
+}
+
+/* Read rd completely (what the ring did not). Pieces end before the end
+ * of the file's padding: at least len bytes are there. */
+static int read_rest(const struct part_read *rd, size_t got)
+{
+	while (got < rd->len) {
+		ssize_t r = pread(rd->fd, rd->dst + got, rd->alen - got, (off_t)(rd->off + got));
+		if (r < 0 && errno == EINTR)
 			continue;
-		}
-		uint8_t lb[2];
-		size_t end;
-		if (!chain_copy(c, pos, lb, 2, &end) || unmo_ld16(lb) < PREC_FIXED)
+		if (r <= 0)
 			return -1;
-		size_t len = unmo_ld16(lb);
-		if (grow_bytes((void **)&pv->sbuf, &pv->scap, pv->sn + len, 1))
-			return -1;
-		c = chain_copy(c, pos, pv->sbuf + pv->sn, len, &skip);
-		if (!c)
-			return -1;
-		pv->sn += len;
+		got += (size_t)r;
 	}
 	return 0;
 }
 
-/* Where the whole records at the start of p[0..n) end (n: no record is
- * cut short). */
-static size_t records_end(const uint8_t *p, size_t n)
+int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv, struct io_uring *ring)
 {
-	size_t off = 0;
-	while (n - off >= 2) {
-		size_t len = unmo_ld16(p + off);
-		if (len < PREC_FIXED || len > n - off)
-			break;
-		off += len;
+	pv->n = pv->sn = pv->nsegs = pv->nraw = pv->nreads = pv->pending = 0;
+	pv->bytes = 0;
+	pv->ring = ring;
+	pv->failed = false;
+	/* spilled pieces: sizes first, so the buffer is sized once */
+	size_t total = 0, nreads = 0;
+	for (unsigned t = 0; t < nsp; t++) {
+		struct spool *s = &sp[t];
+		if ((s->pool->busy || s->error) && spool_sync(s)) /* no-op once synced (pass 2 syncs first) */
+			return pv->failed = true, -1;
+		for (unsigned k = 0; k < s->spills; k++) {
+			const uint64_t *o = s->offs + 2 * ((size_t)k * s->nparts + part);
+			total += (o[1] - o[0] + SPILL_ALIGN - 1) & ~(size_t)(SPILL_ALIGN - 1);
+			nreads += o[1] > o[0];
+		}
 	}
-	return off;
+	if (reserve(&pv->buf, &pv->cap, total ? total : 1) ||
+	    grow_bytes((void **)&pv->reads, &pv->readcap, nreads, sizeof *pv->reads) ||
+	    grow_bytes((void **)&pv->held, &pv->heldcap, pv->nheld + nsp, sizeof *pv->held))
+		return pv->failed = true, -1;
+	for (unsigned t = 0; t < nsp; t++) {
+		struct spool *s = &sp[t];
+		for (unsigned k = 0; k < s->spills; k++) { /* the partition's piece of each spill */
+			const uint64_t *o = s->offs + 2 * ((size_t)k * s->nparts + part);
+			size_t len = o[1] - o[0], alen = (len + SPILL_ALIGN - 1) & ~(size_t)(SPILL_ALIGN - 1);
+			if (!len)
+				continue;
+			/* whole 4 KB blocks to a page-aligned place: direct I/O */
+			struct part_read *rd = &pv->reads[pv->nreads++];
+			*rd = (struct part_read){s->fd, pv->buf + pv->n, len, alen, o[0], pv, 0};
+			if (add_raw(pv, rd->dst, len, t))
+				return pv->failed = true, -1;
+			pv->n += alen;
+		}
+		/* the chain and the staging slot are read where they are; the
+		 * chain is held until part_release (pass 1 is over: nobody else
+		 * takes this partition's slot or chain) */
+		struct spool_chunk *c = s->head[part];
+		s->head[part] = s->tail[part] = NULL;
+		if (c)
+			pv->held[pv->nheld++] = (struct part_hold){s->pool, c};
+		for (; c; c = c->next)
+			if (add_raw(pv, c->data, c->len, t))
+				return pv->failed = true, -1;
+		if (add_raw(pv, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part], t))
+			return pv->failed = true, -1;
+		s->slen[part] = 0;
+	}
+	for (size_t i = 0; ring && i < pv->nreads; i++) {
+		struct io_uring_sqe *q = io_uring_get_sqe(ring);
+		if (!q && io_uring_submit(ring) >= 0)
+			q = io_uring_get_sqe(ring);
+		if (!q)
+			break; /* the rest is read in part_load_finish */
+		struct part_read *rd = &pv->reads[i];
+		io_uring_prep_read(q, rd->fd, rd->dst, (unsigned)rd->alen, rd->off);
+		io_uring_sqe_set_data(q, rd);
+		pv->pending++;
+	}
+	if (pv->pending)
+		io_uring_submit(ring);
+	return 0;
+}
+
+/* Cut the partition's byte streams (one per spool: its pieces, its chain's
+ * chunks, its slot, in order) into whole records: runs of them are viewed
+ * in place (segs); a record cut by a piece or chunk boundary is gathered
+ * in sbuf. Temp files are ours: a malformed stream is an I/O error. */
+static int cut_records(struct part_view *pv)
+{
+	size_t pend = 0, start = 0; /* bytes of the cut record in sbuf from start */
+	for (size_t i = 0; i < pv->nraw; i++) {
+		const struct part_raw *r = &pv->raw[i];
+		if (i && r->stream != pv->raw[i - 1].stream && pend)
+			return -1; /* a stream ended inside a record */
+		size_t pos = 0;
+		while (pend && pos < r->n) { /* complete the cut record first */
+			size_t need = pend >= 2 ? unmo_ld16(pv->sbuf + start) : 2;
+			size_t k = need - pend < r->n - pos ? need - pend : r->n - pos;
+			memcpy(pv->sbuf + start + pend, r->p + pos, k);
+			pos += k;
+			pend += k;
+			if (pend == 2) {
+				size_t len = unmo_ld16(pv->sbuf + start);
+				if (len < PREC_FIXED ||
+				    grow_bytes((void **)&pv->sbuf, &pv->scap, start + len, 1))
+					return -1;
+			} else if (pend == need) {
+				pv->sn = start + pend;
+				pend = 0;
+			}
+		}
+		size_t from = pos;
+		while (r->n - pos >= 2) {
+			size_t len = unmo_ld16(r->p + pos);
+			if (len < PREC_FIXED)
+				return -1;
+			if (len > r->n - pos)
+				break;
+			pos += len;
+		}
+		if (pos > from) {
+			if (grow_bytes((void **)&pv->segs, &pv->segcap, pv->nsegs + 1, sizeof *pv->segs))
+				return -1;
+			pv->segs[pv->nsegs++] = (struct part_seg){r->p + from, pos - from};
+		}
+		if (pos < r->n) { /* a record starts here and goes on in the next */
+			start = pv->sn;
+			pend = r->n - pos;
+			size_t len = pend >= 2 ? unmo_ld16(r->p + pos) : 2;
+			if (len < (pend >= 2 ? PREC_FIXED : 2) || grow_bytes((void **)&pv->sbuf, &pv->scap, start + len, 1))
+				return -1;
+			memcpy(pv->sbuf + start, r->p + pos, pend);
+		}
+	}
+	return pend ? -1 : 0;
+}
+
+int part_load_finish(struct part_view *pv)
+{
+	int rc = pv->failed ? -1 : 0;
+	while (pv->pending) { /* every completion, even after a failure */
+		struct io_uring_cqe *cqe;
+		int w;
+		while ((w = io_uring_wait_cqe(pv->ring, &cqe)) == -EINTR)
+			;
+		if (w < 0)
+			return -1; /* the ring is broken: the caller gives up */
+		struct part_read *rd = io_uring_cqe_get_data(cqe);
+		rd->res = cqe->res ? cqe->res : -EIO; /* 0: end of file before the piece */
+		rd->pv->pending--;
+		io_uring_cqe_seen(pv->ring, cqe);
+	}
+	for (size_t i = 0; !rc && i < pv->nreads; i++) /* short reads, those not queued */
+		rc = read_rest(&pv->reads[i], pv->reads[i].res > 0 ? (size_t)pv->reads[i].res : 0);
+	return rc ? -1 : cut_records(pv);
 }
 
 int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv)
 {
-	pv->n = pv->sn = pv->nsegs = 0;
-	pv->bytes = 0;
-	/* spilled pieces and slots: sizes first, so the buffer is sized once */
-	size_t total = 0;
-	for (unsigned t = 0; t < nsp; t++) {
-		struct spool *s = &sp[t];
-		size_t row = (size_t)s->nparts + 1;
-		for (unsigned k = 0; k < s->spills; k++)
-			total += s->offs[k * row + part + 1] - s->offs[k * row + part];
-		total += s->slen[part];
-	}
-	if (reserve(&pv->buf, &pv->cap, total + (size_t)nsp * PREC_MAX + 1) ||
-	    grow_bytes((void **)&pv->held, &pv->heldcap, pv->nheld + nsp, sizeof *pv->held))
+	if (part_load_start(sp, nsp, part, pv, NULL)) {
+		part_load_finish(pv);
 		return -1;
-	for (unsigned t = 0; t < nsp; t++) {
-		struct spool *s = &sp[t];
-		size_t row = (size_t)s->nparts + 1, first = pv->n;
-		for (unsigned k = 0; k < s->spills; k++) { /* the partition's piece of each spill */
-			uint64_t off = s->offs[k * row + part], len = s->offs[k * row + part + 1] - off, got = 0;
-			while (got < len) {
-				ssize_t r = pread(s->fd, pv->buf + pv->n + got, len - got, (off_t)(off + got));
-				if (r < 0 && errno == EINTR)
-					continue;
-				if (r <= 0)
-					return -1;
-				got += (uint64_t)r;
-			}
-			pv->n += len;
-		}
-		/* the chain stays where it is, held until part_release; a spill
-		 * in the middle of chain_put left the start of a record at the
-		 * end of the file: its rest, at the start of the chain, joins it */
-		struct spool_chunk *c = s->head[part], *from = c;
-		size_t skip = 0;
-		s->head[part] = s->tail[part] = NULL;
-		if (c) {
-			pv->held[pv->nheld++] = (struct part_hold){s->pool, c};
-			for (; c; c = c->next)
-				pv->bytes += c->len;
-			size_t done = first + records_end(pv->buf + first, pv->n - first);
-			if (done < pv->n) {
-				uint8_t lb[2];
-				size_t have = pv->n - done, end;
-				lb[0] = pv->buf[done];
-				if (have >= 2)
-					lb[1] = pv->buf[done + 1];
-				else if (!chain_copy(from, 0, lb + 1, 1, &end))
-					return -1;
-				size_t len = unmo_ld16(lb);
-				if (len < PREC_FIXED || len <= have)
-					return -1;
-				from = chain_copy(from, 0, pv->buf + pv->n, len - have, &skip);
-				if (!from)
-					return -1;
-				pv->n += len - have;
-			}
-			if (chain_view(pv, from, skip))
-				return -1;
-		}
-		memcpy(pv->buf + pv->n, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
-		pv->n += s->slen[part];
-		s->slen[part] = 0;
 	}
-	pv->bytes += total; /* not pv->n: a record completed from its chain is counted there */
-	return 0;
+	return part_load_finish(pv);
 }
 
 int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_apps *apps,
 		const struct attr_apps *scs)
 {
-	if (prec_decode_all(pv->buf, pv->n, v, apps, scs) || prec_decode_all(pv->sbuf, pv->sn, v, apps, scs))
+	if (prec_decode_all(pv->sbuf, pv->sn, v, apps, scs))
 		return -1;
 	for (size_t i = 0; i < pv->nsegs; i++)
 		if (prec_decode_all(pv->segs[i].p, pv->segs[i].n, v, apps, scs))
@@ -936,6 +1103,8 @@ void part_view_free(struct part_view *pv)
 	big_free(pv->buf, pv->cap);
 	free(pv->sbuf);
 	free(pv->segs);
+	free(pv->raw);
+	free(pv->reads);
 	free(pv->held);
 	memset(pv, 0, sizeof *pv);
 }

@@ -1,6 +1,7 @@
 /* bench_attr.c — attribution throughput against its ceiling, in one run.
  *
  *   bench_attr [--events N] [--threads T] [--dir DIR] [--mem SIZE_MB] [--keep]
+ *              [--reuse KEPT_DIR] [--partitions P] [--spill-io direct|buffered]
  *
  * 1. Generates N synthetic events (default 20 M) into segment files in a
  *    temp dir (T threads; realistic journeys: audience devices with touches
@@ -322,6 +323,7 @@ int main(int argc, char **argv)
 	bool keep = false;
 	const char *reuse = NULL; /* a directory kept by an earlier --keep run */
 	unsigned partitions = 0;
+	bool spill_buffered = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--events") && i + 1 < argc)
 			events = strtoull(argv[++i], NULL, 10);
@@ -337,9 +339,12 @@ int main(int argc, char **argv)
 			reuse = argv[++i];
 		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
 			partitions = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "direct") || !strcmp(argv[i + 1], "buffered")))
+			spill_buffered = !strcmp(argv[++i], "buffered");
 		else {
 			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n"
-					"                  [--reuse KEPT_DIR] [--partitions P]\n");
+					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io direct|buffered]\n");
 			return 1;
 		}
 	}
@@ -415,7 +420,7 @@ generated:;
 	/* 3. full attribution */
 	char err[1024];
 	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
-				   .partitions = partitions};
+				   .partitions = partitions, .spill_buffered = spill_buffered};
 	c0 = cpu();
 	t0 = bench_wall_s();
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);

@@ -1297,6 +1297,11 @@ Test(attr_docs, worked_example)
 /* ---- the private partition record codec rejects damaged temp data ---- */
 #include "attr_impl.h"
 
+#include <errno.h>
+#include <liburing.h>
+#include <signal.h>
+#include <sys/resource.h>
+
 Test(attr_part, partition_records_round_trip_and_reject_truncation)
 {
 	struct unmo_event e;
@@ -1378,11 +1383,31 @@ static int seg_cmp(const void *pa, const void *pb)
 	return memcmp(a->p, b->p, a->n);
 }
 
+/* The records of a loaded partition equal want[0..n) as a multiset. */
+static void expect_records(const struct part_view *pv, const uint8_t *want, size_t n, const char *what)
+{
+	static struct part_seg got[2000], exp[2000];
+	size_t ng = 0, ne = 0;
+	cr_assert_eq(pv->bytes, n, "%s: %llu vs %zu bytes", what, (unsigned long long)pv->bytes, n);
+	split_records(pv->sbuf, pv->sn, got, &ng);
+	for (size_t i = 0; i < pv->nsegs; i++)
+		split_records(pv->segs[i].p, pv->segs[i].n, got, &ng);
+	split_records(want, n, exp, &ne);
+	cr_assert_eq(ng, ne, "%s", what);
+	qsort(got, ng, sizeof *got, seg_cmp);
+	qsort(exp, ne, sizeof *exp, seg_cmp);
+	for (size_t i = 0; i < ng; i++)
+		cr_assert(got[i].n == exp[i].n && !memcmp(got[i].p, exp[i].p, got[i].n), "%s: record %zu", what, i);
+}
+
 /* prec_size is exact for every kind of record (prec_put encodes in place
  * on it), and a spool's partition gives back exactly the records put into
- * it, through staging slots, chains (read in place, straddling records
- * copied), spills to its file and records longer than a slot. */
-Test(attr_part, prec_size_exact_and_spool_keeps_bytes_in_order)
+ * it, through staging slots, chains (read in place, cut records copied),
+ * background spills to its file (direct I/O where the file system takes
+ * it, else or when asked buffered) and records longer than a slot; loaded
+ * one at a time, or several at once through one ring, whose completions
+ * come in any order. */
+static void spool_round_trip(const char *base, bool buffered)
 {
 	struct unmo_event e;
 	unmo_event_clear(&e);
@@ -1431,41 +1456,89 @@ Test(attr_part, prec_size_exact_and_spool_keeps_bytes_in_order)
 		cr_expect_eq(prec_size(&v[k]), prec_encode(buf, &v[k]), "record %d", k);
 	cr_assert_gt(prec_size(&v[3]), SPOOL_STAGE);
 
-	char dir[] = "/tmp/attr-spool-XXXXXX";
+	char dir[64];
+	snprintf(dir, sizeof dir, "%s/attr-spool-XXXXXX", base);
 	cr_assert_not_null(mkdtemp(dir));
 	struct chunk_pool pool;
 	struct spool sp;
-	cr_assert_eq(pool_init(&pool, 16384, 3, 1), 0); /* 4 KB chunks: spills often */
+	cr_assert_eq(pool_init(&pool, 16384, 3, 1, buffered), 0); /* 4 KB chunks: spills often */
 	cr_assert_eq(spool_init(&sp, dir, "t", 0, 3, &pool, NULL), 0);
-	size_t cap = 2000 * PREC_MAX, want = 0;
-	uint8_t *expect = malloc(cap);
-	cr_assert_not_null(expect);
-	for (int i = 0; i < 2000; i++) { /* partition 1 gets every record; 0 and 2 some */
+	size_t cap = 2000 * PREC_MAX, want[3] = {0};
+	uint8_t *expect[3];
+	for (int p = 0; p < 3; p++)
+		cr_assert_not_null(expect[p] = malloc(cap));
+	for (int i = 0; i < 2000; i++) { /* partition 1 gets every record; 0 and 2 every other */
 		const struct prec_in *in = &v[i % 5 == 3 && i % 7 ? i % 3 : i % 5];
 		cr_assert_eq(prec_put(&sp, 1, in, scratch), 0);
-		want += prec_encode(expect + want, in);
-		cr_assert_eq(prec_put(&sp, (unsigned)(i % 2) * 2, in, scratch), 0);
+		want[1] += prec_encode(expect[1] + want[1], in);
+		unsigned q = (unsigned)(i % 2) * 2;
+		cr_assert_eq(prec_put(&sp, q, in, scratch), 0);
+		want[q] += prec_encode(expect[q] + want[q], in);
 	}
-	cr_expect_gt(sp.spills, 0u);
-	struct part_view pv = {0};
+	cr_expect_gt(sp.spills, 2u);
+	cr_assert_eq(spool_sync(&sp), 0);
+	if (buffered) /* else: direct where the file system takes it (tmpfs does from Linux 6.6) */
+		cr_expect(!sp.direct);
+	struct part_view pv = {0}, pv0 = {0}, pv2 = {0};
 	cr_assert_eq(part_load(&sp, 1, 1, &pv), 0);
-	cr_assert_eq(pv.bytes, want, "%llu vs %zu (buf %zu sbuf %zu segs %zu spills %u)", (unsigned long long)pv.bytes, want, pv.n, pv.sn, pv.nsegs, sp.spills);
-	cr_expect_gt(pv.nsegs, 0u, "records read in place from the chain");
-	/* the same records, in whatever order: compare sorted */
-	struct part_seg got[2000], exp[2000];
-	size_t ng = 0, ne = 0;
-	split_records(pv.buf, pv.n, got, &ng);
-	split_records(pv.sbuf, pv.sn, got, &ng);
-	for (size_t i = 0; i < pv.nsegs; i++)
-		split_records(pv.segs[i].p, pv.segs[i].n, got, &ng);
-	split_records(expect, want, exp, &ne);
-	cr_assert_eq(ng, ne);
-	qsort(got, ng, sizeof *got, seg_cmp);
-	qsort(exp, ne, sizeof *exp, seg_cmp);
-	for (size_t i = 0; i < ng; i++)
-		cr_assert(got[i].n == exp[i].n && !memcmp(got[i].p, exp[i].p, got[i].n), "record %zu", i);
+	cr_expect_gt(pv.nsegs, 0u, "records read in place");
+	cr_expect_gt(pv.sn, 0u, "records cut by a chunk or piece boundary");
+	expect_records(&pv, expect[1], want[1], "partition 1");
+	struct io_uring ring;
+	cr_assert_eq(io_uring_queue_init(8, &ring, 0), 0); /* fewer entries than reads: some wait */
+	cr_assert_eq(part_load_start(&sp, 1, 0, &pv0, &ring), 0);
+	cr_assert_eq(part_load_start(&sp, 1, 2, &pv2, &ring), 0);
+	cr_assert_eq(part_load_finish(&pv2), 0); /* may take pv0's completions on the way */
+	cr_assert_eq(part_load_finish(&pv0), 0);
+	expect_records(&pv0, expect[0], want[0], "partition 0");
+	expect_records(&pv2, expect[2], want[2], "partition 2");
+	io_uring_queue_exit(&ring);
 	part_view_free(&pv);
-	free(expect);
+	part_view_free(&pv0);
+	part_view_free(&pv2);
+	for (int p = 0; p < 3; p++)
+		free(expect[p]);
+	spool_free(&sp);
+	pool_free(&pool);
+	rmdir(dir);
+}
+
+Test(attr_part, prec_size_exact_and_spool_keeps_bytes_in_order)
+{
+	spool_round_trip("/tmp", false);
+}
+
+Test(attr_part, spool_round_trip_buffered_and_on_tmpfs)
+{
+	spool_round_trip("/tmp", true);
+	if (access("/dev/shm", W_OK) == 0)
+		spool_round_trip("/dev/shm", false); /* tmpfs: O_DIRECT from Linux 6.6, refused before */
+}
+
+/* A spill the writer thread fails to write (here: past the file size
+ * limit) is reported by the next put or sync, never lost. */
+Test(attr_part, failed_background_spill_is_reported)
+{
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit lim = {65536, RLIM_INFINITY};
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	char dir[] = "/tmp/attr-spill-fail-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct chunk_pool pool;
+	struct spool sp;
+	cr_assert_eq(pool_init(&pool, 65536, 2, 1, false), 0);
+	cr_assert_eq(spool_init(&sp, dir, "f", 0, 2, &pool, NULL), 0);
+	static uint8_t rec[400];
+	unmo_st16(rec, sizeof rec);
+	int rc = 0;
+	for (int i = 0; i < 2000 && !rc; i++) /* 800 KB: far past 64 KB of file */
+		rc = spool_put(&sp, (unsigned)i % 2, rec, sizeof rec);
+	rc |= spool_sync(&sp);
+	cr_expect_eq(rc, -1);
+	cr_expect_eq(sp.error, EFBIG, "%d", sp.error);
+	struct part_view pv = {0};
+	cr_expect_eq(part_load(&sp, 1, 0, &pv), -1);
+	part_view_free(&pv);
 	spool_free(&sp);
 	pool_free(&pool);
 	rmdir(dir);

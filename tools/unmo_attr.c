@@ -41,6 +41,8 @@ static void usage(FILE *f)
 	      "  --threads N          worker threads (default: online CPUs)\n"
 	      "  --partitions N       partition count (default: from input size and --mem)\n"
 	      "  --tmpdir DIR         where partition temp files go (default $TMPDIR or /tmp)\n"
+	      "  --spill-io MODE      direct (default: O_DIRECT where the file system takes it)\n"
+	      "                       or buffered (through the page cache)\n"
 	      "  --rows N             rows in the terminal table (default 30; 0: none)\n"
 	      "  --quiet              no table, no progress\n"
 	      "  --help, --version\n"
@@ -85,7 +87,7 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 
 enum {
 	O_APP = 256, O_FROM, O_TO, O_MODEL, O_CONFIG, O_OUT, O_MEM, O_THREADS, O_PARTS, O_TMP, O_SET,
-	O_CONV, O_ROWS, O_QUIET, O_HELP, O_VERSION,
+	O_CONV, O_ROWS, O_QUIET, O_HELP, O_VERSION, O_SPILL_IO,
 	O_WIN_FIRST, /* window flags map to attr.conf keys */
 };
 static const char *const win_keys[] = {"click_lookback", "view_lookback", "view_through", "prob_window",
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 		{"app", 1, 0, O_APP}, {"from", 1, 0, O_FROM}, {"to", 1, 0, O_TO}, {"model", 1, 0, O_MODEL},
 		{"config", 1, 0, O_CONFIG}, {"out", 1, 0, O_OUT}, {"mem", 1, 0, O_MEM},
 		{"threads", 1, 0, O_THREADS}, {"partitions", 1, 0, O_PARTS}, {"tmpdir", 1, 0, O_TMP},
+		{"spill-io", 1, 0, O_SPILL_IO},
 		{"set", 1, 0, O_SET}, {"conversions", 0, 0, O_CONV}, {"rows", 1, 0, O_ROWS},
 		{"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION},
 		{"click-lookback", 1, 0, O_WIN_FIRST + 0}, {"view-lookback", 1, 0, O_WIN_FIRST + 1},
@@ -154,6 +157,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_TMP: o.tmpdir = optarg; break;
+		case O_SPILL_IO:
+			if (strcmp(optarg, "direct") && strcmp(optarg, "buffered")) {
+				fprintf(stderr, "unmo-attr: bad --spill-io '%s' (direct or buffered)\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.spill_buffered = !strcmp(optarg, "buffered");
+			break;
 		case O_CONV: o.keep_conversions = true; break;
 		case O_ROWS:
 			if (parse_uint(optarg, 1000000, &rows)) {
