@@ -183,6 +183,14 @@ static uint64_t hash_dev(uint64_t app_h, uint8_t kind, const void *key, size_t k
 	return XXH3_64bits_withSeed(key, klen, app_h ^ (0x756e6d6f00ull | kind) * 0x9e3779b97f4a7c15ull);
 }
 
+/* The partition of a group hash: its low half scaled to [0, nparts), a
+ * multiply instead of a 64-bit division (which was a twentieth of
+ * routing); the sort within a partition orders on the high bits. */
+static inline unsigned part_of(uint64_t ghash, unsigned nparts)
+{
+	return (unsigned)(((ghash & 0xffffffffu) * nparts) >> 32);
+}
+
 static uint64_t hash_prob(uint64_t app_h, const struct unmo_event *e, const char *fam, size_t flen)
 {
 	uint8_t b[16 + 64];
@@ -406,7 +414,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		in.ghash = hash_prob(app_h, e, fam, flen);
 		if (!has_ip)
 			in.ghash = hash_dev(app_h, 0, e->event_id, 16);
-		return prec_put(&a->prob_spools[t->tid], (unsigned)(in.ghash % a->nparts), &in, t->buf);
+		return prec_put(&a->prob_spools[t->tid], part_of(in.ghash, a->nparts), &in, t->buf);
 	}
 	if (!in.key_kind) { /* an install/in-app event without device id: alone */
 		in.key_kind = UNMO_KEY_EVENT_ID;
@@ -423,7 +431,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	}
 	in.ghash = hash_dev(app_h, (uint8_t)(in.key_kind | (in.flags & PF_KEY_UUID)), in.s[PS_KEY].p,
 			    in.s[PS_KEY].len);
-	unsigned part = (unsigned)(in.ghash % a->nparts);
+	unsigned part = part_of(in.ghash, a->nparts);
 	if (prec_put(&a->dev_spools[t->tid], part, &in, t->buf))
 		return -1;
 	if (flen && install) {
@@ -435,7 +443,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		q.app = in.app;
 		q.s[PS_FAM] = (struct unmo_str){fam, (uint16_t)flen};
 		q.ghash = hash_prob(app_h, e, fam, flen);
-		return prec_put(&a->prob_spools[t->tid], (unsigned)(q.ghash % a->nparts), &q, t->buf);
+		return prec_put(&a->prob_spools[t->tid], part_of(q.ghash, a->nparts), &q, t->buf);
 	}
 	return 0;
 }
