@@ -93,6 +93,33 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 /* Partitions are sized so that one loaded partition (about 8x the
  * compressed input bytes it came from, once decoded) fits in the share of
  * memory of one thread. */
+const char *const unmo_attr_spill_io_names[3] = {"auto", "direct", "buffered"};
+
+/* Bytes the kernel reports available (MemAvailable), 0 when unknown. */
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/* The auto rule of enum unmo_attr_spill_io. Partition records take about
+ * 1.7 times the compressed input on the brief's traffic (perf/RESULTS.md);
+ * twice is the guess. */
+static bool spill_buffered(const struct unmo_attr_opts *o, uint64_t input_bytes)
+{
+	if (o->spill_io != UNMO_SPILL_AUTO)
+		return o->spill_io == UNMO_SPILL_BUFFERED;
+	uint64_t spill = 2 * input_bytes > o->mem_bytes / 2 ? 2 * input_bytes - o->mem_bytes / 2 : 0;
+	return input_bytes && spill <= mem_available() / 2;
+}
+
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
 {
 	if (a->dev_spools)
@@ -113,16 +140,20 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	}
 	a->nparts = p;
 	a->nspools = a->threads;
-	/* half of the memory holds pass-1 records before they spill to disk;
-	 * a thread's two spools share its part */
-	size_t budget = (size_t)(a->o.mem_bytes / 4 * 3 / a->nspools);
+	a->buffered = spill_buffered(&a->o, input_bytes);
+	a->st.spill_direct = !a->buffered;
+	/* Pass-1 records before they spill to disk, a thread's two spools
+	 * sharing its part: buffered, half of the memory, spilled when full;
+	 * direct, three quarters, spilled in the background from half on (so
+	 * about as many pages are touched). */
+	size_t budget = (size_t)(a->o.mem_bytes / (a->buffered ? 2 : 4) * (a->buffered ? 1 : 3) / a->nspools);
 	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
 	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
 	a->pools = calloc(a->nspools, sizeof *a->pools);
 	if (!a->dev_spools || !a->prob_spools || !a->pools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (pool_init(&a->pools[t], budget, p, 2, a->o.spill_buffered) ||
+		if (pool_init(&a->pools[t], budget, p, 2, a->buffered) ||
 		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
 		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
@@ -1327,7 +1358,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (pool_init(&ansp[w], budget, a->nparts, 1, a->o.spill_buffered) ||
+		if (pool_init(&ansp[w], budget, a->nparts, 1, a->buffered) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
 	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */

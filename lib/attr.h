@@ -107,6 +107,15 @@ void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n,
 			     int64_t half_life_us, uint64_t *w);
 
 /* ---- run ---- */
+/* Temp (spill) files: through the page cache, or with O_DIRECT where the
+ * file system takes it. auto: buffered when the spill, guessed from the
+ * input's size, fits in half of the memory the kernel reports available
+ * (then it stays cached and is read back from memory), else direct (no
+ * copy into cache pages, no cache pushed out); direct when the input size
+ * is not known (unmo_attr_add_event). */
+enum unmo_attr_spill_io { UNMO_SPILL_AUTO = 0, UNMO_SPILL_DIRECT, UNMO_SPILL_BUFFERED };
+extern const char *const unmo_attr_spill_io_names[3];
+
 struct unmo_attr_opts {
 	const struct unmo_attr_config *config; /* NULL: defaults */
 	const char *app;        /* only this app (NULL: all) */
@@ -116,7 +125,7 @@ struct unmo_attr_opts {
 	unsigned threads;       /* 0: online CPUs */
 	unsigned partitions;    /* 0: chosen from input size and mem_bytes */
 	bool keep_conversions;  /* keep per-conversion rows (conversions.csv) */
-	bool spill_buffered;    /* temp files through the page cache, not O_DIRECT */
+	enum unmo_attr_spill_io spill_io; /* how temp files are written (default auto) */
 	bool progress;          /* progress lines on stderr */
 	/* corrupt segment blocks are reported here (default: stderr) */
 	void (*on_corrupt)(void *ctx, const char *msg);
@@ -198,6 +207,8 @@ struct unmo_attr_stats {
 	unsigned partitions, threads;
 	uint64_t peak_partition_bytes;
 	uint64_t spilled_bytes; /* partition bytes that went to temp files (over --mem) */
+	bool spill_direct;      /* they were written with O_DIRECT (the choice; a file
+				 * system refusing it falls back silently) */
 };
 
 struct unmo_attr;

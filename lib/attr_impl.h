@@ -476,6 +476,7 @@ struct unmo_attr {
 	const struct unmo_attr_config *cfg;
 	char dir[512];
 	unsigned nparts, threads, ntid_written;
+	bool buffered; /* spill files through the page cache (spill_buffered) */
 	bool finished;
 	int64_t from, to;
 	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */

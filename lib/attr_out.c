@@ -533,12 +533,13 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		fprintf(f, "%lld", (long long)a->to);
 	fprintf(f, "},\n\"input\":{\"files\":%llu,\"files_failed\":%llu,\"blocks\":%llu,"
 		"\"blocks_corrupt\":%llu,\"events_read\":%llu,\"events_unreadable\":%llu,"
-		"\"events_filtered\":%llu,\"duplicates\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu},\n",
+		"\"events_filtered\":%llu,\"duplicates\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
+		"\"spill_io\":\"%s\"},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
 		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates, s->partitions,
-		(unsigned long long)s->spilled_bytes);
+		(unsigned long long)s->spilled_bytes, s->spill_direct ? "direct" : "buffered");
 	fprintf(f, "\"totals\":{\"installs\":%llu,\"reattributions\":%llu,\"reinstalls\":%llu,"
 		"\"reengagements\":%llu,\"conversions\":%llu,\"conversions_unattributed\":%llu},\n",
 		(unsigned long long)s->installs, (unsigned long long)s->reattributions,

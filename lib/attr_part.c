@@ -326,7 +326,7 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 	 * but not on top of what is held (then the rest stays in memory) */
 	size_t held = p->held * p->csz;
 	bool fits_later = p->to_come <= p->budget;
-	if (!p->busy && p->held && held + (fits_later ? p->to_come : p->budget) > p->budget &&
+	if (!p->buffered && !p->busy && p->held && held + (fits_later ? p->to_come : p->budget) > p->budget &&
 	    (2 * held >= p->budget || fits_later) && spool_spill(v))
 		return NULL;
 	if (!p->free && p->mem && p->mem + p->csz > p->budget) {

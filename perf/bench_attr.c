@@ -1,7 +1,7 @@
 /* bench_attr.c — attribution throughput against its ceiling, in one run.
  *
  *   bench_attr [--events N] [--threads T] [--dir DIR] [--mem SIZE_MB] [--keep]
- *              [--reuse KEPT_DIR] [--partitions P] [--spill-io direct|buffered]
+ *              [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered]
  *
  * 1. Generates N synthetic events (default 20 M) into segment files in a
  *    temp dir (T threads; realistic journeys: audience devices with touches
@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 	bool keep = false;
 	const char *reuse = NULL; /* a directory kept by an earlier --keep run */
 	unsigned partitions = 0;
-	bool spill_buffered = false;
+	enum unmo_attr_spill_io spill_io = UNMO_SPILL_AUTO;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--events") && i + 1 < argc)
 			events = strtoull(argv[++i], NULL, 10);
@@ -339,12 +339,15 @@ int main(int argc, char **argv)
 			reuse = argv[++i];
 		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
 			partitions = (unsigned)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc &&
-			 (!strcmp(argv[i + 1], "direct") || !strcmp(argv[i + 1], "buffered")))
-			spill_buffered = !strcmp(argv[++i], "buffered");
+		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "direct"))
+			spill_io = UNMO_SPILL_DIRECT, i++;
+		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "buffered"))
+			spill_io = UNMO_SPILL_BUFFERED, i++;
+		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "auto"))
+			spill_io = UNMO_SPILL_AUTO, i++;
 		else {
 			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n"
-					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io direct|buffered]\n");
+					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered]\n");
 			return 1;
 		}
 	}
@@ -420,7 +423,7 @@ generated:;
 	/* 3. full attribution */
 	char err[1024];
 	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
-				   .partitions = partitions, .spill_buffered = spill_buffered};
+				   .partitions = partitions, .spill_io = spill_io};
 	c0 = cpu();
 	t0 = bench_wall_s();
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
@@ -453,9 +456,9 @@ generated:;
 	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB\n",
+	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s)\n",
 	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
-	       s->spilled_bytes / 1e6);
+	       s->spilled_bytes / 1e6, s->spill_direct ? "direct I/O" : "page cache");
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	unmo_attr_free(a);
 	for (size_t i = 0; i < nfiles; i++)

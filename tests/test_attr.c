@@ -651,14 +651,18 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	size_t n;
 	unmo_attr_installs(base, &n);
 	cr_assert_gt(n, 1400);
-	/* the last two spill partitions to disk (tiny memory budget) */
-	struct { unsigned p, t; uint64_t mem; } cfg[] = {{7, 2, 0}, {64, 3, 0}, {3, 1, 1 << 16}, {13, 2, 1 << 18}};
+	/* the last three spill partitions to disk (tiny memory budget): direct
+	 * (the default without an input size) and buffered */
+	struct { unsigned p, t; uint64_t mem; enum unmo_attr_spill_io io; } cfg[] = {
+		{7, 2, 0, 0}, {64, 3, 0, 0}, {3, 1, 1 << 16, 0}, {13, 2, 1 << 18, 0},
+		{5, 2, 1 << 17, UNMO_SPILL_BUFFERED}};
 	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
 		shuffle(evs, nev);
-		struct unmo_attr *other = run_opts(
-			(struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t, .mem_bytes = cfg[k].mem},
-			evs, nev);
+		struct unmo_attr *other = run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t,
+									     .mem_bytes = cfg[k].mem, .spill_io = cfg[k].io},
+						   evs, nev);
 		assert_same_results(base, other);
+		cr_expect_eq(unmo_attr_stats(other)->spill_direct, cfg[k].io != UNMO_SPILL_BUFFERED);
 		if (cfg[k].mem)
 			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
 		else

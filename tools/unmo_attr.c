@@ -41,8 +41,9 @@ static void usage(FILE *f)
 	      "  --threads N          worker threads (default: online CPUs)\n"
 	      "  --partitions N       partition count (default: from input size and --mem)\n"
 	      "  --tmpdir DIR         where partition temp files go (default $TMPDIR or /tmp)\n"
-	      "  --spill-io MODE      direct (default: O_DIRECT where the file system takes it)\n"
-	      "                       or buffered (through the page cache)\n"
+	      "  --spill-io MODE      temp files: direct (O_DIRECT where the file system takes\n"
+	      "                       it), buffered (page cache), or auto (default: buffered\n"
+	      "                       when the spill fits in half of the available memory)\n"
 	      "  --rows N             rows in the terminal table (default 30; 0: none)\n"
 	      "  --quiet              no table, no progress\n"
 	      "  --help, --version\n"
@@ -158,12 +159,18 @@ int main(int argc, char **argv)
 			break;
 		case O_TMP: o.tmpdir = optarg; break;
 		case O_SPILL_IO:
-			if (strcmp(optarg, "direct") && strcmp(optarg, "buffered")) {
-				fprintf(stderr, "unmo-attr: bad --spill-io '%s' (direct or buffered)\n", optarg);
+		{
+			int mode = -1;
+			for (int m = 0; m < 3; m++)
+				if (!strcmp(optarg, unmo_attr_spill_io_names[m]))
+					mode = m;
+			if (mode < 0) {
+				fprintf(stderr, "unmo-attr: bad --spill-io '%s' (auto, direct or buffered)\n", optarg);
 				return EXIT_USAGE;
 			}
-			o.spill_buffered = !strcmp(optarg, "buffered");
+			o.spill_io = (enum unmo_attr_spill_io)mode;
 			break;
+		}
 		case O_CONV: o.keep_conversions = true; break;
 		case O_ROWS:
 			if (parse_uint(optarg, 1000000, &rows)) {

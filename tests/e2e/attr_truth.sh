@@ -26,18 +26,20 @@ done
 [ -s "$W/gen/events.jsonl" ] && [ -s "$W/gen/truth.csv" ] || fail "unmo-gen wrote no events.jsonl/truth.csv"
 mkdir -p "$W/seg"
 "$SEG" import --out "$W/seg" "$W/gen/events.jsonl" >"$W/import.log" 2>&1 || { cat "$W/import.log"; fail "unmo-seg import"; }
-# Two runs with different partition/thread counts must give identical files.
+# Two runs with different partition/thread counts and spill modes must give
+# identical files.
 # shellcheck disable=SC2086
 "$ATTR" --quiet --out "$W/out" --threads 2 --partitions 7 ${ATTR_ARGS:-} "$W/seg" 2>"$W/attr.log" ||
 	{ cat "$W/attr.log"; fail "unmo-attr exit $?"; }
 # shellcheck disable=SC2086
-"$ATTR" --quiet --out "$W/out1" --threads 1 --partitions 1 ${ATTR_ARGS:-} "$W/seg" 2>>"$W/attr.log" ||
-	{ cat "$W/attr.log"; fail "unmo-attr (1 thread) exit $?"; }
+"$ATTR" --quiet --out "$W/out1" --threads 1 --partitions 1 --spill-io direct ${ATTR_ARGS:-} "$W/seg" \
+	2>>"$W/attr.log" || { cat "$W/attr.log"; fail "unmo-attr (1 thread) exit $?"; }
+grep -q '"spill_io":"direct"' "$W/out1/report.json" || fail "report.json: --spill-io direct not reported"
 for f in installs.csv report.csv models.csv; do
 	cmp -s "$W/out/$f" "$W/out1/$f" || fail "$f differs between 7 partitions/2 threads and 1/1"
 done
-# report.json also states the run's partition count and spill bytes: compare the rest
-strip() { sed -E 's/"partitions":[0-9]+,"spilled_bytes":[0-9]+//' "$1"; }
+# report.json also states the run's partition count, spill bytes and mode: compare the rest
+strip() { sed -E 's/"partitions":[0-9]+,"spilled_bytes":[0-9]+,"spill_io":"[a-z]+"//' "$1"; }
 [ "$(strip "$W/out/report.json")" = "$(strip "$W/out1/report.json")" ] ||
 	fail "report.json differs between 7 partitions/2 threads and 1/1"
 
