@@ -849,6 +849,11 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 	return 0;
 }
 
+static int ins_cmp(const void *pa, const void *pb);
+static int conv_cmp(const void *pa, const void *pb);
+static struct rowkey *sort_rows(const char *rows, size_t n, size_t size, size_t off_time,
+				int (*cmp)(const void *, const void *));
+
 /* Start reading partition part into the worker's views slot (its records
  * and, in phase 1, its answers). */
 static int start_load(struct p2_shared *sh, struct tctx *tc, unsigned slot, unsigned part, struct io_uring *ring)
@@ -936,6 +941,14 @@ static void *p2_main(void *p)
 		part_release(&tc->load[slot]); /* the records were read in place */
 		part_release(&tc->aload[slot]);
 		atomic_fetch_add(&sh->done, 1);
+	}
+	if (sh->phase == 1 && !tc->error) { /* its rows in output order, while the others finish */
+		tc->insk = sort_rows((const char *)tc->ins, tc->nins, sizeof *tc->ins,
+				     offsetof(struct unmo_attr_install, time_us), ins_cmp);
+		tc->convk = sort_rows((const char *)tc->conv, tc->nconv, sizeof *tc->conv,
+				      offsetof(struct unmo_attr_conversion, time_us), conv_cmp);
+		if (!tc->insk || !tc->convk)
+			tc->error = 1;
 	}
 	if (tc->error) /* partitions nobody will work on: counted for progress */
 		while (atomic_fetch_add(&sh->next, 1) < a->nparts)
@@ -1036,41 +1049,41 @@ static int money_cmp(const void *pa, const void *pb)
 	return memcmp(((const struct money *)pa)->cur, ((const struct money *)pb)->cur, 4);
 }
 
-/* Big row structs are sorted through pointers (qsort would move the
- * structs themselves at every merge step). */
+/* Rows are sorted as (time key, row pointer) pairs: big row structs are
+ * never moved, and ties on the time compare the rows through cmp. */
 static _Thread_local int (*tl_row_cmp)(const void *, const void *);
-static int ptr_cmp(const void *pa, const void *pb)
+static int rowkey_cmp(const void *pa, const void *pb)
 {
-	return tl_row_cmp(*(const void *const *)pa, *(const void *const *)pb);
+	const struct rowkey *a = pa, *b = pb;
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return tl_row_cmp(a->r, b->r);
 }
 
-/* Rows ordered by cmp, whose first key is the int64 time at off_time: an
- * LSD radix sort on the time (16-bit digits; digits that are the same in
- * every row are skipped), then qsort with cmp inside each run of equal
- * times. Same order as qsort with cmp, without its n log n calls through a
- * function pointer. The passes move (time, row) pairs, read once from the
- * rows in memory order: a pass over the pointers read every row's time at
- * random, twice per pass. */
-struct rowkey {
-	uint64_t k;
-	const char *r;
-};
-
-static void sort_rows(const char **p, size_t n, size_t off_time, int (*cmp)(const void *, const void *))
+/* rows[0..n) (size bytes each) ordered by cmp, whose first key is the
+ * int64 time at off_time: an LSD radix sort of the pairs on the time
+ * (16-bit digits; digits that are the same in every row are skipped), then
+ * qsort with cmp inside each run of equal times. Same order as qsort with
+ * cmp, without its n log n calls through a function pointer; each row is
+ * read once, in memory order. Returns the n pairs (malloc), NULL when out
+ * of memory. */
+static struct rowkey *sort_rows(const char *rows, size_t n, size_t size, size_t off_time,
+				int (*cmp)(const void *, const void *))
 {
 	tl_row_cmp = cmp;
-	struct rowkey *a = n < 1024 ? NULL : malloc(n * sizeof *a), *b = a ? malloc(n * sizeof *b) : NULL;
+	struct rowkey *a = malloc((n ? n : 1) * sizeof *a), *b = n < 1024 || !a ? NULL : malloc(n * sizeof *b);
 	uint32_t *cnt = b ? malloc(65536 * sizeof *cnt) : NULL;
-	if (!cnt) { /* few rows, or out of memory: the plain sort */
-		free(a);
-		free(b);
-		qsort(p, n, sizeof *p, ptr_cmp);
-		return;
-	}
+	if (!a)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		int64_t t;
-		memcpy(&t, p[i] + off_time, sizeof t);
-		a[i] = (struct rowkey){(uint64_t)t ^ (1ull << 63), p[i]};
+		memcpy(&t, rows + i * size + off_time, sizeof t);
+		a[i] = (struct rowkey){(uint64_t)t ^ (1ull << 63), rows + i * size};
+	}
+	if (!cnt) { /* few rows, or out of memory: the plain sort */
+		free(b);
+		qsort(a, n, sizeof *a, rowkey_cmp);
+		return a;
 	}
 	for (int shift = 0; shift < 64; shift += 16) {
 		memset(cnt, 0, 65536 * sizeof *cnt);
@@ -1090,55 +1103,78 @@ static void sort_rows(const char **p, size_t n, size_t off_time, int (*cmp)(cons
 		a = b;
 		b = t;
 	}
-	for (size_t i = 0; i < n; i++)
-		p[i] = a[i].r;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && a[j].k == a[i].k)
 			j++;
 		if (j - i > 1)
-			qsort(p + i, j - i, sizeof *p, ptr_cmp);
+			qsort(a + i, j - i, sizeof *a, rowkey_cmp);
 		i = j;
 	}
-	free(a);
 	free(b);
 	free(cnt);
+	return a;
 }
 
-/* Gather the rows of every worker into one array in sorted order, through
- * an array of pointers; each worker's rows are freed afterwards, so the
- * peak is about twice the rows (not three times). */
-static void *gather_rows(struct unmo_attr *a, size_t size, size_t off_rows, size_t off_n, size_t off_time,
-			 int (*cmp)(const void *, const void *), size_t *total)
+/* The workers' sorted rows (struct tctx: pairs at off_keys, count at
+ * off_n) merged into one array of row pointers in cmp order (a heap of the
+ * runs' heads). *total: its length. NULL when out of memory. */
+struct run {
+	const struct rowkey *p, *end;
+};
+static bool run_before(const struct run *x, const struct run *y)
 {
-	size_t n = 0;
+	if (x->p->k != y->p->k)
+		return x->p->k < y->p->k;
+	return tl_row_cmp(x->p->r, y->p->r) < 0;
+}
+
+static void run_sift(struct run *h, size_t m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, s = i;
+		if (l < m && run_before(&h[l], &h[s]))
+			s = l;
+		if (l + 1 < m && run_before(&h[l + 1], &h[s]))
+			s = l + 1;
+		if (s == i)
+			return;
+		struct run t = h[i];
+		h[i] = h[s];
+		h[s] = t;
+		i = s;
+	}
+}
+
+static const void **merge_rows(const struct unmo_attr *a, size_t off_keys, size_t off_n,
+			       int (*cmp)(const void *, const void *), size_t *total)
+{
+	tl_row_cmp = cmp;
+	size_t n = 0, m = 0;
+	struct run *h = malloc((a->ntcs ? a->ntcs : 1) * sizeof *h);
 	for (unsigned w = 0; w < a->ntcs; w++)
-		n += *(size_t *)((char *)&a->tcs[w] + off_n);
-	const char **p = malloc((n ? n : 1) * sizeof *p);
-	char *out = malloc((n ? n : 1) * size);
-	if (!p || !out) {
-		free(p);
+		n += *(const size_t *)((const char *)&a->tcs[w] + off_n);
+	const void **out = malloc((n ? n : 1) * sizeof *out);
+	if (!h || !out) {
+		free(h);
 		free(out);
 		return NULL;
 	}
-	size_t k = 0;
 	for (unsigned w = 0; w < a->ntcs; w++) {
-		const char *rows = *(char **)((char *)&a->tcs[w] + off_rows);
-		size_t m = *(size_t *)((char *)&a->tcs[w] + off_n);
-		for (size_t i = 0; i < m; i++)
-			p[k++] = rows + i * size;
+		const struct rowkey *k = *(struct rowkey *const *)((const char *)&a->tcs[w] + off_keys);
+		size_t c = *(const size_t *)((const char *)&a->tcs[w] + off_n);
+		if (c)
+			h[m++] = (struct run){k, k + c};
 	}
-	if (n > 1)
-		sort_rows(p, n, off_time, cmp);
-	for (size_t i = 0; i < n; i++)
-		memcpy(out + i * size, p[i], size);
-	free(p);
-	for (unsigned w = 0; w < a->ntcs; w++) {
-		char **rows = (char **)((char *)&a->tcs[w] + off_rows);
-		free(*rows);
-		*rows = NULL;
-		*(size_t *)((char *)&a->tcs[w] + off_n) = 0;
+	for (size_t i = m / 2; i-- > 0;)
+		run_sift(h, m, i);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = h[0].p->r;
+		if (++h[0].p == h[0].end)
+			h[0] = h[--m];
+		run_sift(h, m, 0);
 	}
+	free(h);
 	*total = n;
 	return out;
 }
@@ -1178,35 +1214,22 @@ static int64_t kth_smallest(int64_t *v, size_t n, size_t k)
 	return v[k];
 }
 
-static void *gather_installs(void *p)
-{
-	struct unmo_attr *a = p;
-	a->ins = gather_rows(a, sizeof *a->ins, offsetof(struct tctx, ins), offsetof(struct tctx, nins),
-			     offsetof(struct unmo_attr_install, time_us), ins_cmp, &a->nins);
-	return NULL;
-}
-
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na);
 
+/* Each worker sorted its own rows at the end of pass 2, in parallel; here
+ * they are merged as pointers (copying 1.5 M install rows into a fresh
+ * array was 0.34 s on one thread, the longest step of the merge). */
 static int merge_results(struct unmo_attr *a)
 {
 	size_t na = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
 		na += a->tcs[w].naggs;
-	/* install rows are gathered and sorted by a second thread while this
-	 * one does the conversions and the aggregates (0.45 s of a 20 M run
-	 * was this function, on one thread) */
-	pthread_t th;
-	bool threaded = a->threads > 1 && !pthread_create(&th, NULL, gather_installs, a);
-	if (!threaded)
-		gather_installs(a);
-	a->conv = gather_rows(a, sizeof *a->conv, offsetof(struct tctx, conv), offsetof(struct tctx, nconv),
-			      offsetof(struct unmo_attr_conversion, time_us),
-			      conv_cmp, &a->nconv);
+	a->ins = (const struct unmo_attr_install **)merge_rows(a, offsetof(struct tctx, insk),
+								offsetof(struct tctx, nins), ins_cmp, &a->nins);
+	a->conv = (const struct unmo_attr_conversion **)merge_rows(a, offsetof(struct tctx, convk),
+								    offsetof(struct tctx, nconv), conv_cmp, &a->nconv);
 	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
 	int rc = merge_aggs(a, acc, na); /* frees acc */
-	if (threaded)
-		pthread_join(th, NULL);
 	return !a->ins || !a->conv || rc ? -1 : 0;
 }
 
@@ -1397,7 +1420,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	return 0;
 }
 
-const struct unmo_attr_install *unmo_attr_installs(const struct unmo_attr *a, size_t *n)
+const struct unmo_attr_install *const *unmo_attr_installs(const struct unmo_attr *a, size_t *n)
 {
 	*n = a->nins;
 	return a->ins;
@@ -1409,7 +1432,7 @@ const struct unmo_attr_agg *unmo_attr_aggs(const struct unmo_attr *a, size_t *n)
 	return a->aggs;
 }
 
-const struct unmo_attr_conversion *unmo_attr_conversions(const struct unmo_attr *a, size_t *n)
+const struct unmo_attr_conversion *const *unmo_attr_conversions(const struct unmo_attr *a, size_t *n)
 {
 	*n = a->nconv;
 	return a->conv;

@@ -220,12 +220,13 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *err, size_t errlen);
 int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen);
 
-/* Results, valid after finish. Installs sorted by (time, event id, app);
- * aggregates by (app, media source, campaign); conversions (only with
- * keep_conversions) like installs. */
-const struct unmo_attr_install *unmo_attr_installs(const struct unmo_attr *a, size_t *n);
+/* Results, valid after finish and until unmo_attr_free. Installs sorted by
+ * (time, event id, app), as an array of row pointers (the rows stay where
+ * the workers made them); aggregates by (app, media source, campaign);
+ * conversions (only with keep_conversions) like installs. */
+const struct unmo_attr_install *const *unmo_attr_installs(const struct unmo_attr *a, size_t *n);
 const struct unmo_attr_agg *unmo_attr_aggs(const struct unmo_attr *a, size_t *n);
-const struct unmo_attr_conversion *unmo_attr_conversions(const struct unmo_attr *a, size_t *n);
+const struct unmo_attr_conversion *const *unmo_attr_conversions(const struct unmo_attr *a, size_t *n);
 const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a);
 /* Find one aggregate row (NULL when absent). */
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,

@@ -275,6 +275,8 @@ void tc_free(struct tctx *tc)
 	free(tc->strs.tab);
 	free(tc->ins);
 	free(tc->conv);
+	free(tc->insk);
+	free(tc->convk);
 	free(tc->scratch);
 	evvec_free(&tc->v);
 	evvec_free(&tc->av);

@@ -428,6 +428,10 @@ struct rowslot {
 	uint64_t key; /* app << 32 | sc, + 1 (0: empty) */
 	struct agg_acc *row;
 };
+struct rowkey {
+	uint64_t k;
+	const char *r;
+};
 struct tctx { /* one worker thread's results */
 	struct arena arena;
 	struct strtab strs;
@@ -437,6 +441,9 @@ struct tctx { /* one worker thread's results */
 	size_t nins, capins;
 	struct unmo_attr_conversion *conv;
 	size_t nconv, capconv;
+	/* the worker's rows in output order (time first: k is the time with
+	 * its sign bit flipped), sorted by the worker at the end of pass 2 */
+	struct rowkey *insk, *convk;
 	struct unmo_attr_stats st;
 	int error;
 	/* scratch reused across partitions and groups */
@@ -487,9 +494,9 @@ struct unmo_attr {
 	struct tctx *tcs;
 	unsigned ntcs;
 	/* results */
-	struct unmo_attr_install *ins;
+	const struct unmo_attr_install **ins; /* into the workers' rows */
 	size_t nins;
-	struct unmo_attr_conversion *conv;
+	const struct unmo_attr_conversion **conv;
 	size_t nconv;
 	struct unmo_attr_agg *aggs;
 	size_t naggs;

@@ -282,8 +282,10 @@ static int spool_spill(struct spool *s)
 	s->file_len = pos;
 	if (!n)
 		return 0;
-	if (!p->writer_started) {
-		if (pthread_create(&p->writer, NULL, pool_writer, p)) { /* write it here, then */
+	if (p->buffered || !p->writer_started) {
+		/* buffered: the copy into the page cache is CPU work, done here
+		 * (no background write to overlap with) */
+		if (p->buffered || pthread_create(&p->writer, NULL, pool_writer, p)) { /* write it here */
 			int err = write_job(s, p->job_iov, n, off);
 			for (struct spool_chunk *c = all, *next; c; c = next) {
 				next = c->next;

@@ -90,10 +90,10 @@ static const struct unmo_attr_install *ins_by_id(const struct unmo_attr *a, uint
 	uint8_t want[16];
 	set_id(want, id);
 	size_t n;
-	const struct unmo_attr_install *r = unmo_attr_installs(a, &n);
+	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
 	for (size_t i = 0; i < n; i++)
-		if (!memcmp(r[i].event_id, want, 16))
-			return &r[i];
+		if (!memcmp(r[i]->event_id, want, 16))
+			return r[i];
 	cr_assert_fail("install %llu not found", (unsigned long long)id);
 	return NULL;
 }
@@ -103,10 +103,10 @@ static const struct unmo_attr_conversion *conv_by_id(const struct unmo_attr *a, 
 	uint8_t want[16];
 	set_id(want, id);
 	size_t n;
-	const struct unmo_attr_conversion *r = unmo_attr_conversions(a, &n);
+	const struct unmo_attr_conversion *const *r = unmo_attr_conversions(a, &n);
 	for (size_t i = 0; i < n; i++)
-		if (!memcmp(r[i].event_id, want, 16))
-			return &r[i];
+		if (!memcmp(r[i]->event_id, want, 16))
+			return r[i];
 	cr_assert_fail("conversion %llu not found", (unsigned long long)id);
 	return NULL;
 }
@@ -528,19 +528,20 @@ Test(attr_input, revenue_per_currency_exact)
 static const char *results_differ(const struct unmo_attr *x, const struct unmo_attr *y)
 {
 	size_t nx, ny;
-	const struct unmo_attr_install *ix = unmo_attr_installs(x, &nx), *iy = unmo_attr_installs(y, &ny);
+	const struct unmo_attr_install *const *ix = unmo_attr_installs(x, &nx), *const *iy = unmo_attr_installs(y, &ny);
 	if (nx != ny)
 		return "install count";
 	for (size_t i = 0; i < nx; i++)
-		if (memcmp(ix[i].event_id, iy[i].event_id, 16) || memcmp(ix[i].touch.event_id, iy[i].touch.event_id, 16) ||
-		    ix[i].match != iy[i].match || ix[i].outcome != iy[i].outcome || ix[i].ctit_us != iy[i].ctit_us)
+		if (memcmp(ix[i]->event_id, iy[i]->event_id, 16) ||
+		    memcmp(ix[i]->touch.event_id, iy[i]->touch.event_id, 16) || ix[i]->match != iy[i]->match ||
+		    ix[i]->outcome != iy[i]->outcome || ix[i]->ctit_us != iy[i]->ctit_us)
 			return "install row";
-	const struct unmo_attr_conversion *cx = unmo_attr_conversions(x, &nx),
-					  *cy = unmo_attr_conversions(y, &ny);
+	const struct unmo_attr_conversion *const *cx = unmo_attr_conversions(x, &nx),
+					  *const *cy = unmo_attr_conversions(y, &ny);
 	if (nx != ny)
 		return "conversion count";
 	for (size_t i = 0; i < nx; i++)
-		if (memcmp(cx[i].touch.event_id, cy[i].touch.event_id, 16) || cx[i].via != cy[i].via)
+		if (memcmp(cx[i]->touch.event_id, cy[i]->touch.event_id, 16) || cx[i]->via != cy[i]->via)
 			return "conversion row";
 	const struct unmo_attr_agg *gx = unmo_attr_aggs(x, &nx), *gy = unmo_attr_aggs(y, &ny);
 	if (nx != ny)
@@ -734,9 +735,9 @@ Test(attr_input, time_range_reports_only_inside_but_looks_back_outside)
 	add(UNMO_EV_INSTALL, "d2", t + DAY, 3); /* at "to": excluded */
 	struct unmo_attr *a = run_opts((struct unmo_attr_opts){.from_us = t - DAY, .to_us = t + DAY}, evs, nev);
 	size_t n;
-	const struct unmo_attr_install *r = unmo_attr_installs(a, &n);
+	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
 	cr_assert_eq(n, 1);
-	cr_expect(touch_is(&r[0].touch, 1));
+	cr_expect(touch_is(&r[0]->touch, 1));
 	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "ua");
 	cr_expect_eq(g->clicks, 0, "the click itself is outside the range");
 	cr_expect_eq(g->installs_click, 1);
@@ -1181,23 +1182,23 @@ Test(attr_truth, agrees_with_generator_truth_on_every_install, .timeout = 240)
 	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
 	qsort(tr, nt, sizeof *tr, truth_cmp);
 	size_t n;
-	const struct unmo_attr_install *r = unmo_attr_installs(a, &n);
+	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
 	cr_expect_eq(n, nt, "installs: engine %zu, truth %zu", n, nt);
 	size_t bad = 0, by_match[4] = {0};
 	for (size_t i = 0; i < n; i++) {
 		struct unmo_gen_truth key;
-		memcpy(key.install_event_id, r[i].event_id, 16);
+		memcpy(key.install_event_id, r[i]->event_id, 16);
 		const struct unmo_gen_truth *t = bsearch(&key, tr, nt, sizeof *tr, truth_cmp);
 		if (!t) {
 			bad++;
 			continue;
 		}
 		by_match[t->match]++;
-		bool same = r[i].touch.type == t->touch_type &&
-			    (!t->touch_type || !memcmp(r[i].touch.event_id, t->touch_event_id, 16));
-		uint8_t m = r[i].outcome == UNMO_OUT_REINSTALL ? UNMO_GEN_MATCH_ORIGINAL
-			    : r[i].match == UNMO_MATCH_ORGANIC  ? UNMO_GEN_MATCH_ORGANIC
-			    : r[i].match == UNMO_MATCH_PROB_CLICK ? UNMO_GEN_MATCH_PROBABILISTIC
+		bool same = r[i]->touch.type == t->touch_type &&
+			    (!t->touch_type || !memcmp(r[i]->touch.event_id, t->touch_event_id, 16));
+		uint8_t m = r[i]->outcome == UNMO_OUT_REINSTALL ? UNMO_GEN_MATCH_ORIGINAL
+			    : r[i]->match == UNMO_MATCH_ORGANIC  ? UNMO_GEN_MATCH_ORGANIC
+			    : r[i]->match == UNMO_MATCH_PROB_CLICK ? UNMO_GEN_MATCH_PROBABILISTIC
 								: UNMO_GEN_MATCH_DETERMINISTIC;
 		same &= m == t->match;
 		if (!same && bad++ < 5) {
@@ -1205,11 +1206,11 @@ Test(attr_truth, agrees_with_generator_truth_on_every_install, .timeout = 240)
 			unmo_gen_truth_format(t, line, sizeof line);
 			cr_log_error("truth:  %s", line);
 			char id[33], tid[33];
-			unmo_attr_id_hex(r[i].event_id, id);
-			unmo_attr_id_hex(r[i].touch.event_id, tid);
-			cr_log_error("engine: %s match %s outcome %s touch %s %s", id, unmo_attr_match_names[r[i].match],
-				     unmo_attr_outcome_names[r[i].outcome], r[i].touch.type ? tid : "-",
-				     r[i].touch.media_source);
+			unmo_attr_id_hex(r[i]->event_id, id);
+			unmo_attr_id_hex(r[i]->touch.event_id, tid);
+			cr_log_error("engine: %s match %s outcome %s touch %s %s", id, unmo_attr_match_names[r[i]->match],
+				     unmo_attr_outcome_names[r[i]->outcome], r[i]->touch.type ? tid : "-",
+				     r[i]->touch.media_source);
 		}
 	}
 	cr_log_info("truth: %zu installs: organic %zu deterministic %zu probabilistic %zu original %zu", nt,
