@@ -314,7 +314,7 @@ size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
 /* A loaded partition: its spilled pieces read into buf (each at a 4 KB
  * boundary: direct I/O), the records of its in-memory chains and staging
  * slots read where they are; runs of whole records are viewed in place
- * (segs), those cut by a piece or chunk boundary are copied into sbuf. The
+ * (segs), those cut by a chunk boundary are copied into sbuf. The
  * chains are held until part_release. Buffers are kept across partitions,
  * so that loading does not fault in fresh memory each time. Record order
  * is not kept (nothing depends on it: groups are sorted on content). */
@@ -326,6 +326,7 @@ struct part_raw { /* a piece of one spool's byte stream */
 	const uint8_t *p;
 	size_t n;
 	unsigned stream;
+	bool whole; /* whole records (spilled pieces, slots): no walk */
 };
 struct part_view;
 struct part_read { /* a spilled piece: len bytes, read as alen (4 KB blocks) */

@@ -447,25 +447,39 @@ int prec_put(struct spool *s, unsigned part, const struct prec_in *in, uint8_t *
 
 static int chain_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n)
 {
-	/* a record may straddle two chunks: loading concatenates the chain */
-	while (n) {
-		struct spool_chunk *c = s->tail[part];
-		if (!c || c->len == s->pool->csz) {
-			struct spool_chunk *nc = spool_chunk(s);
-			if (!nc)
-				return -1;
-			c = s->tail[part]; /* a spill may have emptied the chain */
-			if (c)
-				c->next = nc;
-			else
-				s->head[part] = nc;
-			s->tail[part] = c = nc;
+	/* Room for all n bytes first: a spill while chunks are taken then
+	 * finds whole records only, so every spilled piece is whole records
+	 * and is read back without a walk over them. Records may straddle two
+	 * chunks of a chain (loading joins them). */
+	size_t csz = s->pool->csz;
+	struct spool_chunk *c = s->tail[part]; /* where the bytes start */
+	size_t room = c ? csz - c->len : 0;
+	while (room < n) {
+		unsigned spills = s->spills;
+		struct spool_chunk *nc = spool_chunk(s);
+		if (!nc)
+			return -1;
+		if (s->spills != spills) { /* this chain went to the file: start again */
+			c = s->tail[part];
+			room = c ? csz - c->len : 0;
 		}
-		size_t k = s->pool->csz - c->len < n ? s->pool->csz - c->len : n;
+		if (s->tail[part])
+			s->tail[part]->next = nc;
+		else
+			s->head[part] = nc;
+		s->tail[part] = nc;
+		if (!c || c->len == csz)
+			c = nc;
+		room += csz;
+	}
+	while (n) {
+		size_t k = csz - c->len < n ? csz - c->len : n;
 		memcpy(c->data + c->len, rec, k);
 		c->len += k;
 		rec += k;
 		n -= k;
+		if (n)
+			c = c->next;
 	}
 	return 0;
 }
@@ -906,13 +920,13 @@ static int grow_bytes(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static int add_raw(struct part_view *pv, const uint8_t *p, size_t n, unsigned stream)
+static int add_raw(struct part_view *pv, const uint8_t *p, size_t n, unsigned stream, bool whole)
 {
 	if (!n)
 		return 0;
 	if (grow_bytes((void **)&pv->raw, &pv->rawcap, pv->nraw + 1, sizeof *pv->raw))
 		return -1;
-	pv->raw[pv->nraw++] = (struct part_raw){p, n, stream};
+	pv->raw[pv->nraw++] = (struct part_raw){p, n, stream, whole};
 	pv->bytes += n;
 	return 0;
 }
@@ -964,7 +978,7 @@ int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_v
 			/* whole 4 KB blocks to a page-aligned place: direct I/O */
 			struct part_read *rd = &pv->reads[pv->nreads++];
 			*rd = (struct part_read){s->fd, pv->buf + pv->n, len, alen, o[0], pv, 0};
-			if (add_raw(pv, rd->dst, len, t))
+			if (add_raw(pv, rd->dst, len, t, true)) /* chain_put: no record spans a spill */
 				return pv->failed = true, -1;
 			pv->n += alen;
 		}
@@ -976,9 +990,9 @@ int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_v
 		if (c)
 			pv->held[pv->nheld++] = (struct part_hold){s->pool, c};
 		for (; c; c = c->next)
-			if (add_raw(pv, c->data, c->len, t))
+			if (add_raw(pv, c->data, c->len, t, false))
 				return pv->failed = true, -1;
-		if (add_raw(pv, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part], t))
+		if (add_raw(pv, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part], t, true))
 			return pv->failed = true, -1;
 		s->slen[part] = 0;
 	}
@@ -1000,8 +1014,9 @@ int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_v
 
 /* Cut the partition's byte streams (one per spool: its pieces, its chain's
  * chunks, its slot, in order) into whole records: runs of them are viewed
- * in place (segs); a record cut by a piece or chunk boundary is gathered
- * in sbuf. Temp files are ours: a malformed stream is an I/O error. */
+ * in place (segs); a record cut by a chunk boundary is gathered in sbuf.
+ * Pieces and slots hold whole records (chain_put) and are not walked.
+ * Temp files are ours: a malformed stream is an I/O error. */
 static int cut_records(struct part_view *pv)
 {
 	size_t pend = 0, start = 0; /* bytes of the cut record in sbuf from start */
@@ -1009,6 +1024,14 @@ static int cut_records(struct part_view *pv)
 		const struct part_raw *r = &pv->raw[i];
 		if (i && r->stream != pv->raw[i - 1].stream && pend)
 			return -1; /* a stream ended inside a record */
+		if (r->whole) { /* records checked when decoded */
+			if (pend) /* a chain ends on a record's end */
+				return -1;
+			if (grow_bytes((void **)&pv->segs, &pv->segcap, pv->nsegs + 1, sizeof *pv->segs))
+				return -1;
+			pv->segs[pv->nsegs++] = (struct part_seg){r->p, r->n};
+			continue;
+		}
 		size_t pos = 0;
 		while (pend && pos < r->n) { /* complete the cut record first */
 			size_t need = pend >= 2 ? unmo_ld16(pv->sbuf + start) : 2;
