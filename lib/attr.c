@@ -90,9 +90,6 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 	return a;
 }
 
-/* Partitions are sized so that one loaded partition (about 8x the
- * compressed input bytes it came from, once decoded) fits in the share of
- * memory of one thread. */
 const char *const unmo_attr_spill_io_names[3] = {"auto", "direct", "buffered"};
 
 /* Bytes the kernel reports available (MemAvailable), 0 when unknown. */
@@ -120,6 +117,9 @@ static bool spill_buffered(const struct unmo_attr_opts *o, uint64_t input_bytes)
 	return input_bytes && spill <= mem_available() / 2;
 }
 
+/* Partitions are sized so that one loaded partition (about 8x the
+ * compressed input bytes it came from, once decoded) fits in the share of
+ * memory of one thread. */
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
 {
 	if (a->dev_spools)
@@ -586,6 +586,7 @@ struct p1_shared {
 	const uint64_t *sizes; /* of files->v[i] (0: unknown) */
 	uint64_t total;        /* their sum */
 	atomic_uint_fast64_t bytes_done; /* of the files read */
+	unsigned nthreads;     /* reading them */
 	atomic_size_t next;
 	atomic_uint_fast64_t events, files_done;
 };
@@ -668,7 +669,7 @@ static void *p1_main(void *p)
 		struct chunk_pool *pool = &sh->a->pools[arg->t.tid];
 		if (arg->bytes_done && sh->total >= all) {
 			double rate = (double)pool->produced / (double)arg->bytes_done;
-			double left = (double)(sh->total - all) / sh->a->threads;
+			double left = (double)(sh->total - all) / sh->nthreads;
 			/* + a part-filled chunk per partition */
 			pool_expect(pool, (uint64_t)(rate * left * 1.1) + pool->csz * sh->a->nparts);
 		}
@@ -711,7 +712,7 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 	unsigned nt = a->threads;
 	if (nt > fl.n)
 		nt = fl.n ? (unsigned)fl.n : 1;
-	struct p1_shared sh = {.a = a, .files = &fl, .sizes = sizes, .total = bytes};
+	struct p1_shared sh = {.a = a, .files = &fl, .sizes = sizes, .total = bytes, .nthreads = nt};
 	struct p1_arg *args = calloc(nt, sizeof *args);
 	pthread_t *th = calloc(nt, sizeof *th);
 	if (!args || !th) {

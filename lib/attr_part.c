@@ -223,7 +223,7 @@ static int pool_reap(struct chunk_pool *p)
 
 static int spool_open(struct spool *s)
 {
-	/* direct where the file system takes it (tmpfs refuses O_DIRECT) */
+	/* direct where the file system takes it (tmpfs before Linux 6.6 does not) */
 	s->fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (s->pool->buffered ? 0 : O_DIRECT), 0600);
 	s->direct = s->fd >= 0 && !s->pool->buffered;
 	if (s->fd < 0 && errno == EINVAL)
