@@ -146,20 +146,21 @@ void prec_answer(const struct ev *e, struct ptouch out[2]);
 
 /* Per-partition record buffers of one thread, as chains of fixed-size
  * chunks (memory counted exactly, no doubling slack). They stay in memory
- * while the thread's chunks are within budget; from half of it on, the
- * spool holding more chunks is spilled: every partition's chain is written
- * to the end of the spool's file by the pool's writer thread, in the
- * background, and its chunks come back for reuse once written. A partition
- * is the union of its pieces of the spool's file (one per spill), its chain
- * and its staging slot. A spool is written by one thread at a time; in
- * pass 2 (after spool_sync) a partition's chain is consumed by the one
- * worker that loads it.
+ * while the thread's chunks are within budget. Past it, the spool holding
+ * more chunks is spilled: every partition's chain is written to the end of
+ * the spool's file, and its chunks are reused. A partition is the union of
+ * its pieces of the spool's file (one per spill), its chain and its staging
+ * slot. A spool is written by one thread at a time; in pass 2 (after
+ * spool_sync) a partition's chain is consumed by the one worker that loads
+ * it.
  *
- * Spill files are written with O_DIRECT where the file system takes it:
- * buffered, each spilled GB cost ~1 s of kernel time copying into fresh
- * page-cache pages (perf/RESULTS.md), more than routing itself. So chunk
- * payloads are whole 4 KB pages (their headers live apart), each piece
- * starts on a 4 KB boundary of the file and a chain's last chunk is
+ * Buffered pools (page cache) spill when full, in the writing thread.
+ * Direct pools (O_DIRECT where the file system takes it: no copy into
+ * fresh page-cache pages, ~1 s of kernel CPU per GB on the benchmark VM,
+ * perf/RESULTS.md) spill from half of the budget on, written by the pool's
+ * writer thread in the background while the rest fills. For direct I/O
+ * chunk payloads are whole 4 KB pages (their headers live apart), each
+ * piece starts on a 4 KB boundary of the file and a chain's last chunk is
  * written up to one; the bytes past a piece's end are never read. */
 #define SPOOL_STAGE 512u
 #define SPILL_ALIGN 4096u
@@ -174,8 +175,9 @@ struct spool_chunk {
  * records; with a quarter of --mem each, much of its share sat unused
  * while the device spool spilled). Chunks are carved from one region in
  * 2 MB pages: the scatter writes into a chunk per partition, hundreds of
- * 4 KB pages apart, and was bound by TLB misses. One spill at a time is
- * in flight, written by the pool's writer thread (started at the first). */
+ * 4 KB pages apart, and was bound by TLB misses. Direct pools: one spill
+ * at a time is in flight, written by the pool's writer thread (started at
+ * the first). */
 struct chunk_pool {
 	uint8_t *region;
 	size_t region_len;
