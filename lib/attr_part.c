@@ -932,13 +932,20 @@ static int add_raw(struct part_view *pv, const uint8_t *p, size_t n, unsigned st
 }
 
 /* Read rd completely (what the ring did not). Pieces end before the end
- * of the file's padding: at least len bytes are there. */
+ * of the file's padding: at least len bytes are there. A direct read the
+ * file system refuses (EINVAL) is retried through the page cache, as the
+ * writer does (the file's pages are coherent with what was written). */
 static int read_rest(const struct part_read *rd, size_t got)
 {
 	while (got < rd->len) {
 		ssize_t r = pread(rd->fd, rd->dst + got, rd->alen - got, (off_t)(rd->off + got));
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EINVAL) {
+			int fl = fcntl(rd->fd, F_GETFL);
+			if (fl >= 0 && (fl & O_DIRECT) && fcntl(rd->fd, F_SETFL, fl & ~O_DIRECT) == 0)
+				continue;
+		}
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;

@@ -1303,6 +1303,7 @@ Test(attr_docs, worked_example)
 #include "attr_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -1544,6 +1545,50 @@ Test(attr_part, records_cut_by_chunks_come_back_whole)
 	cr_expect_gt(pv.sn, 0u, "records cut by a chunk boundary");
 	expect_records(&pv, want, n, "partition 1");
 	part_view_free(&pv);
+	spool_free(&sp);
+	pool_free(&pool);
+	rmdir(dir);
+}
+
+/* A direct read the file system refuses (EINVAL: here, a destination one
+ * byte off alignment) is done again through the page cache, with the same
+ * bytes, and the file stays buffered from then on. */
+Test(attr_part, refused_direct_read_falls_back_to_the_page_cache)
+{
+	char dir[] = "/tmp/attr-dio-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct chunk_pool pool;
+	struct spool sp;
+	cr_assert_eq(pool_init(&pool, 16384, 1, 1, false), 0); /* 4 KB chunks: spills often */
+	cr_assert_eq(spool_init(&sp, dir, "r", 0, 1, &pool, NULL), 0);
+	static uint8_t want[60000];
+	size_t n = 0;
+	for (int i = 0; n + 200 <= sizeof want; i++) {
+		uint8_t *r = want + n;
+		memset(r, i, 200);
+		unmo_st16(r, 200);
+		cr_assert_eq(spool_put(&sp, 0, r, 200), 0);
+		n += 200;
+	}
+	cr_assert_eq(spool_sync(&sp), 0);
+	cr_assert_gt(sp.spills, 0u);
+	if (!sp.direct || !(fcntl(sp.fd, F_GETFL) & O_DIRECT))
+		cr_skip_test("the file system of /tmp takes no O_DIRECT");
+	struct part_view pv = {0};
+	cr_assert_eq(part_load_start(&sp, 1, 0, &pv, NULL), 0);
+	cr_assert_gt(pv.nreads, 0u);
+	struct part_read *rd = &pv.reads[0];
+	uint8_t *odd = malloc(rd->alen + 1);
+	cr_assert_not_null(odd);
+	for (size_t k = 0; k < pv.nraw; k++)
+		if (pv.raw[k].p == rd->dst)
+			pv.raw[k].p = odd + 1;
+	rd->dst = odd + 1;
+	cr_assert_eq(part_load_finish(&pv), 0);
+	cr_expect(!(fcntl(sp.fd, F_GETFL) & O_DIRECT), "the file was switched to the page cache");
+	expect_records(&pv, want, n, "partition 0");
+	part_view_free(&pv);
+	free(odd);
 	spool_free(&sp);
 	pool_free(&pool);
 	rmdir(dir);
