@@ -184,7 +184,7 @@ struct chunk_pool {
 	struct spool_chunk *hdr; /* one per chunk of the region */
 	size_t nchunks, nused;   /* hdr entries, those handed out so far */
 	size_t csz;              /* chunk payload bytes: whole 4 KB pages */
-	size_t budget, mem;      /* mem: payload bytes of chunks handed out */
+	size_t budget;
 	size_t held;             /* chunks in the chains of the pool's spools */
 	uint64_t produced;       /* payload bytes of the chunks handed out, reuse counted */
 	uint64_t to_come;        /* the writer's guess of the bytes still to come (pool_expect) */

@@ -189,6 +189,17 @@ static void *pool_writer(void *arg)
 	return NULL;
 }
 
+/* Written chunks (a list) go to the free list, for reuse. */
+static void take_back(struct chunk_pool *p, struct spool_chunk *c)
+{
+	while (c) {
+		struct spool_chunk *n = c->next;
+		c->next = p->free;
+		p->free = c;
+		c = n;
+	}
+}
+
 int pool_sync(struct chunk_pool *p)
 {
 	if (!p->busy)
@@ -199,13 +210,7 @@ int pool_sync(struct chunk_pool *p)
 	p->done = false;
 	pthread_mutex_unlock(&p->mu);
 	p->busy = false;
-	struct spool_chunk *c = p->job_chunks;
-	while (c) { /* written: free for reuse */
-		struct spool_chunk *n = c->next;
-		c->next = p->free;
-		p->free = c;
-		c = n;
-	}
+	take_back(p, p->job_chunks);
 	p->job_chunks = NULL;
 	return p->job_err ? spool_fail(p->job_spool, p->job_err) : 0;
 }
@@ -282,19 +287,14 @@ static int spool_spill(struct spool *s)
 	s->file_len = pos;
 	if (!n)
 		return 0;
-	if (p->buffered || !p->writer_started) {
-		/* buffered: the copy into the page cache is CPU work, done here
-		 * (no background write to overlap with) */
-		if (p->buffered || pthread_create(&p->writer, NULL, pool_writer, p)) { /* write it here */
-			int err = write_job(s, p->job_iov, n, off);
-			for (struct spool_chunk *c = all, *next; c; c = next) {
-				next = c->next;
-				c->next = p->free;
-				p->free = c;
-			}
-			return err ? spool_fail(s, err) : 0;
-		}
+	if (!p->buffered && !p->writer_started && !pthread_create(&p->writer, NULL, pool_writer, p))
 		p->writer_started = true;
+	if (!p->writer_started) {
+		/* written here: buffered (the copy into the page cache is CPU
+		 * work, nothing to overlap with it), or no writer thread */
+		int err = write_job(s, p->job_iov, n, off);
+		take_back(p, all);
+		return err ? spool_fail(s, err) : 0;
 	}
 	p->busy = true;
 	p->job_chunks = all;
@@ -331,7 +331,7 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 	if (!p->buffered && !p->busy && p->held && held + (fits_later ? p->to_come : p->budget) > p->budget &&
 	    (2 * held >= p->budget || fits_later) && spool_spill(v))
 		return NULL;
-	if (!p->free && p->mem && p->mem + p->csz > p->budget) {
+	if (!p->free && p->nused && (p->nused + 1) * p->csz > p->budget) {
 		/* every chunk is handed out: wait for the spill in flight */
 		if (!p->busy && spool_spill(v))
 			return NULL;
@@ -349,7 +349,6 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 		c = &p->hdr[p->nused];
 		c->data = p->region + p->nused * p->csz;
 		p->nused++;
-		p->mem += p->csz;
 	}
 	s->held++;
 	p->held++;
