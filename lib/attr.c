@@ -800,10 +800,7 @@ struct p2_arg {
 	unsigned w;
 };
 
-static const struct unmo_attr_windows *windows_for(const struct unmo_attr *a, struct unmo_str app)
-{
-	return unmo_attr_config_get(a->cfg, app.p ? app.p : "", app.len);
-}
+#define RUN_PREFETCH 16
 
 static int ans_cmp(const void *pa, const void *pb)
 {
@@ -816,35 +813,134 @@ static int ans_cmp(const void *pa, const void *pb)
 	return a->t != b->t ? (a->t < b->t ? -1 : 1) : 0;
 }
 
-static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, struct evvec *v,
-		      const struct ev *answers, size_t nanswers)
+/* ids of a run's records all nonzero and pairwise distinct (a zero id
+ * pairs on sender and sequence); false also when unsure (two 64-bit folds
+ * equal), which only costs the run the full path. */
+static bool raw_ids_distinct(const struct hk *k, size_t n)
+{
+	uint64_t tab[128] = {0}; /* n <= 48; 0 marks an empty slot */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = unmo_ld64(k[i].r + 32), hi = unmo_ld64(k[i].r + 40);
+		uint64_t x = lo ^ hi * 0x9e3779b97f4a7c15ull;
+		if (!(lo | hi) || !x)
+			return false;
+		size_t j = (size_t)(x >> 57);
+		while (tab[j]) {
+			if (tab[j] == x)
+				return false;
+			j = (j + 1) & 127;
+		}
+		tab[j] = x;
+	}
+	return true;
+}
+
+/* A run of device touches and nothing else (most runs: devices with no
+ * install, open or conversion in the input): the rules would only count
+ * each touch on its row (attr_device_group's first loop), provided none is
+ * a duplicate (ids distinct) and the device is no click flood. Counted
+ * here from the records' fixed fields, without decoding them; false (the
+ * run takes the full path) when it is not such a run. */
+static bool count_touch_run(struct unmo_attr *a, struct tctx *tc, const struct hk *k, size_t n)
+{
+	if (n > 48)
+		return false;
+	uint32_t app = unmo_ld32(k[0].r + 48), clicks = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *r = k[i].r;
+		if (r[2] != PR_DEV || (r[3] != UNMO_EV_CLICK && r[3] != UNMO_EV_IMPRESSION) || unmo_ld32(r + 48) != app)
+			return false;
+		clicks += r[3] == UNMO_EV_CLICK;
+	}
+	if (app >= a->apps.n || (clicks && clicks >= a->win[app]->flood_clicks) || !raw_ids_distinct(k, n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *r = k[i].r;
+		if (!in_range(a, (int64_t)unmo_ld64(r + 16)))
+			continue;
+		uint32_t sc = unmo_ld32(r + 52);
+		struct agg_acc *row = sc < a->scs.n ? tc_row(tc, app, sc) : NULL;
+		if (!row) { /* the row's first touch in this thread: strings needed */
+			struct ev e;
+			if (!prec_decode_one(r, unmo_ld16(r), &e, &a->apps, &a->scs)) {
+				tc->error = 1;
+				return true;
+			}
+			row = tc_agg_ev(tc, &e);
+		}
+		if (r[3] == UNMO_EV_CLICK)
+			row->c.clicks++;
+		else
+			row->c.impressions++;
+	}
+	return true;
+}
+
+/* The records k[0..n) of one run of equal group hash, decoded (strings
+ * view the loaded records), into group order; then the rules per group. */
+static int run_full(struct p2_shared *sh, struct tctx *tc, struct spool *ans, const struct hk *k, size_t n,
+		    const struct ev *answers, size_t nanswers)
 {
 	struct unmo_attr *a = sh->a;
-	if (tc->ptrcap < v->n) {
-		big_free(tc->ptrs, tc->ptrcap * sizeof *tc->ptrs);
-		tc->ptrs = big_alloc(v->n * sizeof *tc->ptrs);
-		tc->ptrcap = tc->ptrs ? v->n : 0;
-		if (!tc->ptrs)
+	if (tc->runcap < n) {
+		struct ev *nv = realloc(tc->run, n * sizeof *nv);
+		if (!nv)
 			return -1;
+		tc->run = nv;
+		tc->runcap = n;
+	}
+	if (tc->ptrcap < n) {
+		struct ev **np = realloc(tc->ptrs, n * sizeof *np);
+		if (!np)
+			return -1;
+		tc->ptrs = np;
+		tc->ptrcap = n;
 	}
 	struct ev **p = tc->ptrs;
-	for (size_t i = 0; i < v->n; i++)
-		p[i] = &v->v[i];
-	bool collided = ev_sort_groups(p, v->n, &tc->sort);
+	for (size_t i = 0; i < n; i++) {
+		struct ev *e = &tc->run[i];
+		if (!prec_decode_one(k[i].r, unmo_ld16(k[i].r), e, &a->apps, &a->scs))
+			return -1;
+		if ((e->kind == PR_DEV || e->kind == PR_PTOUCH) &&
+		    (e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
+			e->row = tc_agg_ev(tc, e);
+		p[i] = e;
+	}
+	bool collided = ev_sort_run(p, n);
 	struct group_ctx g = {.a = a, .tc = tc, .answers = answers, .nanswers = nanswers};
-	size_t i = 0, pf = 0;
-	while (i < v->n) {
-		for (; pf < v->n && pf < i + EV_PREFETCH; pf++)
-			ev_prefetch(p[pf]);
+	size_t i = 0;
+	while (i < n) {
 		size_t j = i + 1;
-		while (j < v->n && p[j]->ghash == p[i]->ghash && (!collided || ev_same_group(p[j], p[i])))
+		while (j < n && (!collided || ev_same_group(p[j], p[i])))
 			j++;
 		tc->st.duplicates += ev_dedup_group(p + i, j - i);
-		g.w = windows_for(a, p[i]->s[PS_APP]);
+		g.w = a->win[p[i]->app];
 		if (sh->phase == 0)
 			attr_prob_group(&g, p + i, j - i, ans);
 		else
 			attr_device_group(&g, p + i, j - i);
+		i = j;
+	}
+	return 0;
+}
+
+/* Runs of equal group hash in hash order; the records are read at random
+ * in the loaded partition, so a few runs ahead are prefetched. */
+static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, const struct hk *k, size_t n,
+		      const struct ev *answers, size_t nanswers)
+{
+	size_t i = 0, pf = 0;
+	while (i < n) {
+		for (; pf < n && pf < i + RUN_PREFETCH; pf++) {
+			__builtin_prefetch(k[pf].r);
+			__builtin_prefetch(k[pf].r + 64);
+		}
+		size_t j = i + 1;
+		while (j < n && k[j].h == k[i].h)
+			j++;
+		if (!(sh->phase == 1 && count_touch_run(sh->a, tc, k + i, j - i)) &&
+		    run_full(sh, tc, ans, k + i, j - i, answers, nanswers))
+			return -1;
 		i = j;
 	}
 	return 0;
@@ -881,10 +977,8 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 	struct unmo_attr *a = sh->a;
 	struct tctx *tc = &a->tcs[w];
 	const struct part_view *load = &tc->load[slot], *aload = &tc->aload[slot];
-	struct evvec *v = &tc->v, *av = &tc->av; /* reused: no page faults per partition */
-	v->n = av->n = 0;
-	if (part_decode(load, v, &a->apps, &a->scs))
-		return -1;
+	struct evvec *av = &tc->av; /* reused: no page faults per partition */
+	av->n = 0;
 	uint64_t n = load->bytes;
 	if (sh->phase == 1) {
 		if (part_decode(aload, av, &a->apps, &a->scs))
@@ -893,19 +987,14 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
 		n += aload->bytes;
 	}
-	/* Touches count for their own (app, source, campaign) row: look it up
-	 * now, while the records are read in memory order, rather than later
-	 * in group order (a cache miss per event). */
-	for (size_t i = 0; i < v->n; i++) {
-		struct ev *e = &v->v[i];
-		if ((e->kind == PR_DEV || e->kind == PR_PTOUCH) &&
-		    (e->type == UNMO_EV_CLICK || e->type == UNMO_EV_IMPRESSION))
-			e->row = tc_agg_ev(tc, e);
-	}
-	uint64_t bytes = n + (v->n + av->n) * sizeof(struct ev) + v->n * sizeof(void *);
+	size_t nk;
+	const struct hk *k = part_index(load, &tc->sort, &nk);
+	if (!k)
+		return -1;
+	uint64_t bytes = n + 2 * nk * sizeof *k + av->n * sizeof(struct ev);
 	if (bytes > tc->st.peak_partition_bytes)
 		tc->st.peak_partition_bytes = bytes;
-	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, v, av->v, av->n);
+	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, k, nk, av->v, av->n);
 }
 
 /* One worker: while it works on a partition, the disk reads the next
@@ -1390,6 +1479,12 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 			rc = -1;
 		pool_trim(&a->pools[t]);
 	}
+	/* the rules' windows per app index (the table is complete now) */
+	a->win = calloc(a->apps.n ? a->apps.n : 1, sizeof *a->win);
+	if (!a->win)
+		rc = -1;
+	for (uint32_t i = 0; a->win && i < a->apps.n; i++)
+		a->win[i] = unmo_attr_config_get(a->cfg, a->apps.v[i].p ? a->apps.v[i].p : "", a->apps.v[i].len);
 	struct p2_shared sh = {.a = a, .phase = 0, .answers = ans};
 	if (!rc)
 		rc = run_phase(&sh, "probabilistic");
@@ -1475,6 +1570,7 @@ void unmo_attr_free(struct unmo_attr *a)
 	free(a->ins);
 	free(a->conv);
 	free(a->aggs);
+	free(a->win);
 	arena_free(&a->res_arena);
 	free(a->evbuf);
 	DIR *d = opendir(a->dir);

@@ -163,19 +163,27 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 	return e;
 }
 
-struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
+struct agg_acc *tc_row(const struct tctx *tc, uint32_t app, uint32_t sc)
 {
-	uint64_t key = ((uint64_t)e->app << 32 | e->sc) + 1;
+	uint64_t key = ((uint64_t)app << 32 | sc) + 1;
 	uint64_t h = key * 0x9e3779b97f4a7c15ull;
-	if (tc->rowcap) {
+	if (tc->rowcap)
 		for (size_t i = h >> 40 & (tc->rowcap - 1);; i = (i + 1) & (tc->rowcap - 1)) {
 			if (tc->rowmap[i].key == key)
 				return tc->rowmap[i].row;
 			if (!tc->rowmap[i].key)
 				break;
 		}
-	}
-	struct agg_acc *row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
+	return NULL;
+}
+
+struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
+{
+	struct agg_acc *row = tc_row(tc, e->app, e->sc);
+	if (row)
+		return row;
+	uint64_t key = ((uint64_t)e->app << 32 | e->sc) + 1;
+	row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
 	if (row == &dummy_agg)
 		return row;
 	if (2 * (tc->nrows + 1) > tc->rowcap) {
@@ -195,7 +203,7 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 		tc->rowmap = m;
 		tc->rowcap = cap;
 	}
-	size_t i = h >> 40 & (tc->rowcap - 1);
+	size_t i = (key * 0x9e3779b97f4a7c15ull) >> 40 & (tc->rowcap - 1);
 	while (tc->rowmap[i].key)
 		i = (i + 1) & (tc->rowcap - 1);
 	tc->rowmap[i] = (struct rowslot){key, row};
@@ -278,9 +286,9 @@ void tc_free(struct tctx *tc)
 	free(tc->insk);
 	free(tc->convk);
 	free(tc->scratch);
-	evvec_free(&tc->v);
+	free(tc->run);
 	evvec_free(&tc->av);
-	big_free(tc->ptrs, tc->ptrcap * sizeof *tc->ptrs);
+	free(tc->ptrs);
 	free(tc->rowmap);
 	for (int i = 0; i < P2_DEPTH; i++) {
 		part_view_free(&tc->load[i]);

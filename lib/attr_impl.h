@@ -130,17 +130,6 @@ struct ev {
 	struct agg_acc *row;  /* touches: their (app, source, campaign) row, cached */
 };
 struct agg_acc;
-/* Records are visited in group order, at random in a partition of several
- * MB: callers prefetch EV_PREFETCH records ahead (the lines the ordering,
- * duplicate checks and rules read: fixed fields and strings). */
-#define EV_PREFETCH 16
-static inline void ev_prefetch(const struct ev *e)
-{
-	__builtin_prefetch(e);
-	__builtin_prefetch((const char *)e + 64);
-	__builtin_prefetch((const char *)e + 128);
-	__builtin_prefetch((const char *)e + 192);
-}
 /* Decode an answer's touches: [0] best click, [1] best retargeting click. */
 void prec_answer(const struct ev *e, struct ptouch out[2]);
 
@@ -384,16 +373,35 @@ void part_view_free(struct part_view *pv);
 /* Order of events inside a group: time, type rank, receive time, event id
  * descending (so "later in order" = the winner of every tie), content. */
 int ev_order(const struct ev *a, const struct ev *b);
-/* Sort pointers by (ghash, group key, ev_order). Returns true when two
- * groups shared a hash (then group boundaries need ev_same_group). */
+/* Pass 2 works on a partition's records where they were loaded: they are
+ * indexed by group hash (part_index), and each run of equal hash is decoded
+ * into a few struct ev (hundreds of bytes each) only when its rules need
+ * them; most runs are touches of devices with nothing to attribute
+ * (attr.c's touch-only path reads a few fixed fields and skips decoding). */
+struct hk {
+	uint64_t h;        /* the record's group hash */
+	const uint8_t *r;  /* the record */
+};
 struct sort_scratch { /* reused across partitions: no page faults per call */
-	void *keys;
+	struct hk *keys;
 	size_t keycap;
 	uint32_t *cnt;
 	size_t cntcap;
 };
-bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s);
+/* Every record of pv (after part_load_finish) as (hash, record), sorted by
+ * hash; *n of them, in s until the next call. NULL on malformed temp data
+ * or out of memory. Records are checked for their framing only:
+ * prec_decode_one checks the rest. */
+const struct hk *part_index(const struct part_view *pv, struct sort_scratch *s, size_t *n);
 void sort_scratch_free(struct sort_scratch *s);
+/* Decode the record at r (avail bytes readable) into *e: its length, or 0
+ * when malformed. */
+size_t prec_decode_one(const uint8_t *r, size_t avail, struct ev *e, const struct attr_apps *apps,
+		       const struct attr_apps *scs);
+/* Put a run of equal group hash into order: group order (ev_order) when it
+ * is one group, else by full key, groups apart (true: then runs are split
+ * with ev_same_group, so results never depend on hashes). */
+bool ev_sort_run(struct ev **p, size_t n);
 bool ev_same_group(const struct ev *a, const struct ev *b);
 /* Mark duplicates (dead=1) in a group that is sorted; counts them. */
 uint64_t ev_dedup_group(struct ev **g, size_t n);
@@ -450,9 +458,11 @@ struct tctx { /* one worker thread's results */
 	struct unmo_attr_stats st;
 	int error;
 	/* scratch reused across partitions and groups */
-	struct evvec v, av;
-	struct ev **ptrs;
+	struct ev *run;        /* the run of records being decoded (run_full) */
+	size_t runcap;
+	struct ev **ptrs;      /* into run, in group order */
 	size_t ptrcap;
+	struct evvec av;       /* the partition's answers */
 	struct sort_scratch sort;
 	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row */
 	size_t rowcap, nrows;
@@ -472,6 +482,9 @@ const char *tc_intern(struct tctx *tc, struct unmo_str s);
 /* The aggregate row of a touch record, through its indexes (same row as
  * tc_agg on its strings). */
 struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e);
+/* The row of (app, source+campaign index) if this thread has looked it up
+ * before (tc_agg_ev), else NULL. */
+struct agg_acc *tc_row(const struct tctx *tc, uint32_t app, uint32_t sc);
 struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp);
 void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros);
 /* agg_add_money into the slot of every model (one currency lookup). */
@@ -492,6 +505,7 @@ struct unmo_attr {
 	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */
 	struct chunk_pool *pools;               /* per pass-1 thread: its two spools' chunks */
 	struct attr_apps apps, scs;
+	const struct unmo_attr_windows **win; /* per app index (pass 2) */
 	unsigned nspools;
 	struct unmo_attr_stats st;
 	struct tctx *tcs;

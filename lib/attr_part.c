@@ -732,8 +732,7 @@ void prec_answer(const struct ev *e, struct ptouch out[2])
 	get_ptouch(p, end, &out[1]); /* validated by prec_decode_all */
 }
 
-/* Decoded records live in 2 MB pages (big_alloc): the rules visit them in
- * group order, all over a partition's several MB. */
+/* Decoded records (answers, tests) in big_alloc memory. */
 static int evvec_grow(struct evvec *v)
 {
 	size_t cap = v->cap ? v->cap * 2 : ((size_t)2 << 20) / sizeof(struct ev);
@@ -799,92 +798,96 @@ static inline void decode_simple(struct ev *e, const uint8_t *r, const struct at
 	e->rawlen = PREC_SIMPLE;
 }
 
+size_t prec_decode_one(const uint8_t *r, size_t avail, struct ev *e, const struct attr_apps *apps,
+		       const struct attr_apps *scs)
+{
+	if (avail < PREC_FIXED)
+		return 0;
+	size_t len = unmo_ld16(r);
+	if (len < PREC_FIXED || len > avail)
+		return 0;
+	const uint8_t *end = r + len;
+	e->kind = r[2];
+	e->type = r[3];
+	e->flags = r[4];
+	e->key_kind = r[5];
+	e->ipv = r[6];
+	uint8_t mask = r[7];
+	e->dead = 0;
+	e->ghash = unmo_ld64(r + 8);
+	e->t = (int64_t)unmo_ld64(r + 16);
+	e->recv = (int64_t)unmo_ld64(r + 24);
+	memcpy(e->id, r + 32, 16);
+	e->app = unmo_ld32(r + 48);
+	e->sc = unmo_ld32(r + 52);
+	const uint8_t *p = r + PREC_FIXED;
+	if (len == PREC_SIMPLE && mask == 1u << PS_KEY && e->kind == PR_DEV && e->ipv == 0 &&
+	    !(e->flags & (PF_SEQ | PF_MONEY | PF_AUX)) && unmo_ld16(p) == 16 && e->app < apps->n && e->sc < scs->n) {
+		/* prec_put's fixed-store record: the same fields as below,
+		 * without the optional parts' branches and bounds checks */
+		decode_simple(e, r, apps, scs);
+		return len;
+	}
+	e->sender = e->seq = 0;
+	e->revenue = 0;
+	memset(e->cur, 0, 4);
+	e->aux32 = 0;
+	e->aux64 = 0;
+	size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
+	size_t opt = (e->flags & PF_SEQ ? 16u : 0u) + (e->flags & PF_MONEY ? 12u : 0u) +
+		     (e->flags & PF_AUX ? 12u : 0u) + il;
+	if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT) ||
+	    (mask & (1u << PS_APP | 1u << PS_SRC | 1u << PS_CAMP)) || e->app >= apps->n || e->sc >= scs->n)
+		return 0;
+	if (e->flags & PF_SEQ) {
+		e->sender = unmo_ld64(p);
+		e->seq = unmo_ld64(p + 8);
+		p += 16;
+	}
+	if (e->flags & PF_MONEY) {
+		e->revenue = (int64_t)unmo_ld64(p);
+		memcpy(e->cur, p + 8, 3);
+		p += 12;
+	}
+	if (e->flags & PF_AUX) {
+		e->aux32 = unmo_ld32(p);
+		e->aux64 = unmo_ld64(p + 4);
+		p += 12;
+	}
+	e->ip = p;
+	p += il;
+	for (int k = 0; k < 3; k++) {
+		struct unmo_str *str = &e->s[rec_strs[k]];
+		if (mask & (1u << rec_strs[k]))
+			p = get_str(p, end, str);
+		else
+			*str = (struct unmo_str){NULL, 0};
+	}
+	ev_table_strs(e, apps, scs);
+	e->tail = p;
+	e->row = NULL;
+	if (e->kind == PR_ANSWER) {
+		struct ptouch t[2];
+		p = get_ptouch(p, end, &t[0]);
+		p = get_ptouch(p, end, &t[1]);
+	}
+	if (p != end)
+		return 0;
+	e->raw = r;
+	e->rawlen = (uint32_t)len;
+	return len;
+}
+
 int prec_decode_all(const uint8_t *buf, size_t n, struct evvec *v, const struct attr_apps *apps,
 		    const struct attr_apps *scs)
 {
 	size_t off = 0;
 	while (off < n) {
-		if (n - off < PREC_FIXED)
-			return -1;
-		const uint8_t *r = buf + off;
-		size_t len = unmo_ld16(r);
-		if (len < PREC_FIXED || len > n - off)
-			return -1;
 		if (v->n == v->cap && evvec_grow(v))
 			return -1;
-		struct ev *e = &v->v[v->n];
-		const uint8_t *end = r + len;
-		e->kind = r[2];
-		e->type = r[3];
-		e->flags = r[4];
-		e->key_kind = r[5];
-		e->ipv = r[6];
-		uint8_t mask = r[7];
-		e->dead = 0;
-		e->ghash = unmo_ld64(r + 8);
-		e->t = (int64_t)unmo_ld64(r + 16);
-		e->recv = (int64_t)unmo_ld64(r + 24);
-		memcpy(e->id, r + 32, 16);
-		e->app = unmo_ld32(r + 48);
-		e->sc = unmo_ld32(r + 52);
-		const uint8_t *p = r + PREC_FIXED;
-		if (len == PREC_SIMPLE && mask == 1u << PS_KEY && e->kind == PR_DEV && e->ipv == 0 &&
-		    !(e->flags & (PF_SEQ | PF_MONEY | PF_AUX)) && unmo_ld16(p) == 16 && e->app < apps->n &&
-		    e->sc < scs->n) {
-			/* prec_put's fixed-store record: the same fields as below,
-			 * without the optional parts' branches and bounds checks */
-			decode_simple(e, r, apps, scs);
-			v->n++;
-			off += len;
-			continue;
-		}
-		e->sender = e->seq = 0;
-		e->revenue = 0;
-		memset(e->cur, 0, 4);
-		e->aux32 = 0;
-		e->aux64 = 0;
-		size_t il = e->ipv == 4 ? 4 : e->ipv == 6 ? 16 : 0;
-		size_t opt = (e->flags & PF_SEQ ? 16u : 0u) + (e->flags & PF_MONEY ? 12u : 0u) +
-			     (e->flags & PF_AUX ? 12u : 0u) + il;
-		if ((size_t)(end - p) < opt || (mask >> PSTR_COUNT) ||
-		    (mask & (1u << PS_APP | 1u << PS_SRC | 1u << PS_CAMP)) || e->app >= apps->n || e->sc >= scs->n)
+		size_t len = prec_decode_one(buf + off, n - off, &v->v[v->n], apps, scs);
+		if (!len)
 			return -1;
-		if (e->flags & PF_SEQ) {
-			e->sender = unmo_ld64(p);
-			e->seq = unmo_ld64(p + 8);
-			p += 16;
-		}
-		if (e->flags & PF_MONEY) {
-			e->revenue = (int64_t)unmo_ld64(p);
-			memcpy(e->cur, p + 8, 3);
-			p += 12;
-		}
-		if (e->flags & PF_AUX) {
-			e->aux32 = unmo_ld32(p);
-			e->aux64 = unmo_ld64(p + 4);
-			p += 12;
-		}
-		e->ip = p;
-		p += il;
-		for (int k = 0; k < 3; k++) {
-			struct unmo_str *str = &e->s[rec_strs[k]];
-			if (mask & (1u << rec_strs[k]))
-				p = get_str(p, end, str);
-			else
-				*str = (struct unmo_str){NULL, 0};
-		}
-		ev_table_strs(e, apps, scs);
-		e->tail = p;
-		e->row = NULL;
-		if (e->kind == PR_ANSWER) {
-			struct ptouch t[2];
-			p = get_ptouch(p, end, &t[0]);
-			p = get_ptouch(p, end, &t[1]);
-		}
-		if (p != end)
-			return -1;
-		e->raw = r;
-		e->rawlen = (uint32_t)len;
 		v->n++;
 		off += len;
 	}
@@ -1294,16 +1297,6 @@ static void sort_run(struct ev **p, size_t n)
 	}
 }
 
-struct hk {
-	uint64_t h;
-	struct ev *e;
-};
-
-/* Group hashes are uniform: one counting pass on their top bits puts every
- * group in a bucket of about one, an insertion sort per bucket finishes;
- * then each run of equal hash is sorted into group order. A 64-bit hash
- * collision between two groups is detected (full key compare) and such a
- * run re-sorted by the full key, so results never depend on hashes. */
 void sort_scratch_free(struct sort_scratch *s)
 {
 	big_free(s->keys, 2 * s->keycap * sizeof(struct hk));
@@ -1311,45 +1304,61 @@ void sort_scratch_free(struct sort_scratch *s)
 	memset(s, 0, sizeof *s);
 }
 
-bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
+/* Index one run of whole records; false when one is malformed. */
+static bool index_records(const uint8_t *p, size_t n, struct hk *in, size_t *k, uint32_t *cnt, unsigned bits)
 {
-	bool collided = false;
-	if (n < 2)
-		return false;
+	size_t off = 0, i = *k;
+	while (off < n) {
+		size_t len = n - off >= PREC_FIXED ? unmo_ld16(p + off) : 0;
+		if (len < PREC_FIXED || len > n - off)
+			return false;
+		uint64_t h = unmo_ld64(p + off + 8);
+		in[i++] = (struct hk){h, p + off};
+		cnt[(h >> (64 - bits)) + 1]++;
+		off += len;
+	}
+	*k = i;
+	return true;
+}
+
+/* Group hashes are uniform: one counting pass on their top bits puts every
+ * record in a bucket of about one, an insertion sort over the whole array
+ * finishes (elements are at most a bucket away). The records are only
+ * read for their length and hash, in memory order. */
+const struct hk *part_index(const struct part_view *pv, struct sort_scratch *s, size_t *nout)
+{
+	size_t bytes = pv->sn, n = 0;
+	for (size_t i = 0; i < pv->nsegs; i++)
+		bytes += pv->segs[i].n;
+	size_t nmax = bytes / PREC_FIXED + 1; /* every record has its fixed part */
 	unsigned bits = 1;
-	while (bits < 20 && ((size_t)1 << bits) < n)
+	while (bits < 20 && ((size_t)2 << bits) < nmax)
 		bits++;
 	size_t nb = (size_t)1 << bits;
-	if (s->keycap < n) { /* room for the keys and their counting-sort input */
+	if (s->keycap < nmax) { /* room for the keys and their counting-sort input */
 		big_free(s->keys, 2 * s->keycap * sizeof(struct hk));
-		s->keys = big_alloc(2 * n * sizeof(struct hk));
-		s->keycap = s->keys ? n : 0;
+		s->keys = big_alloc(2 * nmax * sizeof(struct hk));
+		s->keycap = s->keys ? nmax : 0;
 	}
 	if (s->cntcap < nb + 1) {
 		free(s->cnt);
 		s->cnt = malloc((nb + 1) * sizeof *s->cnt);
 		s->cntcap = s->cnt ? nb + 1 : 0;
 	}
-	struct hk *a = s->keys;
+	struct hk *a = s->keys, *in = a + nmax;
 	uint32_t *cnt = s->cnt;
-	if (!a || !cnt) { /* out of memory: slower but correct */
-		qsort(p, n, sizeof *p, full_cmp);
-		return true;
-	}
-	/* the records are read once, into (hash, record) pairs counted on
-	 * the way; the pairs then move to their buckets */
-	struct hk *in = a + n;
+	if (!a || !cnt)
+		return NULL;
 	memset(cnt, 0, (nb + 1) * sizeof *cnt);
-	for (size_t i = 0; i < n; i++) {
-		in[i] = (struct hk){p[i]->ghash, p[i]};
-		cnt[(in[i].h >> (64 - bits)) + 1]++;
-	}
+	if (!index_records(pv->sbuf, pv->sn, in, &n, cnt, bits))
+		return NULL;
+	for (size_t i = 0; i < pv->nsegs; i++)
+		if (!index_records(pv->segs[i].p, pv->segs[i].n, in, &n, cnt, bits))
+			return NULL;
 	for (size_t b = 0; b < nb; b++)
 		cnt[b + 1] += cnt[b];
 	for (size_t i = 0; i < n; i++)
 		a[cnt[in[i].h >> (64 - bits)]++] = in[i];
-	/* buckets are now contiguous and in order; finish with insertion sort
-	 * over the whole array (elements are at most a bucket away) */
 	for (size_t i = 1; i < n; i++) {
 		struct hk x = a[i];
 		size_t j = i;
@@ -1359,33 +1368,20 @@ bool ev_sort_groups(struct ev **p, size_t n, struct sort_scratch *s)
 		}
 		a[j] = x;
 	}
-	for (size_t i = 0; i < n; i++)
-		p[i] = a[i].e;
-	/* Runs are found on the sorted hashes; the records are then visited
-	 * in hash order, i.e. at random in memory: prefetch a few ahead (the
-	 * record's first lines, then its key bytes, read by group_eq). */
-	size_t i = 0, pf = 0;
-	while (i < n) {
-		for (; pf < n && pf < i + EV_PREFETCH; pf++) {
-			ev_prefetch(p[pf]);
-			if (pf >= EV_PREFETCH / 2)
-				__builtin_prefetch(p[pf - EV_PREFETCH / 2]->s[PS_KEY].p);
-		}
-		size_t j = i + 1;
-		bool mixed = false;
-		while (j < n && a[j].h == a[i].h) {
-			mixed |= !group_eq(p[j], p[i]);
-			j++;
-		}
-		if (mixed) {
-			qsort(p + i, j - i, sizeof *p, full_cmp);
-			collided = true;
-		} else {
-			sort_run(p + i, j - i);
-		}
-		i = j;
-	}
-	return collided;
+	*nout = n;
+	return a;
+}
+
+bool ev_sort_run(struct ev **p, size_t n)
+{
+	bool mixed = false;
+	for (size_t j = 1; j < n; j++)
+		mixed |= !group_eq(p[j], p[0]);
+	if (mixed)
+		qsort(p, n, sizeof *p, full_cmp);
+	else
+		sort_run(p, n);
+	return mixed;
 }
 
 static inline bool id_zero(const uint8_t id[16])

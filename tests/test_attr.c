@@ -725,6 +725,57 @@ Test(attr_input, device_with_thousands_of_touches_and_flood_flag)
 	unmo_attr_free(a);
 }
 
+/* Devices with touches and nothing else are counted without their
+ * records being decoded (attr.c's touch-only runs): the same counts as
+ * the rules give, duplicates once, click floods flagged, the time range
+ * applied. */
+Test(attr_input, devices_with_touches_only)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	for (uint64_t k = 0; k < 5; k++) /* plain: 3 clicks, 2 impressions, two rows */
+		touch(k < 3 ? UNMO_EV_CLICK : UNMO_EV_IMPRESSION, "plain", t + (int64_t)k, 10 + k, k % 2 ? "netA" : "netB", "c");
+	touch(UNMO_EV_CLICK, "dup", t, 20, "netA", "c");
+	touch(UNMO_EV_CLICK, "dup", t + 5, 20, "netA", "c")->recv_time_us += 9; /* same id */
+	for (int k = 0; k < 2; k++) { /* one frame stored twice: no id, same sender + sequence */
+		struct unmo_event *e = touch(UNMO_EV_IMPRESSION, "noid", t + 7, 0, "netA", "c");
+		memset(e->event_id, 0, 16);
+		e->sender_id = 5;
+		e->sequence = 77;
+	}
+	for (uint64_t k = 0; k < 3; k++) /* flood_clicks=3 below: a flood */
+		touch(UNMO_EV_CLICK, "flood", t + (int64_t)k * SEC, 30 + k, "netF", "f");
+	for (uint64_t k = 0; k < 2; k++) /* two clicks: no flood */
+		touch(UNMO_EV_CLICK, "calm", t + (int64_t)k * SEC, 40 + k, "netF", "f");
+	touch(UNMO_EV_CLICK, "late", t + 3 * DAY, 50, "netA", "c"); /* after the range */
+	struct unmo_attr_config *c = unmo_attr_config_new();
+	char err[256];
+	cr_assert_eq(unmo_attr_config_set(c, APP, "flood_clicks=3", err, sizeof err), 0, "%s", err);
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		struct unmo_attr *a = run_opts(
+			(struct unmo_attr_opts){.config = c, .threads = threads, .from_us = t - DAY, .to_us = t + DAY},
+			evs, nev);
+		const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "c");
+		cr_assert_not_null(g);
+		cr_expect_eq(g->clicks, 1 + 1, "plain's second click, dup's click once");
+		cr_expect_eq(g->impressions, 1 + 1, "plain's second impression, noid's once");
+		g = unmo_attr_find_agg(a, APP, "netB", "c");
+		cr_assert_not_null(g);
+		cr_expect_eq(g->clicks, 2);
+		cr_expect_eq(g->impressions, 1);
+		g = unmo_attr_find_agg(a, APP, "netF", "f");
+		cr_assert_not_null(g);
+		cr_expect_eq(g->clicks, 5);
+		cr_expect_eq(g->flood_devices, 1);
+		cr_expect_eq(unmo_attr_stats(a)->duplicates, 2);
+		size_t n;
+		unmo_attr_installs(a, &n);
+		cr_expect_eq(n, 0);
+		unmo_attr_free(a);
+	}
+	unmo_attr_config_free(c);
+}
+
 /* ---- time range ---- */
 Test(attr_input, time_range_reports_only_inside_but_looks_back_outside)
 {
