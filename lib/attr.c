@@ -347,15 +347,18 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 {
 	if (s.len != 36 || s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
 		return 0;
-	char d[32]; /* the digits without the dashes */
-	memcpy(d, s.p, 8);
-	memcpy(d + 8, s.p + 9, 4);
-	memcpy(d + 12, s.p + 14, 4);
-	memcpy(d + 16, s.p + 19, 4);
-	memcpy(d + 20, s.p + 24, 12);
+	/* the 32 digits gathered from the string by shuffles (copying them
+	 * to a buffer first made the 16-byte loads wait for the small stores:
+	 * a sixth of routing) */
+	__m128i x = _mm_loadu_si128((const __m128i *)(s.p + 2));  /* digits 2..7, 9..12, 14..17 */
+	__m128i y = _mm_loadu_si128((const __m128i *)(s.p + 20)); /* digits 20..22, 24..35 */
+	x = _mm_shuffle_epi8(x, _mm_setr_epi8(-1, -1, 0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14, 15));
+	x = _mm_insert_epi16(x, unmo_ld16((const uint8_t *)s.p), 0);
+	y = _mm_shuffle_epi8(y, _mm_setr_epi8(-1, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+	y = _mm_insert_epi8(y, s.p[19], 0);
 	unsigned ok0, ok1, lo0, lo1, up0, up1;
-	__m128i a = hex16(_mm_loadu_si128((const __m128i *)d), &ok0, &lo0, &up0);
-	__m128i b = hex16(_mm_loadu_si128((const __m128i *)(d + 16)), &ok1, &lo1, &up1);
+	__m128i a = hex16(x, &ok0, &lo0, &up0);
+	__m128i b = hex16(y, &ok1, &lo1, &up1);
 	if ((ok0 & ok1) != 0xFFFF || ((lo0 | lo1) && (up0 | up1)))
 		return 0;
 	_mm_storel_epi64((__m128i *)out, a);
