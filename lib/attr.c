@@ -117,9 +117,14 @@ static bool spill_buffered(const struct unmo_attr_opts *o, uint64_t input_bytes)
 	return input_bytes && spill <= mem_available() / 2;
 }
 
-/* Partitions are sized so that one loaded partition (about 8x the
- * compressed input bytes it came from, once decoded) fits in the share of
- * memory of one thread. */
+/* Partitions are sized so that the partitions a pass-2 worker holds
+ * (P2_DEPTH loaded, each about 2.5x the compressed input bytes it came
+ * from: records and their index) fit in the share of memory of one
+ * thread, and are otherwise large: about 8 MB of compressed input each.
+ * Fewer partitions keep pass 1's staging slots (SPOOL_STAGE bytes per
+ * partition and spool) in the CPU caches and make the spill's pieces
+ * larger; on the benchmark 121 partitions took 1.2x less CPU than 961
+ * (perf/RESULTS.md). */
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
 {
 	if (a->dev_spools)
@@ -127,13 +132,10 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	unsigned p = a->o.partitions;
 	uint64_t per_thread = a->o.mem_bytes / a->threads / 2;
 	if (!p) {
-		uint64_t need = per_thread ? (input_bytes * 8 + per_thread - 1) / per_thread : 1;
-		/* Small partitions also keep a partition's events in the CPU
-		 * caches while its groups are walked in hash order: about one
-		 * MB of compressed input each. */
-		uint64_t cache = input_bytes >> 20;
-		if (need < cache)
-			need = cache;
+		uint64_t need = per_thread ? (input_bytes * 10 + per_thread - 1) / per_thread : 1;
+		uint64_t size = input_bytes >> 23;
+		if (need < size)
+			need = size;
 		p = need > 4096 ? 4096 : (unsigned)need;
 		if (p < a->threads * 2)
 			p = a->threads * 2;
