@@ -90,7 +90,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 	return a;
 }
 
-const char *const unmo_attr_spill_io_names[3] = {"auto", "direct", "buffered"};
+const char *const unmo_attr_spill_io_names[UNMO_SPILL_IO_COUNT] = {"auto", "direct", "buffered", "mixed"};
 
 /* Bytes the kernel reports available (MemAvailable), 0 when unknown. */
 static uint64_t mem_available(void)
@@ -109,12 +109,12 @@ static uint64_t mem_available(void)
 /* The auto rule of enum unmo_attr_spill_io. Partition records take about
  * 1.7 times the compressed input on the brief's traffic (perf/RESULTS.md);
  * twice is the guess. */
-static bool spill_buffered(const struct unmo_attr_opts *o, uint64_t input_bytes)
+static enum unmo_attr_spill_io spill_mode(const struct unmo_attr_opts *o, uint64_t input_bytes)
 {
 	if (o->spill_io != UNMO_SPILL_AUTO)
-		return o->spill_io == UNMO_SPILL_BUFFERED;
+		return o->spill_io;
 	uint64_t spill = 2 * input_bytes > o->mem_bytes / 2 ? 2 * input_bytes - o->mem_bytes / 2 : 0;
-	return input_bytes && spill <= mem_available() / 2;
+	return input_bytes && spill <= mem_available() / 2 ? UNMO_SPILL_MIXED : UNMO_SPILL_DIRECT;
 }
 
 /* Partitions are sized so that the partitions a pass-2 worker holds
@@ -142,8 +142,8 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	}
 	a->nparts = p;
 	a->nspools = a->threads;
-	a->buffered = spill_buffered(&a->o, input_bytes);
-	a->st.spill_direct = !a->buffered;
+	a->st.spill_io = spill_mode(&a->o, input_bytes);
+	a->buffered = a->st.spill_io == UNMO_SPILL_BUFFERED;
 	/* Pass-1 records before they spill to disk, a thread's two spools
 	 * sharing its part: buffered, half of the memory, spilled when full;
 	 * direct, three quarters, spilled in the background from half on (so
@@ -156,6 +156,7 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
 		if (pool_init(&a->pools[t], budget, p, 2, a->buffered) ||
+		    pool_mix(&a->pools[t], a->st.spill_io == UNMO_SPILL_MIXED) ||
 		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
 		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
@@ -1477,6 +1478,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
 		if (pool_init(&ansp[w], budget, a->nparts, 1, a->buffered) ||
+		    pool_mix(&ansp[w], a->st.spill_io == UNMO_SPILL_MIXED) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
 	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */

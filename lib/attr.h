@@ -107,14 +107,16 @@ void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n,
 			     int64_t half_life_us, uint64_t *w);
 
 /* ---- run ---- */
-/* Temp (spill) files: through the page cache, or with O_DIRECT where the
- * file system takes it. auto: buffered when the spill, guessed from the
- * input's size, fits in half of the memory the kernel reports available
- * (then it stays cached and is read back from memory), else direct (no
- * copy into cache pages, no cache pushed out); direct when the input size
- * is not known (unmo_attr_add_event). */
-enum unmo_attr_spill_io { UNMO_SPILL_AUTO = 0, UNMO_SPILL_DIRECT, UNMO_SPILL_BUFFERED };
-extern const char *const unmo_attr_spill_io_names[3];
+/* Temp (spill) files: through the page cache, with O_DIRECT where the
+ * file system takes it, or mixed: direct, but about half of the bytes
+ * through the page cache (pass 2 then reads half from memory while the
+ * disk reads the other half). auto: mixed when the spill, guessed from the
+ * input's size, fits in half of the memory the kernel reports available,
+ * else direct (no copy into cache pages, no cache pushed out); direct when
+ * the input size is not known (unmo_attr_add_event). */
+enum unmo_attr_spill_io { UNMO_SPILL_AUTO = 0, UNMO_SPILL_DIRECT, UNMO_SPILL_BUFFERED, UNMO_SPILL_MIXED };
+#define UNMO_SPILL_IO_COUNT 4
+extern const char *const unmo_attr_spill_io_names[UNMO_SPILL_IO_COUNT];
 
 struct unmo_attr_opts {
 	const struct unmo_attr_config *config; /* NULL: defaults */
@@ -207,8 +209,8 @@ struct unmo_attr_stats {
 	unsigned partitions, threads;
 	uint64_t peak_partition_bytes;
 	uint64_t spilled_bytes; /* partition bytes that went to temp files (over --mem) */
-	bool spill_direct;      /* they were written with O_DIRECT (the choice; a file
-				 * system refusing it falls back silently) */
+	enum unmo_attr_spill_io spill_io; /* how: DIRECT, BUFFERED or MIXED (the choice;
+				 * a file system refusing O_DIRECT falls back silently) */
 };
 
 struct unmo_attr;

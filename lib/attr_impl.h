@@ -178,6 +178,7 @@ struct chunk_pool {
 	uint64_t produced;       /* payload bytes of the chunks handed out, reuse counted */
 	uint64_t to_come;        /* the writer's guess of the bytes still to come (pool_expect) */
 	bool buffered;           /* spill files without O_DIRECT (--spill-io buffered) */
+	bool mixed;              /* direct pool writing about half of its spills through the page cache */
 	struct spool_chunk *free; /* chunks written out by a spill */
 	/* the spill in flight, if any (busy): the writer thread owns job_*
 	 * from posting until it sets done */
@@ -187,6 +188,7 @@ struct chunk_pool {
 	pthread_cond_t cv;
 	bool posted, done, quit;
 	struct spool *job_spool;
+	bool job_cached;         /* the job goes through the spool's cfd */
 	struct iovec *job_iov;   /* nchunks entries */
 	unsigned job_niov;
 	uint64_t job_off;
@@ -197,6 +199,13 @@ struct chunk_pool {
  * partition and spool fit the budget; 4..64 KB); buffered: its spools'
  * files go through the page cache. */
 int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, bool buffered);
+/* A direct pool writes about half of its spools' bytes through the page
+ * cache (whole spills, alternating; read back the same way). Returns 0. */
+static inline int pool_mix(struct chunk_pool *p, bool mixed)
+{
+	p->mixed = mixed && !p->buffered;
+	return 0;
+}
 /* The bytes the pool's spools will still get, as far as their writer can
  * tell (UINT64_MAX: unknown, the default). A background spill starts only
  * when they would not fit in the budget: what stays in memory at the end
@@ -215,8 +224,11 @@ struct spool {
 	char path[512];     /* the spill file (unlinked once open) */
 	int fd;             /* -1 until the first spill */
 	bool direct;        /* fd is O_DIRECT */
+	int cfd;            /* mixed pools: the file again, through the page cache; else -1 */
 	uint64_t file_len;
 	uint64_t *offs;     /* per spill, per partition: [start, end) of its piece */
+	bool *cached;       /* per spill: written (and read) through cfd */
+	uint64_t cached_bytes;
 	unsigned offcap;    /* spills offs has room for */
 	unsigned nparts;
 	struct chunk_pool *pool;

@@ -552,7 +552,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
 		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates, s->partitions,
-		(unsigned long long)s->spilled_bytes, s->spill_direct ? "direct" : "buffered");
+		(unsigned long long)s->spilled_bytes, unmo_attr_spill_io_names[s->spill_io]);
 	fprintf(f, "\"totals\":{\"installs\":%llu,\"reattributions\":%llu,\"reinstalls\":%llu,"
 		"\"reengagements\":%llu,\"conversions\":%llu,\"conversions_unattributed\":%llu},\n",
 		(unsigned long long)s->installs, (unsigned long long)s->reattributions,

@@ -114,7 +114,7 @@ int spool_init(struct spool *s, const char *dir, const char *prefix, unsigned ti
 	       struct chunk_pool *pool, struct spool *peer)
 {
 	memset(s, 0, sizeof *s);
-	s->fd = -1;
+	s->fd = s->cfd = -1;
 	if ((size_t)snprintf(s->path, sizeof s->path, "%s/%s-t%03u.bin", dir, prefix, tid) >= sizeof s->path)
 		return -1;
 	s->nparts = nparts;
@@ -136,15 +136,16 @@ static int spool_fail(struct spool *s, int err)
 /* The writer thread's part: iov[0..n) completely at off. A direct write
  * the file system refuses (EINVAL: alignment it does not take) is retried
  * buffered, as every later one. Returns 0 or an errno. */
-static int write_job(struct spool *s, struct iovec *iov, unsigned n, uint64_t off)
+static int write_job(struct spool *s, bool cached, struct iovec *iov, unsigned n, uint64_t off)
 {
 	unsigned k = 0;
+	int fd = cached ? s->cfd : s->fd;
 	while (k < n) {
 		int cnt = n - k < IOV_MAX ? (int)(n - k) : IOV_MAX;
-		ssize_t w = pwritev(s->fd, iov + k, cnt, (off_t)off);
+		ssize_t w = pwritev(fd, iov + k, cnt, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && errno == EINVAL && s->direct) {
+		if (w < 0 && errno == EINVAL && s->direct && !cached) {
 			int fl = fcntl(s->fd, F_GETFL);
 			if (fl < 0 || fcntl(s->fd, F_SETFL, fl & ~O_DIRECT) < 0)
 				return errno;
@@ -178,7 +179,7 @@ static void *pool_writer(void *arg)
 		if (!p->posted)
 			break;
 		pthread_mutex_unlock(&p->mu);
-		int err = write_job(p->job_spool, p->job_iov, p->job_niov, p->job_off);
+		int err = write_job(p->job_spool, p->job_cached, p->job_iov, p->job_niov, p->job_off);
 		pthread_mutex_lock(&p->mu);
 		p->job_err = err;
 		p->posted = false;
@@ -235,6 +236,8 @@ static int spool_open(struct spool *s)
 		s->fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (s->fd < 0)
 		return spool_fail(s, errno);
+	if (s->direct && s->pool->mixed && (s->cfd = open(s->path, O_RDWR | O_CLOEXEC)) < 0)
+		return spool_fail(s, errno);
 	unlink(s->path); /* nothing is left behind by a crash */
 	return 0;
 }
@@ -254,11 +257,19 @@ static int spool_spill(struct spool *s)
 	if (s->spills == s->offcap) {
 		unsigned cap = s->offcap ? 2 * s->offcap : 8;
 		uint64_t *o = realloc(s->offs, (size_t)cap * row * sizeof *o);
-		if (!o)
+		if (o)
+			s->offs = o;
+		bool *c = realloc(s->cached, cap * sizeof *c);
+		if (c)
+			s->cached = c;
+		if (!o || !c)
 			return spool_fail(s, ENOMEM);
-		s->offs = o;
 		s->offcap = cap;
 	}
+	/* mixed: about half of the bytes through the page cache */
+	bool cached = s->cfd >= 0 && 2 * s->cached_bytes <= s->bytes;
+	s->cached[s->spills] = cached;
+	uint64_t before = s->bytes;
 	uint64_t *o = s->offs + (size_t)s->spills * row, pos = s->file_len;
 	unsigned n = 0;
 	struct spool_chunk *all = NULL;
@@ -283,6 +294,8 @@ static int spool_spill(struct spool *s)
 	p->held -= s->held;
 	s->held = 0;
 	s->spills++;
+	if (cached)
+		s->cached_bytes += s->bytes - before;
 	uint64_t off = s->file_len;
 	s->file_len = pos;
 	if (!n)
@@ -292,7 +305,7 @@ static int spool_spill(struct spool *s)
 	if (!p->writer_started) {
 		/* written here: buffered (the copy into the page cache is CPU
 		 * work, nothing to overlap with it), or no writer thread */
-		int err = write_job(s, p->job_iov, n, off);
+		int err = write_job(s, cached, p->job_iov, n, off);
 		take_back(p, all);
 		return err ? spool_fail(s, err) : 0;
 	}
@@ -300,6 +313,7 @@ static int spool_spill(struct spool *s)
 	p->job_chunks = all;
 	pthread_mutex_lock(&p->mu);
 	p->job_spool = s;
+	p->job_cached = cached;
 	p->job_niov = n;
 	p->job_off = off;
 	p->posted = true;
@@ -492,10 +506,14 @@ void spool_free(struct spool *s)
 	free(s->stage);
 	free(s->slen);
 	free(s->offs);
+	free(s->cached);
 	s->offs = NULL;
+	s->cached = NULL;
 	if (s->fd >= 0)
 		close(s->fd);
-	s->fd = -1;
+	if (s->cfd >= 0)
+		close(s->cfd);
+	s->fd = s->cfd = -1;
 	s->head = s->tail = NULL;
 	s->stage = NULL;
 	s->slen = NULL;
@@ -986,7 +1004,7 @@ int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_v
 				continue;
 			/* whole 4 KB blocks to a page-aligned place: direct I/O */
 			struct part_read *rd = &pv->reads[pv->nreads++];
-			*rd = (struct part_read){s->fd, pv->buf + pv->n, len, alen, o[0], pv, 0};
+			*rd = (struct part_read){s->cached[k] ? s->cfd : s->fd, pv->buf + pv->n, len, alen, o[0], pv, 0};
 			if (add_raw(pv, rd->dst, len, t, true)) /* chain_put: no record spans a spill */
 				return pv->failed = true, -1;
 			pv->n += alen;

@@ -1,7 +1,7 @@
 /* bench_attr.c — attribution throughput against its ceiling, in one run.
  *
  *   bench_attr [--events N] [--threads T] [--dir DIR] [--mem SIZE_MB] [--keep]
- *              [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered]
+ *              [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]
  *
  * 1. Generates N synthetic events (default 20 M) into segment files in a
  *    temp dir (T threads; realistic journeys: audience devices with touches
@@ -343,11 +343,13 @@ int main(int argc, char **argv)
 			spill_io = UNMO_SPILL_DIRECT, i++;
 		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "buffered"))
 			spill_io = UNMO_SPILL_BUFFERED, i++;
+		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "mixed"))
+			spill_io = UNMO_SPILL_MIXED, i++;
 		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "auto"))
 			spill_io = UNMO_SPILL_AUTO, i++;
 		else {
 			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n"
-					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered]\n");
+					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]\n");
 			return 1;
 		}
 	}
@@ -458,7 +460,7 @@ generated:;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s)\n",
 	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
-	       s->spilled_bytes / 1e6, s->spill_direct ? "direct I/O" : "page cache");
+	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache");
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	unmo_attr_free(a);
 	for (size_t i = 0; i < nfiles; i++)

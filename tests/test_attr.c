@@ -652,18 +652,18 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	size_t n;
 	unmo_attr_installs(base, &n);
 	cr_assert_gt(n, 1400);
-	/* the last three spill partitions to disk (tiny memory budget): direct
-	 * (the default without an input size) and buffered */
+	/* the last four spill partitions to disk (tiny memory budget): direct
+	 * (the default without an input size), buffered and mixed */
 	struct { unsigned p, t; uint64_t mem; enum unmo_attr_spill_io io; } cfg[] = {
 		{7, 2, 0, 0}, {64, 3, 0, 0}, {3, 1, 1 << 16, 0}, {13, 2, 1 << 18, 0},
-		{5, 2, 1 << 17, UNMO_SPILL_BUFFERED}};
+		{5, 2, 1 << 17, UNMO_SPILL_BUFFERED}, {6, 2, 1 << 17, UNMO_SPILL_MIXED}};
 	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
 		shuffle(evs, nev);
 		struct unmo_attr *other = run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t,
 									     .mem_bytes = cfg[k].mem, .spill_io = cfg[k].io},
 						   evs, nev);
 		assert_same_results(base, other);
-		cr_expect_eq(unmo_attr_stats(other)->spill_direct, cfg[k].io != UNMO_SPILL_BUFFERED);
+		cr_expect_eq(unmo_attr_stats(other)->spill_io, cfg[k].io ? cfg[k].io : UNMO_SPILL_DIRECT);
 		if (cfg[k].mem)
 			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
 		else
@@ -1464,7 +1464,7 @@ static void expect_records(const struct part_view *pv, const uint8_t *want, size
  * it, else or when asked buffered) and records longer than a slot; loaded
  * one at a time, or several at once through one ring, whose completions
  * come in any order. */
-static void spool_round_trip(const char *base, bool buffered)
+static void spool_round_trip(const char *base, bool buffered, bool mixed)
 {
 	struct unmo_event e;
 	unmo_event_clear(&e);
@@ -1519,6 +1519,7 @@ static void spool_round_trip(const char *base, bool buffered)
 	struct chunk_pool pool;
 	struct spool sp;
 	cr_assert_eq(pool_init(&pool, 16384, 3, 1, buffered), 0); /* 4 KB chunks: spills often */
+	pool_mix(&pool, mixed);
 	cr_assert_eq(spool_init(&sp, dir, "t", 0, 3, &pool, NULL), 0);
 	size_t cap = 2000 * PREC_MAX, want[3] = {0};
 	uint8_t *expect[3];
@@ -1536,6 +1537,9 @@ static void spool_round_trip(const char *base, bool buffered)
 	cr_assert_eq(spool_sync(&sp), 0);
 	if (buffered) /* else: direct where the file system takes it (tmpfs does from Linux 6.6) */
 		cr_expect(!sp.direct);
+	if (mixed && sp.direct) /* some spills through the page cache, some not */
+		cr_expect(sp.cached_bytes > 0 && sp.cached_bytes < sp.bytes, "%llu of %llu bytes cached",
+			  (unsigned long long)sp.cached_bytes, (unsigned long long)sp.bytes);
 	struct part_view pv = {0}, pv0 = {0}, pv2 = {0};
 	cr_assert_eq(part_load(&sp, 1, 1, &pv), 0);
 	cr_expect_gt(pv.nsegs, 0u, "records read in place");
@@ -1561,14 +1565,15 @@ static void spool_round_trip(const char *base, bool buffered)
 
 Test(attr_part, prec_size_exact_and_spool_keeps_bytes_in_order)
 {
-	spool_round_trip("/tmp", false);
+	spool_round_trip("/tmp", false, false);
 }
 
-Test(attr_part, spool_round_trip_buffered_and_on_tmpfs)
+Test(attr_part, spool_round_trip_buffered_mixed_and_on_tmpfs)
 {
-	spool_round_trip("/tmp", true);
+	spool_round_trip("/tmp", true, false);
+	spool_round_trip("/tmp", false, true); /* mixed */
 	if (access("/dev/shm", W_OK) == 0)
-		spool_round_trip("/dev/shm", false); /* tmpfs: O_DIRECT from Linux 6.6, refused before */
+		spool_round_trip("/dev/shm", false, false); /* tmpfs: O_DIRECT from Linux 6.6, refused before */
 }
 
 /* Records a chain splits between chunks (no spill here, so no timing in

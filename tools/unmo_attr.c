@@ -42,8 +42,10 @@ static void usage(FILE *f)
 	      "  --partitions N       partition count (default: from input size and --mem)\n"
 	      "  --tmpdir DIR         where partition temp files go (default $TMPDIR or /tmp)\n"
 	      "  --spill-io MODE      temp files: direct (O_DIRECT where the file system takes\n"
-	      "                       it), buffered (page cache), or auto (default: buffered\n"
-	      "                       when the spill fits in half of the available memory)\n"
+	      "                       it), buffered (page cache), mixed (direct, half of the\n"
+	      "                       bytes through the page cache) or auto (default: mixed\n"
+	      "                       when the spill fits in half of the available memory,\n"
+	      "                       else direct)\n"
 	      "  --rows N             rows in the terminal table (default 30; 0: none)\n"
 	      "  --quiet              no table, no progress\n"
 	      "  --help, --version\n"
@@ -161,11 +163,11 @@ int main(int argc, char **argv)
 		case O_SPILL_IO:
 		{
 			int mode = -1;
-			for (int m = 0; m < 3; m++)
+			for (int m = 0; m < UNMO_SPILL_IO_COUNT; m++)
 				if (!strcmp(optarg, unmo_attr_spill_io_names[m]))
 					mode = m;
 			if (mode < 0) {
-				fprintf(stderr, "unmo-attr: bad --spill-io '%s' (auto, direct or buffered)\n", optarg);
+				fprintf(stderr, "unmo-attr: bad --spill-io '%s' (auto, direct, buffered or mixed)\n", optarg);
 				return EXIT_USAGE;
 			}
 			o.spill_io = (enum unmo_attr_spill_io)mode;
