@@ -919,7 +919,11 @@ static int run_full(struct p2_shared *sh, struct tctx *tc, struct spool *ans, co
 		size_t j = i + 1;
 		while (j < n && (!collided || ev_same_group(p[j], p[i])))
 			j++;
-		tc->st.duplicates += ev_dedup_group(p + i, j - i);
+		uint64_t dups = ev_dedup_group(p + i, j - i);
+		if (sh->phase == 0) /* a query's duplicate is an install's, counted in its device partition */
+			for (size_t q = i; q < j && dups; q++)
+				dups -= (p[q]->dead & 1) && p[q]->kind == PR_QUERY;
+		tc->st.duplicates += dups;
 		g.w = a->win[p[i]->app];
 		if (sh->phase == 0)
 			attr_prob_group(&g, p + i, j - i, ans);

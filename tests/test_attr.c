@@ -474,6 +474,27 @@ Test(attr_input, duplicates_by_event_id_and_by_sender_sequence)
 	unmo_attr_free(a);
 }
 
+/* An install stored twice that carries an IP and a user agent (so it
+ * also goes to a probabilistic partition as a query) counts once as a
+ * duplicate, and a probabilistic click stored twice counts once. */
+Test(attr_input, duplicate_install_with_ip_counts_once)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - 100, 1, "webnet", "w"), 7, UA_IOS);
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - 100, 1, "webnet", "w"), 7, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d1", t, 2), 7, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "d1", t, 2), 7, UA_IOS);
+	struct unmo_attr *a = run();
+	size_t n;
+	unmo_attr_installs(a, &n);
+	cr_expect_eq(n, 1);
+	EXPECT(a, 2, UNMO_MATCH_PROB_CLICK, 1);
+	cr_expect_eq(unmo_attr_find_agg(a, APP, "webnet", "w")->clicks, 1);
+	cr_expect_eq(unmo_attr_stats(a)->duplicates, 2, "one install and one click stored twice");
+	unmo_attr_free(a);
+}
+
 /* Two stored copies of one click (same id, time and receive time) that
  * differ in source: the copy kept is the first by content ("netA" <
  * "netB"), whatever the order the engine first saw the sources in. */
