@@ -841,24 +841,37 @@ static bool raw_ids_distinct(const struct hk *k, size_t n)
 	return true;
 }
 
-/* A run of device touches and nothing else (most runs: devices with no
- * install, open or conversion in the input): the rules would only count
- * each touch on its row (attr_device_group's first loop), provided none is
- * a duplicate (ids distinct) and the device is no click flood. Counted
- * here from the records' fixed fields, without decoding them; false (the
- * run takes the full path) when it is not such a run. */
-static bool count_touch_run(struct unmo_attr *a, struct tctx *tc, const struct hk *k, size_t n)
+/* Runs whose rules only count (most runs), done from the records' fixed
+ * fields without decoding them; false (the run takes the full path) for
+ * any other run:
+ *  - device partitions: device touches and nothing else (devices with no
+ *    install, open or conversion in the input), no click flood;
+ *  - probabilistic partitions: touches and nothing else (no install to
+ *    answer), or install queries and nothing else (no touch: no answer).
+ * Touches are counted on their rows (attr_device_group's first loop,
+ * attr_prob_group's touch branch), provided none is a duplicate (ids
+ * distinct). */
+static bool count_only_run(struct unmo_attr *a, struct tctx *tc, int phase, const struct hk *k, size_t n)
 {
 	if (n > 48)
+		return false;
+	uint8_t kind = phase ? PR_DEV : k[0].r[2];
+	if (!phase && kind == PR_QUERY) {
+		for (size_t i = 1; i < n; i++)
+			if (k[i].r[2] != PR_QUERY)
+				return false;
+		return true;
+	}
+	if (!phase && kind != PR_PTOUCH)
 		return false;
 	uint32_t app = unmo_ld32(k[0].r + 48), clicks = 0;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = k[i].r;
-		if (r[2] != PR_DEV || (r[3] != UNMO_EV_CLICK && r[3] != UNMO_EV_IMPRESSION) || unmo_ld32(r + 48) != app)
+		if (r[2] != kind || (r[3] != UNMO_EV_CLICK && r[3] != UNMO_EV_IMPRESSION) || unmo_ld32(r + 48) != app)
 			return false;
 		clicks += r[3] == UNMO_EV_CLICK;
 	}
-	if (app >= a->apps.n || (clicks && clicks >= a->win[app]->flood_clicks) || !raw_ids_distinct(k, n))
+	if (app >= a->apps.n || (phase && clicks && clicks >= a->win[app]->flood_clicks) || !raw_ids_distinct(k, n))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = k[i].r;
@@ -948,7 +961,7 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 		size_t j = i + 1;
 		while (j < n && k[j].h == k[i].h)
 			j++;
-		if (!(sh->phase == 1 && count_touch_run(sh->a, tc, k + i, j - i)) &&
+		if (!count_only_run(sh->a, tc, sh->phase, k + i, j - i) &&
 		    run_full(sh, tc, ans, k + i, j - i, answers, nanswers))
 			return -1;
 		i = j;

@@ -746,10 +746,10 @@ Test(attr_input, device_with_thousands_of_touches_and_flood_flag)
 	unmo_attr_free(a);
 }
 
-/* Devices with touches and nothing else are counted without their
- * records being decoded (attr.c's touch-only runs): the same counts as
- * the rules give, duplicates once, click floods flagged, the time range
- * applied. */
+/* Devices with touches and nothing else, and device-less touches with
+ * no install to answer, are counted without their records being decoded
+ * (attr.c's count_only_run): the same counts as the rules give,
+ * duplicates once, click floods flagged, the time range applied. */
 Test(attr_input, devices_with_touches_only)
 {
 	reset();
@@ -769,6 +769,11 @@ Test(attr_input, devices_with_touches_only)
 	for (uint64_t k = 0; k < 2; k++) /* two clicks: no flood */
 		touch(UNMO_EV_CLICK, "calm", t + (int64_t)k * SEC, 40 + k, "netF", "f");
 	touch(UNMO_EV_CLICK, "late", t + 3 * DAY, 50, "netA", "c"); /* after the range */
+	/* touches without device id: by IP and UA family, no install to answer */
+	for (uint64_t k = 0; k < 3; k++)
+		with_ip(touch(k ? UNMO_EV_CLICK : UNMO_EV_IMPRESSION, NULL, t + (int64_t)k, 60 + k, "netP", "p"), 9, UA_IOS);
+	with_ip(touch(UNMO_EV_CLICK, NULL, t + 1, 61, "netP", "p"), 9, UA_IOS); /* 61 again */
+	touch(UNMO_EV_CLICK, NULL, t + 2, 70, "netP", "p"); /* no IP either: alone */
 	struct unmo_attr_config *c = unmo_attr_config_new();
 	char err[256];
 	cr_assert_eq(unmo_attr_config_set(c, APP, "flood_clicks=3", err, sizeof err), 0, "%s", err);
@@ -788,7 +793,11 @@ Test(attr_input, devices_with_touches_only)
 		cr_assert_not_null(g);
 		cr_expect_eq(g->clicks, 5);
 		cr_expect_eq(g->flood_devices, 1);
-		cr_expect_eq(unmo_attr_stats(a)->duplicates, 2);
+		g = unmo_attr_find_agg(a, APP, "netP", "p");
+		cr_assert_not_null(g);
+		cr_expect_eq(g->clicks, 3, "61 once");
+		cr_expect_eq(g->impressions, 1);
+		cr_expect_eq(unmo_attr_stats(a)->duplicates, 3);
 		size_t n;
 		unmo_attr_installs(a, &n);
 		cr_expect_eq(n, 0);
