@@ -819,25 +819,13 @@ static int ans_cmp(const void *pa, const void *pb)
 	return a->t != b->t ? (a->t < b->t ? -1 : 1) : 0;
 }
 
-/* ids of a run's records all nonzero and pairwise distinct (a zero id
- * pairs on sender and sequence); false also when unsure (two 64-bit folds
- * equal), which only costs the run the full path. */
+/* ids of a run's records nonzero and pairwise distinct (idset_add). */
 static bool raw_ids_distinct(const struct hk *k, size_t n)
 {
-	uint64_t tab[128] = {0}; /* n <= 48; 0 marks an empty slot */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t lo = unmo_ld64(k[i].r + 32), hi = unmo_ld64(k[i].r + 40);
-		uint64_t x = lo ^ hi * 0x9e3779b97f4a7c15ull;
-		if (!(lo | hi) || !x)
+	struct idset set = {{0}};
+	for (size_t i = 0; i < n; i++)
+		if (!idset_add(&set, k[i].r + 32))
 			return false;
-		size_t j = (size_t)(x >> 57);
-		while (tab[j]) {
-			if (tab[j] == x)
-				return false;
-			j = (j + 1) & 127;
-		}
-		tab[j] = x;
-	}
 	return true;
 }
 

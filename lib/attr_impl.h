@@ -100,6 +100,31 @@ static inline bool str_eq_fast(struct unmo_str a, struct unmo_str b)
 	return a.len == b.len && bytes_eq(a.p, b.p, a.len);
 }
 
+/* The event ids of up to 64 records, as 64-bit folds in a small
+ * open-addressing set: idset_add is false when the id is zero (a zero id
+ * pairs on sender and sequence) or its fold is already in (maybe the same
+ * id: the caller then compares ids one by one). */
+struct idset {
+	uint64_t tab[128]; /* 0: an empty slot */
+};
+static inline bool idset_add(struct idset *s, const uint8_t id[16])
+{
+	uint64_t lo, hi;
+	memcpy(&lo, id, 8);
+	memcpy(&hi, id + 8, 8);
+	uint64_t x = lo ^ hi * 0x9e3779b97f4a7c15ull; /* 0 for a zero id */
+	if (!x)
+		return false;
+	size_t k = (size_t)(x >> 57);
+	while (s->tab[k]) {
+		if (s->tab[k] == x)
+			return false;
+		k = (k + 1) & 127;
+	}
+	s->tab[k] = x;
+	return true;
+}
+
 /* A touch carried inside a probabilistic answer. */
 struct ptouch {
 	bool present;

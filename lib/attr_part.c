@@ -1448,28 +1448,15 @@ static int id_cmp(const void *pa, const void *pb)
 	return c;
 }
 
-/* True when no two records of g can be duplicates: every id is nonzero
- * (a zero id pairs on sender and sequence) and the ids' 64-bit folds are
- * distinct (checked in a small open-addressing table). Most groups pass
- * and skip the pairwise check, which costs n^2 / 2 compares. n <= 48. */
+/* True when no two records of g can be duplicates (idset_add). Most
+ * groups pass and skip the pairwise check, which costs n^2 / 2 compares.
+ * n <= 48. */
 static bool ids_distinct(struct ev **g, size_t n)
 {
-	uint64_t tab[128] = {0}; /* 0 marks an empty slot: a zero fold falls back */
-	for (size_t i = 0; i < n; i++) {
-		uint64_t lo, hi;
-		memcpy(&lo, g[i]->id, 8);
-		memcpy(&hi, g[i]->id + 8, 8);
-		uint64_t x = lo ^ hi * 0x9e3779b97f4a7c15ull;
-		if (!x)
+	struct idset set = {{0}};
+	for (size_t i = 0; i < n; i++)
+		if (!idset_add(&set, g[i]->id))
 			return false;
-		size_t k = (size_t)(x >> 57);
-		while (tab[k]) {
-			if (tab[k] == x)
-				return false;
-			k = (k + 1) & 127;
-		}
-		tab[k] = x;
-	}
 	return true;
 }
 
