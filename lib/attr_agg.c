@@ -222,9 +222,13 @@ static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur
 		memcpy(c, cur, 3);
 	else
 		memcpy(c, "XXX", 3); /* ISO 4217 "no currency" */
-	for (uint32_t i = 0; i < a->nm; i++)
-		if (!memcmp(a->m[i].cur, c, 4))
+	uint32_t want, have; /* a few currencies per row: compared as words */
+	memcpy(&want, c, 4);
+	for (uint32_t i = 0; i < a->nm; i++) {
+		memcpy(&have, a->m[i].cur, 4);
+		if (have == want)
 			return &a->m[i];
+	}
 	if (a->nm == a->capm) {
 		uint32_t cap = a->capm ? a->capm * 2 : 2;
 		struct money *n = realloc(a->m, cap * sizeof *n);
