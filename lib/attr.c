@@ -824,7 +824,7 @@ static bool raw_ids_distinct(const struct hk *k, size_t n)
 {
 	struct idset set = {{0}};
 	for (size_t i = 0; i < n; i++)
-		if (!idset_add(&set, k[i].r + 32))
+		if (!idset_add(&set, k[i].r + PO_ID))
 			return false;
 	return true;
 }
@@ -843,29 +843,29 @@ static bool count_only_run(struct unmo_attr *a, struct tctx *tc, int phase, cons
 {
 	if (n > 48)
 		return false;
-	uint8_t kind = phase ? PR_DEV : k[0].r[2];
+	uint8_t kind = phase ? PR_DEV : k[0].r[PO_KIND];
 	if (!phase && kind == PR_QUERY) {
 		for (size_t i = 1; i < n; i++)
-			if (k[i].r[2] != PR_QUERY)
+			if (k[i].r[PO_KIND] != PR_QUERY)
 				return false;
 		return true;
 	}
 	if (!phase && kind != PR_PTOUCH)
 		return false;
-	uint32_t app = unmo_ld32(k[0].r + 48), clicks = 0;
+	uint32_t app = unmo_ld32(k[0].r + PO_APP), clicks = 0;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = k[i].r;
-		if (r[2] != kind || (r[3] != UNMO_EV_CLICK && r[3] != UNMO_EV_IMPRESSION) || unmo_ld32(r + 48) != app)
+		if (r[PO_KIND] != kind || (r[PO_TYPE] != UNMO_EV_CLICK && r[PO_TYPE] != UNMO_EV_IMPRESSION) || unmo_ld32(r + PO_APP) != app)
 			return false;
-		clicks += r[3] == UNMO_EV_CLICK;
+		clicks += r[PO_TYPE] == UNMO_EV_CLICK;
 	}
 	if (app >= a->apps.n || (phase && clicks && clicks >= a->win[app]->flood_clicks) || !raw_ids_distinct(k, n))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = k[i].r;
-		if (!in_range(a, (int64_t)unmo_ld64(r + 16)))
+		if (!in_range(a, (int64_t)unmo_ld64(r + PO_T)))
 			continue;
-		uint32_t sc = unmo_ld32(r + 52);
+		uint32_t sc = unmo_ld32(r + PO_SC);
 		struct agg_acc *row = sc < a->scs.n ? tc_row(tc, app, sc) : NULL;
 		if (!row) { /* the row's first touch in this thread: strings needed */
 			struct ev e;
@@ -875,7 +875,7 @@ static bool count_only_run(struct unmo_attr *a, struct tctx *tc, int phase, cons
 			}
 			row = tc_agg_ev(tc, &e);
 		}
-		if (r[3] == UNMO_EV_CLICK)
+		if (r[PO_TYPE] == UNMO_EV_CLICK)
 			row->c.clicks++;
 		else
 			row->c.impressions++;

@@ -62,6 +62,10 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
 #define PF_KEY_UUID_UPPER 0x20u
 #define PF_KEY_UUID (PF_KEY_UUID_LOWER | PF_KEY_UUID_UPPER)
 #define PREC_FIXED 56u
+/* Offsets of the fixed fields, for code reading records without decoding
+ * them (part_index, attr.c's count-only runs) and for the codec. */
+enum { PO_LEN = 0, PO_KIND = 2, PO_TYPE = 3, PO_FLAGS = 4, PO_KEY_KIND = 5, PO_IPV = 6, PO_MASK = 7,
+       PO_GHASH = 8, PO_T = 16, PO_RECV = 24, PO_ID = 32, PO_APP = 48, PO_SC = 52 };
 enum { PS_APP, PS_KEY, PS_SRC, PS_CAMP, PS_NAME, PS_FAM, PSTR_COUNT };
 
 /* Equality of short byte strings without a library call (keys, sources,

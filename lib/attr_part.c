@@ -421,18 +421,18 @@ static inline void prec_encode_simple(uint8_t *p, const struct prec_in *in)
 {
 	const struct unmo_event *e = in->e;
 	unmo_st16(p, PREC_SIMPLE);
-	p[2] = in->kind;
-	p[3] = in->type;
-	p[4] = in->flags & (PF_RT | PF_KEY_UUID);
-	p[5] = in->key_kind;
-	p[6] = 0;
-	p[7] = 1u << PS_KEY;
-	unmo_st64(p + 8, in->ghash);
-	unmo_st64(p + 16, (uint64_t)e->event_time_us);
-	unmo_st64(p + 24, (uint64_t)e->recv_time_us);
-	memcpy(p + 32, e->event_id, 16);
-	unmo_st32(p + 48, in->app);
-	unmo_st32(p + 52, in->sc);
+	p[PO_KIND] = in->kind;
+	p[PO_TYPE] = in->type;
+	p[PO_FLAGS] = in->flags & (PF_RT | PF_KEY_UUID);
+	p[PO_KEY_KIND] = in->key_kind;
+	p[PO_IPV] = 0;
+	p[PO_MASK] = 1u << PS_KEY;
+	unmo_st64(p + PO_GHASH, in->ghash);
+	unmo_st64(p + PO_T, (uint64_t)e->event_time_us);
+	unmo_st64(p + PO_RECV, (uint64_t)e->recv_time_us);
+	memcpy(p + PO_ID, e->event_id, 16);
+	unmo_st32(p + PO_APP, in->app);
+	unmo_st32(p + PO_SC, in->sc);
 	unmo_st16(p + 56, 16);
 	memcpy(p + 58, in->s[PS_KEY].p, 16);
 }
@@ -660,24 +660,24 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 	for (int k = 0; k < 3; k++)
 		if (in->s[rec_strs[k]].len)
 			mask |= (uint8_t)(1u << rec_strs[k]);
-	p[2] = in->kind;
-	p[3] = in->type;
-	p[4] = flags;
-	p[5] = in->key_kind;
-	p[6] = e && in->kind != PR_DEV ? e->ip_version : 0;
-	p[7] = mask;
-	unmo_st64(p + 8, in->ghash);
+	p[PO_KIND] = in->kind;
+	p[PO_TYPE] = in->type;
+	p[PO_FLAGS] = flags;
+	p[PO_KEY_KIND] = in->key_kind;
+	p[PO_IPV] = e && in->kind != PR_DEV ? e->ip_version : 0;
+	p[PO_MASK] = mask;
+	unmo_st64(p + PO_GHASH, in->ghash);
 	if (e) {
-		unmo_st64(p + 16, (uint64_t)e->event_time_us);
-		unmo_st64(p + 24, (uint64_t)e->recv_time_us);
-		memcpy(p + 32, e->event_id, 16);
+		unmo_st64(p + PO_T, (uint64_t)e->event_time_us);
+		unmo_st64(p + PO_RECV, (uint64_t)e->recv_time_us);
+		memcpy(p + PO_ID, e->event_id, 16);
 	} else {
-		unmo_st64(p + 16, (uint64_t)in->t);
-		unmo_st64(p + 24, 0);
-		memcpy(p + 32, in->id, 16);
+		unmo_st64(p + PO_T, (uint64_t)in->t);
+		unmo_st64(p + PO_RECV, 0);
+		memcpy(p + PO_ID, in->id, 16);
 	}
-	unmo_st32(p + 48, in->app);
-	unmo_st32(p + 52, in->sc);
+	unmo_st32(p + PO_APP, in->app);
+	unmo_st32(p + PO_SC, in->sc);
 	p += PREC_FIXED;
 	if (flags & PF_SEQ) {
 		unmo_st64(p, e->sender_id);
@@ -695,7 +695,7 @@ size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 		unmo_st64(p + 4, in->aux64);
 		p += 12;
 	}
-	uint8_t ipv = dst[6];
+	uint8_t ipv = dst[PO_IPV];
 	size_t il = ipv == 4 ? 4 : ipv == 6 ? 16 : 0;
 	if (il) {
 		memcpy(p, e->ip, il);
@@ -825,19 +825,19 @@ size_t prec_decode_one(const uint8_t *r, size_t avail, struct ev *e, const struc
 	if (len < PREC_FIXED || len > avail)
 		return 0;
 	const uint8_t *end = r + len;
-	e->kind = r[2];
-	e->type = r[3];
-	e->flags = r[4];
-	e->key_kind = r[5];
-	e->ipv = r[6];
-	uint8_t mask = r[7];
+	e->kind = r[PO_KIND];
+	e->type = r[PO_TYPE];
+	e->flags = r[PO_FLAGS];
+	e->key_kind = r[PO_KEY_KIND];
+	e->ipv = r[PO_IPV];
+	uint8_t mask = r[PO_MASK];
 	e->dead = 0;
-	e->ghash = unmo_ld64(r + 8);
-	e->t = (int64_t)unmo_ld64(r + 16);
-	e->recv = (int64_t)unmo_ld64(r + 24);
-	memcpy(e->id, r + 32, 16);
-	e->app = unmo_ld32(r + 48);
-	e->sc = unmo_ld32(r + 52);
+	e->ghash = unmo_ld64(r + PO_GHASH);
+	e->t = (int64_t)unmo_ld64(r + PO_T);
+	e->recv = (int64_t)unmo_ld64(r + PO_RECV);
+	memcpy(e->id, r + PO_ID, 16);
+	e->app = unmo_ld32(r + PO_APP);
+	e->sc = unmo_ld32(r + PO_SC);
 	const uint8_t *p = r + PREC_FIXED;
 	if (len == PREC_SIMPLE && mask == 1u << PS_KEY && e->kind == PR_DEV && e->ipv == 0 &&
 	    !(e->flags & (PF_SEQ | PF_MONEY | PF_AUX)) && unmo_ld16(p) == 16 && e->app < apps->n && e->sc < scs->n) {
@@ -1188,9 +1188,9 @@ static size_t content_bytes(const struct ev *e, uint8_t *out)
 	for (int i = 0; i < PSTR_COUNT; i++)
 		if (e->s[i].len)
 			mask |= (uint8_t)(1u << i);
-	memcpy(out, r, 48);
-	out[7] = mask;
-	uint8_t *p = out + 48;
+	memcpy(out, r, PO_APP);
+	out[PO_MASK] = mask;
+	uint8_t *p = out + PO_APP;
 	memcpy(p, r + PREC_FIXED, optip);
 	p += optip;
 	for (int i = 0; i < PSTR_COUNT; i++)
@@ -1205,7 +1205,7 @@ static size_t content_bytes(const struct ev *e, uint8_t *out)
 	return n;
 }
 
-/* Content compare ignoring the receive time (bytes 24..31). */
+/* Content compare ignoring the receive time (bytes PO_RECV..PO_ID). */
 static int raw_cmp(const struct ev *a, const struct ev *b)
 {
 	if (a->app != b->app || a->sc != b->sc) { /* rare: equal time, type, receive time and id */
@@ -1213,17 +1213,17 @@ static int raw_cmp(const struct ev *a, const struct ev *b)
 		size_t na = content_bytes(a, ba), nb = content_bytes(b, bb);
 		if (na != nb)
 			return na < nb ? -1 : 1;
-		int c = memcmp(ba, bb, 24);
-		return c ? c : memcmp(ba + 32, bb + 32, na - 32);
+		int c = memcmp(ba, bb, PO_RECV);
+		return c ? c : memcmp(ba + PO_ID, bb + PO_ID, na - PO_ID);
 	}
 	/* same app and pair: these bytes order like the string layout (the
 	 * strings left out are equal and would sit at the same places) */
 	if (a->rawlen != b->rawlen)
 		return a->rawlen < b->rawlen ? -1 : 1;
-	int c = memcmp(a->raw, b->raw, 24);
+	int c = memcmp(a->raw, b->raw, PO_RECV);
 	if (c)
 		return c;
-	return memcmp(a->raw + 32, b->raw + 32, a->rawlen - 32);
+	return memcmp(a->raw + PO_ID, b->raw + PO_ID, a->rawlen - PO_ID);
 }
 
 int ev_order(const struct ev *a, const struct ev *b)
@@ -1330,7 +1330,7 @@ static bool index_records(const uint8_t *p, size_t n, struct hk *in, size_t *k, 
 		size_t len = n - off >= PREC_FIXED ? unmo_ld16(p + off) : 0;
 		if (len < PREC_FIXED || len > n - off)
 			return false;
-		uint64_t h = unmo_ld64(p + off + 8);
+		uint64_t h = unmo_ld64(p + off + PO_GHASH);
 		in[i++] = (struct hk){h, p + off};
 		cnt[(h >> (64 - bits)) + 1]++;
 		off += len;
