@@ -1458,6 +1458,8 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 	return 0;
 }
 
+static void free_spools(struct unmo_attr *a);
+
 int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 {
 	if (a->finished) {
@@ -1520,7 +1522,9 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		rc |= a->tcs[w].error ? -1 : 0;
 		add_stats(&a->st, &a->tcs[w].st);
+		tc_free_scratch(&a->tcs[w]); /* gives back chains the views still hold */
 	}
+	free_spools(a); /* their files' cache pages go now, not after the outputs */
 	if (rc || merge_results(a)) {
 		snprintf(err, errlen, "%s: attribution failed (out of memory or temp file I/O error)", a->dir);
 		return -1;
@@ -1561,10 +1565,9 @@ const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const 
 	return NULL;
 }
 
-void unmo_attr_free(struct unmo_attr *a)
+/* The pass-1 spools and their pools, once pass 2 is over (or never ran). */
+static void free_spools(struct unmo_attr *a)
 {
-	if (!a)
-		return;
 	for (unsigned t = 0; t < a->nspools; t++) {
 		if (a->dev_spools)
 			spool_free(&a->dev_spools[t]);
@@ -1576,6 +1579,18 @@ void unmo_attr_free(struct unmo_attr *a)
 	free(a->dev_spools);
 	free(a->prob_spools);
 	free(a->pools);
+	a->dev_spools = a->prob_spools = NULL;
+	a->pools = NULL;
+	a->nspools = 0;
+}
+
+void unmo_attr_free(struct unmo_attr *a)
+{
+	if (!a)
+		return;
+	for (unsigned w = 0; w < a->ntcs; w++) /* views may hold chains of the pools */
+		tc_free_scratch(&a->tcs[w]);
+	free_spools(a);
 	for (unsigned w = 0; w < a->ntcs; w++)
 		tc_free(&a->tcs[w]);
 	free(a->tcs);

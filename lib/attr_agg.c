@@ -276,6 +276,31 @@ void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us)
 	a->ctit[a->nctit++] = us;
 }
 
+void tc_free_scratch(struct tctx *tc)
+{
+	free(tc->scratch);
+	free(tc->run);
+	evvec_free(&tc->av);
+	free(tc->ptrs);
+	for (int i = 0; i < P2_DEPTH; i++) {
+		part_view_free(&tc->load[i]);
+		part_view_free(&tc->aload[i]);
+	}
+	free(tc->recbuf);
+	sort_scratch_free(&tc->sort);
+	free(tc->tbuf);
+	free(tc->wbuf);
+	free(tc->obuf);
+	tc->scratch = NULL;
+	tc->run = NULL;
+	tc->ptrs = NULL;
+	tc->recbuf = NULL;
+	tc->tbuf = NULL;
+	tc->wbuf = NULL;
+	tc->obuf = NULL;
+	tc->scratchcap = tc->runcap = tc->ptrcap = tc->tcap = 0;
+}
+
 void tc_free(struct tctx *tc)
 {
 	for (size_t i = 0; i < tc->aggcap; i++)
@@ -289,20 +314,8 @@ void tc_free(struct tctx *tc)
 	free(tc->conv);
 	free(tc->insk);
 	free(tc->convk);
-	free(tc->scratch);
-	free(tc->run);
-	evvec_free(&tc->av);
-	free(tc->ptrs);
+	tc_free_scratch(tc);
 	free(tc->rowmap);
-	for (int i = 0; i < P2_DEPTH; i++) {
-		part_view_free(&tc->load[i]);
-		part_view_free(&tc->aload[i]);
-	}
-	free(tc->recbuf);
-	sort_scratch_free(&tc->sort);
-	free(tc->tbuf);
-	free(tc->wbuf);
-	free(tc->obuf);
 	arena_free(&tc->arena);
 	memset(tc, 0, sizeof *tc);
 }

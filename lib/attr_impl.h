@@ -531,6 +531,9 @@ void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int sl
 /* agg_add_money into the slot of every model (one currency lookup). */
 void agg_add_money_models(struct tctx *tc, struct agg_acc *a, const char cur[3], int64_t micros);
 void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us);
+/* Pass 2's scratch (loaded partitions, sort keys, buffers): once it is
+ * over; the results stay. */
+void tc_free_scratch(struct tctx *tc);
 void tc_free(struct tctx *tc);
 
 /* ---- the engine object ---- */
