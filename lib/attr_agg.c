@@ -163,12 +163,15 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 	return e;
 }
 
+/* rowmap: open addressing on (app, source+campaign index) + 1 (0 = empty). */
+static inline uint64_t row_key(uint32_t app, uint32_t sc) { return ((uint64_t)app << 32 | sc) + 1; }
+static inline size_t row_slot(uint64_t key, size_t cap) { return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 40) & (cap - 1); }
+
 struct agg_acc *tc_row(const struct tctx *tc, uint32_t app, uint32_t sc)
 {
-	uint64_t key = ((uint64_t)app << 32 | sc) + 1;
-	uint64_t h = key * 0x9e3779b97f4a7c15ull;
+	uint64_t key = row_key(app, sc);
 	if (tc->rowcap)
-		for (size_t i = h >> 40 & (tc->rowcap - 1);; i = (i + 1) & (tc->rowcap - 1)) {
+		for (size_t i = row_slot(key, tc->rowcap);; i = (i + 1) & (tc->rowcap - 1)) {
 			if (tc->rowmap[i].key == key)
 				return tc->rowmap[i].row;
 			if (!tc->rowmap[i].key)
@@ -182,7 +185,6 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 	struct agg_acc *row = tc_row(tc, e->app, e->sc);
 	if (row)
 		return row;
-	uint64_t key = ((uint64_t)e->app << 32 | e->sc) + 1;
 	row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
 	if (row == &dummy_agg)
 		return row;
@@ -194,7 +196,7 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 		for (size_t j = 0; j < tc->rowcap; j++) {
 			if (!tc->rowmap[j].key)
 				continue;
-			size_t i = (tc->rowmap[j].key * 0x9e3779b97f4a7c15ull) >> 40 & (cap - 1);
+			size_t i = row_slot(tc->rowmap[j].key, cap);
 			while (m[i].key)
 				i = (i + 1) & (cap - 1);
 			m[i] = tc->rowmap[j];
@@ -203,7 +205,8 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 		tc->rowmap = m;
 		tc->rowcap = cap;
 	}
-	size_t i = (key * 0x9e3779b97f4a7c15ull) >> 40 & (tc->rowcap - 1);
+	uint64_t key = row_key(e->app, e->sc);
+	size_t i = row_slot(key, tc->rowcap);
 	while (tc->rowmap[i].key)
 		i = (i + 1) & (tc->rowcap - 1);
 	tc->rowmap[i] = (struct rowslot){key, row};
@@ -211,8 +214,6 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 	return row;
 }
 
-/* The row's entry for currency cur (added when new); NULL after
- * out-of-memory. */
 static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur[3])
 {
 	if (a == &dummy_agg)
