@@ -214,6 +214,8 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 	return row;
 }
 
+/* The row's entry for currency cur (added when new); NULL after
+ * out-of-memory. */
 static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur[3])
 {
 	if (a == &dummy_agg)
