@@ -1460,6 +1460,12 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 
 static void free_spools(struct unmo_attr *a);
 
+static void *closer_main(void *p)
+{
+	free_spools(p);
+	return NULL;
+}
+
 int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 {
 	if (a->finished) {
@@ -1524,7 +1530,13 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		add_stats(&a->st, &a->tcs[w].st);
 		tc_free_scratch(&a->tcs[w]); /* gives back chains the views still hold */
 	}
-	free_spools(a); /* their files' cache pages go now, not after the outputs */
+	/* Closing the spill files frees their blocks and cache pages: 0.1-0.25 s
+	 * per GB-sized file on the benchmark (ext4 with online discard), done
+	 * while the outputs are written; unmo_attr_free waits for it. Nothing
+	 * touches the spools after this point. */
+	a->closer_started = pthread_create(&a->closer, NULL, closer_main, a) == 0;
+	if (!a->closer_started)
+		free_spools(a);
 	if (rc || merge_results(a)) {
 		snprintf(err, errlen, "%s: attribution failed (out of memory or temp file I/O error)", a->dir);
 		return -1;
@@ -1588,6 +1600,8 @@ void unmo_attr_free(struct unmo_attr *a)
 {
 	if (!a)
 		return;
+	if (a->closer_started)
+		pthread_join(a->closer, NULL);
 	for (unsigned w = 0; w < a->ntcs; w++) /* views may hold chains of the pools */
 		tc_free_scratch(&a->tcs[w]);
 	free_spools(a);

@@ -543,8 +543,10 @@ struct unmo_attr {
 	const struct unmo_attr_config *cfg;
 	char dir[512];
 	unsigned nparts, threads, ntid_written;
-	bool buffered; /* spill files through the page cache (spill_buffered) */
+	bool buffered; /* spill files through the page cache (--spill-io buffered) */
 	bool finished;
+	pthread_t closer;     /* frees the spools after pass 2 (unmo_attr_finish) */
+	bool closer_started;
 	int64_t from, to;
 	struct spool *dev_spools, *prob_spools; /* per pass-1 thread */
 	struct chunk_pool *pools;               /* per pass-1 thread: its two spools' chunks */

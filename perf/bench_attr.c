@@ -444,9 +444,12 @@ generated:;
 	double t2 = bench_wall_s(), c2 = cpu();
 	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
 		fprintf(stderr, "bench_attr: %s\n", err);
+	/* the release (temp files closed, memory unmapped) is part of the job:
+	 * a CLI run waits for it before it exits */
+	const struct unmo_attr_stats stats = *unmo_attr_stats(a), *s = &stats;
+	unmo_attr_free(a);
 	double t3 = bench_wall_s(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
-	const struct unmo_attr_stats *s = unmo_attr_stats(a);
-	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs %.3f), %.3f s CPU (%.3f, %.3f, %.3f); "
+	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs and release %.3f), %.3f s CPU (%.3f, %.3f, %.3f); "
 	       "%u partitions\n",
 	       tall, t1 - t0, t2 - t1, t3 - t2, call, c1 - c0, c2 - c1, c3 - c2, s->partitions);
 	printf("  %llu events -> %llu installs, %llu reattributions, %llu reinstalls, %llu conversions, "
@@ -462,7 +465,6 @@ generated:;
 	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
 	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache");
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
-	unmo_attr_free(a);
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
