@@ -38,10 +38,21 @@ grep -q '"spill_io":"direct"' "$W/out1/report.json" || fail "report.json: --spil
 for f in installs.csv report.csv models.csv; do
 	cmp -s "$W/out/$f" "$W/out1/$f" || fail "$f differs between 7 partitions/2 threads and 1/1"
 done
+# A third run spills (a 16 MB budget, the least) in mixed mode: half through the page cache.
+# shellcheck disable=SC2086
+"$ATTR" --quiet --out "$W/out2" --threads 2 --partitions 13 --mem 16M --spill-io mixed ${ATTR_ARGS:-} "$W/seg" \
+	2>>"$W/attr.log" || { cat "$W/attr.log"; fail "unmo-attr (mixed spill) exit $?"; }
+grep -q '"spill_io":"mixed"' "$W/out2/report.json" || fail "report.json: --spill-io mixed not reported"
+grep -q '"spilled_bytes":0,' "$W/out2/report.json" && fail "--mem 16M did not spill"
+for f in installs.csv report.csv models.csv; do
+	cmp -s "$W/out/$f" "$W/out2/$f" || fail "$f differs between the in-memory and the spilling run"
+done
 # report.json also states the run's partition count, spill bytes and mode: compare the rest
 strip() { sed -E 's/"partitions":[0-9]+,"spilled_bytes":[0-9]+,"spill_io":"[a-z]+"//' "$1"; }
-[ "$(strip "$W/out/report.json")" = "$(strip "$W/out1/report.json")" ] ||
-	fail "report.json differs between 7 partitions/2 threads and 1/1"
+for o in out1 out2; do
+	[ "$(strip "$W/out/report.json")" = "$(strip "$W/$o/report.json")" ] ||
+		fail "report.json differs between 7 partitions/2 threads and $o"
+done
 
 want_header=$(head -1 "$W/gen/truth.csv")
 got_header=$(head -1 "$W/out/installs.csv" | cut -d, -f1-11)
