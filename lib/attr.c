@@ -143,20 +143,19 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	a->nparts = p;
 	a->nspools = a->threads;
 	a->st.spill_io = spill_mode(&a->o, input_bytes);
-	a->buffered = a->st.spill_io == UNMO_SPILL_BUFFERED;
 	/* Pass-1 records before they spill to disk, a thread's two spools
 	 * sharing its part: buffered, half of the memory, spilled when full;
 	 * direct, three quarters, spilled in the background from half on (so
 	 * about as many pages are touched). */
-	size_t budget = (size_t)(a->o.mem_bytes / (a->buffered ? 2 : 4) * (a->buffered ? 1 : 3) / a->nspools);
+	bool buffered = a->st.spill_io == UNMO_SPILL_BUFFERED;
+	size_t budget = (size_t)(a->o.mem_bytes / (buffered ? 2 : 4) * (buffered ? 1 : 3) / a->nspools);
 	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
 	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
 	a->pools = calloc(a->nspools, sizeof *a->pools);
 	if (!a->dev_spools || !a->prob_spools || !a->pools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (pool_init(&a->pools[t], budget, p, 2, a->buffered) ||
-		    pool_mix(&a->pools[t], a->st.spill_io == UNMO_SPILL_MIXED) ||
+		if (pool_init(&a->pools[t], budget, p, 2, a->st.spill_io) ||
 		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
 		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
@@ -1490,8 +1489,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (pool_init(&ansp[w], budget, a->nparts, 1, a->buffered) ||
-		    pool_mix(&ansp[w], a->st.spill_io == UNMO_SPILL_MIXED) ||
+		if (pool_init(&ansp[w], budget, a->nparts, 1, a->st.spill_io) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
 	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */

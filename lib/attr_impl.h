@@ -225,16 +225,11 @@ struct chunk_pool {
 	int job_err;
 };
 /* sharers: spools that will use the pool (sizes the chunks: a few per
- * partition and spool fit the budget; 4..64 KB); buffered: its spools'
- * files go through the page cache. */
-int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, bool buffered);
-/* A direct pool writes about half of its spools' bytes through the page
- * cache (whole spills, alternating; read back the same way). Returns 0. */
-static inline int pool_mix(struct chunk_pool *p, bool mixed)
-{
-	p->mixed = mixed && !p->buffered;
-	return 0;
-}
+ * partition and spool fit the budget; 4..64 KB); io: how its spools' files
+ * are written (UNMO_SPILL_DIRECT, _BUFFERED: through the page cache, or
+ * _MIXED: direct, with about half of the bytes, whole spills alternating,
+ * through the page cache and read back the same way). */
+int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, enum unmo_attr_spill_io io);
 /* The bytes the pool's spools will still get, as far as their writer can
  * tell (UINT64_MAX: unknown, the default). A background spill starts only
  * when they would not fit in the budget: what stays in memory at the end
@@ -543,7 +538,6 @@ struct unmo_attr {
 	const struct unmo_attr_config *cfg;
 	char dir[512];
 	unsigned nparts, threads, ntid_written;
-	bool buffered; /* spill files through the page cache (--spill-io buffered) */
 	bool finished;
 	pthread_t closer;     /* frees the spools after pass 2 (unmo_attr_finish) */
 	bool closer_started;

@@ -46,11 +46,12 @@ void big_free(void *p, size_t n)
 }
 
 /* ---- chunk pools and spools ---- */
-int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, bool buffered)
+int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, enum unmo_attr_spill_io io)
 {
 	memset(p, 0, sizeof *p);
 	p->budget = budget;
-	p->buffered = buffered;
+	p->buffered = io == UNMO_SPILL_BUFFERED;
+	p->mixed = io == UNMO_SPILL_MIXED;
 	p->to_come = UINT64_MAX;
 	size_t c = nparts ? budget / sharers / nparts / 4 : 65536;
 	c = c < SPILL_ALIGN ? SPILL_ALIGN : c > 65536 ? 65536 : c & ~(size_t)(SPILL_ALIGN - 1);

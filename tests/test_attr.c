@@ -1548,8 +1548,9 @@ static void spool_round_trip(const char *base, bool buffered, bool mixed)
 	cr_assert_not_null(mkdtemp(dir));
 	struct chunk_pool pool;
 	struct spool sp;
-	cr_assert_eq(pool_init(&pool, 16384, 3, 1, buffered), 0); /* 4 KB chunks: spills often */
-	pool_mix(&pool, mixed);
+	cr_assert_eq(pool_init(&pool, 16384, 3, 1,
+			       buffered ? UNMO_SPILL_BUFFERED : mixed ? UNMO_SPILL_MIXED : UNMO_SPILL_DIRECT),
+		     0); /* 4 KB chunks: spills often */
 	cr_assert_eq(spool_init(&sp, dir, "t", 0, 3, &pool, NULL), 0);
 	size_t cap = 2000 * PREC_MAX, want[3] = {0};
 	uint8_t *expect[3];
@@ -1614,7 +1615,7 @@ Test(attr_part, records_cut_by_chunks_come_back_whole)
 	cr_assert_not_null(mkdtemp(dir));
 	struct chunk_pool pool;
 	struct spool sp;
-	cr_assert_eq(pool_init(&pool, 49152, 3, 1, false), 0); /* 4 KB chunks, 12 of them */
+	cr_assert_eq(pool_init(&pool, 49152, 3, 1, UNMO_SPILL_DIRECT), 0); /* 4 KB chunks, 12 of them */
 	cr_assert_eq(spool_init(&sp, dir, "c", 0, 3, &pool, NULL), 0);
 	static uint8_t want[20000];
 	size_t n = 0;
@@ -1645,7 +1646,7 @@ Test(attr_part, refused_direct_read_falls_back_to_the_page_cache)
 	cr_assert_not_null(mkdtemp(dir));
 	struct chunk_pool pool;
 	struct spool sp;
-	cr_assert_eq(pool_init(&pool, 16384, 1, 1, false), 0); /* 4 KB chunks: spills often */
+	cr_assert_eq(pool_init(&pool, 16384, 1, 1, UNMO_SPILL_DIRECT), 0); /* 4 KB chunks: spills often */
 	cr_assert_eq(spool_init(&sp, dir, "r", 0, 1, &pool, NULL), 0);
 	static uint8_t want[60000];
 	size_t n = 0;
@@ -1691,7 +1692,7 @@ Test(attr_part, failed_background_spill_is_reported)
 	cr_assert_not_null(mkdtemp(dir));
 	struct chunk_pool pool;
 	struct spool sp;
-	cr_assert_eq(pool_init(&pool, 65536, 2, 1, false), 0);
+	cr_assert_eq(pool_init(&pool, 65536, 2, 1, UNMO_SPILL_DIRECT), 0);
 	cr_assert_eq(spool_init(&sp, dir, "f", 0, 2, &pool, NULL), 0);
 	static uint8_t rec[400];
 	unmo_st16(rec, sizeof rec);
