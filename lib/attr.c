@@ -1007,6 +1007,46 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, k, nk, av->v, av->n);
 }
 
+/* A worker's rows past its share of --mem (checked between partitions, so
+ * a partition's rows may go over it) are sorted and written to its temp
+ * files as a run each, and the arrays are refilled. 0 or -1 (errno set). */
+static int spill_rows_if_over(struct unmo_attr *a, struct tctx *tc, unsigned w)
+{
+	if (tc->nins * sizeof *tc->ins + tc->nconv * sizeof *tc->conv <= a->row_share)
+		return 0;
+	struct {
+		struct rowruns *f;
+		const char *name;
+		const char *rows;
+		size_t *n, size, off_time;
+		int (*cmp)(const void *, const void *);
+	} kinds[2] = {
+		{&tc->insr, "ins", (const char *)tc->ins, &tc->nins, sizeof *tc->ins,
+		 offsetof(struct unmo_attr_install, time_us), ins_cmp},
+		{&tc->convr, "conv", (const char *)tc->conv, &tc->nconv, sizeof *tc->conv,
+		 offsetof(struct unmo_attr_conversion, time_us), conv_cmp},
+	};
+	for (int i = 0; i < 2; i++) {
+		if (!*kinds[i].n)
+			continue;
+		struct rowkey *k = sort_rows(kinds[i].rows, *kinds[i].n, kinds[i].size, kinds[i].off_time, kinds[i].cmp);
+		if (!k) {
+			errno = ENOMEM;
+			return -1;
+		}
+		char path[sizeof a->dir + 32];
+		snprintf(path, sizeof path, "%s/rows-%s-w%03u.bin", a->dir, kinds[i].name, w);
+		int err = rowruns_put(kinds[i].f, path, k, *kinds[i].n, kinds[i].size);
+		free(k);
+		if (err) {
+			errno = err;
+			return -1;
+		}
+		*kinds[i].n = 0;
+	}
+	return 0;
+}
+
 /* One worker: while it works on a partition, the disk reads the next
  * P2_DEPTH - 1 ones it took (direct I/O on its own ring; without a ring,
  * reads happen in part_load_finish). Partitions are taken one at a time
@@ -1037,6 +1077,8 @@ static void *p2_main(void *p)
 		if (finish_load(sh, tc, slot))
 			tc->error = 1;
 		if (!tc->error && do_partition(sh, arg->w, slot))
+			tc->error = 1;
+		if (!tc->error && spill_rows_if_over(a, tc, arg->w))
 			tc->error = 1;
 		part_release(&tc->load[slot]); /* the records were read in place */
 		part_release(&tc->aload[slot]);
@@ -1321,16 +1363,115 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na);
  * array was 0.34 s on one thread, the longest step of the merge). */
 static int merge_results(struct unmo_attr *a)
 {
-	size_t na = 0;
-	for (unsigned w = 0; w < a->ntcs; w++)
+	size_t na = 0, spilled_ins = 0, spilled_conv = 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
 		na += a->tcs[w].naggs;
-	a->ins = (const struct unmo_attr_install **)merge_rows(a, offsetof(struct tctx, insk),
-								offsetof(struct tctx, nins), ins_cmp, &a->nins);
-	a->conv = (const struct unmo_attr_conversion **)merge_rows(a, offsetof(struct tctx, convk),
-								    offsetof(struct tctx, nconv), conv_cmp, &a->nconv);
+		spilled_ins += a->tcs[w].insr.rows;
+		spilled_conv += a->tcs[w].convr.rows;
+	}
+	/* rows spilled to disk: streamed by attr_rows_merge, no pointer array */
+	bool ok = true;
+	if (spilled_ins) {
+		a->nins = spilled_ins;
+		for (unsigned w = 0; w < a->ntcs; w++)
+			a->nins += a->tcs[w].nins;
+	} else {
+		a->ins = (const struct unmo_attr_install **)merge_rows(a, offsetof(struct tctx, insk),
+									offsetof(struct tctx, nins), ins_cmp, &a->nins);
+		ok &= a->ins != NULL;
+	}
+	if (spilled_conv) {
+		a->nconv = spilled_conv;
+		for (unsigned w = 0; w < a->ntcs; w++)
+			a->nconv += a->tcs[w].nconv;
+	} else {
+		a->conv = (const struct unmo_attr_conversion **)merge_rows(a, offsetof(struct tctx, convk),
+									    offsetof(struct tctx, nconv), conv_cmp, &a->nconv);
+		ok &= a->conv != NULL;
+	}
+	a->st.rows_spilled = spilled_ins + spilled_conv;
 	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
 	int rc = merge_aggs(a, acc, na); /* frees acc */
-	return !a->ins || !a->conv || rc ? -1 : 0;
+	return !ok || rc ? -1 : 0;
+}
+
+struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv)
+{
+	struct rowsrc *src = calloc(a->ntcs ? a->ntcs : 1, sizeof *src);
+	if (!src)
+		return NULL;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		const struct tctx *tc = &a->tcs[w];
+		src[w] = conv ? (struct rowsrc){tc->convk, tc->nconv, &tc->convr}
+			      : (struct rowsrc){tc->insk, tc->nins, &tc->insr};
+	}
+	struct rowmerge *m = conv ? rowmerge_open(src, a->ntcs, sizeof(struct unmo_attr_conversion),
+						  offsetof(struct unmo_attr_conversion, time_us), conv_cmp)
+				  : rowmerge_open(src, a->ntcs, sizeof(struct unmo_attr_install),
+						  offsetof(struct unmo_attr_install, time_us), ins_cmp);
+	free(src);
+	return m;
+}
+
+/* Every row of one kind in order: the merged pointer array when the rows
+ * stayed in memory, else the streaming merge. */
+static int each_row(const struct unmo_attr *a, bool conv, int (*fn)(void *, const void *), void *ctx)
+{
+	const void *const *v = conv ? (const void *const *)a->conv : (const void *const *)a->ins;
+	size_t n = conv ? a->nconv : a->nins;
+	if (v || !a->finished) {
+		for (size_t i = 0; v && i < n; i++) {
+			int rc = fn(ctx, v[i]);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	struct rowmerge *m = attr_rows_merge(a, conv);
+	if (!m)
+		return -1;
+	const void *r;
+	int rc = 0;
+	while (!rc && (r = rowmerge_next(m)))
+		rc = fn(ctx, r);
+	if (!rc && rowmerge_error(m))
+		rc = -1;
+	rowmerge_close(m);
+	return rc;
+}
+
+struct each_install {
+	int (*fn)(void *ctx, const struct unmo_attr_install *r);
+	void *ctx;
+};
+static int each_install_cb(void *p, const void *r)
+{
+	struct each_install *c = p;
+	return c->fn(c->ctx, r);
+}
+
+int unmo_attr_each_install(const struct unmo_attr *a, int (*fn)(void *ctx, const struct unmo_attr_install *r),
+			   void *ctx)
+{
+	struct each_install c = {fn, ctx};
+	return each_row(a, false, each_install_cb, &c);
+}
+
+struct each_conversion {
+	int (*fn)(void *ctx, const struct unmo_attr_conversion *r);
+	void *ctx;
+};
+static int each_conversion_cb(void *p, const void *r)
+{
+	struct each_conversion *c = p;
+	return c->fn(c->ctx, r);
+}
+
+int unmo_attr_each_conversion(const struct unmo_attr *a,
+			      int (*fn)(void *ctx, const struct unmo_attr_conversion *r), void *ctx)
+{
+	struct each_conversion c = {fn, ctx};
+	return each_row(a, true, each_conversion_cb, &c);
 }
 
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
@@ -1486,6 +1627,10 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	for (unsigned w = 0; w < a->ntcs; w++)
+		a->tcs[w].insr.fd = a->tcs[w].convr.fd = -1;
+	/* result rows: a quarter of --mem, the rest spilled in sorted runs */
+	a->row_share = (size_t)(a->o.mem_bytes / 4 / a->ntcs);
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)

@@ -209,6 +209,7 @@ struct unmo_attr_stats {
 	unsigned partitions, threads;
 	uint64_t peak_partition_bytes;
 	uint64_t spilled_bytes; /* partition bytes that went to temp files (over --mem) */
+	uint64_t rows_spilled;  /* install and conversion rows that went to temp files (over --mem) */
 	enum unmo_attr_spill_io spill_io; /* how: DIRECT, BUFFERED or MIXED (the choice;
 				 * a file system refusing O_DIRECT falls back silently) */
 };
@@ -225,10 +226,21 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen);
 /* Results, valid after finish and until unmo_attr_free. Installs sorted by
  * (time, event id, app), as an array of row pointers (the rows stay where
  * the workers made them); aggregates by (app, media source, campaign);
- * conversions (only with keep_conversions) like installs. */
+ * conversions (only with keep_conversions) like installs. Rows that came
+ * to more than their share of mem_bytes (a quarter) were written to temp
+ * files in sorted runs (stats.rows_spilled): then installs / conversions
+ * return NULL (*n is still the row count) and only the each_ functions,
+ * which stream the runs back in the same order, give the rows. */
 const struct unmo_attr_install *const *unmo_attr_installs(const struct unmo_attr *a, size_t *n);
 const struct unmo_attr_agg *unmo_attr_aggs(const struct unmo_attr *a, size_t *n);
 const struct unmo_attr_conversion *const *unmo_attr_conversions(const struct unmo_attr *a, size_t *n);
+/* fn(ctx, row) for every row in the order above, in memory or spilled; a
+ * row is valid during its call only. Returns 0, fn's first nonzero return
+ * (which stops the walk), or -1 (temp-file read error, out of memory). */
+int unmo_attr_each_install(const struct unmo_attr *a, int (*fn)(void *ctx, const struct unmo_attr_install *r),
+			   void *ctx);
+int unmo_attr_each_conversion(const struct unmo_attr *a,
+			      int (*fn)(void *ctx, const struct unmo_attr_conversion *r), void *ctx);
 const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a);
 /* Find one aggregate row (NULL when absent). */
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,

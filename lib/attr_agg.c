@@ -317,6 +317,8 @@ void tc_free(struct tctx *tc)
 	free(tc->conv);
 	free(tc->insk);
 	free(tc->convk);
+	rowruns_free(&tc->insr);
+	rowruns_free(&tc->convr);
 	tc_free_scratch(tc);
 	free(tc->rowmap);
 	arena_free(&tc->arena);

@@ -6,6 +6,7 @@
  *  attr_dev.c    the rules over one device's ordered events
  *  attr_prob.c   probabilistic candidates over one (app, IP, UA family) group
  *  attr_agg.c    per-thread aggregates, interned strings
+ *  attr_rows.c   result rows past their share of memory: sorted runs, merge
  *  attr_out.c    CSV / JSON / terminal outputs
  *  attr_model.c  multi-touch weights and exact splits
  *  attr_conf.c   windows, config file, times, UA families
@@ -479,6 +480,43 @@ struct rowkey {
 	uint64_t k;
 	const char *r;
 };
+
+/* ---- result rows past their share of --mem (attr_rows.c) ----
+ * A worker whose rows outgrow its share sorts them (sort_rows) and appends
+ * them to its temp file as one run: the rows' raw bytes, read back by this
+ * process only, so the string pointers in them stay valid. The outputs
+ * merge every worker's runs and its rows still in memory, streaming.
+ * One thread per rowruns; a merge reads the files with pread only. */
+struct rowrun {
+	uint64_t off, n; /* byte offset, rows */
+};
+struct rowruns {
+	int fd;          /* -1 until the first run */
+	uint64_t len;    /* bytes written */
+	uint64_t rows;   /* in all runs */
+	struct rowrun *run;
+	size_t nruns, cap;
+};
+/* Append the n rows k[i].r (size bytes each, in k's order) as one run,
+ * creating (and unlinking) the file at path first. 0 or an errno. */
+int rowruns_put(struct rowruns *f, const char *path, const struct rowkey *k, size_t n, size_t size);
+void rowruns_free(struct rowruns *f); /* leaves fd = -1 */
+/* One worker's rows: sorted in memory (mem[0..nmem)) and runs (or NULL). */
+struct rowsrc {
+	const struct rowkey *mem;
+	size_t nmem;
+	const struct rowruns *runs;
+};
+/* Rows of every source in (time at off_time, cmp) order. rowmerge_next
+ * returns the next row, valid until the next call; NULL at the end or on
+ * a read error (rowmerge_error: its errno, 0 at the end). open: NULL when
+ * out of memory or on a read error. */
+struct rowmerge;
+struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t size, size_t off_time,
+			       int (*cmp)(const void *, const void *));
+const void *rowmerge_next(struct rowmerge *m);
+int rowmerge_error(const struct rowmerge *m);
+void rowmerge_close(struct rowmerge *m);
 struct tctx { /* one worker thread's results */
 	struct arena arena;
 	struct strtab strs;
@@ -491,6 +529,8 @@ struct tctx { /* one worker thread's results */
 	/* the worker's rows in output order (time first: k is the time with
 	 * its sign bit flipped), sorted by the worker at the end of pass 2 */
 	struct rowkey *insk, *convk;
+	/* rows past the worker's share of --mem, in sorted runs on disk */
+	struct rowruns insr, convr;
 	struct unmo_attr_stats st;
 	int error;
 	/* scratch reused across partitions and groups */
@@ -559,7 +599,11 @@ struct unmo_attr {
 	size_t naggs;
 	struct arena res_arena;
 	uint8_t *evbuf; /* add_event's record buffer */
+	size_t row_share; /* a worker's row bytes in memory past which they spill */
 };
+/* The install (conv false) or conversion rows of every worker in output
+ * order, streamed from memory and the runs on disk (attr.c). */
+struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv);
 
 /* Context handed to the rules. */
 struct group_ctx {

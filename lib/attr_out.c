@@ -260,123 +260,201 @@ static void touch_cols(struct row *r, const struct unmo_attr_touch *t)
 	}
 }
 
-/* One output row i of a (installs.csv, conversions.csv). */
-typedef void row_fn(struct row *r, const struct unmo_attr *a, size_t i);
+/* One output row (installs.csv, conversions.csv). */
+typedef void row_fn(struct row *r, const void *row);
 
 /* Rows are formatted by the run's threads in batches of PW_ROWS, and
- * written in order by the calling thread: a batch waits in one of PW_SLOTS
- * slots until every batch before it is written (memory: the slots, a few
- * MB, whatever the row count). The output is the same bytes as formatting
- * row after row. */
+ * written in order by the calling thread, which also fills the batches: a
+ * batch is PW_ROWS row pointers, into the merged array when the rows are
+ * in memory, else into the slot's copies of the rows streamed from disk
+ * (memory: the slots, a few MB, whatever the row count). The output is the
+ * same bytes as formatting row after row. */
 #define PW_ROWS 4096u
 #define PW_SLOTS 8u
+enum { PW_FREE, PW_FILLED, PW_FORMATTING, PW_READY };
 struct pw_slot {
 	struct row r;
-	size_t batch;
-	bool ready;
+	const void *rows[PW_ROWS];
+	char *copy; /* PW_ROWS rows, when streamed */
+	size_t n, batch;
+	int state;
 };
 struct pw {
-	const struct unmo_attr *a;
 	row_fn *fmt;
-	size_t nrows, nbatches;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t next;    /* next batch to format */
-	size_t written; /* batches written */
-	bool stop;      /* the writer failed: formatters quit */
+	bool done;      /* every batch is filled, or the writer failed */
 	struct pw_slot slot[PW_SLOTS];
 };
 
-static void pw_format(struct pw *w, struct pw_slot *s, size_t b)
+/* Rows are visited in time order, at random in the workers' row arrays:
+ * the lines of the row ROW_AHEAD on are fetched while this one is made. */
+#define ROW_AHEAD 8
+static void pw_format(struct pw *w, struct pw_slot *s, size_t size)
 {
-	size_t end = (b + 1) * PW_ROWS < w->nrows ? (b + 1) * PW_ROWS : w->nrows;
 	s->r.n = 0;
-	for (size_t i = b * PW_ROWS; i < end; i++)
-		w->fmt(&s->r, w->a, i);
+	for (size_t i = 0; i < s->n; i++) {
+		if (i + ROW_AHEAD < s->n)
+			for (size_t o = 0; o < size; o += 64)
+				__builtin_prefetch((const char *)s->rows[i + ROW_AHEAD] + o);
+		w->fmt(&s->r, s->rows[i]);
+	}
 }
+
+struct pw_arg {
+	struct pw *w;
+	size_t size;
+};
 
 static void *pw_main(void *p)
 {
-	struct pw *w = p;
+	struct pw_arg *arg = p;
+	struct pw *w = arg->w;
 	pthread_mutex_lock(&w->mu);
-	while (!w->stop && w->next < w->nbatches) {
-		size_t b = w->next++;
-		struct pw_slot *s = &w->slot[b % PW_SLOTS];
-		while (!w->stop && b >= w->written + PW_SLOTS) /* the slot's batch b - PW_SLOTS is unwritten */
+	for (;;) {
+		struct pw_slot *s = NULL; /* the filled slot of the oldest batch */
+		for (unsigned i = 0; i < PW_SLOTS; i++)
+			if (w->slot[i].state == PW_FILLED && (!s || w->slot[i].batch < s->batch))
+				s = &w->slot[i];
+		if (!s) {
+			if (w->done)
+				break;
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->stop)
-			break;
+			continue;
+		}
+		s->state = PW_FORMATTING;
 		pthread_mutex_unlock(&w->mu);
-		pw_format(w, s, b);
+		pw_format(w, s, arg->size);
 		pthread_mutex_lock(&w->mu);
-		s->batch = b;
-		s->ready = true;
+		s->state = PW_READY;
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-/* Write header and rows 0..nrows of a to dir/name. 0 or -1 (err set). */
+/* The rows of one output file: v[0..n) in memory, or streamed by m. */
+struct row_src {
+	const void *const *v;
+	size_t n, next;
+	struct rowmerge *m;
+	size_t size;
+};
+
+/* Up to PW_ROWS next rows into s; its row count (0 at the end), or -1 on
+ * a read error or out of memory. */
+static long fill_batch(struct row_src *src, struct pw_slot *s)
+{
+	s->n = 0;
+	if (!src->m) {
+		while (s->n < PW_ROWS && src->next < src->n)
+			s->rows[s->n++] = src->v[src->next++];
+		return (long)s->n;
+	}
+	if (!s->copy && !(s->copy = malloc(PW_ROWS * src->size)))
+		return -1;
+	const void *r;
+	while (s->n < PW_ROWS && (r = rowmerge_next(src->m))) {
+		char *d = s->copy + s->n * src->size;
+		memcpy(d, r, src->size);
+		s->rows[s->n++] = d;
+	}
+	return s->n < PW_ROWS && rowmerge_error(src->m) ? -1 : (long)s->n;
+}
+
+/* Write header and every row of src to dir/name. 0 or -1 (err set). */
 static int write_rows(const struct unmo_attr *a, const char *dir, const char *name, const char *header,
-		      size_t nrows, row_fn *fmt, char *err, size_t errlen)
+		      struct row_src *src, row_fn *fmt, char *err, size_t errlen)
 {
 	char path[4200];
 	FILE *f = open_out(dir, name, path, sizeof path, err, errlen);
 	if (!f)
 		return -1;
 	fputs(header, f);
-	struct pw w = {.a = a, .fmt = fmt, .nrows = nrows, .nbatches = (nrows + PW_ROWS - 1) / PW_ROWS};
+	struct pw w = {.fmt = fmt};
+	struct pw_arg arg = {&w, src->size};
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	unsigned nth = a->threads < w.nbatches ? a->threads : (unsigned)w.nbatches, started = 0;
+	size_t nbatches = (src->n + PW_ROWS - 1) / PW_ROWS;
+	unsigned nth = a->threads < nbatches ? a->threads : (unsigned)nbatches, started = 0;
 	pthread_t th[256];
 	if (nth > 1)
-		for (; started < nth && !pthread_create(&th[started], NULL, pw_main, &w); started++)
+		for (; started < nth && started < 256 && !pthread_create(&th[started], NULL, pw_main, &arg); started++)
 			;
-	bool oom = false, bad = false;
-	for (size_t b = 0; b < w.nbatches && !oom && !bad; b++) {
-		struct pw_slot *s = &w.slot[b % PW_SLOTS];
+	bool oom = false, bad = false, end = false;
+	size_t filled = 0, written = 0;
+	while (!oom && !bad) {
+		/* fill every free slot, oldest batch first */
+		while (!end && filled < written + PW_SLOTS) {
+			struct pw_slot *s = &w.slot[filled % PW_SLOTS];
+			long k = fill_batch(src, s);
+			if (k < 0)
+				oom = true;
+			if (k <= 0) {
+				end = true;
+				break;
+			}
+			pthread_mutex_lock(&w.mu);
+			s->batch = filled++;
+			s->state = PW_FILLED;
+			pthread_cond_broadcast(&w.cv);
+			pthread_mutex_unlock(&w.mu);
+		}
+		if (end && !oom) {
+			pthread_mutex_lock(&w.mu);
+			w.done = true; /* no more batches: idle formatters can quit */
+			pthread_cond_broadcast(&w.cv);
+			pthread_mutex_unlock(&w.mu);
+		}
+		if (written == filled || oom)
+			break;
+		struct pw_slot *s = &w.slot[written % PW_SLOTS];
 		if (!started) { /* one thread: format here */
-			pw_format(&w, s, b);
+			pw_format(&w, s, src->size);
 		} else {
 			pthread_mutex_lock(&w.mu);
-			while (!(s->ready && s->batch == b))
+			while (s->state != PW_READY)
 				pthread_cond_wait(&w.cv, &w.mu);
 			pthread_mutex_unlock(&w.mu);
 		}
 		oom = s->r.oom;
 		bad = fwrite(s->r.b, 1, s->r.n, f) != s->r.n;
 		pthread_mutex_lock(&w.mu);
-		s->ready = false;
-		w.written++;
-		w.stop = oom || bad;
-		pthread_cond_broadcast(&w.cv);
+		s->state = PW_FREE;
+		written++;
 		pthread_mutex_unlock(&w.mu);
 	}
-	for (unsigned i = 0; i < started; i++)
+	pthread_mutex_lock(&w.mu);
+	w.done = true;
+	pthread_cond_broadcast(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	for (unsigned i = 0; i < started; i++) /* they finish the batches they took */
 		pthread_join(th[i], NULL);
-	for (unsigned i = 0; i < PW_SLOTS; i++)
+	for (unsigned i = 0; i < PW_SLOTS; i++) {
 		free(w.slot[i].r.b);
+		free(w.slot[i].copy);
+	}
 	pthread_mutex_destroy(&w.mu);
 	pthread_cond_destroy(&w.cv);
-	return close_out(f, path, oom ? "out of memory" : NULL, err, errlen);
+	return close_out(f, path, oom ? "out of memory or temp file read error" : NULL, err, errlen);
 }
 
-/* Rows are visited in time order, at random in the workers' row arrays:
- * the lines of the row ROW_AHEAD on are fetched while this one is made. */
-#define ROW_AHEAD 8
-static inline void prefetch_row(const void *r, size_t size)
+/* The rows of installs.csv (conv false) or conversions.csv. 0 or -1. */
+static int row_src_open(const struct unmo_attr *a, bool conv, struct row_src *src)
 {
-	for (size_t o = 0; o < size; o += 64)
-		__builtin_prefetch((const char *)r + o);
+	*src = (struct row_src){
+		.v = conv ? (const void *const *)a->conv : (const void *const *)a->ins,
+		.n = conv ? a->nconv : a->nins,
+		.size = conv ? sizeof(struct unmo_attr_conversion) : sizeof(struct unmo_attr_install),
+	};
+	if (!src->v && src->n && !(src->m = attr_rows_merge(a, conv)))
+		return -1;
+	return 0;
 }
 
-static void install_row(struct row *rw, const struct unmo_attr *a, size_t i)
+static void install_row(struct row *rw, const void *row)
 {
-	const struct unmo_attr_install *r = a->ins[i];
-	if (i + ROW_AHEAD < a->nins)
-		prefetch_row(a->ins[i + ROW_AHEAD], sizeof *r);
+	const struct unmo_attr_install *r = row;
 	char day[11];
 	r_hex_id(rw, r->event_id);
 	r_chr(rw, ',');
@@ -408,21 +486,10 @@ static void install_row(struct row *rw, const struct unmo_attr *a, size_t i)
 	r_str(rw, r->fast_ctit ? "fast_ctit\n" : "\n");
 }
 
-static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
-{
-	return write_rows(a, dir, "installs.csv",
-			  "install_event_id,app_id,install_type,install_time_us,match,touch_event_id,"
-			  "touch_type,media_source,campaign,touch_time_us,retargeting,outcome,install_day,"
-			  "device_key,click_to_install_us,fraud\n",
-			  a->nins, install_row, err, errlen);
-}
-
-static void conversion_row(struct row *rw, const struct unmo_attr *a, size_t i)
+static void conversion_row(struct row *rw, const void *row)
 {
 	static const char *const via[3] = {"none", "install", "reengagement"};
-	const struct unmo_attr_conversion *r = a->conv[i];
-	if (i + ROW_AHEAD < a->nconv)
-		prefetch_row(a->conv[i + ROW_AHEAD], sizeof *r);
+	const struct unmo_attr_conversion *r = row;
 	r_hex_id(rw, r->event_id);
 	r_chr(rw, ',');
 	r_csv(rw, r->app_id);
@@ -441,12 +508,24 @@ static void conversion_row(struct row *rw, const struct unmo_attr *a, size_t i)
 	r_chr(rw, '\n');
 }
 
-static int write_conversions(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+static int write_row_file(const struct unmo_attr *a, bool conv, const char *dir, char *err, size_t errlen)
 {
-	return write_rows(a, dir, "conversions.csv",
-			  "event_id,app_id,event_name,time_us,revenue_micros,currency,via,touch_event_id,"
-			  "touch_type,media_source,campaign,touch_time_us,retargeting\n",
-			  a->nconv, conversion_row, err, errlen);
+	struct row_src src;
+	if (row_src_open(a, conv, &src)) {
+		snprintf(err, errlen, "%s: out of memory or temp file read error", conv ? "conversions" : "installs");
+		return -1;
+	}
+	int rc = conv ? write_rows(a, dir, "conversions.csv",
+				   "event_id,app_id,event_name,time_us,revenue_micros,currency,via,touch_event_id,"
+				   "touch_type,media_source,campaign,touch_time_us,retargeting\n",
+				   &src, conversion_row, err, errlen)
+		      : write_rows(a, dir, "installs.csv",
+				   "install_event_id,app_id,install_type,install_time_us,match,touch_event_id,"
+				   "touch_type,media_source,campaign,touch_time_us,retargeting,outcome,install_day,"
+				   "device_key,click_to_install_us,fraud\n",
+				   &src, install_row, err, errlen);
+	rowmerge_close(src.m);
+	return rc;
 }
 
 static int write_report_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -547,12 +626,13 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 	fprintf(f, "},\n\"input\":{\"files\":%llu,\"files_failed\":%llu,\"blocks\":%llu,"
 		"\"blocks_corrupt\":%llu,\"events_read\":%llu,\"events_unreadable\":%llu,"
 		"\"events_filtered\":%llu,\"duplicates\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
-		"\"spill_io\":\"%s\"},\n",
+		"\"spill_io\":\"%s\",\"rows_spilled\":%llu},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
 		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates, s->partitions,
-		(unsigned long long)s->spilled_bytes, unmo_attr_spill_io_names[s->spill_io]);
+		(unsigned long long)s->spilled_bytes, unmo_attr_spill_io_names[s->spill_io],
+		(unsigned long long)s->rows_spilled);
 	fprintf(f, "\"totals\":{\"installs\":%llu,\"reattributions\":%llu,\"reinstalls\":%llu,"
 		"\"reengagements\":%llu,\"conversions\":%llu,\"conversions_unattributed\":%llu},\n",
 		(unsigned long long)s->installs, (unsigned long long)s->reattributions,
@@ -600,9 +680,9 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
 	if (write_report_csv(a, dir, err, errlen) || write_report_json(a, dir, err, errlen) ||
-	    write_installs(a, dir, err, errlen) || write_models_csv(a, dir, err, errlen))
+	    write_row_file(a, false, dir, err, errlen) || write_models_csv(a, dir, err, errlen))
 		return -1;
-	if (a->o.keep_conversions && write_conversions(a, dir, err, errlen))
+	if (a->o.keep_conversions && write_row_file(a, true, dir, err, errlen))
 		return -1;
 	return 0;
 }

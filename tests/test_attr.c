@@ -545,25 +545,86 @@ Test(attr_input, revenue_per_currency_exact)
 	unmo_attr_free(a);
 }
 
+/* Every row of a run, copied through the each_ functions (which also
+ * stream rows spilled to disk); the copies' strings stay the engine's. */
+struct rows {
+	struct unmo_attr_install *ins;
+	struct unmo_attr_conversion *conv;
+	size_t nins, nconv, cap_ins, cap_conv;
+};
+static int copy_install(void *ctx, const struct unmo_attr_install *r)
+{
+	struct rows *v = ctx;
+	if (v->nins == v->cap_ins) {
+		v->cap_ins = v->cap_ins ? 2 * v->cap_ins : 256;
+		v->ins = realloc(v->ins, v->cap_ins * sizeof *v->ins);
+		cr_assert_not_null(v->ins);
+	}
+	v->ins[v->nins++] = *r;
+	return 0;
+}
+static int copy_conversion(void *ctx, const struct unmo_attr_conversion *r)
+{
+	struct rows *v = ctx;
+	if (v->nconv == v->cap_conv) {
+		v->cap_conv = v->cap_conv ? 2 * v->cap_conv : 256;
+		v->conv = realloc(v->conv, v->cap_conv * sizeof *v->conv);
+		cr_assert_not_null(v->conv);
+	}
+	v->conv[v->nconv++] = *r;
+	return 0;
+}
+static struct rows all_rows(const struct unmo_attr *a)
+{
+	struct rows v = {0};
+	cr_assert_eq(unmo_attr_each_install(a, copy_install, &v), 0);
+	cr_assert_eq(unmo_attr_each_conversion(a, copy_conversion, &v), 0);
+	size_t n;
+	unmo_attr_installs(a, &n);
+	cr_assert_eq(v.nins, n, "each_install gives every install");
+	unmo_attr_conversions(a, &n);
+	cr_assert_eq(v.nconv, n, "each_conversion gives every conversion");
+	return v;
+}
+static bool touch_same(const struct unmo_attr_touch *a, const struct unmo_attr_touch *b)
+{
+	return !memcmp(a->event_id, b->event_id, 16) && a->type == b->type && a->retargeting == b->retargeting &&
+	       a->time_us == b->time_us && !strcmp(a->media_source, b->media_source) &&
+	       !strcmp(a->campaign, b->campaign);
+}
+
 /* Compare two runs' full results (plain compares: one assertion at the end). */
 static const char *results_differ(const struct unmo_attr *x, const struct unmo_attr *y)
 {
 	size_t nx, ny;
-	const struct unmo_attr_install *const *ix = unmo_attr_installs(x, &nx), *const *iy = unmo_attr_installs(y, &ny);
-	if (nx != ny)
-		return "install count";
-	for (size_t i = 0; i < nx; i++)
-		if (memcmp(ix[i]->event_id, iy[i]->event_id, 16) ||
-		    memcmp(ix[i]->touch.event_id, iy[i]->touch.event_id, 16) || ix[i]->match != iy[i]->match ||
-		    ix[i]->outcome != iy[i]->outcome || ix[i]->ctit_us != iy[i]->ctit_us)
-			return "install row";
-	const struct unmo_attr_conversion *const *cx = unmo_attr_conversions(x, &nx),
-					  *const *cy = unmo_attr_conversions(y, &ny);
-	if (nx != ny)
-		return "conversion count";
-	for (size_t i = 0; i < nx; i++)
-		if (memcmp(cx[i]->touch.event_id, cy[i]->touch.event_id, 16) || cx[i]->via != cy[i]->via)
-			return "conversion row";
+	struct rows rx = all_rows(x), ry = all_rows(y);
+	const char *why = NULL;
+	if (rx.nins != ry.nins)
+		why = "install count";
+	for (size_t i = 0; !why && i < rx.nins; i++) {
+		const struct unmo_attr_install *a = &rx.ins[i], *b = &ry.ins[i];
+		if (memcmp(a->event_id, b->event_id, 16) || strcmp(a->app_id, b->app_id) ||
+		    a->install_type != b->install_type || a->key_kind != b->key_kind || a->time_us != b->time_us ||
+		    !touch_same(&a->touch, &b->touch) || a->match != b->match || a->outcome != b->outcome ||
+		    a->ctit_us != b->ctit_us || a->fast_ctit != b->fast_ctit)
+			why = "install row";
+	}
+	if (!why && rx.nconv != ry.nconv)
+		why = "conversion count";
+	for (size_t i = 0; !why && i < rx.nconv; i++) {
+		const struct unmo_attr_conversion *a = &rx.conv[i], *b = &ry.conv[i];
+		if (memcmp(a->event_id, b->event_id, 16) || strcmp(a->app_id, b->app_id) ||
+		    strcmp(a->event_name, b->event_name) || a->time_us != b->time_us ||
+		    a->revenue_micros != b->revenue_micros || strcmp(a->currency, b->currency) || a->via != b->via ||
+		    !touch_same(&a->touch, &b->touch))
+			why = "conversion row";
+	}
+	free(rx.ins);
+	free(rx.conv);
+	free(ry.ins);
+	free(ry.conv);
+	if (why)
+		return why;
 	const struct unmo_attr_agg *gx = unmo_attr_aggs(x, &nx), *gy = unmo_attr_aggs(y, &ny);
 	if (nx != ny)
 		return "aggregate row count";
@@ -685,8 +746,10 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 						   evs, nev);
 		assert_same_results(base, other);
 		cr_expect_eq(unmo_attr_stats(other)->spill_io, cfg[k].io ? cfg[k].io : UNMO_SPILL_DIRECT);
-		if (cfg[k].mem)
+		if (cfg[k].mem) {
 			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
+			cr_expect_gt(unmo_attr_stats(other)->rows_spilled, 0, "and the rows too");
+		}
 		else
 			cr_expect_eq(unmo_attr_stats(other)->spilled_bytes, 0);
 		unmo_attr_free(other);
@@ -1158,8 +1221,10 @@ static char *slurp(const char *path, size_t *n)
 
 /* installs.csv and conversions.csv are formatted in batches of rows by
  * several threads and written in order: the bytes must not depend on the
- * thread count, every row must be there once, and an old file is replaced
- * whole (no temporary file left behind). */
+ * thread count, nor on the rows having been spilled to disk in sorted runs
+ * (a 256 KB budget: a 64 KB share of rows, about 600), every row must be
+ * there once, and an old file is replaced whole (no temporary file left
+ * behind). */
 Test(attr_outputs, rows_in_order_whatever_the_writer_threads, .timeout = 120)
 {
 	reset();
@@ -1177,12 +1242,25 @@ Test(attr_outputs, rows_in_order_whatever_the_writer_threads, .timeout = 120)
 	}
 	char dir[] = "/tmp/test_attr_outXXXXXX", err[512], p[400], q[420];
 	cr_assert_not_null(mkdtemp(dir));
-	size_t len[2][2];
-	char *body[2][2];
+	size_t len[3][2];
+	char *body[3][2];
 	const char *files[2] = {"installs.csv", "conversions.csv"};
-	unsigned threads[2] = {1, 3};
-	for (int k = 0; k < 2; k++) {
-		struct unmo_attr *a = run_opts((struct unmo_attr_opts){.threads = threads[k]}, evs, nev);
+	unsigned threads[3] = {1, 3, 2};
+	uint64_t mem[3] = {0, 0, 1 << 18};
+	for (int k = 0; k < 3; k++) {
+		struct unmo_attr *a =
+			run_opts((struct unmo_attr_opts){.threads = threads[k], .mem_bytes = mem[k]}, evs, nev);
+		size_t n;
+		if (mem[k]) { /* rows only through the streaming merge */
+			cr_expect_gt(unmo_attr_stats(a)->rows_spilled, 5000);
+			cr_expect_null(unmo_attr_installs(a, &n));
+			cr_expect_eq(n, 9000);
+			cr_expect_null(unmo_attr_conversions(a, &n));
+			cr_expect_eq(n, 1000);
+		} else {
+			cr_expect_eq(unmo_attr_stats(a)->rows_spilled, 0);
+			cr_expect_not_null(unmo_attr_installs(a, &n));
+		}
 		snprintf(p, sizeof p, "%s/installs.csv", dir);
 		FILE *old = fopen(p, "w"); /* an earlier run's file, longer than nothing */
 		cr_assert_not_null(old);
@@ -1198,11 +1276,13 @@ Test(attr_outputs, rows_in_order_whatever_the_writer_threads, .timeout = 120)
 		}
 		unmo_attr_free(a);
 	}
-	for (int f = 0; f < 2; f++) {
-		cr_expect_eq(len[0][f], len[1][f], "%s: %zu vs %zu bytes", files[f], len[0][f], len[1][f]);
-		cr_expect(len[0][f] == len[1][f] && !memcmp(body[0][f], body[1][f], len[0][f]), "%s differs",
-			  files[f]);
-	}
+	for (int k = 1; k < 3; k++)
+		for (int f = 0; f < 2; f++) {
+			cr_expect_eq(len[0][f], len[k][f], "%s (run %d): %zu vs %zu bytes", files[f], k, len[0][f],
+				     len[k][f]);
+			cr_expect(len[0][f] == len[k][f] && !memcmp(body[0][f], body[k][f], len[0][f]),
+				  "%s differs (run %d)", files[f], k);
+		}
 	/* installs: header + 9000 rows in time order (the last device first) */
 	size_t lines = 0;
 	for (char *c = body[1][0]; *c; c++)
@@ -1218,7 +1298,7 @@ Test(attr_outputs, rows_in_order_whatever_the_writer_threads, .timeout = 120)
 	snprintf(t_last, sizeof t_last, ",%lld,", (long long)(T0 + 9000 * 60 * SEC));
 	cr_expect(strstr(first, t_first) && strstr(first, t_first) < strchr(first, '\n'), "first row is the earliest");
 	cr_expect(strstr(last, t_last) != NULL, "last row is the latest");
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 3; k++)
 		for (int f = 0; f < 2; f++)
 			free(body[k][f]);
 	char cmd[400];
