@@ -161,6 +161,13 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 			goto oom;
 	a->st.partitions = p;
 	a->st.threads = a->threads;
+	/* docs/attribution.md §15: a spill writes a piece of about mem^2 /
+	 * (320 x input) bytes per partition; under ~30 KB pass 2 reads many
+	 * tiny pieces and their offsets outgrow the budget */
+	uint64_t advised = 3200;
+	while (advised * advised < input_bytes * 10000000ull)
+		advised += advised / 8;
+	a->st.mem_advised = !a->o.partitions && a->o.mem_bytes < advised ? advised : 0;
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory for %u partitions", p);

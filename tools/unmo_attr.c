@@ -234,9 +234,17 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE_IO;
 	}
 	int rc = EXIT_OK;
-	if (unmo_attr_add_paths(a, (const char *const *)argv + optind, (size_t)(argc - optind), err,
-				sizeof err) ||
-	    unmo_attr_finish(a, err, sizeof err) || unmo_attr_write_outputs(a, out, err, sizeof err)) {
+	bool failed = unmo_attr_add_paths(a, (const char *const *)argv + optind, (size_t)(argc - optind), err,
+					  sizeof err) != 0;
+	uint64_t advised = unmo_attr_stats(a)->mem_advised;
+	if (!failed && !quiet && advised)
+		fprintf(stderr,
+			"unmo-attr: note: --mem %lluM is small for this much input: each spill writes tiny pieces "
+			"of every partition, and pass 2 will be slow; %lluM or more is advised (docs/attribution.md "
+			"section 15)\n",
+			(unsigned long long)(o.mem_bytes ? o.mem_bytes >> 20 : 1024),
+			(unsigned long long)((advised + (1 << 20) - 1) >> 20));
+	if (failed || unmo_attr_finish(a, err, sizeof err) || unmo_attr_write_outputs(a, out, err, sizeof err)) {
 		fprintf(stderr, "unmo-attr: %s\n", err);
 		rc = EXIT_FAILURE_IO;
 	} else {
