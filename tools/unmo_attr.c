@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 		case O_CONFIG: config = optarg; break;
 		case O_OUT: out = optarg; break;
 		case O_MEM:
-			if (parse_size(optarg, &o.mem_bytes) || o.mem_bytes < (16u << 20)) {
-				fprintf(stderr, "unmo-attr: bad --mem '%s' (at least 16M)\n", optarg);
+			if (parse_size(optarg, &o.mem_bytes) || o.mem_bytes < (1u << 20)) {
+				fprintf(stderr, "unmo-attr: bad --mem '%s' (at least 1M)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
