@@ -1368,38 +1368,46 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na);
 /* Each worker sorted its own rows at the end of pass 2, in parallel; here
  * they are merged as pointers (copying 1.5 M install rows into a fresh
  * array was 0.34 s on one thread, the longest step of the merge). */
+/* One kind of result rows (struct tctx: sorted pairs at off_keys, count at
+ * off_n, spilled runs at off_runs): *v the merged pointer array, or NULL
+ * when some rows went to disk (attr_rows_merge streams them then); *total
+ * the rows, *spilled those on disk. 0, or -1 when out of memory. */
+static int merge_kind(const struct unmo_attr *a, size_t off_keys, size_t off_n, size_t off_runs,
+		      int (*cmp)(const void *, const void *), const void ***v, size_t *total, uint64_t *spilled)
+{
+	uint64_t on_disk = 0;
+	size_t in_mem = 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		on_disk += ((const struct rowruns *)((const char *)&a->tcs[w] + off_runs))->rows;
+		in_mem += *(const size_t *)((const char *)&a->tcs[w] + off_n);
+	}
+	*spilled = on_disk;
+	*v = NULL;
+	if (on_disk) {
+		*total = (size_t)on_disk + in_mem;
+		return 0;
+	}
+	*v = merge_rows(a, off_keys, off_n, cmp, total);
+	return *v ? 0 : -1;
+}
+
 static int merge_results(struct unmo_attr *a)
 {
-	size_t na = 0, spilled_ins = 0, spilled_conv = 0;
-	for (unsigned w = 0; w < a->ntcs; w++) {
+	size_t na = 0;
+	for (unsigned w = 0; w < a->ntcs; w++)
 		na += a->tcs[w].naggs;
-		spilled_ins += a->tcs[w].insr.rows;
-		spilled_conv += a->tcs[w].convr.rows;
-	}
-	/* rows spilled to disk: streamed by attr_rows_merge, no pointer array */
-	bool ok = true;
-	if (spilled_ins) {
-		a->nins = spilled_ins;
-		for (unsigned w = 0; w < a->ntcs; w++)
-			a->nins += a->tcs[w].nins;
-	} else {
-		a->ins = (const struct unmo_attr_install **)merge_rows(a, offsetof(struct tctx, insk),
-									offsetof(struct tctx, nins), ins_cmp, &a->nins);
-		ok &= a->ins != NULL;
-	}
-	if (spilled_conv) {
-		a->nconv = spilled_conv;
-		for (unsigned w = 0; w < a->ntcs; w++)
-			a->nconv += a->tcs[w].nconv;
-	} else {
-		a->conv = (const struct unmo_attr_conversion **)merge_rows(a, offsetof(struct tctx, convk),
-									    offsetof(struct tctx, nconv), conv_cmp, &a->nconv);
-		ok &= a->conv != NULL;
-	}
+	const void **ins, **conv;
+	uint64_t spilled_ins, spilled_conv;
+	int rc = merge_kind(a, offsetof(struct tctx, insk), offsetof(struct tctx, nins), offsetof(struct tctx, insr),
+			    ins_cmp, &ins, &a->nins, &spilled_ins);
+	rc |= merge_kind(a, offsetof(struct tctx, convk), offsetof(struct tctx, nconv), offsetof(struct tctx, convr),
+			 conv_cmp, &conv, &a->nconv, &spilled_conv);
+	a->ins = (const struct unmo_attr_install **)ins;
+	a->conv = (const struct unmo_attr_conversion **)conv;
 	a->st.rows_spilled = spilled_ins + spilled_conv;
 	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
-	int rc = merge_aggs(a, acc, na); /* frees acc */
-	return !ok || rc ? -1 : 0;
+	rc |= merge_aggs(a, acc, na); /* frees acc */
+	return rc ? -1 : 0;
 }
 
 struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv)
@@ -1420,15 +1428,27 @@ struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv)
 	return m;
 }
 
+/* The caller's function for every row of one kind (the one set). */
+struct each {
+	int (*ins)(void *ctx, const struct unmo_attr_install *r);
+	int (*conv)(void *ctx, const struct unmo_attr_conversion *r);
+	void *ctx;
+};
+static int each_call(const struct each *e, const void *r)
+{
+	return e->conv ? e->conv(e->ctx, r) : e->ins(e->ctx, r);
+}
+
 /* Every row of one kind in order: the merged pointer array when the rows
  * stayed in memory, else the streaming merge. */
-static int each_row(const struct unmo_attr *a, bool conv, int (*fn)(void *, const void *), void *ctx)
+static int each_row(const struct unmo_attr *a, const struct each *e)
 {
+	bool conv = e->conv != NULL;
 	const void *const *v = conv ? (const void *const *)a->conv : (const void *const *)a->ins;
 	size_t n = conv ? a->nconv : a->nins;
 	if (v || !a->finished) {
 		for (size_t i = 0; v && i < n; i++) {
-			int rc = fn(ctx, v[i]);
+			int rc = each_call(e, v[i]);
 			if (rc)
 				return rc;
 		}
@@ -1440,45 +1460,23 @@ static int each_row(const struct unmo_attr *a, bool conv, int (*fn)(void *, cons
 	const void *r;
 	int rc = 0;
 	while (!rc && (r = rowmerge_next(m)))
-		rc = fn(ctx, r);
+		rc = each_call(e, r);
 	if (!rc && rowmerge_error(m))
 		rc = -1;
 	rowmerge_close(m);
 	return rc;
 }
 
-struct each_install {
-	int (*fn)(void *ctx, const struct unmo_attr_install *r);
-	void *ctx;
-};
-static int each_install_cb(void *p, const void *r)
-{
-	struct each_install *c = p;
-	return c->fn(c->ctx, r);
-}
-
 int unmo_attr_each_install(const struct unmo_attr *a, int (*fn)(void *ctx, const struct unmo_attr_install *r),
 			   void *ctx)
 {
-	struct each_install c = {fn, ctx};
-	return each_row(a, false, each_install_cb, &c);
-}
-
-struct each_conversion {
-	int (*fn)(void *ctx, const struct unmo_attr_conversion *r);
-	void *ctx;
-};
-static int each_conversion_cb(void *p, const void *r)
-{
-	struct each_conversion *c = p;
-	return c->fn(c->ctx, r);
+	return each_row(a, &(struct each){.ins = fn, .ctx = ctx});
 }
 
 int unmo_attr_each_conversion(const struct unmo_attr *a,
 			      int (*fn)(void *ctx, const struct unmo_attr_conversion *r), void *ctx)
 {
-	struct each_conversion c = {fn, ctx};
-	return each_row(a, true, each_conversion_cb, &c);
+	return each_row(a, &(struct each){.conv = fn, .ctx = ctx});
 }
 
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)

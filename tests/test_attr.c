@@ -552,26 +552,25 @@ struct rows {
 	struct unmo_attr_conversion *conv;
 	size_t nins, nconv, cap_ins, cap_conv;
 };
+static void append(void **v, size_t *n, size_t *cap, const void *r, size_t size)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		*v = realloc(*v, *cap * size);
+		cr_assert_not_null(*v);
+	}
+	memcpy((char *)*v + (*n)++ * size, r, size);
+}
 static int copy_install(void *ctx, const struct unmo_attr_install *r)
 {
 	struct rows *v = ctx;
-	if (v->nins == v->cap_ins) {
-		v->cap_ins = v->cap_ins ? 2 * v->cap_ins : 256;
-		v->ins = realloc(v->ins, v->cap_ins * sizeof *v->ins);
-		cr_assert_not_null(v->ins);
-	}
-	v->ins[v->nins++] = *r;
+	append((void **)&v->ins, &v->nins, &v->cap_ins, r, sizeof *r);
 	return 0;
 }
 static int copy_conversion(void *ctx, const struct unmo_attr_conversion *r)
 {
 	struct rows *v = ctx;
-	if (v->nconv == v->cap_conv) {
-		v->cap_conv = v->cap_conv ? 2 * v->cap_conv : 256;
-		v->conv = realloc(v->conv, v->cap_conv * sizeof *v->conv);
-		cr_assert_not_null(v->conv);
-	}
-	v->conv[v->nconv++] = *r;
+	append((void **)&v->conv, &v->nconv, &v->cap_conv, r, sizeof *r);
 	return 0;
 }
 static struct rows all_rows(const struct unmo_attr *a)
@@ -755,6 +754,28 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 		unmo_attr_free(other);
 	}
 	unmo_attr_free(base);
+}
+
+static int stop_after_three(void *ctx, const struct unmo_attr_install *r)
+{
+	(void)r;
+	return ++*(int *)ctx == 3 ? 7 : 0;
+}
+
+/* each_install stops at the callback's first nonzero return, and gives it
+ * back, whether the rows are in memory or streamed from disk. */
+Test(attr_rows, each_install_stops_when_asked, .timeout = 60)
+{
+	random_world(400);
+	uint64_t mem[2] = {0, 1 << 16};
+	for (int k = 0; k < 2; k++) {
+		struct unmo_attr *a = run_opts((struct unmo_attr_opts){.mem_bytes = mem[k]}, evs, nev);
+		cr_expect_eq(unmo_attr_stats(a)->rows_spilled > 0, mem[k] != 0);
+		int calls = 0;
+		cr_expect_eq(unmo_attr_each_install(a, stop_after_three, &calls), 7);
+		cr_expect_eq(calls, 3);
+		unmo_attr_free(a);
+	}
 }
 
 Test(attr_input, events_out_of_time_order)
