@@ -42,9 +42,10 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		return NULL;
 	}
 	a->o = *o;
-	if (apps_init(&a->apps) || apps_init(&a->scs)) {
+	if (apps_init(&a->apps) || apps_init(&a->scs) || apps_init(&a->aggkeys)) {
 		apps_free(&a->apps);
 		apps_free(&a->scs);
+		apps_free(&a->aggkeys);
 		free(a);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -60,6 +61,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		if (!a->cfg) {
 			apps_free(&a->apps);
 			apps_free(&a->scs);
+			apps_free(&a->aggkeys);
 			free(a);
 			snprintf(err, errlen, "out of memory");
 			return NULL;
@@ -84,6 +86,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		unmo_attr_config_free(a->own_config);
 		apps_free(&a->apps);
 		apps_free(&a->scs);
+		apps_free(&a->aggkeys);
 		free(a);
 		return NULL;
 	}
@@ -1014,11 +1017,64 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, k, nk, av->v, av->n);
 }
 
+/* A (gid, click-to-install time) pair of a spilled run. */
+struct ctit_pair {
+	int64_t gid, us;
+};
+static int ctit_pair_cmp(const void *pa, const void *pb)
+{
+	const struct ctit_pair *x = pa, *y = pb;
+	if (x->gid != y->gid)
+		return x->gid < y->gid ? -1 : 1;
+	return (x->us > y->us) - (x->us < y->us);
+}
+
+/* Every click-to-install time the worker's aggregate rows hold, as pairs
+ * sorted on (gid, time), appended to its temp file as one run; the rows'
+ * arrays are freed. 0 or -1 (errno set). */
+static int spill_ctit(struct unmo_attr *a, struct tctx *tc, unsigned w)
+{
+	if (!tc->nctit_mem)
+		return 0;
+	struct ctit_pair *v = malloc(tc->nctit_mem * sizeof *v);
+	if (!v) {
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < tc->aggcap; i++)
+		for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next) {
+			for (uint32_t k = 0; k < e->nctit; k++)
+				v[n++] = (struct ctit_pair){e->gid, e->ctit[k]};
+			free(e->ctit);
+			e->ctit = NULL;
+			e->nctit = e->capctit = 0;
+		}
+	struct rowkey *k = sort_rows((const char *)v, n, sizeof *v, offsetof(struct ctit_pair, gid), ctit_pair_cmp);
+	int err = ENOMEM;
+	if (k) {
+		char path[sizeof a->dir + 32];
+		snprintf(path, sizeof path, "%s/ctit-w%03u.bin", a->dir, w);
+		err = rowruns_put(&tc->ctitr, path, k, n, sizeof *v);
+	}
+	free(k);
+	free(v);
+	tc->nctit_mem = 0;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 /* A worker's rows past its share of --mem (checked between partitions, so
  * a partition's rows may go over it) are sorted and written to its temp
- * files as a run each, and the arrays are refilled. 0 or -1 (errno set). */
+ * files as a run each, and the arrays are refilled; its click-to-install
+ * times likewise. 0 or -1 (errno set). */
 static int spill_rows_if_over(struct unmo_attr *a, struct tctx *tc, unsigned w)
 {
+	if (tc->nctit_mem * sizeof(int64_t) > a->ctit_share && spill_ctit(a, tc, w))
+		return -1;
 	if (tc->nins * sizeof *tc->ins + tc->nconv * sizeof *tc->conv <= a->row_share)
 		return 0;
 	struct {
@@ -1365,9 +1421,6 @@ static int64_t kth_smallest(int64_t *v, size_t n, size_t k)
 
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na);
 
-/* Each worker sorted its own rows at the end of pass 2, in parallel; here
- * they are merged as pointers (copying 1.5 M install rows into a fresh
- * array was 0.34 s on one thread, the longest step of the merge). */
 /* One kind of result rows (struct tctx: sorted pairs at off_keys, count at
  * off_n, spilled runs at off_runs): *v the merged pointer array, or NULL
  * when some rows went to disk (attr_rows_merge streams them then); *total
@@ -1391,6 +1444,9 @@ static int merge_kind(const struct unmo_attr *a, size_t off_keys, size_t off_n, 
 	return *v ? 0 : -1;
 }
 
+/* Each worker sorted its own rows at the end of pass 2, in parallel; here
+ * they are merged as pointers (copying 1.5 M install rows into a fresh
+ * array was 0.34 s on one thread, the longest step of the merge). */
 static int merge_results(struct unmo_attr *a)
 {
 	size_t na = 0;
@@ -1479,10 +1535,74 @@ int unmo_attr_each_conversion(const struct unmo_attr *a,
 	return each_row(a, &(struct each){.conv = fn, .ctx = ctx});
 }
 
+/* The lower median of every aggregate row's click-to-install times when
+ * some went to disk: the rest is spilled too, and one walk over the merged
+ * runs, in (gid, time) order, picks each row's middle value. *med[gid]:
+ * the median, or -1 for a row without times. 0, or -1 on a temp-file error
+ * or out of memory. */
+static int ctit_medians(struct unmo_attr *a, int64_t **med)
+{
+	uint32_t ng = a->aggkeys.n;
+	uint64_t *cnt = calloc(ng ? ng : 1, sizeof *cnt);
+	struct rowsrc *src = calloc(a->ntcs ? a->ntcs : 1, sizeof *src);
+	*med = malloc((ng ? ng : 1) * sizeof **med);
+	int rc = cnt && src && *med ? 0 : -1;
+	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
+		struct tctx *tc = &a->tcs[w];
+		rc = spill_ctit(a, tc, w);
+		for (size_t i = 0; i < tc->aggcap; i++)
+			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
+				if (e->gid < ng)
+					cnt[e->gid] += e->nctit_all;
+		src[w] = (struct rowsrc){NULL, 0, &tc->ctitr};
+		a->st.ctit_spilled += tc->ctitr.rows;
+	}
+	for (uint32_t g = 0; *med && g < ng; g++)
+		(*med)[g] = -1;
+	struct rowmerge *m = rc ? NULL : rowmerge_open(src, a->ntcs, sizeof(struct ctit_pair), 0, ctit_pair_cmp);
+	if (!m)
+		rc = -1;
+	const struct ctit_pair *p;
+	int64_t cur = -1;
+	uint64_t at = 0, seen = 0;
+	while (!rc && (p = rowmerge_next(m))) {
+		if (p->gid != cur) {
+			cur = p->gid;
+			at = 0;
+		}
+		if ((uint64_t)cur >= ng) {
+			rc = -1;
+			break;
+		}
+		if (at++ == (cnt[cur] - 1) / 2)
+			(*med)[cur] = p->us;
+		seen++;
+	}
+	uint64_t want = 0;
+	for (uint32_t g = 0; g < ng && cnt; g++)
+		want += cnt[g];
+	if (m && (rowmerge_error(m) || seen != want)) /* a run short of what the rows counted */
+		rc = -1;
+	rowmerge_close(m);
+	free(src);
+	free(cnt);
+	return rc;
+}
+
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 {
 	if (!acc)
 		return -1;
+	/* medians from the temp files when some worker spilled its times */
+	int64_t *med = NULL;
+	bool spilled_ctit = false;
+	for (unsigned w = 0; w < a->ntcs; w++)
+		spilled_ctit |= a->tcs[w].ctitr.rows > 0;
+	if (spilled_ctit && ctit_medians(a, &med)) {
+		free(med);
+		free(acc);
+		return -1;
+	}
 	size_t ka = 0;
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		struct tctx *tc = &a->tcs[w];
@@ -1493,6 +1613,7 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 	qsort(acc, na, sizeof *acc, acc_cmp);
 	a->aggs = calloc(na ? na : 1, sizeof *a->aggs);
 	if (!a->aggs) {
+		free(med);
 		free(acc);
 		return -1;
 	}
@@ -1506,7 +1627,9 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 		o->app_id = acc[i]->app;
 		o->media_source = acc[i]->src;
 		o->campaign = acc[i]->camp;
-		uint32_t nm = 0, nct = 0;
+		uint32_t nm = 0;
+		size_t nct = 0;     /* times in memory */
+		uint64_t nct_all = 0; /* and spilled */
 		for (size_t x = i; x < j; x++) {
 			const struct unmo_attr_agg *c = &acc[x]->c;
 			o->impressions += c->impressions;
@@ -1527,10 +1650,11 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 			}
 			nm += acc[x]->nm;
 			nct += acc[x]->nctit;
+			nct_all += acc[x]->nctit_all;
 		}
 		/* rows that only exist because a touch outside the report range
 		 * was looked up carry nothing: leave them out */
-		bool empty = !nm && !nct && !o->impressions && !o->clicks && !o->installs_click &&
+		bool empty = !nm && !nct_all && !o->impressions && !o->clicks && !o->installs_click &&
 			     !o->installs_prob && !o->installs_view && !o->installs_organic &&
 			     !o->reattributions && !o->reinstalls && !o->reengagements && !o->conversions &&
 			     !o->fast_ctit && !o->flood_devices;
@@ -1548,6 +1672,7 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 		if (!mm || !ct) {
 			free(mm);
 			free(ct);
+			free(med);
 			free(acc);
 			return -1;
 		}
@@ -1580,6 +1705,7 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 		if (!ok) {
 			free(mm);
 			free(ct);
+			free(med);
 			free(acc);
 			return -1;
 		}
@@ -1593,12 +1719,15 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 		}
 		/* lower median of the click-to-install times */
 		o->median_ctit_us = -1;
-		if (nct)
+		if (med)
+			o->median_ctit_us = nct_all ? med[acc[i]->gid] : -1;
+		else if (nct)
 			o->median_ctit_us = kth_smallest(ct, nct, (nct - 1) / 2);
 		free(mm);
 		free(ct);
 		i = j;
 	}
+	free(med);
 	free(acc);
 	return 0;
 }
@@ -1632,10 +1761,14 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (unsigned w = 0; w < a->ntcs; w++)
-		a->tcs[w].insr.fd = a->tcs[w].convr.fd = -1;
-	/* result rows: a quarter of --mem, the rest spilled in sorted runs */
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		a->tcs[w].insr.fd = a->tcs[w].convr.fd = a->tcs[w].ctitr.fd = -1;
+		a->tcs[w].aggkeys = &a->aggkeys;
+	}
+	/* result rows: a quarter of --mem, the rest spilled in sorted runs;
+	 * the click-to-install times (13 times smaller per install) a 64th */
 	a->row_share = (size_t)(a->o.mem_bytes / 4 / a->ntcs);
+	a->ctit_share = (size_t)(a->o.mem_bytes / 64 / a->ntcs);
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
@@ -1778,5 +1911,6 @@ void unmo_attr_free(struct unmo_attr *a)
 	unmo_attr_config_free(a->own_config);
 	apps_free(&a->apps);
 	apps_free(&a->scs);
+	apps_free(&a->aggkeys);
 	free(a);
 }

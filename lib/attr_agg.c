@@ -157,6 +157,21 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 	e->clen = camp.len;
 	e->h = h;
 	e->c.median_ctit_us = -1;
+	if (tc->aggkeys) { /* its key in the shared table: u16 app length | app | u16 source length | source | campaign */
+		uint8_t key[4 + 3 * UNMO_STR_MAX];
+		unmo_st16(key, app.len);
+		if (app.len)
+			memcpy(key + 2, app.p, app.len);
+		size_t n = 2 + app.len + sc_key(key + 2 + app.len, src, camp);
+		if (n == 2u + app.len) { /* no source, no campaign: sc_key wrote nothing */
+			unmo_st16(key + n, 0);
+			n += 2;
+		}
+		uint32_t gid = apps_intern(tc->aggkeys, (struct unmo_str){(const char *)key, (uint16_t)n});
+		if (gid == UINT32_MAX)
+			tc->error = 1;
+		e->gid = gid;
+	}
 	e->next = tc->aggtab[h & (tc->aggcap - 1)];
 	tc->aggtab[h & (tc->aggcap - 1)] = e;
 	tc->naggs++;
@@ -277,6 +292,8 @@ void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us)
 		a->capctit = cap;
 	}
 	a->ctit[a->nctit++] = us;
+	a->nctit_all++;
+	tc->nctit_mem++;
 }
 
 void tc_free_scratch(struct tctx *tc)
@@ -319,6 +336,7 @@ void tc_free(struct tctx *tc)
 	free(tc->convk);
 	rowruns_free(&tc->insr);
 	rowruns_free(&tc->convr);
+	rowruns_free(&tc->ctitr);
 	tc_free_scratch(tc);
 	free(tc->rowmap);
 	arena_free(&tc->arena);

@@ -456,8 +456,10 @@ struct agg_acc {
 	struct unmo_attr_agg c;    /* counters (strings/revenue unused here) */
 	struct money *m;
 	uint32_t nm, capm;
-	int64_t *ctit;
+	int64_t *ctit;             /* click-to-install times not spilled */
 	uint32_t nctit, capctit;
+	uint64_t nctit_all;        /* with those spilled (struct tctx ctitr) */
+	uint32_t gid;              /* the row's index in unmo_attr.aggkeys: the same in every worker */
 };
 
 struct arena_blk;
@@ -531,6 +533,10 @@ struct tctx { /* one worker thread's results */
 	struct rowkey *insk, *convk;
 	/* rows past the worker's share of --mem, in sorted runs on disk */
 	struct rowruns insr, convr;
+	/* click-to-install times likewise: (gid, time) pairs sorted on both */
+	struct rowruns ctitr;
+	size_t nctit_mem;            /* in the aggregate rows' arrays */
+	struct attr_apps *aggkeys;   /* unmo_attr.aggkeys */
 	struct unmo_attr_stats st;
 	int error;
 	/* scratch reused across partitions and groups */
@@ -600,6 +606,10 @@ struct unmo_attr {
 	struct arena res_arena;
 	uint8_t *evbuf; /* add_event's record buffer */
 	size_t row_share; /* a worker's row bytes in memory past which they spill */
+	size_t ctit_share; /* likewise its click-to-install times */
+	/* (app, source, campaign) of every aggregate row, interned by the
+	 * workers as they make rows: one index per row whatever the worker */
+	struct attr_apps aggkeys;
 };
 /* The install (conv false) or conversion rows of every worker in output
  * order, streamed from memory and the runs on disk (attr.c). */

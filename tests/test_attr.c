@@ -748,6 +748,7 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 		if (cfg[k].mem) {
 			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
 			cr_expect_gt(unmo_attr_stats(other)->rows_spilled, 0, "and the rows too");
+			cr_expect_gt(unmo_attr_stats(other)->ctit_spilled, 0, "and the click-to-install times");
 		}
 		else
 			cr_expect_eq(unmo_attr_stats(other)->spilled_bytes, 0);
