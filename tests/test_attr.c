@@ -1811,3 +1811,131 @@ Test(attr_part, failed_background_spill_is_reported)
 	pool_free(&pool);
 	rmdir(dir);
 }
+
+/* ---- sorted runs of result rows (attr_rows.c) ---- */
+struct trow {
+	int64_t t, v;
+};
+static int trow_cmp(const void *pa, const void *pb)
+{
+	const struct trow *x = pa, *y = pb;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return (x->v > y->v) - (x->v < y->v);
+}
+static int rowkey_by_row(const void *pa, const void *pb)
+{
+	return trow_cmp(((const struct rowkey *)pa)->r, ((const struct rowkey *)pb)->r);
+}
+/* The keys of rows[0..n) in (t, v) order, as sort_rows makes them. */
+static struct rowkey *trow_keys(const struct trow *rows, size_t n)
+{
+	struct rowkey *k = malloc((n ? n : 1) * sizeof *k);
+	cr_assert_not_null(k);
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct rowkey){(uint64_t)rows[i].t ^ (1ull << 63), (const char *)&rows[i]};
+	qsort(k, n, sizeof *k, rowkey_by_row);
+	return k;
+}
+
+/* Three runs on disk (one of 3000 rows: over three reads of a run) and one
+ * in memory, with equal times across runs and negative times, merge into
+ * the order of sorting them all. */
+Test(attr_rows, runs_merge_in_sorted_order)
+{
+	static struct trow rows[4][3000];
+	size_t len[4] = {3000, 1, 700, 1200};
+	struct trow all[4901];
+	size_t na = 0;
+	for (int r = 0; r < 4; r++)
+		for (size_t i = 0; i < len[r]; i++) {
+			rows[r][i] = (struct trow){(int64_t)(rnd() % 200) - 50, (int64_t)(rnd() % 1000)};
+			all[na++] = rows[r][i];
+		}
+	qsort(all, na, sizeof *all, trow_cmp);
+	char dir[] = "/tmp/attr-rows-XXXXXX", path[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/runs", dir);
+	struct rowruns f = {.fd = -1};
+	struct rowkey *k[4];
+	for (int r = 0; r < 4; r++)
+		k[r] = trow_keys(rows[r], len[r]);
+	for (int r = 0; r < 3; r++)
+		cr_assert_eq(rowruns_put(&f, path, k[r], len[r], sizeof(struct trow)), 0);
+	cr_expect_eq(f.nruns, 3);
+	cr_expect_eq(f.rows, 3701);
+	cr_expect_neq(access(path, F_OK), 0, "the run file is unlinked at once");
+	struct rowsrc src[2] = {{NULL, 0, &f}, {k[3], len[3], NULL}};
+	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct trow), offsetof(struct trow, t), trow_cmp);
+	cr_assert_not_null(m);
+	const struct trow *p;
+	size_t got = 0;
+	bool same = true;
+	while ((p = rowmerge_next(m))) {
+		same &= got < na && p->t == all[got].t && p->v == all[got].v;
+		got++;
+	}
+	cr_expect_eq(rowmerge_error(m), 0);
+	cr_expect_eq(got, na);
+	cr_expect(same, "merged order differs from the sorted rows");
+	rowmerge_close(m);
+	/* a run cut short (the file truncated): a read error, not fewer rows */
+	cr_assert_eq(ftruncate(f.fd, (off_t)(3000 * sizeof(struct trow) + 100)), 0);
+	m = rowmerge_open(src, 2, sizeof(struct trow), offsetof(struct trow, t), trow_cmp);
+	got = 0;
+	while (m && rowmerge_next(m))
+		got++;
+	cr_expect(!m || rowmerge_error(m) != 0, "truncated run not reported");
+	cr_expect_lt(got, na);
+	rowmerge_close(m);
+	rowruns_free(&f);
+	for (int r = 0; r < 4; r++)
+		free(k[r]);
+	rmdir(dir);
+}
+
+/* A run that cannot be written (the file size limit) is an error the caller
+ * sees, and the engine fails the run with it instead of losing rows. */
+Test(attr_rows, failed_run_write_is_reported)
+{
+	/* 3500 installs, one thread, a 1 MB budget: their records stay in
+	 * memory (a spill would start at 384 KB), their rows (104 bytes each,
+	 * a 256 KB share) spill */
+	reset();
+	static char names[3500][16];
+	for (unsigned d = 0; d < 3500; d++) {
+		snprintf(names[d], sizeof names[d], "fw%u", d);
+		add(UNMO_EV_INSTALL, names[d], T0 + (int64_t)d * SEC, d + 1);
+	}
+	struct unmo_attr_opts o = {.threads = 1, .mem_bytes = 1 << 20};
+	struct unmo_attr *a = run_opts(o, evs, nev);
+	cr_expect_eq(unmo_attr_stats(a)->spilled_bytes, 0, "no partition spill");
+	cr_expect_gt(unmo_attr_stats(a)->rows_spilled, 0, "the rows spill");
+	unmo_attr_free(a);
+
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit lim = {8192, RLIM_INFINITY};
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	char dir[] = "/tmp/attr-rows-fail-XXXXXX", path[64], err[512];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/runs", dir);
+	static struct trow rows[2000];
+	for (size_t i = 0; i < 2000; i++)
+		rows[i] = (struct trow){(int64_t)i, 0};
+	struct rowkey *k = trow_keys(rows, 2000);
+	struct rowruns f = {.fd = -1};
+	cr_expect_eq(rowruns_put(&f, path, k, 2000, sizeof(struct trow)), EFBIG);
+	cr_expect_eq(f.nruns, 0, "a failed run is not recorded");
+	rowruns_free(&f);
+	free(k);
+	rmdir(dir);
+
+	o.keep_conversions = true;
+	a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_not_null(a);
+	for (size_t i = 0; i < nev; i++)
+		cr_assert_eq(unmo_attr_add_event(a, &evs[i], err, sizeof err), 0, "%s", err);
+	cr_expect_neq(unmo_attr_finish(a, err, sizeof err), 0, "a row run could not be written: finish must fail");
+	cr_expect(strstr(err, "temp file") != NULL, "%s", err);
+	unmo_attr_free(a);
+}
