@@ -112,12 +112,16 @@ static inline bool str_eq_fast(struct unmo_str a, struct unmo_str b)
 struct idset {
 	uint64_t tab[128]; /* 0: an empty slot */
 };
-static inline bool idset_add(struct idset *s, const uint8_t id[16])
+static inline uint64_t id_fold(const uint8_t id[16])
 {
 	uint64_t lo, hi;
 	memcpy(&lo, id, 8);
 	memcpy(&hi, id + 8, 8);
-	uint64_t x = lo ^ hi * 0x9e3779b97f4a7c15ull; /* 0 for a zero id */
+	return lo ^ hi * 0x9e3779b97f4a7c15ull; /* 0 for a zero id */
+}
+static inline bool idset_add(struct idset *s, const uint8_t id[16])
+{
+	uint64_t x = id_fold(id);
 	if (!x)
 		return false;
 	size_t k = (size_t)(x >> 57);
