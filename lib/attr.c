@@ -1765,17 +1765,19 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		a->ntid_written = 1;
 	a->ntcs = a->threads;
 	a->tcs = calloc(a->ntcs, sizeof *a->tcs);
+	for (unsigned w = 0; a->tcs && w < a->ntcs; w++) { /* before any return: unmo_attr_free closes them */
+		a->tcs[w].insr.fd = a->tcs[w].convr.fd = a->tcs[w].ctitr.fd = -1;
+		a->tcs[w].aggkeys = &a->aggkeys;
+	}
 	struct spool *ans = calloc(a->ntcs, sizeof *ans);
 	struct chunk_pool *ansp = calloc(a->ntcs, sizeof *ansp);
 	if (!a->tcs || !ans || !ansp) {
 		free(ans);
 		free(ansp);
+		if (!a->tcs)
+			a->ntcs = 0; /* nothing for unmo_attr_free to walk */
 		snprintf(err, errlen, "out of memory");
 		return -1;
-	}
-	for (unsigned w = 0; w < a->ntcs; w++) {
-		a->tcs[w].insr.fd = a->tcs[w].convr.fd = a->tcs[w].ctitr.fd = -1;
-		a->tcs[w].aggkeys = &a->aggkeys;
 	}
 	/* result rows: a quarter of --mem, the rest spilled in sorted runs;
 	 * the click-to-install times (13 times smaller per install) a 64th */
