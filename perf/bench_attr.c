@@ -461,9 +461,11 @@ generated:;
 	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s)\n",
+	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s), "
+	       "and %llu result rows, %llu click-to-install times\n",
 	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
-	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache");
+	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache",
+	       (unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled);
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
