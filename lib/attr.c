@@ -1029,11 +1029,7 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, k, nk, av->v, av->n);
 }
 
-/* A (gid, click-to-install time) pair of a spilled run. */
-struct ctit_pair {
-	int64_t gid, us;
-};
-static int ctit_pair_cmp(const void *pa, const void *pb)
+int ctit_pair_cmp(const void *pa, const void *pb)
 {
 	const struct ctit_pair *x = pa, *y = pb;
 	if (x->gid != y->gid)

@@ -507,6 +507,12 @@ struct rowruns {
  * creating (and unlinking) the file at path first. 0 or an errno. */
 int rowruns_put(struct rowruns *f, const char *path, const struct rowkey *k, size_t n, size_t size);
 void rowruns_free(struct rowruns *f); /* leaves fd = -1 */
+/* A (gid, click-to-install time) pair of a spilled run, ordered by
+ * ctit_pair_cmp on both (attr.c). */
+struct ctit_pair {
+	int64_t gid, us;
+};
+int ctit_pair_cmp(const void *pa, const void *pb);
 /* One worker's rows: sorted in memory (mem[0..nmem)) and runs (or NULL). */
 struct rowsrc {
 	const struct rowkey *mem;

@@ -1812,28 +1812,19 @@ Test(attr_part, failed_background_spill_is_reported)
 	rmdir(dir);
 }
 
-/* ---- sorted runs of result rows (attr_rows.c) ---- */
-struct trow {
-	int64_t t, v;
-};
-static int trow_cmp(const void *pa, const void *pb)
-{
-	const struct trow *x = pa, *y = pb;
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	return (x->v > y->v) - (x->v < y->v);
-}
+/* ---- sorted runs of result rows (attr_rows.c) ----
+ * The rows here are the engine's (gid, time) pairs, ordered on both. */
 static int rowkey_by_row(const void *pa, const void *pb)
 {
-	return trow_cmp(((const struct rowkey *)pa)->r, ((const struct rowkey *)pb)->r);
+	return ctit_pair_cmp(((const struct rowkey *)pa)->r, ((const struct rowkey *)pb)->r);
 }
 /* The keys of rows[0..n) in (t, v) order, as sort_rows makes them. */
-static struct rowkey *trow_keys(const struct trow *rows, size_t n)
+static struct rowkey *pair_keys(const struct ctit_pair *rows, size_t n)
 {
 	struct rowkey *k = malloc((n ? n : 1) * sizeof *k);
 	cr_assert_not_null(k);
 	for (size_t i = 0; i < n; i++)
-		k[i] = (struct rowkey){(uint64_t)rows[i].t ^ (1ull << 63), (const char *)&rows[i]};
+		k[i] = (struct rowkey){(uint64_t)rows[i].gid ^ (1ull << 63), (const char *)&rows[i]};
 	qsort(k, n, sizeof *k, rowkey_by_row);
 	return k;
 }
@@ -1843,36 +1834,36 @@ static struct rowkey *trow_keys(const struct trow *rows, size_t n)
  * the order of sorting them all. */
 Test(attr_rows, runs_merge_in_sorted_order)
 {
-	static struct trow rows[4][3000];
+	static struct ctit_pair rows[4][3000];
 	size_t len[4] = {3000, 1, 700, 1200};
-	struct trow all[4901];
+	struct ctit_pair all[4901];
 	size_t na = 0;
 	for (int r = 0; r < 4; r++)
 		for (size_t i = 0; i < len[r]; i++) {
-			rows[r][i] = (struct trow){(int64_t)(rnd() % 200) - 50, (int64_t)(rnd() % 1000)};
+			rows[r][i] = (struct ctit_pair){(int64_t)(rnd() % 200) - 50, (int64_t)(rnd() % 1000)};
 			all[na++] = rows[r][i];
 		}
-	qsort(all, na, sizeof *all, trow_cmp);
+	qsort(all, na, sizeof *all, ctit_pair_cmp);
 	char dir[] = "/tmp/attr-rows-XXXXXX", path[64];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/runs", dir);
 	struct rowruns f = {.fd = -1};
 	struct rowkey *k[4];
 	for (int r = 0; r < 4; r++)
-		k[r] = trow_keys(rows[r], len[r]);
+		k[r] = pair_keys(rows[r], len[r]);
 	for (int r = 0; r < 3; r++)
-		cr_assert_eq(rowruns_put(&f, path, k[r], len[r], sizeof(struct trow)), 0);
+		cr_assert_eq(rowruns_put(&f, path, k[r], len[r], sizeof(struct ctit_pair)), 0);
 	cr_expect_eq(f.nruns, 3);
 	cr_expect_eq(f.rows, 3701);
 	cr_expect_neq(access(path, F_OK), 0, "the run file is unlinked at once");
 	struct rowsrc src[2] = {{NULL, 0, &f}, {k[3], len[3], NULL}};
-	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct trow), offsetof(struct trow, t), trow_cmp);
+	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid), ctit_pair_cmp);
 	cr_assert_not_null(m);
-	const struct trow *p;
+	const struct ctit_pair *p;
 	size_t got = 0;
 	bool same = true;
 	while ((p = rowmerge_next(m))) {
-		same &= got < na && p->t == all[got].t && p->v == all[got].v;
+		same &= got < na && p->gid == all[got].gid && p->us == all[got].us;
 		got++;
 	}
 	cr_expect_eq(rowmerge_error(m), 0);
@@ -1880,8 +1871,8 @@ Test(attr_rows, runs_merge_in_sorted_order)
 	cr_expect(same, "merged order differs from the sorted rows");
 	rowmerge_close(m);
 	/* a run cut short (the file truncated): a read error, not fewer rows */
-	cr_assert_eq(ftruncate(f.fd, (off_t)(3000 * sizeof(struct trow) + 100)), 0);
-	m = rowmerge_open(src, 2, sizeof(struct trow), offsetof(struct trow, t), trow_cmp);
+	cr_assert_eq(ftruncate(f.fd, (off_t)(3000 * sizeof(struct ctit_pair) + 100)), 0);
+	m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid), ctit_pair_cmp);
 	got = 0;
 	while (m && rowmerge_next(m))
 		got++;
@@ -1919,12 +1910,12 @@ Test(attr_rows, failed_run_write_is_reported)
 	char dir[] = "/tmp/attr-rows-fail-XXXXXX", path[64], err[512];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/runs", dir);
-	static struct trow rows[2000];
+	static struct ctit_pair rows[2000];
 	for (size_t i = 0; i < 2000; i++)
-		rows[i] = (struct trow){(int64_t)i, 0};
-	struct rowkey *k = trow_keys(rows, 2000);
+		rows[i] = (struct ctit_pair){(int64_t)i, 0};
+	struct rowkey *k = pair_keys(rows, 2000);
 	struct rowruns f = {.fd = -1};
-	cr_expect_eq(rowruns_put(&f, path, k, 2000, sizeof(struct trow)), EFBIG);
+	cr_expect_eq(rowruns_put(&f, path, k, 2000, sizeof(struct ctit_pair)), EFBIG);
 	cr_expect_eq(f.nruns, 0, "a failed run is not recorded");
 	rowruns_free(&f);
 	free(k);
