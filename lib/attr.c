@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +35,17 @@ static void default_corrupt(void *ctx, const char *msg)
 	fprintf(stderr, "unmo-attr: %s\n", msg);
 }
 
+/* The engine's own tables and config, and the engine (unmo_attr_new's
+ * failures and unmo_attr_free). */
+static void free_shell(struct unmo_attr *a)
+{
+	unmo_attr_config_free(a->own_config);
+	apps_free(&a->apps);
+	apps_free(&a->scs);
+	apps_free(&a->aggkeys);
+	free(a);
+}
+
 struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_t errlen)
 {
 	struct unmo_attr *a = calloc(1, sizeof *a);
@@ -43,10 +55,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 	}
 	a->o = *o;
 	if (apps_init(&a->apps) || apps_init(&a->scs) || apps_init(&a->aggkeys)) {
-		apps_free(&a->apps);
-		apps_free(&a->scs);
-		apps_free(&a->aggkeys);
-		free(a);
+		free_shell(a);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -59,10 +68,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		a->own_config = unmo_attr_config_new();
 		a->cfg = a->own_config;
 		if (!a->cfg) {
-			apps_free(&a->apps);
-			apps_free(&a->scs);
-			apps_free(&a->aggkeys);
-			free(a);
+			free_shell(a);
 			snprintf(err, errlen, "out of memory");
 			return NULL;
 		}
@@ -83,11 +89,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 	if ((size_t)snprintf(a->dir, sizeof a->dir, "%s/unmo-attr-XXXXXX", tmp) >= sizeof a->dir ||
 	    !mkdtemp(a->dir)) {
 		snprintf(err, errlen, "%s: cannot create temp dir: %s", tmp, strerror(errno));
-		unmo_attr_config_free(a->own_config);
-		apps_free(&a->apps);
-		apps_free(&a->scs);
-		apps_free(&a->aggkeys);
-		free(a);
+		free_shell(a);
 		return NULL;
 	}
 	return a;
@@ -167,9 +169,7 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	/* docs/attribution.md §15: a spill writes a piece of about mem^2 /
 	 * (320 x input) bytes per partition; under ~30 KB pass 2 reads many
 	 * tiny pieces and their offsets outgrow the budget */
-	uint64_t advised = 3200;
-	while (advised * advised < input_bytes * 10000000ull)
-		advised += advised / 8;
+	uint64_t advised = (uint64_t)ceil(sqrt((double)input_bytes * 1e7));
 	a->st.mem_advised = !a->o.partitions && a->o.mem_bytes < advised ? advised : 0;
 	return 0;
 oom:
@@ -1079,7 +1079,7 @@ static int spill_ctit(struct unmo_attr *a, struct tctx *tc, unsigned w)
  * a partition's rows may go over it) are sorted and written to its temp
  * files as a run each, and the arrays are refilled; its click-to-install
  * times likewise. 0 or -1 (errno set). */
-static int spill_rows_if_over(struct unmo_attr *a, struct tctx *tc, unsigned w)
+static int spill_results_if_over(struct unmo_attr *a, struct tctx *tc, unsigned w)
 {
 	if (tc->nctit_mem * sizeof(int64_t) > a->ctit_share && spill_ctit(a, tc, w))
 		return -1;
@@ -1149,7 +1149,7 @@ static void *p2_main(void *p)
 			tc->error = 1;
 		if (!tc->error && do_partition(sh, arg->w, slot))
 			tc->error = 1;
-		if (!tc->error && spill_rows_if_over(a, tc, arg->w))
+		if (!tc->error && spill_results_if_over(a, tc, arg->w))
 			tc->error = 1;
 		part_release(&tc->load[slot]); /* the records were read in place */
 		part_release(&tc->aload[slot]);
@@ -1918,9 +1918,5 @@ void unmo_attr_free(struct unmo_attr *a)
 		closedir(d);
 	}
 	rmdir(a->dir);
-	unmo_attr_config_free(a->own_config);
-	apps_free(&a->apps);
-	apps_free(&a->scs);
-	apps_free(&a->aggkeys);
-	free(a);
+	free_shell(a);
 }
