@@ -2,6 +2,7 @@
  *
  *   bench_attr [--events N] [--threads T] [--dir DIR] [--mem SIZE_MB] [--keep]
  *              [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]
+ *              [--repeat N]
  *
  * 1. Generates N synthetic events (default 20 M) into segment files in a
  *    temp dir (T threads; realistic journeys: audience devices with touches
@@ -12,7 +13,9 @@
  *    verify, decode every record: the reader's decode mode, as unmo_attr) — what any job over these files pays.
  * 3. Full attribution with T threads (unmo_attr: both passes + outputs).
  * Prints times, events/s, events/s per core, peak RSS and the ratio
- * attribution / read-only. Figures only; no pass/fail.
+ * attribution / read-only. With --repeat N, steps 2 and 3 run N times,
+ * alternating, and a last line gives the medians (and least and most) of
+ * the rounds' times and ratios. Figures only; no pass/fail.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -314,6 +317,97 @@ static void rm_rf(const char *dir)
 	rmdir(dir);
 }
 
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median, least and greatest of v[0..n), 1 <= n <= MAX_ROUNDS. */
+#define MAX_ROUNDS 64
+static void spread(const double *v, unsigned n, double *med, double *lo, double *hi)
+{
+	double s[MAX_ROUNDS];
+	memcpy(s, v, n * sizeof *s);
+	qsort(s, n, sizeof *s, dbl_cmp);
+	*med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	*lo = s[0];
+	*hi = s[n - 1];
+}
+
+/* One round: the ceiling (read only), then the whole job; prints both and
+ * gives their wall and CPU seconds. 0, or 1 when the job failed. */
+static int bench_round(char **files, size_t nfiles, uint64_t events, unsigned threads, const char *dir,
+		       const char *segdir, const char *outdir, uint64_t mem_mb, unsigned partitions,
+		       enum unmo_attr_spill_io spill_io, double *tread_out, double *cread_out, double *tall_out,
+		       double *call_out)
+{
+	pthread_t th[256];
+	/* 2. ceiling: read only */
+	struct read_shared rs = {.files = files, .n = nfiles};
+	double c0 = cpu();
+	double t0 = bench_wall_s();
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, read_main, &rs);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	double tread = bench_wall_s() - t0, cread = cpu() - c0;
+	uint64_t nread = atomic_load(&rs.events);
+	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU; %.2f M events/s, "
+	       "%.2f M events/s per CPU-second%s\n",
+	       tread, cread, nread / tread / 1e6, nread / cread / 1e6,
+	       nread == events ? "" : "  [EVENT COUNT MISMATCH]");
+
+	/* 3. full attribution */
+	char err[1024];
+	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
+				   .partitions = partitions, .spill_io = spill_io};
+	c0 = cpu();
+	t0 = bench_wall_s();
+	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+	const char *paths[1] = {segdir};
+	if (!a || unmo_attr_add_paths(a, paths, 1, err, sizeof err)) {
+		fprintf(stderr, "bench_attr: %s\n", err);
+		return 1;
+	}
+	double t1 = bench_wall_s(), c1 = cpu();
+	if (unmo_attr_finish(a, err, sizeof err)) {
+		fprintf(stderr, "bench_attr: %s\n", err);
+		return 1;
+	}
+	double t2 = bench_wall_s(), c2 = cpu();
+	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
+		fprintf(stderr, "bench_attr: %s\n", err);
+	/* the release (temp files closed, memory unmapped) is part of the job:
+	 * a CLI run waits for it before it exits */
+	const struct unmo_attr_stats stats = *unmo_attr_stats(a), *s = &stats;
+	unmo_attr_free(a);
+	double t3 = bench_wall_s(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
+	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs and release %.3f), %.3f s CPU (%.3f, %.3f, %.3f); "
+	       "%u partitions\n",
+	       tall, t1 - t0, t2 - t1, t3 - t2, call, c1 - c0, c2 - c1, c3 - c2, s->partitions);
+	printf("  %llu events -> %llu installs, %llu reattributions, %llu reinstalls, %llu conversions, "
+	       "%llu duplicates\n",
+	       (unsigned long long)s->events_read, (unsigned long long)s->installs,
+	       (unsigned long long)s->reattributions, (unsigned long long)s->reinstalls,
+	       (unsigned long long)s->conversions, (unsigned long long)s->duplicates);
+	printf("  %.2f M events/s wall (%.2f per thread), %.2f M events/s per CPU-second (target >= 5 per core)\n",
+	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s), "
+	       "and %llu result rows, %llu click-to-install times\n",
+	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
+	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache",
+	       (unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled);
+	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
+	*tread_out = tread;
+	*cread_out = cread;
+	*tall_out = tall;
+	*call_out = call;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t events = 20000000, mem_mb = 1024;
@@ -322,7 +416,7 @@ int main(int argc, char **argv)
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	bool keep = false;
 	const char *reuse = NULL; /* a directory kept by an earlier --keep run */
-	unsigned partitions = 0;
+	unsigned partitions = 0, repeat = 1;
 	enum unmo_attr_spill_io spill_io = UNMO_SPILL_AUTO;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--events") && i + 1 < argc)
@@ -337,6 +431,8 @@ int main(int argc, char **argv)
 			keep = true;
 		else if (!strcmp(argv[i], "--reuse") && i + 1 < argc)
 			reuse = argv[++i];
+		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
 			partitions = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "direct"))
@@ -349,12 +445,13 @@ int main(int argc, char **argv)
 			spill_io = UNMO_SPILL_AUTO, i++;
 		else {
 			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n"
-					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]\n");
+					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]\n"
+					"                  [--repeat N]\n");
 			return 1;
 		}
 	}
-	if (!threads || !events) {
-		fprintf(stderr, "bench_attr: --events and --threads must be > 0\n");
+	if (!threads || !events || !repeat || repeat > MAX_ROUNDS) {
+		fprintf(stderr, "bench_attr: --events and --threads must be > 0, --repeat 1..%d\n", MAX_ROUNDS);
 		return 1;
 	}
 	char dir[4096], segdir[4200], outdir[4200];
@@ -407,66 +504,31 @@ generated:;
 	printf("bench_attr: %llu events in %zu segments (%.1f MB compressed), generated in %.2f s; %u threads\n",
 	       (unsigned long long)events, nfiles, bytes / 1e6, tgen, threads);
 
-	/* 2. ceiling: read only */
-	struct read_shared rs = {.files = files, .n = nfiles};
-	double c0 = cpu();
-	t0 = bench_wall_s();
-	for (unsigned i = 0; i < threads; i++)
-		pthread_create(&th[i], NULL, read_main, &rs);
-	for (unsigned i = 0; i < threads; i++)
-		pthread_join(th[i], NULL);
-	double tread = bench_wall_s() - t0, cread = cpu() - c0;
-	uint64_t nread = atomic_load(&rs.events);
-	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU; %.2f M events/s, "
-	       "%.2f M events/s per CPU-second%s\n",
-	       tread, cread, nread / tread / 1e6, nread / cread / 1e6,
-	       nread == events ? "" : "  [EVENT COUNT MISMATCH]");
-
-	/* 3. full attribution */
-	char err[1024];
-	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
-				   .partitions = partitions, .spill_io = spill_io};
-	c0 = cpu();
-	t0 = bench_wall_s();
-	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
-	const char *paths[1] = {segdir};
-	if (!a || unmo_attr_add_paths(a, paths, 1, err, sizeof err)) {
-		fprintf(stderr, "bench_attr: %s\n", err);
-		rm_rf(dir);
-		return 1;
+	/* 2. and 3., --repeat times, alternating: the VM moves single runs by
+	 * 10-20%; the medians of the rounds, and of their ratios, are the
+	 * figures to trust */
+	double rw[MAX_ROUNDS], rc[MAX_ROUNDS], aw[MAX_ROUNDS], ac[MAX_ROUNDS], qw[MAX_ROUNDS], qc[MAX_ROUNDS];
+	int failed = 0;
+	unsigned done = 0;
+	for (; done < repeat && !failed; done++) {
+		if (repeat > 1)
+			printf("round %u/%u\n", done + 1, repeat);
+		failed = bench_round(files, nfiles, events, threads, dir, segdir, outdir, mem_mb, partitions,
+				     spill_io, &rw[done], &rc[done], &aw[done], &ac[done]);
+		qw[done] = aw[done] / rw[done];
+		qc[done] = ac[done] / rc[done];
 	}
-	double t1 = bench_wall_s(), c1 = cpu();
-	if (unmo_attr_finish(a, err, sizeof err)) {
-		fprintf(stderr, "bench_attr: %s\n", err);
-		rm_rf(dir);
-		return 1;
+	if (!failed && repeat > 1) {
+		double m[6], lo[6], hi[6];
+		const double *v[6] = {rw, rc, aw, ac, qw, qc};
+		for (int i = 0; i < 6; i++)
+			spread(v[i], repeat, &m[i], &lo[i], &hi[i]);
+		printf("median of %u rounds (least-most): read-only %.3f s wall, %.3f s CPU; attribution %.3f s wall "
+		       "(%.3f-%.3f), %.3f s CPU (%.3f-%.3f), %.2f M events/s per CPU-second; ratio %.2f wall "
+		       "(%.2f-%.2f), %.2f CPU (%.2f-%.2f)\n",
+		       repeat, m[0], m[1], m[2], lo[2], hi[2], m[3], lo[3], hi[3], events / m[3] / 1e6, m[4], lo[4],
+		       hi[4], m[5], lo[5], hi[5]);
 	}
-	double t2 = bench_wall_s(), c2 = cpu();
-	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
-		fprintf(stderr, "bench_attr: %s\n", err);
-	/* the release (temp files closed, memory unmapped) is part of the job:
-	 * a CLI run waits for it before it exits */
-	const struct unmo_attr_stats stats = *unmo_attr_stats(a), *s = &stats;
-	unmo_attr_free(a);
-	double t3 = bench_wall_s(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
-	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs and release %.3f), %.3f s CPU (%.3f, %.3f, %.3f); "
-	       "%u partitions\n",
-	       tall, t1 - t0, t2 - t1, t3 - t2, call, c1 - c0, c2 - c1, c3 - c2, s->partitions);
-	printf("  %llu events -> %llu installs, %llu reattributions, %llu reinstalls, %llu conversions, "
-	       "%llu duplicates\n",
-	       (unsigned long long)s->events_read, (unsigned long long)s->installs,
-	       (unsigned long long)s->reattributions, (unsigned long long)s->reinstalls,
-	       (unsigned long long)s->conversions, (unsigned long long)s->duplicates);
-	printf("  %.2f M events/s wall (%.2f per thread), %.2f M events/s per CPU-second (target >= 5 per core)\n",
-	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s), "
-	       "and %llu result rows, %llu click-to-install times\n",
-	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
-	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache",
-	       (unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled);
-	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
@@ -474,5 +536,5 @@ generated:;
 		rm_rf(dir);
 	else
 		printf("kept %s\n", dir);
-	return 0;
+	return failed;
 }
