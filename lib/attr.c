@@ -122,6 +122,48 @@ static enum unmo_attr_spill_io spill_mode(const struct unmo_attr_opts *o, uint64
 	return input_bytes && spill <= mem_available() / 2 ? UNMO_SPILL_MIXED : UNMO_SPILL_DIRECT;
 }
 
+/* Pass 1's share of --mem per thread (its two spools' chunks): buffered,
+ * half of the memory, spilled when full; direct and mixed, three
+ * quarters, spilled in the background from half on (so about as many
+ * pages are touched). */
+static uint64_t pass1_budget(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io)
+{
+	bool buffered = io == UNMO_SPILL_BUFFERED;
+	return mem / (buffered ? 2 : 4) * (buffered ? 1 : 3) / threads;
+}
+
+/* The record bytes a pass-2 worker may load at once: its half of --mem
+ * over the threads holds P2_DEPTH loaded partitions, and a loaded
+ * partition takes about 1.5 times its record bytes (records and index). */
+static uint64_t load_allowance_of(uint64_t mem, unsigned threads)
+{
+	uint64_t b = mem / threads / 2 / P2_DEPTH * 2 / 3;
+	return b ? b : 1;
+}
+
+/* The most parts a split of a partition too large to load makes
+ * (work_split): its temp spool buffers one and a half allowances, in
+ * chunks of at least 4 KB, four per part. */
+static uint64_t split_most(uint64_t allow)
+{
+	uint64_t k = allow * 3 / 2 / 16384;
+	return k < 2 ? 2 : k > 4096 ? 4096 : k;
+}
+
+/* A spill's piece of a partition is at least this large (init_partitions). */
+#define MIN_PIECE ((uint64_t)16 << 10)
+
+/* The record bytes a run with this budget attributes within it: pass 1's
+ * partitions (init_partitions' cap), each split twice into parts of the
+ * load allowance. */
+static double mem_capacity(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io)
+{
+	uint64_t allow = load_allowance_of(mem, threads), k = split_most(allow);
+	uint64_t p = pass1_budget(mem, threads, io) / (2 * MIN_PIECE);
+	p = p < 2 * threads ? 2 * threads : p > 4096 ? 4096 : p;
+	return (double)p * (double)k * (double)k * (double)allow;
+}
+
 /* Partitions are sized so that the partitions a pass-2 worker holds
  * (P2_DEPTH loaded, each about 2.5x the compressed input bytes it came
  * from: records and their index) fit in the share of memory of one
@@ -129,31 +171,33 @@ static enum unmo_attr_spill_io spill_mode(const struct unmo_attr_opts *o, uint64
  * Fewer partitions keep pass 1's staging slots (SPOOL_STAGE bytes per
  * partition and spool) in the CPU caches and make the spill's pieces
  * larger; on the benchmark 121 partitions took 1.2x less CPU than 961
- * (perf/RESULTS.md). */
+ * (perf/RESULTS.md). And never so many that a spill's piece of each
+ * (half of pass 1's share, over the partitions) falls under MIN_PIECE:
+ * past that, partitions are larger than a worker may load, and pass 2
+ * works on them in parts (work_split), which costs one more write and
+ * read of them, not thousands of tiny reads. */
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
 {
 	if (a->dev_spools)
 		return 0;
 	unsigned p = a->o.partitions;
 	uint64_t per_thread = a->o.mem_bytes / a->threads / 2;
+	enum unmo_attr_spill_io io = spill_mode(&a->o, input_bytes);
 	if (!p) {
 		uint64_t need = per_thread ? (input_bytes * 10 + per_thread - 1) / per_thread : 1;
-		uint64_t size = input_bytes >> 23;
+		uint64_t size = input_bytes >> 23, most = pass1_budget(a->o.mem_bytes, a->threads, io) / (2 * MIN_PIECE);
 		if (need < size)
 			need = size;
+		if (need > most)
+			need = most;
 		p = need > 4096 ? 4096 : (unsigned)need;
 		if (p < a->threads * 2)
 			p = a->threads * 2;
 	}
 	a->nparts = p;
 	a->nspools = a->threads;
-	a->st.spill_io = spill_mode(&a->o, input_bytes);
-	/* Pass-1 records before they spill to disk, a thread's two spools
-	 * sharing its part: buffered, half of the memory, spilled when full;
-	 * direct, three quarters, spilled in the background from half on (so
-	 * about as many pages are touched). */
-	bool buffered = a->st.spill_io == UNMO_SPILL_BUFFERED;
-	size_t budget = (size_t)(a->o.mem_bytes / (buffered ? 2 : 4) * (buffered ? 1 : 3) / a->nspools);
+	a->st.spill_io = io;
+	size_t budget = (size_t)pass1_budget(a->o.mem_bytes, a->nspools, io);
 	a->dev_spools = calloc(a->nspools, sizeof *a->dev_spools);
 	a->prob_spools = calloc(a->nspools, sizeof *a->prob_spools);
 	a->pools = calloc(a->nspools, sizeof *a->pools);
@@ -166,11 +210,12 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 			goto oom;
 	a->st.partitions = p;
 	a->st.threads = a->threads;
-	/* docs/attribution.md §15: a spill writes a piece of about mem^2 /
-	 * (320 x input) bytes per partition; under ~30 KB pass 2 reads many
-	 * tiny pieces and their offsets outgrow the budget */
-	uint64_t advised = (uint64_t)ceil(sqrt((double)input_bytes * 1e7));
-	a->st.mem_advised = !a->o.partitions && a->o.mem_bytes < advised ? advised : 0;
+	/* docs/attribution.md §15: the least budget whose capacity holds the
+	 * input's records (about twice its compressed bytes) */
+	uint64_t advised = a->o.mem_bytes;
+	while (mem_capacity(advised, a->threads, io) < 2.0 * (double)input_bytes && advised < ((uint64_t)1 << 50))
+		advised += advised / 8 + 1;
+	a->st.mem_advised = !a->o.partitions && advised > a->o.mem_bytes ? advised : 0;
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory for %u partitions", p);
@@ -510,6 +555,8 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 	d->reengagements += s->reengagements;
 	d->conversions += s->conversions;
 	d->conversions_unattributed += s->conversions_unattributed;
+	d->partitions_split += s->partitions_split;
+	d->spilled_bytes += s->spilled_bytes; /* pass 2's: parts of partitions too large to load */
 	if (s->peak_partition_bytes > d->peak_partition_bytes)
 		d->peak_partition_bytes = s->peak_partition_bytes;
 }
@@ -1003,30 +1050,43 @@ static int finish_load(struct p2_shared *sh, struct tctx *tc, unsigned slot)
 	return rc;
 }
 
-/* Attribute the partition loaded in the worker's views slot. */
-static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
+/* Phase 1: the answers loaded in aload, decoded into the worker's av
+ * (reused: no page faults per partition), in lookup order. */
+static int decode_answers(struct p2_shared *sh, struct tctx *tc, const struct part_view *aload)
 {
-	struct unmo_attr *a = sh->a;
-	struct tctx *tc = &a->tcs[w];
-	const struct part_view *load = &tc->load[slot], *aload = &tc->aload[slot];
-	struct evvec *av = &tc->av; /* reused: no page faults per partition */
+	struct evvec *av = &tc->av;
 	av->n = 0;
-	uint64_t n = load->bytes;
-	if (sh->phase == 1) {
-		if (part_decode(aload, av, &a->apps, &a->scs))
-			return -1;
-		if (av->n)
-			qsort(av->v, av->n, sizeof *av->v, ans_cmp);
-		n += aload->bytes;
-	}
+	if (sh->phase != 1)
+		return 0;
+	if (part_decode(aload, av, &sh->a->apps, &sh->a->scs))
+		return -1;
+	if (av->n)
+		qsort(av->v, av->n, sizeof *av->v, ans_cmp);
+	return 0;
+}
+
+/* Attribute the records of load (a partition, or a part of one), with the
+ * answers in the worker's av. */
+static int work_view(struct p2_shared *sh, unsigned w, const struct part_view *load, uint64_t answer_bytes)
+{
+	struct tctx *tc = &sh->a->tcs[w];
 	size_t nk;
 	const struct hk *k = part_index(load, &tc->sort, &nk);
 	if (!k)
 		return -1;
-	uint64_t bytes = n + 2 * nk * sizeof *k + av->n * sizeof(struct ev);
+	uint64_t bytes = load->bytes + answer_bytes + 2 * nk * sizeof *k + tc->av.n * sizeof(struct ev);
 	if (bytes > tc->st.peak_partition_bytes)
 		tc->st.peak_partition_bytes = bytes;
-	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, k, nk, av->v, av->n);
+	return run_groups(sh, tc, sh->phase == 0 ? &sh->answers[w] : NULL, k, nk, tc->av.v, tc->av.n);
+}
+
+/* Attribute the partition loaded in the worker's views slot. */
+static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
+{
+	struct tctx *tc = &sh->a->tcs[w];
+	if (decode_answers(sh, tc, &tc->aload[slot]))
+		return -1;
+	return work_view(sh, w, &tc->load[slot], sh->phase == 1 ? tc->aload[slot].bytes : 0);
 }
 
 int ctit_pair_cmp(const void *pa, const void *pb)
@@ -1118,6 +1178,120 @@ static int spill_results_if_over(struct unmo_attr *a, struct tctx *tc, unsigned 
 	return 0;
 }
 
+/* ---- partitions too large for a worker's memory ---- */
+
+static uint64_t load_allowance(const struct unmo_attr *a)
+{
+	return load_allowance_of(a->o.mem_bytes, a->threads);
+}
+
+/* A partition's records routed to k sub-partitions by the next digits of
+ * their group hash: the fraction (hash's low 32 bits) / 2^32 gives the
+ * partition as its first digit in base nparts (part_of), the
+ * sub-partition as the next one in base k, and so on. Records of a group
+ * share the hash: groups stay whole. */
+#define SPLIT_DEPTH 3
+#define SPLIT_READ ((size_t)1 << 20) /* bytes of a spilled piece read at a time */
+struct split {
+	struct chunk_pool pool;
+	struct spool sub;
+	unsigned k;
+	uint32_t base[SPLIT_DEPTH]; /* the bases of the digits above: nparts, then each split's k */
+	unsigned nbase;
+};
+
+static int split_put(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct split *sp = ctx;
+	uint64_t r = unmo_ld64(rec + PO_GHASH) & 0xffffffffu;
+	for (unsigned i = 0; i < sp->nbase; i++)
+		r = (r * sp->base[i]) & 0xffffffffu; /* drop the digits above */
+	return spool_put(&sp->sub, (unsigned)((r * sp->k) >> 32), rec, len);
+}
+
+/* Attribute partition part of sp, too large to load within the worker's
+ * memory: its records are streamed (never held) into k sub-partitions in
+ * a temp file of the worker's, each then worked on like a partition, and
+ * split again while too large (SPLIT_DEPTH levels in all; past that a
+ * part is loaded whatever its size, as one device with a huge history
+ * must be). The answers of the partition are in the worker's av. Costs
+ * one more write and read of the partition per level. */
+static int work_split(struct p2_shared *sh, unsigned w, struct spool *sp, unsigned nsp, unsigned part,
+		      const uint32_t *base, unsigned nbase, uint64_t answer_bytes)
+{
+	struct unmo_attr *a = sh->a;
+	struct tctx *tc = &a->tcs[w];
+	uint64_t allow = load_allowance(a), bytes = part_size(sp, nsp, part);
+	/* the sub-spool buffers as much as one loaded partition would take */
+	size_t budget = (size_t)(allow * 3 / 2);
+	uint64_t k = (bytes * 5 / 4 + allow - 1) / allow, kmax = split_most(allow);
+	k = k < 2 ? 2 : k > kmax ? kmax : k;
+	struct split *s = calloc(1, sizeof *s);
+	uint8_t *buf = big_alloc(SPLIT_READ);
+	char prefix[16];
+	snprintf(prefix, sizeof prefix, "split%u", nbase);
+	int rc = -1, made = 0; /* 1: pool, 2: and spool to free */
+	if (!s || !buf)
+		goto out;
+	s->k = (unsigned)k;
+	memcpy(s->base, base, nbase * sizeof *base);
+	s->nbase = nbase;
+	made = 1;
+	if (pool_init(&s->pool, budget, s->k, 1, a->st.spill_io))
+		goto out;
+	made = 2;
+	if (spool_init(&s->sub, a->dir, prefix, w, s->k, &s->pool, NULL))
+		goto out;
+	pool_expect(&s->pool, bytes); /* all of it in memory when it fits: no spill */
+	if (part_stream(sp, nsp, part, buf, SPLIT_READ, split_put, s) || spool_sync(&s->sub))
+		goto out;
+	tc->st.spilled_bytes += s->sub.bytes;
+	big_free(buf, SPLIT_READ);
+	buf = NULL;
+	tc->st.partitions_split++;
+	uint32_t next[SPLIT_DEPTH];
+	memcpy(next, base, nbase * sizeof *base);
+	next[nbase] = s->k;
+	rc = 0;
+	for (unsigned i = 0; i < s->k && !rc; i++) {
+		if (nbase < SPLIT_DEPTH - 1 && part_size(&s->sub, 1, i) > allow) {
+			rc = work_split(sh, w, &s->sub, 1, i, next, nbase + 1, answer_bytes);
+			continue;
+		}
+		rc = part_load(&s->sub, 1, i, &tc->splitv) || work_view(sh, w, &tc->splitv, answer_bytes) ||
+			     spill_results_if_over(a, tc, w)
+			     ? -1
+			     : 0;
+		part_release(&tc->splitv);
+	}
+out:
+	big_free(buf, SPLIT_READ);
+	if (made == 2)
+		spool_free(&s->sub);
+	if (made)
+		pool_free(&s->pool);
+	free(s);
+	return rc;
+}
+
+/* Partition part, too large to load (part_size over load_allowance), in
+ * parts (work_split), with its answers (phase 1) loaded whole. */
+static int work_big(struct p2_shared *sh, unsigned w, unsigned part)
+{
+	struct unmo_attr *a = sh->a;
+	struct tctx *tc = &a->tcs[w];
+	int rc = 0;
+	tc->av.n = 0;
+	if (sh->phase == 1)
+		rc = part_load(sh->answers, a->ntcs, part, &tc->splitav) || decode_answers(sh, tc, &tc->splitav);
+	uint32_t base[1] = {a->nparts};
+	if (!rc)
+		rc = work_split(sh, w, sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, base, 1,
+				sh->phase == 1 ? tc->splitav.bytes : 0);
+	part_release(&tc->splitav);
+	return rc;
+}
+
 /* One worker: while it works on a partition, the disk reads the next
  * P2_DEPTH - 1 ones it took (direct I/O on its own ring; without a ring,
  * reads happen in part_load_finish). Partitions are taken one at a time
@@ -1138,6 +1312,13 @@ static void *p2_main(void *p)
 			unsigned part = tc->error ? a->nparts : atomic_fetch_add(&sh->next, 1);
 			if (part >= a->nparts)
 				break;
+			uint64_t bytes = part_size(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part);
+			if (bytes > load_allowance(a)) { /* worked on here, in parts, while the others load */
+				if (work_big(sh, arg->w, part) || spill_results_if_over(a, tc, arg->w))
+					tc->error = 1;
+				atomic_fetch_add(&sh->done, 1);
+				continue;
+			}
 			unsigned slot = (unsigned)(taken++ % P2_DEPTH);
 			if (start_load(sh, tc, slot, part, r))
 				tc->error = 1; /* finished below all the same */

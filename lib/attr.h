@@ -211,7 +211,8 @@ struct unmo_attr_stats {
 	uint64_t spilled_bytes; /* partition bytes that went to temp files (over --mem) */
 	uint64_t rows_spilled;  /* install and conversion rows that went to temp files (over --mem) */
 	uint64_t ctit_spilled;  /* click-to-install times (for the medians) that went to temp files */
-	uint64_t mem_advised;   /* set when mem_bytes is too small for the input to run well: the
+	uint64_t partitions_split; /* partitions (and parts of them) too large for --mem, worked on in parts */
+	uint64_t mem_advised;   /* set when mem_bytes is too small to hold this input even in parts: the
 				 * least budget advised (docs/attribution.md section 15), else 0 */
 	enum unmo_attr_spill_io spill_io; /* how: DIRECT, BUFFERED or MIXED (the choice;
 				 * a file system refusing O_DIRECT falls back silently) */

@@ -306,6 +306,8 @@ void tc_free_scratch(struct tctx *tc)
 		part_view_free(&tc->load[i]);
 		part_view_free(&tc->aload[i]);
 	}
+	part_view_free(&tc->splitv);
+	part_view_free(&tc->splitav);
 	free(tc->recbuf);
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);

@@ -404,6 +404,16 @@ struct part_view {
 int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv, struct io_uring *ring);
 int part_load_finish(struct part_view *pv);
 int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv);
+/* The record bytes of partition part in every spool (spilled pieces,
+ * chains, slots). */
+uint64_t part_size(const struct spool *sp, unsigned nsp, unsigned part);
+/* Every record of partition part, spool after spool, handed to fn in the
+ * order part_load views them, without holding the partition: pieces are
+ * read cap bytes at a time into buf (page-aligned, cap a multiple of 4 KB),
+ * chains and slots are read where they are and consumed (as by a load:
+ * once only). 0, or -1 when fn, a read or a record length fails. */
+int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap,
+		int (*fn)(void *ctx, const uint8_t *rec, size_t len), void *ctx);
 /* prec_decode_all over every byte of pv, appending to *v. */
 int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_apps *apps,
 		const struct attr_apps *scs);
@@ -562,6 +572,7 @@ struct tctx { /* one worker thread's results */
 	 * reads the next P2_DEPTH - 1 partitions the worker took */
 #define P2_DEPTH 4
 	struct part_view load[P2_DEPTH], aload[P2_DEPTH];
+	struct part_view splitv, splitav; /* a part of a split partition, its answers */
 	uint8_t *recbuf;       /* PREC_MAX: answers longer than a staging slot */
 	struct ev **scratch;
 	size_t scratchcap;

@@ -1123,6 +1123,104 @@ int part_load_finish(struct part_view *pv)
 	return rc ? -1 : cut_records(pv);
 }
 
+uint64_t part_size(const struct spool *sp, unsigned nsp, unsigned part)
+{
+	uint64_t n = 0;
+	for (unsigned t = 0; t < nsp; t++) {
+		const struct spool *s = &sp[t];
+		for (unsigned k = 0; k < s->spills; k++) {
+			const uint64_t *o = s->offs + 2 * ((size_t)k * s->nparts + part);
+			n += o[1] - o[0];
+		}
+		for (const struct spool_chunk *c = s->head[part]; c; c = c->next)
+			n += c->len;
+		n += s->slen[part];
+	}
+	return n;
+}
+
+/* The record bytes of one stream, fed in pieces of any size: whole records
+ * go to fn where they lie, one cut by a piece's end is gathered first. */
+struct feeder {
+	int (*fn)(void *ctx, const uint8_t *rec, size_t len);
+	void *ctx;
+	uint8_t cut[PREC_MAX];
+	size_t ncut;
+};
+
+static int feed(struct feeder *f, const uint8_t *p, size_t n)
+{
+	while (f->ncut && n) { /* complete the cut record first */
+		size_t need = f->ncut >= 2 ? unmo_ld16(f->cut) : 2;
+		size_t k = need - f->ncut < n ? need - f->ncut : n;
+		memcpy(f->cut + f->ncut, p, k);
+		f->ncut += k;
+		p += k;
+		n -= k;
+		if (f->ncut == 2 && (unmo_ld16(f->cut) < PREC_FIXED || unmo_ld16(f->cut) > PREC_MAX))
+			return -1;
+		if (f->ncut > 2 && f->ncut == unmo_ld16(f->cut)) {
+			if (f->fn(f->ctx, f->cut, f->ncut))
+				return -1;
+			f->ncut = 0;
+		}
+	}
+	while (n >= 2) {
+		size_t len = unmo_ld16(p);
+		if (len < PREC_FIXED || len > PREC_MAX)
+			return -1;
+		if (len > n)
+			break;
+		if (f->fn(f->ctx, p, len))
+			return -1;
+		p += len;
+		n -= len;
+	}
+	memcpy(f->cut + f->ncut, p, n); /* n < a record: fits */
+	f->ncut += n;
+	return 0;
+}
+
+int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap,
+		int (*fn)(void *ctx, const uint8_t *rec, size_t len), void *ctx)
+{
+	struct feeder *f = malloc(sizeof *f);
+	if (!f)
+		return -1;
+	f->fn = fn;
+	f->ctx = ctx;
+	int rc = 0;
+	for (unsigned t = 0; t < nsp && !rc; t++) {
+		struct spool *s = &sp[t];
+		if ((s->pool->busy || s->error) && spool_sync(s)) {
+			rc = -1;
+			break;
+		}
+		f->ncut = 0;
+		for (unsigned k = 0; k < s->spills && !rc; k++) {
+			const uint64_t *o = s->offs + 2 * ((size_t)k * s->nparts + part);
+			for (uint64_t off = o[0]; off < o[1] && !rc; off += cap) {
+				size_t len = o[1] - off < cap ? (size_t)(o[1] - off) : cap;
+				size_t alen = (len + SPILL_ALIGN - 1) & ~(size_t)(SPILL_ALIGN - 1);
+				struct part_read rd = {s->cached[k] ? s->cfd : s->fd, buf, len, alen, off, NULL, 0};
+				rc = read_rest(&rd, 0) || feed(f, buf, len) ? -1 : 0;
+			}
+		}
+		struct spool_chunk *c = s->head[part];
+		s->head[part] = s->tail[part] = NULL;
+		for (const struct spool_chunk *x = c; x && !rc; x = x->next)
+			rc = feed(f, x->data, x->len);
+		free_chain(s->pool, c);
+		if (!rc)
+			rc = feed(f, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
+		s->slen[part] = 0;
+		if (f->ncut) /* a stream ended inside a record */
+			rc = -1;
+	}
+	free(f);
+	return rc;
+}
+
 int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv)
 {
 	if (part_load_start(sp, nsp, part, pv, NULL)) {

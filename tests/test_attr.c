@@ -749,9 +749,12 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
 			cr_expect_gt(unmo_attr_stats(other)->rows_spilled, 0, "and the rows too");
 			cr_expect_gt(unmo_attr_stats(other)->ctit_spilled, 0, "and the click-to-install times");
-		}
-		else
+			/* and its partitions are too large to load: attributed in parts */
+			cr_expect_gt(unmo_attr_stats(other)->partitions_split, 0);
+		} else {
 			cr_expect_eq(unmo_attr_stats(other)->spilled_bytes, 0);
+			cr_expect_eq(unmo_attr_stats(other)->partitions_split, 0);
+		}
 		unmo_attr_free(other);
 	}
 	unmo_attr_free(base);
@@ -1126,6 +1129,41 @@ static bool file_has(const char *path, const char *needle)
 	buf[n] = 0;
 	fclose(f);
 	return strstr(buf, needle) != NULL;
+}
+
+/* With the partition count left to the engine and a budget far too small
+ * for the input, pass 1 keeps its pieces large (few partitions), pass 2
+ * attributes them in parts, the answer is the same, and the engine
+ * advises a budget that would hold the input; with the default budget
+ * nothing is split or advised. */
+Test(attr_segments, small_budget_splits_partitions_and_advises_more, .timeout = 120)
+{
+	random_world(600);
+	char dir[] = "/tmp/test_attr_splitXXXXXX", err[512];
+	cr_assert_not_null(mkdtemp(dir));
+	write_segment(dir, "s-w1-00000001", evs, nev, 50);
+	struct unmo_attr *mem = run_opts((struct unmo_attr_opts){.threads = 1}, evs, nev);
+	const char *paths[1] = {dir};
+	uint64_t budget[2] = {1 << 16, 0};
+	for (int k = 0; k < 2; k++) {
+		struct unmo_attr_opts o = {.threads = 2, .mem_bytes = budget[k], .keep_conversions = true};
+		struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
+		cr_assert_eq(unmo_attr_add_paths(a, paths, 1, err, sizeof err), 0, "%s", err);
+		const struct unmo_attr_stats *st = unmo_attr_stats(a);
+		if (budget[k])
+			cr_expect_gt(st->mem_advised, budget[k]);
+		else
+			cr_expect_eq(st->mem_advised, 0);
+		cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
+		assert_same_results(mem, a);
+		cr_expect_eq(st->partitions_split > 0, budget[k] != 0, "%llu split",
+			     (unsigned long long)st->partitions_split);
+		unmo_attr_free(a);
+	}
+	unmo_attr_free(mem);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
 }
 
 Test(attr_segments, files_in_any_order_and_corrupt_blocks, .timeout = 120)
@@ -1739,6 +1777,61 @@ Test(attr_part, records_cut_by_chunks_come_back_whole)
 	rmdir(dir);
 }
 
+struct collected {
+	uint8_t *b;
+	size_t n, recs;
+};
+
+static int collect(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct collected *c = ctx;
+	memcpy(c->b + c->n, rec, len);
+	c->n += len;
+	c->recs++;
+	return 0;
+}
+
+/* part_stream hands over every record of a partition once, in order,
+ * whole: from spilled pieces read 4 KB at a time (so records are cut by
+ * the reads), from the chain (cut by its chunks) and the staging slot. */
+Test(attr_part, stream_gives_every_record_whole_and_in_order)
+{
+	char dir[] = "/tmp/attr-stream-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct chunk_pool pool;
+	struct spool sp;
+	cr_assert_eq(pool_init(&pool, 16384, 2, 1, UNMO_SPILL_DIRECT), 0); /* 4 KB chunks: spills often */
+	cr_assert_eq(spool_init(&sp, dir, "s", 0, 2, &pool, NULL), 0);
+	static uint8_t want[60000], got[60000];
+	size_t n = 0, recs = 0;
+	for (int i = 0; n + 97 + 3 <= sizeof want; i++) { /* 97- and 100-byte records */
+		size_t len = i % 2 ? 97 : 100;
+		uint8_t *r = want + n;
+		memset(r, i, len);
+		unmo_st16(r, (uint16_t)len);
+		cr_assert_eq(spool_put(&sp, 1, r, len), 0);
+		cr_assert_eq(spool_put(&sp, 0, r, len), 0); /* the other partition: its own */
+		n += len;
+		recs++;
+	}
+	cr_assert_eq(spool_sync(&sp), 0);
+	cr_assert_gt(sp.spills, 2u);
+	cr_assert_gt(sp.slen[1], 0u, "some records still in the slot");
+	cr_expect_eq(part_size(&sp, 1, 1), n);
+	uint8_t *buf = big_alloc(4096);
+	struct collected c = {got, 0, 0};
+	cr_assert_eq(part_stream(&sp, 1, 1, buf, 4096, collect, &c), 0);
+	cr_expect_eq(c.recs, recs);
+	cr_assert_eq(c.n, n);
+	cr_expect(!memcmp(got, want, n), "the same bytes in the same order");
+	cr_expect_eq(sp.head[1], NULL, "the chain is consumed");
+	cr_expect_eq(sp.slen[1], 0u);
+	big_free(buf, 4096);
+	spool_free(&sp);
+	pool_free(&pool);
+	rmdir(dir);
+}
+
 /* A direct read the file system refuses (EINVAL: here, a destination one
  * byte off alignment) is done again through the page cache, with the same
  * bytes, and the file stays buffered from then on. */
@@ -1890,17 +1983,19 @@ Test(attr_rows, runs_merge_in_sorted_order)
 Test(attr_rows, failed_run_write_is_reported)
 {
 	/* 3500 installs, one thread, a 1 MB budget: their records stay in
-	 * memory (a spill would start at 384 KB), their rows (104 bytes each,
-	 * a 256 KB share) spill */
+	 * memory (a spill would start at 384 KB) in 8 partitions small enough
+	 * to load whole (an 87 KB allowance), their rows (104 bytes each, a
+	 * 256 KB share) spill */
 	reset();
 	static char names[3500][16];
 	for (unsigned d = 0; d < 3500; d++) {
 		snprintf(names[d], sizeof names[d], "fw%u", d);
 		add(UNMO_EV_INSTALL, names[d], T0 + (int64_t)d * SEC, d + 1);
 	}
-	struct unmo_attr_opts o = {.threads = 1, .mem_bytes = 1 << 20};
+	struct unmo_attr_opts o = {.threads = 1, .mem_bytes = 1 << 20, .partitions = 8};
 	struct unmo_attr *a = run_opts(o, evs, nev);
 	cr_expect_eq(unmo_attr_stats(a)->spilled_bytes, 0, "no partition spill");
+	cr_expect_eq(unmo_attr_stats(a)->partitions_split, 0);
 	cr_expect_gt(unmo_attr_stats(a)->rows_spilled, 0, "the rows spill");
 	unmo_attr_free(a);
 
