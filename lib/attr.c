@@ -1190,10 +1190,7 @@ static uint64_t load_allowance(const struct unmo_attr *a)
  * partition as its first digit in base nparts (part_of), the
  * sub-partition as the next one in base k, and so on. Records of a group
  * share the hash: groups stay whole. */
-#define SPLIT_DEPTH 3
-#define SPLIT_READ ((size_t)1 << 20) /* bytes of a spilled piece read at a time */
 struct split {
-	struct chunk_pool pool;
 	struct spool sub;
 	unsigned k;
 	uint32_t base[SPLIT_DEPTH]; /* the bases of the digits above: nparts, then each split's k */
@@ -1216,8 +1213,8 @@ static int split_put(void *ctx, const uint8_t *rec, size_t len)
  * part is loaded whatever its size, as one device with a huge history
  * must be). The answers of the partition are in the worker's av. Costs
  * one more write and read of the partition per level. */
-static int work_split(struct p2_shared *sh, unsigned w, struct spool *sp, unsigned nsp, unsigned part,
-		      const uint32_t *base, unsigned nbase, uint64_t answer_bytes)
+static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, struct spool *sp, unsigned nsp,
+		      unsigned part, const uint32_t *base, unsigned nbase, uint64_t answer_bytes)
 {
 	struct unmo_attr *a = sh->a;
 	struct tctx *tc = &a->tcs[w];
@@ -1227,27 +1224,29 @@ static int work_split(struct p2_shared *sh, unsigned w, struct spool *sp, unsign
 	uint64_t k = (bytes * 5 / 4 + allow - 1) / allow, kmax = split_most(allow);
 	k = k < 2 ? 2 : k > kmax ? kmax : k;
 	struct split *s = calloc(1, sizeof *s);
-	uint8_t *buf = big_alloc(SPLIT_READ);
+	struct chunk_pool *pool = &tc->splitpool[nbase - 1];
 	char prefix[16];
 	snprintf(prefix, sizeof prefix, "split%u", nbase);
-	int rc = -1, made = 0; /* 1: pool, 2: and spool to free */
-	if (!s || !buf)
+	int rc = -1;
+	bool spooled = false;
+	if (!tc->splitbuf)
+		tc->splitbuf = big_alloc(SPLIT_READ);
+	if (!s || !tc->splitbuf)
 		goto out;
 	s->k = (unsigned)k;
 	memcpy(s->base, base, nbase * sizeof *base);
 	s->nbase = nbase;
-	made = 1;
-	if (pool_init(&s->pool, budget, s->k, 1, a->st.spill_io))
+	/* the level's pool, its pages reused from split to split */
+	if (pool->region ? pool_reuse(pool, s->k, 1) : pool_init(pool, budget, s->k, 1, a->st.spill_io))
 		goto out;
-	made = 2;
-	if (spool_init(&s->sub, a->dir, prefix, w, s->k, &s->pool, NULL))
+	pool->keep_pages = true;
+	spooled = true;
+	if (spool_init(&s->sub, a->dir, prefix, w, s->k, pool, NULL))
 		goto out;
-	pool_expect(&s->pool, bytes); /* all of it in memory when it fits: no spill */
-	if (part_stream(sp, nsp, part, buf, SPLIT_READ, split_put, s) || spool_sync(&s->sub))
+	pool_expect(pool, bytes); /* all of it in memory when it fits: no spill */
+	if (part_stream(sp, nsp, part, tc->splitbuf, SPLIT_READ, ring, split_put, s) || spool_sync(&s->sub))
 		goto out;
 	tc->st.spilled_bytes += s->sub.bytes;
-	big_free(buf, SPLIT_READ);
-	buf = NULL;
 	tc->st.partitions_split++;
 	uint32_t next[SPLIT_DEPTH];
 	memcpy(next, base, nbase * sizeof *base);
@@ -1255,28 +1254,26 @@ static int work_split(struct p2_shared *sh, unsigned w, struct spool *sp, unsign
 	rc = 0;
 	for (unsigned i = 0; i < s->k && !rc; i++) {
 		if (nbase < SPLIT_DEPTH - 1 && part_size(&s->sub, 1, i) > allow) {
-			rc = work_split(sh, w, &s->sub, 1, i, next, nbase + 1, answer_bytes);
+			rc = work_split(sh, w, ring, &s->sub, 1, i, next, nbase + 1, answer_bytes);
 			continue;
 		}
-		rc = part_load(&s->sub, 1, i, &tc->splitv) || work_view(sh, w, &tc->splitv, answer_bytes) ||
-			     spill_results_if_over(a, tc, w)
-			     ? -1
-			     : 0;
+		if (part_load_start(&s->sub, 1, i, &tc->splitv, ring))
+			rc = -1;
+		rc |= part_load_finish(&tc->splitv); /* after every start */
+		if (!rc)
+			rc = work_view(sh, w, &tc->splitv, answer_bytes) || spill_results_if_over(a, tc, w) ? -1 : 0;
 		part_release(&tc->splitv);
 	}
 out:
-	big_free(buf, SPLIT_READ);
-	if (made == 2)
-		spool_free(&s->sub);
-	if (made)
-		pool_free(&s->pool);
+	if (spooled)
+		spool_free(&s->sub); /* the pool stays, for the next split */
 	free(s);
 	return rc;
 }
 
 /* Partition part, too large to load (part_size over load_allowance), in
  * parts (work_split), with its answers (phase 1) loaded whole. */
-static int work_big(struct p2_shared *sh, unsigned w, unsigned part)
+static int work_big(struct p2_shared *sh, unsigned w, struct io_uring *ring, unsigned part)
 {
 	struct unmo_attr *a = sh->a;
 	struct tctx *tc = &a->tcs[w];
@@ -1286,7 +1283,7 @@ static int work_big(struct p2_shared *sh, unsigned w, unsigned part)
 		rc = part_load(sh->answers, a->ntcs, part, &tc->splitav) || decode_answers(sh, tc, &tc->splitav);
 	uint32_t base[1] = {a->nparts};
 	if (!rc)
-		rc = work_split(sh, w, sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, base, 1,
+		rc = work_split(sh, w, ring, sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, base, 1,
 				sh->phase == 1 ? tc->splitav.bytes : 0);
 	part_release(&tc->splitav);
 	return rc;
@@ -1314,7 +1311,7 @@ static void *p2_main(void *p)
 				break;
 			uint64_t bytes = part_size(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part);
 			if (bytes > load_allowance(a)) { /* worked on here, in parts, while the others load */
-				if (work_big(sh, arg->w, part) || spill_results_if_over(a, tc, arg->w))
+				if (work_big(sh, arg->w, r, part) || spill_results_if_over(a, tc, arg->w))
 					tc->error = 1;
 				atomic_fetch_add(&sh->done, 1);
 				continue;

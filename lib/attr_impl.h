@@ -206,6 +206,8 @@ struct chunk_pool {
 	size_t region_len;
 	struct spool_chunk *hdr; /* one per chunk of the region */
 	size_t nchunks, nused;   /* hdr entries, those handed out so far */
+	size_t hdrcap;           /* hdr and job_iov entries allocated */
+	bool keep_pages;         /* reused (pool_reuse): chains given back keep their pages */
 	size_t csz;              /* chunk payload bytes: whole 4 KB pages */
 	size_t budget;
 	size_t held;             /* chunks in the chains of the pool's spools */
@@ -235,6 +237,11 @@ struct chunk_pool {
  * _MIXED: direct, with about half of the bytes, whole spills alternating,
  * through the page cache and read back the same way). */
 int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, enum unmo_attr_spill_io io);
+/* The pool again, for new spools of nparts partitions (its old spools
+ * freed, their chains given back): its pages are reused, not touched
+ * anew (a first touch costs 0.13-1.3 s per GB on the benchmark VM). 0, or
+ * -1 (a spill failed, out of memory). */
+int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers);
 /* The bytes the pool's spools will still get, as far as their writer can
  * tell (UINT64_MAX: unknown, the default). A background spill starts only
  * when they would not fit in the budget: what stays in memory at the end
@@ -409,10 +416,12 @@ int part_load(struct spool *sp, unsigned nsp, unsigned part, struct part_view *p
 uint64_t part_size(const struct spool *sp, unsigned nsp, unsigned part);
 /* Every record of partition part, spool after spool, handed to fn in the
  * order part_load views them, without holding the partition: pieces are
- * read cap bytes at a time into buf (page-aligned, cap a multiple of 4 KB),
- * chains and slots are read where they are and consumed (as by a load:
- * once only). 0, or -1 when fn, a read or a record length fails. */
-int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap,
+ * read into buf (page-aligned, cap a multiple of 4 KB) as many at a time
+ * as fit, on ring when there is one (the calling thread's: completions of
+ * its views' loads on it go to them), chains and slots are read where
+ * they are and consumed (as by a load: once only). 0, or -1 when fn, a
+ * read or a record length fails. */
+int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap, struct io_uring *ring,
 		int (*fn)(void *ctx, const uint8_t *rec, size_t len), void *ctx);
 /* prec_decode_all over every byte of pv, appending to *v. */
 int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_apps *apps,
@@ -572,7 +581,14 @@ struct tctx { /* one worker thread's results */
 	 * reads the next P2_DEPTH - 1 partitions the worker took */
 #define P2_DEPTH 4
 	struct part_view load[P2_DEPTH], aload[P2_DEPTH];
-	struct part_view splitv, splitav; /* a part of a split partition, its answers */
+	/* partitions too large to load, split (attr.c work_split): a part
+	 * and the partition's answers loaded, the temp spools' pools of each
+	 * level (reused from split to split), the buffer pieces are read into */
+#define SPLIT_DEPTH 3
+#define SPLIT_READ ((size_t)4 << 20) /* bytes of spilled pieces read at a time */
+	struct part_view splitv, splitav;
+	struct chunk_pool splitpool[SPLIT_DEPTH - 1];
+	uint8_t *splitbuf;
 	uint8_t *recbuf;       /* PREC_MAX: answers longer than a staging slot */
 	struct ev **scratch;
 	size_t scratchcap;

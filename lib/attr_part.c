@@ -46,6 +46,17 @@ void big_free(void *p, size_t n)
 }
 
 /* ---- chunk pools and spools ---- */
+/* Chunks of a few per partition and spool within the budget, 4..64 KB,
+ * and as many as the budget allows (always one: spool_chunk lets the
+ * first exceed a tiny budget). */
+static void pool_shape(struct chunk_pool *p, unsigned nparts, unsigned sharers)
+{
+	size_t c = nparts ? p->budget / sharers / nparts / 4 : 65536;
+	c = c < SPILL_ALIGN ? SPILL_ALIGN : c > 65536 ? 65536 : c & ~(size_t)(SPILL_ALIGN - 1);
+	p->csz = c;
+	p->nchunks = p->region_len / c ? p->region_len / c : 1;
+}
+
 int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, enum unmo_attr_spill_io io)
 {
 	memset(p, 0, sizeof *p);
@@ -53,14 +64,12 @@ int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sha
 	p->buffered = io == UNMO_SPILL_BUFFERED;
 	p->mixed = io == UNMO_SPILL_MIXED;
 	p->to_come = UINT64_MAX;
-	size_t c = nparts ? budget / sharers / nparts / 4 : 65536;
-	c = c < SPILL_ALIGN ? SPILL_ALIGN : c > 65536 ? 65536 : c & ~(size_t)(SPILL_ALIGN - 1);
-	p->csz = c;
-	/* as many chunks as the budget allows, and always one (spool_chunk
-	 * lets the first exceed a tiny budget) */
-	p->nchunks = budget / c ? budget / c : 1;
-	p->region_len = p->nchunks * c;
+	/* the budget in whole pages (touched only as chunks are used): any
+	 * chunk size pool_reuse picks has as many chunks as the budget allows */
+	p->region_len = budget > SPILL_ALIGN ? budget & ~(size_t)(SPILL_ALIGN - 1) : SPILL_ALIGN;
+	pool_shape(p, nparts, sharers);
 	p->region = big_alloc(p->region_len);
+	p->hdrcap = p->nchunks;
 	p->hdr = calloc(p->nchunks, sizeof *p->hdr);
 	p->job_iov = calloc(p->nchunks, sizeof *p->job_iov);
 	if (pthread_mutex_init(&p->mu, NULL) || pthread_cond_init(&p->cv, NULL)) {
@@ -70,11 +79,36 @@ int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sha
 	return p->region && p->hdr && p->job_iov ? 0 : -1;
 }
 
+int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers)
+{
+	if (pool_sync(p))
+		return -1;
+	pool_shape(p, nparts, sharers); /* nchunks * csz <= region_len: the same pages */
+	if (p->nchunks > p->hdrcap) {
+		struct spool_chunk *h = realloc(p->hdr, p->nchunks * sizeof *h);
+		if (h)
+			p->hdr = h;
+		struct iovec *v = h ? realloc(p->job_iov, p->nchunks * sizeof *v) : NULL;
+		if (v)
+			p->job_iov = v;
+		if (!h || !v)
+			return -1;
+		p->hdrcap = p->nchunks;
+	}
+	p->free = NULL;
+	p->nused = p->held = 0;
+	p->produced = 0;
+	p->to_come = UINT64_MAX;
+	p->keep_pages = true;
+	return 0;
+}
+
 /* Give a chain's pages back to the system; they are not reused: release
- * happens once the pool's spools are no longer written. */
+ * happens once the pool's spools are no longer written (a reused pool
+ * keeps them: pool_reuse starts again from the region's first chunk). */
 static void free_chain(const struct chunk_pool *p, struct spool_chunk *c)
 {
-	while (c) {
+	while (c && !p->keep_pages) {
 		struct spool_chunk *n = c->next;
 		madvise(c->data, p->csz, MADV_DONTNEED);
 		c = n;
@@ -1181,15 +1215,56 @@ static int feed(struct feeder *f, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap,
+/* Read rd[0..n) (on ring at once when there is one, else one by one). */
+static int read_batch(struct part_read *rd, size_t n, struct io_uring *ring)
+{
+	size_t queued = 0, pending = 0;
+	for (; ring && queued < n; queued++) {
+		struct io_uring_sqe *q = io_uring_get_sqe(ring);
+		if (!q && io_uring_submit(ring) >= 0)
+			q = io_uring_get_sqe(ring);
+		if (!q)
+			break; /* the rest one by one below */
+		io_uring_prep_read(q, rd[queued].fd, rd[queued].dst, (unsigned)rd[queued].alen, rd[queued].off);
+		io_uring_sqe_set_data(q, &rd[queued]);
+		rd[queued].res = 0;
+		pending++;
+	}
+	if (pending)
+		io_uring_submit(ring);
+	int rc = 0;
+	while (pending) { /* this thread's ring may also carry loads of its views: theirs go to them */
+		struct io_uring_cqe *cqe;
+		int w;
+		while ((w = io_uring_wait_cqe(ring, &cqe)) == -EINTR)
+			;
+		if (w < 0)
+			return -1;
+		struct part_read *r = io_uring_cqe_get_data(cqe);
+		int res = cqe->res ? cqe->res : -EIO;
+		io_uring_cqe_seen(ring, cqe);
+		r->res = res;
+		if (r->pv)
+			r->pv->pending--;
+		else if (r >= rd && r < rd + n)
+			pending--;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = read_rest(&rd[i], i < queued && rd[i].res > 0 ? (size_t)rd[i].res : 0);
+	return rc;
+}
+
+int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap, struct io_uring *ring,
 		int (*fn)(void *ctx, const uint8_t *rec, size_t len), void *ctx)
 {
 	struct feeder *f = malloc(sizeof *f);
-	if (!f)
-		return -1;
-	f->fn = fn;
-	f->ctx = ctx;
-	int rc = 0;
+	size_t most = cap / SPILL_ALIGN; /* pieces in one batch */
+	struct part_read *rd = malloc(most * sizeof *rd);
+	int rc = f && rd ? 0 : -1;
+	if (f) {
+		f->fn = fn;
+		f->ctx = ctx;
+	}
 	for (unsigned t = 0; t < nsp && !rc; t++) {
 		struct spool *s = &sp[t];
 		if ((s->pool->busy || s->error) && spool_sync(s)) {
@@ -1197,14 +1272,32 @@ int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, siz
 			break;
 		}
 		f->ncut = 0;
-		for (unsigned k = 0; k < s->spills && !rc; k++) {
-			const uint64_t *o = s->offs + 2 * ((size_t)k * s->nparts + part);
-			for (uint64_t off = o[0]; off < o[1] && !rc; off += cap) {
-				size_t len = o[1] - off < cap ? (size_t)(o[1] - off) : cap;
+		/* the pieces, as many as fit in buf read at once (a piece larger
+		 * than buf: cap bytes at a time), fed in order */
+		unsigned k = 0;
+		uint64_t from = 0; /* of piece k, what is not read yet */
+		while (k < s->spills && !rc) {
+			size_t n = 0, used = 0;
+			while (k < s->spills && n < most && used < cap) {
+				const uint64_t *o = s->offs + 2 * ((size_t)k * s->nparts + part);
+				uint64_t off = o[0] + from;
+				size_t len = (size_t)(o[1] - off < cap - used ? o[1] - off : cap - used);
 				size_t alen = (len + SPILL_ALIGN - 1) & ~(size_t)(SPILL_ALIGN - 1);
-				struct part_read rd = {s->cached[k] ? s->cfd : s->fd, buf, len, alen, off, NULL, 0};
-				rc = read_rest(&rd, 0) || feed(f, buf, len) ? -1 : 0;
+				if (len && (used + alen > cap || (len < o[1] - off && used)))
+					break; /* the next batch */
+				if (len)
+					rd[n++] = (struct part_read){s->cached[k] ? s->cfd : s->fd, buf + used, len, alen, off, NULL, 0};
+				used += alen;
+				if (off + len == o[1]) {
+					k++;
+					from = 0;
+				} else {
+					from += len;
+				}
 			}
+			rc = read_batch(rd, n, ring);
+			for (size_t i = 0; i < n && !rc; i++)
+				rc = feed(f, rd[i].dst, rd[i].len);
 		}
 		struct spool_chunk *c = s->head[part];
 		s->head[part] = s->tail[part] = NULL;
@@ -1217,6 +1310,7 @@ int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, siz
 		if (f->ncut) /* a stream ended inside a record */
 			rc = -1;
 	}
+	free(rd);
 	free(f);
 	return rc;
 }

@@ -1793,7 +1793,8 @@ static int collect(void *ctx, const uint8_t *rec, size_t len)
 
 /* part_stream hands over every record of a partition once, in order,
  * whole: from spilled pieces read 4 KB at a time (so records are cut by
- * the reads), from the chain (cut by its chunks) and the staging slot. */
+ * the reads) or several at once on a ring, from the chain (cut by its
+ * chunks) and the staging slot. */
 Test(attr_part, stream_gives_every_record_whole_and_in_order)
 {
 	char dir[] = "/tmp/attr-stream-XXXXXX";
@@ -1818,16 +1819,58 @@ Test(attr_part, stream_gives_every_record_whole_and_in_order)
 	cr_assert_gt(sp.spills, 2u);
 	cr_assert_gt(sp.slen[1], 0u, "some records still in the slot");
 	cr_expect_eq(part_size(&sp, 1, 1), n);
-	uint8_t *buf = big_alloc(4096);
-	struct collected c = {got, 0, 0};
-	cr_assert_eq(part_stream(&sp, 1, 1, buf, 4096, collect, &c), 0);
-	cr_expect_eq(c.recs, recs);
-	cr_assert_eq(c.n, n);
-	cr_expect(!memcmp(got, want, n), "the same bytes in the same order");
-	cr_expect_eq(sp.head[1], NULL, "the chain is consumed");
-	cr_expect_eq(sp.slen[1], 0u);
-	big_free(buf, 4096);
+	uint8_t *buf = big_alloc(16384);
+	struct io_uring ring;
+	cr_assert_eq(io_uring_queue_init(2, &ring, 0), 0); /* fewer entries than a batch's reads */
+	for (unsigned part = 0; part < 2; part++) { /* read one by one, and on the ring */
+		struct collected c = {got, 0, 0};
+		cr_assert_eq(part_stream(&sp, 1, part, buf, part ? 16384 : 4096, part ? &ring : NULL, collect, &c), 0);
+		cr_expect_eq(c.recs, recs);
+		cr_assert_eq(c.n, n);
+		cr_expect(!memcmp(got, want, n), "the same bytes in the same order");
+		cr_expect_eq(sp.head[part], NULL, "the chain is consumed");
+		cr_expect_eq(sp.slen[part], 0u);
+	}
+	io_uring_queue_exit(&ring);
+	big_free(buf, 16384);
 	spool_free(&sp);
+	pool_free(&pool);
+	rmdir(dir);
+}
+
+/* A pool reused for spools of another partition count (smaller chunks,
+ * more of them) has every chunk its budget allows, in the same pages, and
+ * keeps every record. */
+Test(attr_part, reused_pool_serves_any_partition_count)
+{
+	char dir[] = "/tmp/attr-reuse-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct chunk_pool pool;
+	struct spool sp;
+	static uint8_t rec[100], got[400000];
+	unmo_st16(rec, sizeof rec);
+	cr_assert_eq(pool_init(&pool, 120000, 1, 1, UNMO_SPILL_DIRECT), 0); /* 28 KB chunks */
+	uint8_t *region = pool.region;
+	for (int round = 0; round < 2; round++) {
+		unsigned nparts = round ? 30 : 1; /* then 4 KB chunks: 29 in the budget */
+		if (round)
+			cr_assert_eq(pool_reuse(&pool, nparts, 1), 0);
+		cr_assert_eq(spool_init(&sp, dir, round ? "b" : "a", 0, nparts, &pool, NULL), 0);
+		size_t n = 0;
+		for (unsigned i = 0; n + sizeof rec <= sizeof got; i++, n += sizeof rec) {
+			rec[2] = (uint8_t)i;
+			cr_assert_eq(spool_put(&sp, i % nparts, rec, sizeof rec), 0, "put %u: error %d", i, sp.error);
+		}
+		cr_assert_eq(spool_sync(&sp), 0);
+		cr_expect_eq(pool.region, region, "the same pages");
+		uint8_t *buf = big_alloc(65536);
+		struct collected c = {got, 0, 0};
+		for (unsigned part = 0; part < nparts; part++)
+			cr_assert_eq(part_stream(&sp, 1, part, buf, 65536, NULL, collect, &c), 0);
+		cr_expect_eq(c.n, n, "round %d: every record", round);
+		big_free(buf, 65536);
+		spool_free(&sp);
+	}
 	pool_free(&pool);
 	rmdir(dir);
 }
