@@ -1229,8 +1229,11 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 	snprintf(prefix, sizeof prefix, "split%u", nbase);
 	int rc = -1;
 	bool spooled = false;
-	if (!tc->splitbuf)
-		tc->splitbuf = big_alloc(SPLIT_READ);
+	if (!tc->splitbuf) { /* SPLIT_READ, or the allowance when that is less */
+		size_t cap = allow < SPLIT_READ ? (size_t)allow & ~(size_t)(SPILL_ALIGN - 1) : SPLIT_READ;
+		tc->splitcap = cap < 65536 ? 65536 : cap;
+		tc->splitbuf = big_alloc(tc->splitcap);
+	}
 	if (!s || !tc->splitbuf)
 		goto out;
 	s->k = (unsigned)k;
@@ -1244,7 +1247,7 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 	if (spool_init(&s->sub, a->dir, prefix, w, s->k, pool, NULL))
 		goto out;
 	pool_expect(pool, bytes); /* all of it in memory when it fits: no spill */
-	if (part_stream(sp, nsp, part, tc->splitbuf, SPLIT_READ, ring, split_put, s) || spool_sync(&s->sub))
+	if (part_stream(sp, nsp, part, tc->splitbuf, tc->splitcap, ring, split_put, s) || spool_sync(&s->sub))
 		goto out;
 	tc->st.spilled_bytes += s->sub.bytes;
 	tc->st.partitions_split++;
@@ -1662,10 +1665,11 @@ struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv)
 		src[w] = conv ? (struct rowsrc){tc->convk, tc->nconv, &tc->convr}
 			      : (struct rowsrc){tc->insk, tc->nins, &tc->insr};
 	}
+	size_t budget = a->row_share * a->ntcs; /* the rows' share of --mem, free again by now */
 	struct rowmerge *m = conv ? rowmerge_open(src, a->ntcs, sizeof(struct unmo_attr_conversion),
-						  offsetof(struct unmo_attr_conversion, time_us), conv_cmp)
+						  offsetof(struct unmo_attr_conversion, time_us), conv_cmp, budget)
 				  : rowmerge_open(src, a->ntcs, sizeof(struct unmo_attr_install),
-						  offsetof(struct unmo_attr_install, time_us), ins_cmp);
+						  offsetof(struct unmo_attr_install, time_us), ins_cmp, budget);
 	free(src);
 	return m;
 }
@@ -1745,7 +1749,8 @@ static int ctit_medians(struct unmo_attr *a, int64_t **med)
 	}
 	for (uint32_t g = 0; *med && g < ng; g++)
 		(*med)[g] = -1;
-	struct rowmerge *m = rc ? NULL : rowmerge_open(src, a->ntcs, sizeof(struct ctit_pair), 0, ctit_pair_cmp);
+	struct rowmerge *m = rc ? NULL : rowmerge_open(src, a->ntcs, sizeof(struct ctit_pair), 0, ctit_pair_cmp,
+							a->ctit_share * a->ntcs);
 	if (!m)
 		rc = -1;
 	const struct ctit_pair *p;

@@ -311,7 +311,7 @@ void tc_free_scratch(struct tctx *tc)
 	for (int i = 0; i < SPLIT_DEPTH - 1; i++) /* after the views: they give chains back to them */
 		if (tc->splitpool[i].region)
 			pool_free(&tc->splitpool[i]);
-	big_free(tc->splitbuf, SPLIT_READ);
+	big_free(tc->splitbuf, tc->splitcap);
 	tc->splitbuf = NULL;
 	free(tc->recbuf);
 	sort_scratch_free(&tc->sort);

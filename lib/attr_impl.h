@@ -541,10 +541,11 @@ struct rowsrc {
 /* Rows of every source in (time at off_time, cmp) order. rowmerge_next
  * returns the next row, valid until the next call; NULL at the end or on
  * a read error (rowmerge_error: its errno, 0 at the end). open: NULL when
- * out of memory or on a read error. */
+ * out of memory or on a read error. budget: bytes for the runs' read
+ * buffers (each reads 16 to 1024 rows at a time). */
 struct rowmerge;
 struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t size, size_t off_time,
-			       int (*cmp)(const void *, const void *));
+			       int (*cmp)(const void *, const void *), size_t budget);
 const void *rowmerge_next(struct rowmerge *m);
 int rowmerge_error(const struct rowmerge *m);
 void rowmerge_close(struct rowmerge *m);
@@ -585,10 +586,11 @@ struct tctx { /* one worker thread's results */
 	 * and the partition's answers loaded, the temp spools' pools of each
 	 * level (reused from split to split), the buffer pieces are read into */
 #define SPLIT_DEPTH 3
-#define SPLIT_READ ((size_t)4 << 20) /* bytes of spilled pieces read at a time */
+#define SPLIT_READ ((size_t)4 << 20) /* bytes of spilled pieces read at a time, at most */
 	struct part_view splitv, splitav;
 	struct chunk_pool splitpool[SPLIT_DEPTH - 1];
 	uint8_t *splitbuf;
+	size_t splitcap;
 	uint8_t *recbuf;       /* PREC_MAX: answers longer than a staging slot */
 	struct ev **scratch;
 	size_t scratchcap;

@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #define RUN_WRITE_BUF ((size_t)1 << 20) /* rows gathered per write */
-#define RUN_READ_ROWS 1024u             /* rows per read of a run (merge) */
+#define RUN_READ_ROWS 1024u             /* rows per read of a run (merge), at most */
+#define RUN_READ_LEAST 16u              /* and at least, whatever the budget */
 
 static int write_all(int fd, const char *p, size_t n, uint64_t off)
 {
@@ -93,6 +94,7 @@ struct cursor {
 
 struct rowmerge {
 	size_t size, off_time;
+	size_t per; /* rows per read of a run */
 	int (*cmp)(const void *, const void *);
 	struct cursor *c;
 	struct cursor **h; /* heap of the cursors with a head row */
@@ -149,7 +151,7 @@ static int advance(struct rowmerge *m, struct cursor *c)
 	} else {
 		if (!c->left)
 			return 0;
-		size_t want = c->left < RUN_READ_ROWS ? (size_t)c->left : RUN_READ_ROWS, got = 0;
+		size_t want = c->left < m->per ? (size_t)c->left : m->per, got = 0;
 		while (got < want * m->size) {
 			ssize_t r = pread(c->fd, c->buf + got, want * m->size - got, (off_t)(c->off + got));
 			if (r < 0 && errno == EINTR)
@@ -171,7 +173,7 @@ static int advance(struct rowmerge *m, struct cursor *c)
 }
 
 struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t size, size_t off_time,
-			       int (*cmp)(const void *, const void *))
+			       int (*cmp)(const void *, const void *), size_t budget)
 {
 	struct rowmerge *m = calloc(1, sizeof *m);
 	if (!m)
@@ -179,9 +181,14 @@ struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t s
 	m->size = size;
 	m->off_time = off_time;
 	m->cmp = cmp;
-	size_t nc = 0;
+	size_t nc = 0, nruns = 0;
 	for (unsigned s = 0; s < nsrc; s++)
-		nc += 1 + (src[s].runs ? src[s].runs->nruns : 0);
+		nruns += src[s].runs ? src[s].runs->nruns : 0;
+	nc = nsrc + nruns;
+	/* the runs' read buffers share the budget (hundreds of runs at a small
+	 * --mem: 1024 rows each took 47 MB with --mem 4M) */
+	m->per = budget / (nruns ? nruns : 1) / size;
+	m->per = m->per < RUN_READ_LEAST ? RUN_READ_LEAST : m->per > RUN_READ_ROWS ? RUN_READ_ROWS : m->per;
 	m->c = calloc(nc ? nc : 1, sizeof *m->c);
 	m->h = calloc(nc ? nc : 1, sizeof *m->h);
 	if (!m->c || !m->h) {
@@ -196,7 +203,7 @@ struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t s
 			*c = (struct cursor){.fd = src[s].runs->fd,
 					     .off = src[s].runs->run[r].off,
 					     .left = src[s].runs->run[r].n,
-					     .buf = malloc(RUN_READ_ROWS * size)};
+					     .buf = malloc(m->per * size)};
 			if (!c->buf) {
 				rowmerge_close(m);
 				return NULL;

@@ -1993,23 +1993,27 @@ Test(attr_rows, runs_merge_in_sorted_order)
 	cr_expect_eq(f.rows, 3701);
 	cr_expect_neq(access(path, F_OK), 0, "the run file is unlinked at once");
 	struct rowsrc src[2] = {{NULL, 0, &f}, {k[3], len[3], NULL}};
-	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid), ctit_pair_cmp);
-	cr_assert_not_null(m);
-	const struct ctit_pair *p;
-	size_t got = 0;
-	bool same = true;
-	while ((p = rowmerge_next(m))) {
-		same &= got < na && p->gid == all[got].gid && p->us == all[got].us;
-		got++;
+	for (int b = 0; b < 2; b++) { /* 1024 rows per read, and the least (16): a budget of nothing */
+		struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid),
+						   ctit_pair_cmp, b ? 0 : SIZE_MAX);
+		cr_assert_not_null(m);
+		const struct ctit_pair *p;
+		size_t got = 0;
+		bool same = true;
+		while ((p = rowmerge_next(m))) {
+			same &= got < na && p->gid == all[got].gid && p->us == all[got].us;
+			got++;
+		}
+		cr_expect_eq(rowmerge_error(m), 0);
+		cr_expect_eq(got, na);
+		cr_expect(same, "merged order differs from the sorted rows (budget %d)", b);
+		rowmerge_close(m);
 	}
-	cr_expect_eq(rowmerge_error(m), 0);
-	cr_expect_eq(got, na);
-	cr_expect(same, "merged order differs from the sorted rows");
-	rowmerge_close(m);
 	/* a run cut short (the file truncated): a read error, not fewer rows */
 	cr_assert_eq(ftruncate(f.fd, (off_t)(3000 * sizeof(struct ctit_pair) + 100)), 0);
-	m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid), ctit_pair_cmp);
-	got = 0;
+	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid),
+					   ctit_pair_cmp, SIZE_MAX);
+	size_t got = 0;
 	while (m && rowmerge_next(m))
 		got++;
 	cr_expect(!m || rowmerge_error(m) != 0, "truncated run not reported");
