@@ -211,9 +211,13 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	a->st.partitions = p;
 	a->st.threads = a->threads;
 	/* docs/attribution.md §15: the least budget whose capacity holds the
-	 * input's records (about twice its compressed bytes) */
+	 * input's records (about twice its compressed bytes), and a quarter of
+	 * which holds pass 1's piece offsets (16 bytes per piece of at least
+	 * MIN_PIECE bytes: they stay in memory until pass 2 ends) */
+	double records = 2.0 * (double)input_bytes, offsets = 16.0 * records / (double)MIN_PIECE;
 	uint64_t advised = a->o.mem_bytes;
-	while (mem_capacity(advised, a->threads, io) < 2.0 * (double)input_bytes && advised < ((uint64_t)1 << 50))
+	while ((mem_capacity(advised, a->threads, io) < records || (double)advised / 4 < offsets) &&
+	       advised < ((uint64_t)1 << 50))
 		advised += advised / 8 + 1;
 	a->st.mem_advised = !a->o.partitions && advised > a->o.mem_bytes ? advised : 0;
 	return 0;

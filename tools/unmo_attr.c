@@ -239,9 +239,9 @@ int main(int argc, char **argv)
 	uint64_t advised = unmo_attr_stats(a)->mem_advised;
 	if (!failed && !quiet && advised)
 		fprintf(stderr,
-			"unmo-attr: note: --mem %lluM is small for this much input: some partitions will be larger "
-			"than it holds even in parts, and memory will go over it; %lluM or more is advised "
-			"(docs/attribution.md section 15)\n",
+			"unmo-attr: note: --mem %lluM is small for this much input: memory will go over it (parts "
+			"of partitions too large to split further, or the spill's piece offsets); %lluM or more is "
+			"advised (docs/attribution.md section 15)\n",
 			(unsigned long long)(o.mem_bytes ? o.mem_bytes >> 20 : 1024),
 			(unsigned long long)((advised + (1 << 20) - 1) >> 20));
 	if (failed || unmo_attr_finish(a, err, sizeof err) || unmo_attr_write_outputs(a, out, err, sizeof err)) {
