@@ -733,11 +733,12 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	size_t n;
 	unmo_attr_installs(base, &n);
 	cr_assert_gt(n, 1400);
-	/* the last four spill partitions to disk (tiny memory budget): direct
-	 * (the default without an input size), buffered and mixed */
+	/* the last five spill partitions to disk (tiny memory budget): direct
+	 * (the default without an input size), buffered, mixed and direct */
 	struct { unsigned p, t; uint64_t mem; enum unmo_attr_spill_io io; } cfg[] = {
 		{7, 2, 0, 0}, {64, 3, 0, 0}, {3, 1, 1 << 16, 0}, {13, 2, 1 << 18, 0},
-		{5, 2, 1 << 17, UNMO_SPILL_BUFFERED}, {6, 2, 1 << 17, UNMO_SPILL_MIXED}};
+		{5, 2, 1 << 17, UNMO_SPILL_BUFFERED}, {6, 2, 1 << 17, UNMO_SPILL_MIXED},
+		{4, 2, 1 << 17, UNMO_SPILL_DIRECT}}; /* auto splits through the page cache: direct ones too */
 	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
 		shuffle(evs, nev);
 		struct unmo_attr *other = run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t,

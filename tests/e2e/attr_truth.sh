@@ -60,9 +60,10 @@ for f in installs.csv conversions.csv report.csv models.csv; do
 done
 # A fifth has 1 MB and 2 partitions: each is far over what a worker may load
 # (a 43 KB allowance), so it is streamed into parts in a temp file, and those
-# again (two levels), each part attributed on its own.
+# again (two levels), each part attributed on its own; with direct I/O (auto
+# would write the parts through the page cache).
 # shellcheck disable=SC2086
-"$ATTR" --quiet --out "$W/out4" --threads 2 --partitions 2 --mem 1M --conversions ${ATTR_ARGS:-} "$W/seg" \
+"$ATTR" --quiet --out "$W/out4" --threads 2 --partitions 2 --mem 1M --spill-io direct --conversions ${ATTR_ARGS:-} "$W/seg" \
 	2>>"$W/attr.log" || { cat "$W/attr.log"; fail "unmo-attr (partitions split) exit $?"; }
 grep -q '"partitions_split":0}' "$W/out4/report.json" && fail "--partitions 2 --mem 1M split no partition"
 grep -q '"partitions_split":0}' "$W/out/report.json" || fail "the default run split a partition"
