@@ -1748,6 +1748,28 @@ Test(attr_part, spool_round_trip_buffered_mixed_and_on_tmpfs)
 		spool_round_trip("/dev/shm", false, false); /* tmpfs: O_DIRECT from Linux 6.6, refused before */
 }
 
+/* Records of len bytes (odd ones len2), each filled with its index, put
+ * in partition part of sp (and in part2 too when it differs) until they
+ * fill want[0..cap): want gets their bytes. Returns their length. */
+static size_t put_test_records(struct spool *sp, unsigned part, unsigned part2, uint8_t *want, size_t cap,
+			       size_t len, size_t len2, size_t *nrec)
+{
+	size_t n = 0, k = 0;
+	for (; n + (len > len2 ? len : len2) <= cap; k++) {
+		size_t l = k % 2 ? len2 : len;
+		uint8_t *r = want + n;
+		memset(r, (int)k, l);
+		unmo_st16(r, (uint16_t)l);
+		cr_assert_eq(spool_put(sp, part, r, l), 0);
+		if (part2 != part)
+			cr_assert_eq(spool_put(sp, part2, r, l), 0);
+		n += l;
+	}
+	if (nrec)
+		*nrec = k;
+	return n;
+}
+
 /* Records a chain splits between chunks (no spill here, so no timing in
  * it) come back whole, gathered in sbuf; the others are read in place. */
 Test(attr_part, records_cut_by_chunks_come_back_whole)
@@ -1759,14 +1781,7 @@ Test(attr_part, records_cut_by_chunks_come_back_whole)
 	cr_assert_eq(pool_init(&pool, 49152, 3, 1, UNMO_SPILL_DIRECT), 0); /* 4 KB chunks, 12 of them */
 	cr_assert_eq(spool_init(&sp, dir, "c", 0, 3, &pool, NULL), 0);
 	static uint8_t want[20000];
-	size_t n = 0;
-	for (int i = 0; n + 97 <= sizeof want; i++) { /* 97-byte records: they straddle 4 KB */
-		uint8_t *r = want + n;
-		memset(r, i, 97);
-		unmo_st16(r, 97);
-		cr_assert_eq(spool_put(&sp, 1, r, 97), 0);
-		n += 97;
-	}
+	size_t n = put_test_records(&sp, 1, 1, want, sizeof want, 97, 97, NULL); /* they straddle 4 KB */
 	cr_assert_eq(sp.spills, 0u);
 	struct part_view pv = {0};
 	cr_assert_eq(part_load(&sp, 1, 1, &pv), 0);
@@ -1805,17 +1820,7 @@ Test(attr_part, stream_gives_every_record_whole_and_in_order)
 	cr_assert_eq(pool_init(&pool, 16384, 2, 1, UNMO_SPILL_DIRECT), 0); /* 4 KB chunks: spills often */
 	cr_assert_eq(spool_init(&sp, dir, "s", 0, 2, &pool, NULL), 0);
 	static uint8_t want[60000], got[60000];
-	size_t n = 0, recs = 0;
-	for (int i = 0; n + 97 + 3 <= sizeof want; i++) { /* 97- and 100-byte records */
-		size_t len = i % 2 ? 97 : 100;
-		uint8_t *r = want + n;
-		memset(r, i, len);
-		unmo_st16(r, (uint16_t)len);
-		cr_assert_eq(spool_put(&sp, 1, r, len), 0);
-		cr_assert_eq(spool_put(&sp, 0, r, len), 0); /* the other partition: its own */
-		n += len;
-		recs++;
-	}
+	size_t recs, n = put_test_records(&sp, 1, 0, want, sizeof want, 100, 97, &recs); /* both partitions */
 	cr_assert_eq(spool_sync(&sp), 0);
 	cr_assert_gt(sp.spills, 2u);
 	cr_assert_gt(sp.slen[1], 0u, "some records still in the slot");
@@ -1888,14 +1893,7 @@ Test(attr_part, refused_direct_read_falls_back_to_the_page_cache)
 	cr_assert_eq(pool_init(&pool, 16384, 1, 1, UNMO_SPILL_DIRECT), 0); /* 4 KB chunks: spills often */
 	cr_assert_eq(spool_init(&sp, dir, "r", 0, 1, &pool, NULL), 0);
 	static uint8_t want[60000];
-	size_t n = 0;
-	for (int i = 0; n + 200 <= sizeof want; i++) {
-		uint8_t *r = want + n;
-		memset(r, i, 200);
-		unmo_st16(r, 200);
-		cr_assert_eq(spool_put(&sp, 0, r, 200), 0);
-		n += 200;
-	}
+	size_t n = put_test_records(&sp, 0, 0, want, sizeof want, 200, 200, NULL);
 	cr_assert_eq(spool_sync(&sp), 0);
 	cr_assert_gt(sp.spills, 0u);
 	if (!sp.direct || !(fcntl(sp.fd, F_GETFL) & O_DIRECT))
@@ -2028,6 +2026,42 @@ Test(attr_rows, runs_merge_in_sorted_order)
 
 /* A run that cannot be written (the file size limit) is an error the caller
  * sees, and the engine fails the run with it instead of losing rows. */
+/* A split's temp file that cannot be written (past the file size limit)
+ * fails unmo_attr_finish with a temp-file error: no crash, no partition
+ * silently lost. 1000 devices with 3 clicks and an install, one thread, 2
+ * partitions, a 1 MB budget: pass 1 keeps their records in memory (a
+ * spill would start at 384 KB), the rows too (a 256 KB share), and each
+ * partition (~160 KB) is over the 87 KB a worker may load and over its
+ * parts' pool (131 KB), which writes to the part file: its only write. */
+Test(attr_split, failed_part_write_is_reported)
+{
+	reset();
+	static char names[1000][16];
+	uint64_t id = 1;
+	for (unsigned d = 0; d < 1000; d++) {
+		snprintf(names[d], sizeof names[d], "fs%u", d);
+		for (int k = 0; k < 3; k++)
+			touch(UNMO_EV_CLICK, names[d], T0 + (int64_t)d * SEC - (k + 1) * 3600 * SEC, id++, "netA", "c1");
+		add(UNMO_EV_INSTALL, names[d], T0 + (int64_t)d * SEC, id++);
+	}
+	struct unmo_attr_opts o = {.threads = 1, .mem_bytes = 1 << 20, .partitions = 2};
+	struct unmo_attr *a = run_opts(o, evs, nev);
+	cr_assert_gt(unmo_attr_stats(a)->partitions_split, 0);
+	cr_assert_eq(unmo_attr_stats(a)->rows_spilled, 0);
+	unmo_attr_free(a);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit lim = {8192, RLIM_INFINITY};
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	char err[512];
+	a = unmo_attr_new(&o, err, sizeof err);
+	cr_assert_not_null(a);
+	for (size_t i = 0; i < nev; i++)
+		cr_assert_eq(unmo_attr_add_event(a, &evs[i], err, sizeof err), 0, "%s", err);
+	cr_expect_neq(unmo_attr_finish(a, err, sizeof err), 0, "a part could not be written: finish must fail");
+	cr_expect(strstr(err, "temp file") != NULL, "%s", err);
+	unmo_attr_free(a);
+}
+
 Test(attr_rows, failed_run_write_is_reported)
 {
 	/* 3500 installs, one thread, a 1 MB budget: their records stay in
