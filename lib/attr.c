@@ -1213,10 +1213,11 @@ static int split_put(void *ctx, const uint8_t *rec, size_t len)
 /* Attribute partition part of sp, too large to load within the worker's
  * memory: its records are streamed (never held) into k sub-partitions in
  * a temp file of the worker's, each then worked on like a partition, and
- * split again while too large (SPLIT_DEPTH levels in all; past that a
- * part is loaded whatever its size, as one device with a huge history
- * must be). The answers of the partition are in the worker's av. Costs
- * one more write and read of the partition per level. */
+ * split once more while too large (SPLIT_DEPTH digits in all: the
+ * partition's and two splits'; past that a part is loaded whatever its
+ * size, as one device with a huge history must be). The answers of the
+ * partition are in the worker's av. Costs one more write and read of the
+ * partition per level. */
 static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, struct spool *sp, unsigned nsp,
 		      unsigned part, const uint32_t *base, unsigned nbase, uint64_t answer_bytes)
 {
@@ -1250,11 +1251,14 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 	 * benchmark took 15.9 s, 5.7 s buffered). So with --spill-io auto the
 	 * pool is buffered while the partition fits in an eighth of the memory
 	 * the kernel has available; a mode given is kept. */
-	enum unmo_attr_spill_io io = a->st.spill_io;
-	if (a->o.spill_io == UNMO_SPILL_AUTO && bytes <= mem_available() / 8)
-		io = UNMO_SPILL_BUFFERED;
-	if (pool->region ? pool_reuse(pool, s->k, 1) : pool_init(pool, budget, s->k, 1, io))
-		goto out;
+	if (pool->region) {
+		if (pool_reuse(pool, s->k, 1))
+			goto out;
+	} else {
+		bool cache = a->o.spill_io == UNMO_SPILL_AUTO && bytes <= mem_available() / 8;
+		if (pool_init(pool, budget, s->k, 1, cache ? UNMO_SPILL_BUFFERED : a->st.spill_io))
+			goto out;
+	}
 	pool->keep_pages = true;
 	spooled = true;
 	if (spool_init(&s->sub, a->dir, prefix, w, s->k, pool, NULL))
