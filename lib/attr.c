@@ -153,17 +153,6 @@ static uint64_t split_most(uint64_t allow)
 /* A spill's piece of a partition is at least this large (init_partitions). */
 #define MIN_PIECE ((uint64_t)16 << 10)
 
-/* The record bytes a run with this budget attributes within it: pass 1's
- * partitions (init_partitions' cap), each split twice into parts of the
- * load allowance. */
-static double mem_capacity(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io)
-{
-	uint64_t allow = load_allowance_of(mem, threads), k = split_most(allow);
-	uint64_t p = pass1_budget(mem, threads, io) / (2 * MIN_PIECE);
-	p = p < 2 * threads ? 2 * threads : p > 4096 ? 4096 : p;
-	return (double)p * (double)k * (double)k * (double)allow;
-}
-
 /* Partitions are sized so that the partitions a pass-2 worker holds
  * (P2_DEPTH loaded, each about 2.5x the compressed input bytes it came
  * from: records and their index) fit in the share of memory of one
@@ -176,24 +165,39 @@ static double mem_capacity(uint64_t mem, unsigned threads, enum unmo_attr_spill_
  * past that, partitions are larger than a worker may load, and pass 2
  * works on them in parts (work_split), which costs one more write and
  * read of them, not thousands of tiny reads. */
+static unsigned default_partitions(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io, uint64_t input_bytes)
+{
+	uint64_t per_thread = mem / threads / 2;
+	uint64_t need = per_thread ? (input_bytes * 10 + per_thread - 1) / per_thread : 1;
+	uint64_t size = input_bytes >> 23, most = pass1_budget(mem, threads, io) / (2 * MIN_PIECE);
+	if (need < size)
+		need = size;
+	if (need > most)
+		need = most;
+	unsigned p = need > 4096 ? 4096 : (unsigned)need;
+	return p < threads * 2 ? threads * 2 : p;
+}
+
+/* Whether a run with this budget holds an input of this many record bytes
+ * (about twice its compressed size) within it: its partitions, each split
+ * twice into parts of the load allowance, hold them, and a quarter of it
+ * holds pass 1's piece offsets (16 bytes per partition and spill, kept
+ * until pass 2 ends). docs/attribution.md section 15. */
+static bool mem_holds(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io, double records)
+{
+	uint64_t allow = load_allowance_of(mem, threads), k = split_most(allow);
+	unsigned p = default_partitions(mem, threads, io, (uint64_t)(records / 2));
+	double half = (double)pass1_budget(mem, threads, io) / 2; /* a spill */
+	double offsets = half > 0 ? 16.0 * p * records / half : INFINITY;
+	return (double)p * (double)k * (double)k * (double)allow >= records && offsets <= (double)mem / 4;
+}
+
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
 {
 	if (a->dev_spools)
 		return 0;
-	unsigned p = a->o.partitions;
-	uint64_t per_thread = a->o.mem_bytes / a->threads / 2;
 	enum unmo_attr_spill_io io = spill_mode(&a->o, input_bytes);
-	if (!p) {
-		uint64_t need = per_thread ? (input_bytes * 10 + per_thread - 1) / per_thread : 1;
-		uint64_t size = input_bytes >> 23, most = pass1_budget(a->o.mem_bytes, a->threads, io) / (2 * MIN_PIECE);
-		if (need < size)
-			need = size;
-		if (need > most)
-			need = most;
-		p = need > 4096 ? 4096 : (unsigned)need;
-		if (p < a->threads * 2)
-			p = a->threads * 2;
-	}
+	unsigned p = a->o.partitions ? a->o.partitions : default_partitions(a->o.mem_bytes, a->threads, io, input_bytes);
 	a->nparts = p;
 	a->nspools = a->threads;
 	a->st.spill_io = io;
@@ -210,14 +214,9 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 			goto oom;
 	a->st.partitions = p;
 	a->st.threads = a->threads;
-	/* docs/attribution.md §15: the least budget whose capacity holds the
-	 * input's records (about twice its compressed bytes), and a quarter of
-	 * which holds pass 1's piece offsets (16 bytes per piece of at least
-	 * MIN_PIECE bytes: they stay in memory until pass 2 ends) */
-	double records = 2.0 * (double)input_bytes, offsets = 16.0 * records / (double)MIN_PIECE;
+	/* the least budget that would hold the input */
 	uint64_t advised = a->o.mem_bytes;
-	while ((mem_capacity(advised, a->threads, io) < records || (double)advised / 4 < offsets) &&
-	       advised < ((uint64_t)1 << 50))
+	while (!mem_holds(advised, a->threads, io, 2.0 * (double)input_bytes) && advised < ((uint64_t)1 << 50))
 		advised += advised / 8 + 1;
 	a->st.mem_advised = !a->o.partitions && advised > a->o.mem_bytes ? advised : 0;
 	return 0;
