@@ -1258,7 +1258,7 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 		if (pool_init(pool, budget, s->k, 1, cache ? UNMO_SPILL_BUFFERED : a->st.spill_io))
 			goto out;
 	}
-	pool->keep_pages = true;
+	pool->keep_pages = true; /* its pages serve the next split */
 	spooled = true;
 	if (spool_init(&s->sub, a->dir, prefix, w, s->k, pool, NULL))
 		goto out;

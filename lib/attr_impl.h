@@ -207,7 +207,7 @@ struct chunk_pool {
 	struct spool_chunk *hdr; /* one per chunk of the region */
 	size_t nchunks, nused;   /* hdr entries, those handed out so far */
 	size_t hdrcap;           /* hdr and job_iov entries allocated */
-	bool keep_pages;         /* reused (pool_reuse): chains given back keep their pages */
+	bool keep_pages;         /* set by who reuses the pool (pool_reuse): chains given back keep their pages */
 	size_t csz;              /* chunk payload bytes: whole 4 KB pages */
 	size_t budget;
 	size_t held;             /* chunks in the chains of the pool's spools */

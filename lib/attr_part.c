@@ -99,7 +99,6 @@ int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers)
 	p->nused = p->held = 0;
 	p->produced = 0;
 	p->to_come = UINT64_MAX;
-	p->keep_pages = true;
 	return 0;
 }
 
@@ -1008,6 +1007,50 @@ static int read_rest(const struct part_read *rd, size_t got)
 	return 0;
 }
 
+/* Queue reads rd[0..n) on ring, each counted in its view's pending, as
+ * many as the ring takes (the rest are read by read_rest when waited for,
+ * their res staying 0). No ring: none. */
+static void ring_queue(struct io_uring *ring, struct part_read *rd, size_t n)
+{
+	size_t queued = 0;
+	for (; ring && queued < n; queued++) {
+		struct io_uring_sqe *q = io_uring_get_sqe(ring);
+		if (!q && io_uring_submit(ring) >= 0)
+			q = io_uring_get_sqe(ring);
+		if (!q)
+			break;
+		io_uring_prep_read(q, rd[queued].fd, rd[queued].dst, (unsigned)rd[queued].alen, rd[queued].off);
+		io_uring_sqe_set_data(q, &rd[queued]);
+		rd[queued].pv->pending++;
+	}
+	if (queued)
+		io_uring_submit(ring);
+}
+
+/* Wait until pv's reads on ring are done; the thread's other views' reads
+ * on it that complete meanwhile are marked done in theirs. Then the reads
+ * the ring did not do, or did short. 0, or -1 (a read failed, or the ring
+ * broke: the caller gives up). */
+static int ring_wait(struct io_uring *ring, struct part_view *pv, struct part_read *rd, size_t n)
+{
+	while (pv->pending) {
+		struct io_uring_cqe *cqe;
+		int w;
+		while ((w = io_uring_wait_cqe(ring, &cqe)) == -EINTR)
+			;
+		if (w < 0)
+			return -1;
+		struct part_read *r = io_uring_cqe_get_data(cqe);
+		r->res = cqe->res ? cqe->res : -EIO; /* 0: end of file before the piece */
+		r->pv->pending--;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	int rc = 0;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = read_rest(&rd[i], rd[i].res > 0 ? (size_t)rd[i].res : 0);
+	return rc;
+}
+
 int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_view *pv, struct io_uring *ring)
 {
 	pv->n = pv->sn = pv->nsegs = pv->nraw = pv->nreads = pv->pending = 0;
@@ -1058,19 +1101,7 @@ int part_load_start(struct spool *sp, unsigned nsp, unsigned part, struct part_v
 			return pv->failed = true, -1;
 		s->slen[part] = 0;
 	}
-	for (size_t i = 0; ring && i < pv->nreads; i++) {
-		struct io_uring_sqe *q = io_uring_get_sqe(ring);
-		if (!q && io_uring_submit(ring) >= 0)
-			q = io_uring_get_sqe(ring);
-		if (!q)
-			break; /* the rest is read in part_load_finish */
-		struct part_read *rd = &pv->reads[i];
-		io_uring_prep_read(q, rd->fd, rd->dst, (unsigned)rd->alen, rd->off);
-		io_uring_sqe_set_data(q, rd);
-		pv->pending++;
-	}
-	if (pv->pending)
-		io_uring_submit(ring);
+	ring_queue(ring, pv->reads, pv->nreads); /* the rest is read in part_load_finish */
 	return 0;
 }
 
@@ -1139,22 +1170,13 @@ static int cut_records(struct part_view *pv)
 
 int part_load_finish(struct part_view *pv)
 {
-	int rc = pv->failed ? -1 : 0;
-	while (pv->pending) { /* every completion, even after a failure */
-		struct io_uring_cqe *cqe;
-		int w;
-		while ((w = io_uring_wait_cqe(pv->ring, &cqe)) == -EINTR)
-			;
-		if (w < 0)
-			return -1; /* the ring is broken: the caller gives up */
-		struct part_read *rd = io_uring_cqe_get_data(cqe);
-		rd->res = cqe->res ? cqe->res : -EIO; /* 0: end of file before the piece */
-		rd->pv->pending--;
-		io_uring_cqe_seen(pv->ring, cqe);
+	/* every completion is taken, even after a failure: none is left to
+	 * another view's wait */
+	if (pv->failed) {
+		ring_wait(pv->ring, pv, pv->reads, 0);
+		return -1;
 	}
-	for (size_t i = 0; !rc && i < pv->nreads; i++) /* short reads, those not queued */
-		rc = read_rest(&pv->reads[i], pv->reads[i].res > 0 ? (size_t)pv->reads[i].res : 0);
-	return rc ? -1 : cut_records(pv);
+	return ring_wait(pv->ring, pv, pv->reads, pv->nreads) ? -1 : cut_records(pv);
 }
 
 uint64_t part_size(const struct spool *sp, unsigned nsp, unsigned part)
@@ -1215,43 +1237,16 @@ static int feed(struct feeder *f, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Read rd[0..n) (on ring at once when there is one, else one by one). */
+/* Read rd[0..n) (on ring at once when there is one, else one by one):
+ * the reads' owner is a view of their own, so the ring's completions go
+ * where part_load_finish sends those of loads. */
 static int read_batch(struct part_read *rd, size_t n, struct io_uring *ring)
 {
-	size_t queued = 0, pending = 0;
-	for (; ring && queued < n; queued++) {
-		struct io_uring_sqe *q = io_uring_get_sqe(ring);
-		if (!q && io_uring_submit(ring) >= 0)
-			q = io_uring_get_sqe(ring);
-		if (!q)
-			break; /* the rest one by one below */
-		io_uring_prep_read(q, rd[queued].fd, rd[queued].dst, (unsigned)rd[queued].alen, rd[queued].off);
-		io_uring_sqe_set_data(q, &rd[queued]);
-		rd[queued].res = 0;
-		pending++;
-	}
-	if (pending)
-		io_uring_submit(ring);
-	int rc = 0;
-	while (pending) { /* this thread's ring may also carry loads of its views: theirs go to them */
-		struct io_uring_cqe *cqe;
-		int w;
-		while ((w = io_uring_wait_cqe(ring, &cqe)) == -EINTR)
-			;
-		if (w < 0)
-			return -1;
-		struct part_read *r = io_uring_cqe_get_data(cqe);
-		int res = cqe->res ? cqe->res : -EIO;
-		io_uring_cqe_seen(ring, cqe);
-		r->res = res;
-		if (r->pv)
-			r->pv->pending--;
-		else if (r >= rd && r < rd + n)
-			pending--;
-	}
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = read_rest(&rd[i], i < queued && rd[i].res > 0 ? (size_t)rd[i].res : 0);
-	return rc;
+	struct part_view own = {0};
+	for (size_t i = 0; i < n; i++)
+		rd[i].pv = &own;
+	ring_queue(ring, rd, n);
+	return ring_wait(ring, &own, rd, n);
 }
 
 int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, size_t cap, struct io_uring *ring,
