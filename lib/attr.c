@@ -459,6 +459,22 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 }
 #endif
 
+/* An advertising or vendor id made only of '0' and '-': what iOS reports as
+ * the IDFA when the user has not authorized tracking (ATT) or limits ad
+ * tracking, and Android as the GAID after the user deleted it. Millions of
+ * devices send the same zeros, so it identifies none: route takes the next
+ * id in the order, as if it were absent. Random ids start with '0' one time
+ * in 16, so the loop rarely runs. */
+static inline bool id_zeroed(struct unmo_str id)
+{
+	if (id.p[0] != '0')
+		return false;
+	for (size_t i = 1; i < id.len; i++)
+		if (id.p[i] != '0' && id.p[i] != '-')
+			return false;
+	return true;
+}
+
 static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 {
 	struct unmo_str app = e->s[UNMO_S_APP_ID];
@@ -488,11 +504,17 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 	if (e->type == UNMO_EV_CONVERSION)
 		in.s[PS_NAME] = e->s[UNMO_S_EVENT_NAME];
 	static const int order[3] = {UNMO_S_ADVERTISING_ID, UNMO_S_VENDOR_ID, UNMO_S_CUSTOMER_USER_ID};
-	for (int k = 0; k < 3 && !in.key_kind; k++)
-		if (e->s[order[k]].len) {
-			in.key_kind = (uint8_t)(UNMO_KEY_ADVERTISING_ID + k);
-			in.s[PS_KEY] = e->s[order[k]];
+	for (int k = 0; k < 3 && !in.key_kind; k++) {
+		struct unmo_str id = e->s[order[k]];
+		if (!id.len)
+			continue;
+		if (k < 2 && id_zeroed(id)) { /* no device id: see id_zeroed */
+			t->st.device_ids_zeroed++;
+			continue;
 		}
+		in.key_kind = (uint8_t)(UNMO_KEY_ADVERTISING_ID + k);
+		in.s[PS_KEY] = id;
+	}
 	bool touch = unmo_event_is_touch(e);
 	bool install = e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL;
 	char fam[64];
@@ -551,6 +573,7 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 	d->events_read += s->events_read;
 	d->events_unreadable += s->events_unreadable;
 	d->events_filtered += s->events_filtered;
+	d->device_ids_zeroed += s->device_ids_zeroed;
 	d->duplicates += s->duplicates;
 	d->installs += s->installs;
 	d->reattributions += s->reattributions;
@@ -586,6 +609,7 @@ int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *e
 		return -1;
 	}
 	a->st.events_filtered += t.st.events_filtered;
+	a->st.device_ids_zeroed += t.st.device_ids_zeroed;
 	return 0;
 }
 

@@ -981,6 +981,13 @@ static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_ge
 	bool with_ids = !(touch && (p->anon || d->lat));
 	if (with_ids && !d->lat)
 		set_str(e, UNMO_S_ADVERTISING_ID, uuid_str(g, d->adv, ios));
+	/* Half of the LAT devices (by a bit of their vendor id: no extra draw,
+	 * so the rest of the stream is unchanged) report the advertising id as
+	 * zeros, as iOS does without tracking consent and Android after the
+	 * user deleted the GAID, on all their events; the others send none.
+	 * Zeros are no device id, so the truth is the same either way. */
+	if (d->lat && (d->vend[15] & 1))
+		set_str(e, UNMO_S_ADVERTISING_ID, "00000000-0000-0000-0000-000000000000");
 	if (!touch) {
 		if (ios)
 			set_str(e, UNMO_S_VENDOR_ID, uuid_str(g, d->vend, true));

@@ -298,6 +298,53 @@ Test(attr_waterfall, vendor_and_customer_ids_are_device_keys)
 	unmo_attr_free(a);
 }
 
+/* iOS without tracking consent and Android after the user deleted the GAID
+ * report the advertising id as zeros: it identifies no device, so the
+ * vendor id (or the next id) keys the event, and a touch whose only id is
+ * zeros is device-less (probabilistic). */
+Test(attr_waterfall, zeroed_advertising_id_is_no_device_id)
+{
+	static const char *Z = "00000000-0000-0000-0000-000000000000";
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	/* A: click and install keyed on the vendor id */
+	struct unmo_event *e = touch(UNMO_EV_CLICK, Z, t - 100, 1, "netA", "a");
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-A");
+	e = add(UNMO_EV_INSTALL, Z, t, 2);
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-A");
+	/* B: another device with the same zeros, later: a new install of its
+	 * own (not a reinstall of A), not credited to A's click */
+	e = add(UNMO_EV_INSTALL, Z, t + 10, 3);
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-B");
+	/* C: a click whose only id is zeros is a probabilistic candidate */
+	with_ip(touch(UNMO_EV_CLICK, "00000000000000000000000000000000", t - 50, 4, "webnet", "w"), 9, UA_IOS);
+	e = add(UNMO_EV_INSTALL, Z, t + 20, 5);
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-C");
+	with_ip(e, 9, UA_IOS);
+	/* D: zeros in both ids and nothing else: a device of its own */
+	e = add(UNMO_EV_INSTALL, Z, t + 30, 6);
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c(Z);
+	/* E: a real id that starts with zeros is a device id */
+	touch(UNMO_EV_CLICK, "00000000-0000-0000-0000-00000000000e", t - 40, 7, "netE", "e");
+	add(UNMO_EV_INSTALL, "00000000-0000-0000-0000-00000000000e", t + 40, 8);
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_CLICK, 1);
+	cr_expect_eq(ins_by_id(a, 2)->key_kind, UNMO_KEY_VENDOR_ID);
+	EXPECT(a, 3, UNMO_MATCH_ORGANIC, 0);
+	cr_expect_eq(ins_by_id(a, 3)->outcome, UNMO_OUT_NEW_INSTALL);
+	cr_expect_eq(ins_by_id(a, 3)->key_kind, UNMO_KEY_VENDOR_ID);
+	EXPECT(a, 5, UNMO_MATCH_PROB_CLICK, 4);
+	EXPECT(a, 6, UNMO_MATCH_ORGANIC, 0);
+	cr_expect_eq(ins_by_id(a, 6)->key_kind, UNMO_KEY_EVENT_ID);
+	EXPECT(a, 8, UNMO_MATCH_CLICK, 7);
+	cr_expect_eq(ins_by_id(a, 8)->key_kind, UNMO_KEY_ADVERTISING_ID);
+	const struct unmo_attr_stats *st = unmo_attr_stats(a);
+	cr_expect_eq(st->installs, 5);
+	cr_expect_eq(st->reinstalls, 0);
+	cr_expect_eq(st->device_ids_zeroed, 7, "zeroed ids counted: %llu", (unsigned long long)st->device_ids_zeroed);
+	unmo_attr_free(a);
+}
+
 /* Device keys that are UUIDs travel packed (16 bytes, case flagged):
  * grouping must stay exactly string equality. */
 Test(attr_waterfall, uuid_device_keys_match_exactly)

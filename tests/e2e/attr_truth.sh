@@ -110,6 +110,8 @@ if ! diff -q "$W/truth.agg" "$W/ours.agg" >/dev/null; then
 	fail "per source/campaign install counts differ"
 fi
 grep -q '"events_unreadable":0' "$W/out/report.json" || fail "report.json: unreadable events on clean input"
+# the generator's LAT devices send zeroed advertising ids: counted, never a device
+grep -q '"device_ids_zeroed":[1-9]' "$W/out/report.json" || fail "report.json: no zeroed device ids counted"
 # 3. exit status, the scheme of every unmo tool: 0 ok, 1 data problem (reports
 # still written), 2 usage error, 3 failure.
 rc=0
