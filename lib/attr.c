@@ -378,8 +378,8 @@ static uint32_t sc_index(struct attr_apps *tab, struct app_slot *memo, uint8_t *
 	return s ? memo_fill(tab, s, key) : apps_intern(tab, key);
 }
 
-/* A canonical UUID string (8-4-4-4-12 hex digits, one case) as 16 bytes:
- * PF_KEY_UUID_LOWER (no upper case letter) or PF_KEY_UUID_UPPER, else 0.
+/* A UUID string (8-4-4-4-12 hex digits, any letter case) as 16 bytes:
+ * PF_KEY_UUID, else 0 (the key is kept as sent).
  * Once per event in pass 1, so with SSE: 32 digits checked and packed in a
  * few dozen instructions (a byte loop cost more than the bytes it saves). */
 #if defined(__SSSE3__) && defined(__SSE4_1__)
@@ -390,13 +390,11 @@ static inline __m128i hex_range(__m128i c, char lo, char hi)
 			     _mm_cmplt_epi8(c, _mm_set1_epi8((char)(hi + 1))));
 }
 
-/* 16 hex digits -> 8 bytes (in the low half); *ok, *low, *up: lane masks. */
-static inline __m128i hex16(__m128i c, unsigned *ok, unsigned *low, unsigned *up)
+/* 16 hex digits -> 8 bytes (in the low half); *ok: mask of the hex lanes. */
+static inline __m128i hex16(__m128i c, unsigned *ok)
 {
 	__m128i dig = hex_range(c, '0', '9'), lo = hex_range(c, 'a', 'f'), hi = hex_range(c, 'A', 'F');
 	*ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, _mm_or_si128(lo, hi)));
-	*low = (unsigned)_mm_movemask_epi8(lo);
-	*up = (unsigned)_mm_movemask_epi8(hi);
 	__m128i v = _mm_blendv_epi8(_mm_sub_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('a' - 10)),
 				    _mm_sub_epi8(c, _mm_set1_epi8('0')), dig);
 	__m128i pairs = _mm_maddubs_epi16(v, _mm_set1_epi16(0x0110)); /* hi * 16 + lo per 16-bit lane */
@@ -416,21 +414,20 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 	x = _mm_insert_epi16(x, unmo_ld16((const uint8_t *)s.p), 0);
 	y = _mm_shuffle_epi8(y, _mm_setr_epi8(-1, 0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 	y = _mm_insert_epi8(y, s.p[19], 0);
-	unsigned ok0, ok1, lo0, lo1, up0, up1;
-	__m128i a = hex16(x, &ok0, &lo0, &up0);
-	__m128i b = hex16(y, &ok1, &lo1, &up1);
-	if ((ok0 & ok1) != 0xFFFF || ((lo0 | lo1) && (up0 | up1)))
+	unsigned ok0, ok1;
+	__m128i a = hex16(x, &ok0);
+	__m128i b = hex16(y, &ok1);
+	if ((ok0 & ok1) != 0xFFFF)
 		return 0;
 	_mm_storel_epi64((__m128i *)out, a);
 	_mm_storel_epi64((__m128i *)(out + 8), b);
-	return (up0 | up1) ? PF_KEY_UUID_UPPER : PF_KEY_UUID_LOWER;
+	return PF_KEY_UUID;
 }
 #else
 static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 {
 	if (s.len != 36 || s.p[8] != '-' || s.p[13] != '-' || s.p[18] != '-' || s.p[23] != '-')
 		return 0;
-	bool lower = false, upper = false;
 	unsigned k = 0;
 	uint8_t acc = 0;
 	for (unsigned i = 0; i < 36; i++) {
@@ -442,10 +439,8 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 			v = c - '0';
 		} else if (c >= 'a' && c <= 'f') {
 			v = c - 'a' + 10u;
-			lower = true;
 		} else if (c >= 'A' && c <= 'F') {
 			v = c - 'A' + 10u;
-			upper = true;
 		} else {
 			return 0;
 		}
@@ -453,9 +448,7 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 		if (k++ & 1)
 			out[k / 2 - 1] = acc;
 	}
-	if (lower && upper)
-		return 0;
-	return upper ? PF_KEY_UUID_UPPER : PF_KEY_UUID_LOWER;
+	return PF_KEY_UUID;
 }
 #endif
 

@@ -55,13 +55,12 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
 #define PF_SEQ 0x02u   /* sender/sequence stored */
 #define PF_MONEY 0x04u /* revenue/currency stored */
 #define PF_AUX 0x08u   /* aux32/aux64 stored (queries, answers) */
-/* The device key string was a canonical UUID (8-4-4-4-12 hex digits) and is
- * stored as its 16 bytes: lower case hex (or digits only), or upper case.
- * The packing is one-to-one, so keys compare exactly on (flags, bytes);
- * it saves 22 of a touch record's ~95 bytes. */
-#define PF_KEY_UUID_LOWER 0x10u
-#define PF_KEY_UUID_UPPER 0x20u
-#define PF_KEY_UUID (PF_KEY_UUID_LOWER | PF_KEY_UUID_UPPER)
+/* The device key string was a UUID (8-4-4-4-12 hex digits, any letter case)
+ * and is stored as its 16 bytes. UUIDs are read case-insensitively (RFC 4122;
+ * iOS gives the IDFA in upper case, ad networks often pass it in lower case),
+ * so UUID keys compare on (flag, bytes) and any other key byte for byte. The
+ * packing saves 22 of a touch record's ~95 bytes. */
+#define PF_KEY_UUID 0x10u
 #define PREC_FIXED 56u
 /* Offsets of the fixed fields, for code reading records without decoding
  * them (part_index, attr.c's count-only runs) and for the codec. */

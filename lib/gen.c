@@ -979,8 +979,10 @@ static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_ge
 	}
 	set_str(e, UNMO_S_APP_ID, unmo_gen_profiles[tn].app_id);
 	bool with_ids = !(touch && (p->anon || d->lat));
+	/* iOS gives the IDFA in upper case; half of the touches (by a bit of
+	 * the event id: no extra draw) come from ad networks that lower-case it */
 	if (with_ids && !d->lat)
-		set_str(e, UNMO_S_ADVERTISING_ID, uuid_str(g, d->adv, ios));
+		set_str(e, UNMO_S_ADVERTISING_ID, uuid_str(g, d->adv, ios && !(touch && (p->id[15] & 1))));
 	/* Half of the LAT devices (by a bit of their vendor id: no extra draw,
 	 * so the rest of the stream is unchanged) report the advertising id as
 	 * zeros, as iOS does without tracking consent and Android after the

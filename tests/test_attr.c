@@ -345,9 +345,9 @@ Test(attr_waterfall, zeroed_advertising_id_is_no_device_id)
 	unmo_attr_free(a);
 }
 
-/* Device keys that are UUIDs travel packed (16 bytes, case flagged):
- * grouping must stay exactly string equality. */
-Test(attr_waterfall, uuid_device_keys_match_exactly)
+/* Device keys that are UUIDs travel packed (16 bytes): they match whatever
+ * the letter case (RFC 4122), every other key byte for byte. */
+Test(attr_waterfall, uuid_device_keys_match_in_any_case_others_exactly)
 {
 	reset();
 	int64_t t = T0 + 30 * DAY;
@@ -357,8 +357,10 @@ Test(attr_waterfall, uuid_device_keys_match_exactly)
 	} cases[] = {
 		{"38400000-8cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d", true},
 		{"38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8CF0-11BD-B23E-10B96E40000D", true},
-		{"38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8cf0-11bd-b23e-10b96e40000d", false},
-		{"38400000-8Cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d", false},
+		{"38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8cf0-11bd-b23e-10b96e40000d", true},
+		{"38400000-8Cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d", true},
+		{"38400000-8CF0-11BD-B23E-10B96E40000D", "38400000-8cf0-11bd-b23e-10b96e40000e", false},
+		{"abcdef", "ABCDEF", false},
 		{"38400000-8Cf0-11bd-b23e-10b96e40000d", "38400000-8Cf0-11bd-b23e-10b96e40000d", true},
 		{"12345678-1234-1234-1234-123456789012", "12345678-1234-1234-1234-123456789012", true},
 		{"12345678-1234-1234-1234-12345678901g", "12345678-1234-1234-1234-123456789010", false},
@@ -1703,7 +1705,7 @@ static void spool_round_trip(const char *base, bool buffered, bool mixed)
 	plain.event_id[3] = 9;
 	struct prec_in v[5];
 	prec_in_init(&v[4], PR_DEV, plain.type, &plain); /* prec_put's fixed-store path */
-	v[4].flags = PF_RT | PF_KEY_UUID_LOWER;
+	v[4].flags = PF_RT | PF_KEY_UUID;
 	v[4].key_kind = UNMO_KEY_ADVERTISING_ID;
 	v[4].ghash = 0x1122334455667788ull;
 	v[4].app = 3;

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "frame_bin.h"
@@ -284,7 +285,7 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	struct unmo_gen_truth *tr = calloc(N, sizeof *tr);
 	size_t *tr_at = calloc(N, sizeof *tr_at);
 	cr_assert(ev && tr && tr_at);
-	size_t n = 0, nt = 0, nzeroed = 0;
+	size_t n = 0, nt = 0, nzeroed = 0, nlower_idfa = 0;
 	struct unmo_gen_item it;
 	int64_t last = INT64_MIN;
 	while (unmo_gen_next(g, &it)) {
@@ -301,6 +302,8 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 		s->ipv = e->ip_version;
 		memcpy(s->ip, e->ip, 16);
 		copy_str(s->adv, sizeof s->adv, e->s[UNMO_S_ADVERTISING_ID]);
+		if (e->platform == UNMO_PLAT_IOS && strpbrk(s->adv, "abcdef"))
+			nlower_idfa++; /* an ad network's lower-cased IDFA */
 		if (s->adv[0] && strspn(s->adv, "0-") == strlen(s->adv)) { /* zeroed: no device id */
 			nzeroed++;
 			s->adv[0] = 0;
@@ -321,6 +324,7 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	unmo_gen_free(g);
 	cr_assert_eq(n, (size_t)N);
 	cr_assert_gt(nzeroed, N / 100, "LAT devices send zeroed advertising ids (%zu events)", nzeroed);
+	cr_assert_gt(nlower_idfa, N / 100, "touches with a lower-cased IDFA (%zu)", nlower_idfa);
 	size_t by_match[4] = {0};
 	struct unmo_gen_touch *cand = calloc(N, sizeof *cand);
 	cr_assert_not_null(cand);
@@ -335,7 +339,7 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 				first = s;
 			if (s->type != UNMO_EV_CLICK && s->type != UNMO_EV_IMPRESSION)
 				continue;
-			bool det = ins->adv[0] && !strcmp(s->adv, ins->adv);
+			bool det = ins->adv[0] && !strcasecmp(s->adv, ins->adv); /* UUIDs: any case */
 			bool prob = !s->adv[0] && !s->vend[0] && s->ipv == ins->ipv && !memcmp(s->ip, ins->ip, 16) &&
 				    !strcmp(s->fam, ins->fam);
 			if (!det && !prob)
