@@ -476,6 +476,18 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		return 0;
 	}
 	static const uint8_t zero[16];
+	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct unmo_event v4;
+	if (e->ip_version == 6 && !memcmp(e->ip, v4_mapped, 12)) {
+		/* ::ffff:a.b.c.d is how dual-stack servers log an IPv4 client: the
+		 * same address as a.b.c.d for probabilistic matching (rare: the
+		 * copy costs nothing measurable) */
+		v4 = *e;
+		v4.ip_version = 4;
+		memcpy(v4.ip, e->ip + 12, 4);
+		memset(v4.ip + 4, 0, 12);
+		e = &v4;
+	}
 	struct prec_in in;
 	prec_in_init(&in, 0, e->type, e);
 	in.flags = (e->flags & UNMO_EVF_RETARGETING) ? PF_RT : 0;

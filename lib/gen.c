@@ -977,6 +977,15 @@ static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_ge
 		e->ip_version = d->ip_version;
 		memcpy(e->ip, d->ip, 16);
 	}
+	/* click trackers on dual-stack servers log half of the IPv4 clients'
+	 * touches (by a bit of the event id: no extra draw) as IPv4-mapped
+	 * IPv6, ::ffff:a.b.c.d: the same address for matching */
+	if (touch && e->ip_version == 4 && (p->id[14] & 1)) {
+		memmove(e->ip + 12, e->ip, 4);
+		memset(e->ip, 0, 10);
+		e->ip[10] = e->ip[11] = 0xff;
+		e->ip_version = 6;
+	}
 	set_str(e, UNMO_S_APP_ID, unmo_gen_profiles[tn].app_id);
 	bool with_ids = !(touch && (p->anon || d->lat));
 	/* iOS gives the IDFA in upper case; half of the touches (by a bit of

@@ -345,6 +345,44 @@ Test(attr_waterfall, zeroed_advertising_id_is_no_device_id)
 	unmo_attr_free(a);
 }
 
+/* A dual-stack click tracker logs an IPv4 client as ::ffff:a.b.c.d: the
+ * same address as a.b.c.d for probabilistic matching; other IPv6
+ * addresses ending in the same 4 bytes are not. */
+Test(attr_waterfall, ipv4_mapped_ipv6_is_the_ipv4_address)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	struct unmo_event *c = touch(UNMO_EV_CLICK, NULL, t - 100, 1, "webnet", "w");
+	with_ip(c, 7, UA_IOS);
+	c->ip_version = 6;
+	memmove(c->ip + 12, c->ip, 4);
+	memcpy(c->ip, mapped, 12);
+	with_ip(add(UNMO_EV_INSTALL, "d1", t, 2), 7, UA_IOS);
+	/* 64:ff9b::/96 (NAT64) is another address: no match */
+	c = touch(UNMO_EV_CLICK, NULL, t - 100, 3, "webnet", "w");
+	with_ip(c, 8, UA_IOS);
+	c->ip_version = 6;
+	memmove(c->ip + 12, c->ip, 4);
+	memset(c->ip, 0, 12);
+	c->ip[1] = 0x64;
+	c->ip[2] = 0xff;
+	c->ip[3] = 0x9b;
+	with_ip(add(UNMO_EV_INSTALL, "d2", t, 4), 8, UA_IOS);
+	/* and the other way round: a mapped install, an IPv4 click */
+	with_ip(touch(UNMO_EV_CLICK, NULL, t - 100, 5, "webnet", "w"), 9, UA_IOS);
+	struct unmo_event *i = add(UNMO_EV_INSTALL, "d3", t, 6);
+	with_ip(i, 9, UA_IOS);
+	i->ip_version = 6;
+	memmove(i->ip + 12, i->ip, 4);
+	memcpy(i->ip, mapped, 12);
+	struct unmo_attr *a = run();
+	EXPECT(a, 2, UNMO_MATCH_PROB_CLICK, 1);
+	EXPECT(a, 4, UNMO_MATCH_ORGANIC, 0);
+	EXPECT(a, 6, UNMO_MATCH_PROB_CLICK, 5);
+	unmo_attr_free(a);
+}
+
 /* Device keys that are UUIDs travel packed (16 bytes): they match whatever
  * the letter case (RFC 4122), every other key byte for byte. */
 Test(attr_waterfall, uuid_device_keys_match_in_any_case_others_exactly)

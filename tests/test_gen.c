@@ -285,7 +285,7 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	struct unmo_gen_truth *tr = calloc(N, sizeof *tr);
 	size_t *tr_at = calloc(N, sizeof *tr_at);
 	cr_assert(ev && tr && tr_at);
-	size_t n = 0, nt = 0, nzeroed = 0, nlower_idfa = 0;
+	size_t n = 0, nt = 0, nzeroed = 0, nlower_idfa = 0, nmapped = 0;
 	struct unmo_gen_item it;
 	int64_t last = INT64_MIN;
 	while (unmo_gen_next(g, &it)) {
@@ -301,6 +301,13 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 		s->t = e->event_time_us;
 		s->ipv = e->ip_version;
 		memcpy(s->ip, e->ip, 16);
+		static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+		if (s->ipv == 6 && !memcmp(s->ip, mapped, 12)) { /* ::ffff:a.b.c.d is a.b.c.d */
+			nmapped++;
+			s->ipv = 4;
+			memmove(s->ip, s->ip + 12, 4);
+			memset(s->ip + 4, 0, 12);
+		}
 		copy_str(s->adv, sizeof s->adv, e->s[UNMO_S_ADVERTISING_ID]);
 		if (e->platform == UNMO_PLAT_IOS && strpbrk(s->adv, "abcdef"))
 			nlower_idfa++; /* an ad network's lower-cased IDFA */
@@ -325,6 +332,7 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	cr_assert_eq(n, (size_t)N);
 	cr_assert_gt(nzeroed, N / 100, "LAT devices send zeroed advertising ids (%zu events)", nzeroed);
 	cr_assert_gt(nlower_idfa, N / 100, "touches with a lower-cased IDFA (%zu)", nlower_idfa);
+	cr_assert_gt(nmapped, N / 100, "touches with an IPv4-mapped address (%zu)", nmapped);
 	size_t by_match[4] = {0};
 	struct unmo_gen_touch *cand = calloc(N, sizeof *cand);
 	cr_assert_not_null(cand);
