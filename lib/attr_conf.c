@@ -363,6 +363,40 @@ static size_t major_after(const char *p, const char *end, char *out, size_t cap)
 	return n;
 }
 
+/* "iOS 17.1" or "iOS/17.1" as a word (not the end of "Radios 5"): its major. */
+static size_t ios_token_major(const char *s, const char *end, char *out, size_t cap)
+{
+	for (const char *p = s; p + 4 <= end; p++) {
+		const char *hit = find_ci(p, (size_t)(end - p), "ios");
+		if (!hit || hit + 4 > end)
+			return 0;
+		bool word = hit == s || !isalpha((unsigned char)hit[-1]);
+		if (word && (hit[3] == ' ' || hit[3] == '/') && hit + 4 < end && isdigit((unsigned char)hit[4]))
+			return major_after(hit + 4, end, out, cap);
+		p = hit;
+	}
+	return 0;
+}
+
+/* Darwin/N (CFNetwork's user agent names only the kernel) as the iOS major:
+ * Darwin 17..24 are iOS 11..18; Apple then jumped to year numbers, Darwin 25
+ * being iOS 26, so from 25 on iOS is N + 1. */
+static size_t darwin_ios_major(const char *s, const char *end, char *out, size_t cap)
+{
+	const char *hit = find_ci(s, (size_t)(end - s), "darwin/");
+	char d[8];
+	size_t dn = hit ? major_after(hit + 7, end, d, sizeof d) : 0;
+	if (!dn || dn > 3)
+		return 0;
+	d[dn] = 0;
+	int n = atoi(d);
+	if (n < 17)
+		return 0;
+	int ios = n <= 24 ? n - 6 : n + 1;
+	int w = snprintf(out, cap, "%d", ios);
+	return w > 0 && (size_t)w < cap ? (size_t)w : 0;
+}
+
 size_t unmo_attr_ua_family(struct unmo_str ua, char *out, size_t cap)
 {
 	if (!ua.len || cap < 32) {
@@ -383,9 +417,12 @@ size_t unmo_attr_ua_family(struct unmo_str ua, char *out, size_t cap)
 	} else if ((hit = find_ci(s, ua.len, "android"))) {
 		os = "android";
 		vn = major_after(hit + 7, end, ver, sizeof ver);
+	} else if ((vn = ios_token_major(s, end, ver, sizeof ver))) {
+		os = "ios";
 	} else if (find_ci(s, ua.len, "iphone") || find_ci(s, ua.len, "ipad") ||
 		   find_ci(s, ua.len, "darwin") || find_ci(s, ua.len, "cfnetwork")) {
 		os = "ios";
+		vn = darwin_ios_major(s, end, ver, sizeof ver);
 	} else if (find_ci(s, ua.len, "windows")) {
 		os = "windows";
 	} else if (find_ci(s, ua.len, "mac os x")) {

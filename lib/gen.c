@@ -1022,6 +1022,10 @@ static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_ge
 				keep(g, "Mozilla/5.0 (iPhone; CPU iPhone OS %u_%u like Mac OS X) AppleWebKit/605.1.15 "
 					"(KHTML, like Gecko) Version/%u.%u Mobile/15E148 Safari/604.1",
 				     d->os_major, d->os_minor, d->os_major, d->os_minor));
+		else if (p->id[13] & 1) /* half (event-id bit): the app's CFNetwork, Darwin = iOS + 6 */
+			set_str(e, UNMO_S_USER_AGENT,
+				keep(g, "%s-app/%u CFNetwork/1410.0.3 Darwin/%u.%u.0", tenant_prefix[tn], d->app_ver + 1u,
+				     d->os_major + 6u, d->os_minor % 7u));
 		else
 			set_str(e, UNMO_S_USER_AGENT,
 				keep(g, "Mozilla/5.0 (iPhone; CPU iPhone OS %u_%u like Mac OS X) AppleWebKit/605.1.15 "

@@ -1170,8 +1170,30 @@ Test(attr_conf, ua_family)
 	cr_expect_str_eq(out, "ios-17");
 	unmo_attr_ua_family(unmo_str_c("Mozilla/5.0 (Linux; Android 14; Pixel 8)"), out, sizeof out);
 	cr_expect_str_eq(out, "android-14");
+	/* CFNetwork names only the kernel: Darwin 17..24 are iOS 11..18, then
+	 * Darwin 25 is iOS 26 */
 	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/1410 Darwin/22.6.0"), out, sizeof out);
+	cr_expect_str_eq(out, "ios-16");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/1496.0.7 Darwin/23.5.0"), out, sizeof out);
+	cr_expect_str_eq(out, "ios-17");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/3826.500 Darwin/25.0.0"), out, sizeof out);
+	cr_expect_str_eq(out, "ios-26");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/758 Darwin/15.0.0"), out, sizeof out);
 	cr_expect_str_eq(out, "ios");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/1410 Darwin/99999"), out, sizeof out);
+	cr_expect_str_eq(out, "ios");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 CFNetwork/1410 Darwin/"), out, sizeof out);
+	cr_expect_str_eq(out, "ios");
+	/* the "iOS 17.1" token of app HTTP clients */
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 (iPhone; iOS 17.1; Scale/3.00)"), out, sizeof out);
+	cr_expect_str_eq(out, "ios-17");
+	unmo_attr_ua_family(unmo_str_c("TechStart/2.1 (com.techstart; build:7; iOS 16.4.0) Alamofire/5.8.0"), out,
+			    sizeof out);
+	cr_expect_str_eq(out, "ios-16");
+	unmo_attr_ua_family(unmo_str_c("Radios 5/1.0"), out, sizeof out);
+	cr_expect_str_eq(out, "radios");
+	unmo_attr_ua_family(unmo_str_c("x iOS/15"), out, sizeof out);
+	cr_expect_str_eq(out, "ios-15");
 	unmo_attr_ua_family(unmo_str_c("curl/8.0"), out, sizeof out);
 	cr_expect_str_eq(out, "curl");
 	cr_expect_eq(unmo_attr_ua_family(unmo_str_c(""), out, sizeof out), 0);

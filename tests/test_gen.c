@@ -265,6 +265,8 @@ static void ua_family(struct unmo_str ua, char out[16])
 		snprintf(out, 16, "ios-%d", atoi(p + 10));
 	else if ((p = strstr(s, "Android ")))
 		snprintf(out, 16, "android-%d", atoi(p + 8));
+	else if ((p = strstr(s, "Darwin/"))) /* CFNetwork: Darwin 17..24 are iOS 11..18 */
+		snprintf(out, 16, "ios-%d", atoi(p + 7) - 6);
 	else
 		snprintf(out, 16, "other");
 }
