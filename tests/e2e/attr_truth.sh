@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # attr_truth.sh — the generator's traffic through segments into unmo-attr:
-# every install row must equal the generator's ground truth (truth.csv), and
-# the per source/campaign install counts of report.csv must equal truth's.
+# every install row must equal the generator's ground truth (truth.csv), the
+# per source/campaign install counts of report.csv must equal truth's, and
+# the other aggregates must equal what the generated events and truth give.
 # Env: BUILD (build dir), GEN_ARGS (extra unmo-gen options), ATTR_ARGS.
 set -euo pipefail
 BUILD=${BUILD:?set BUILD to the meson build directory}
@@ -112,7 +113,70 @@ fi
 grep -q '"events_unreadable":0' "$W/out/report.json" || fail "report.json: unreadable events on clean input"
 # the generator's LAT devices send zeroed advertising ids: counted, never a device
 grep -q '"device_ids_zeroed":[1-9]' "$W/out/report.json" || fail "report.json: no zeroed device ids counted"
-# 3. exit status, the scheme of every unmo tool: 0 ok, 1 data problem (reports
+# 3. the other aggregates, each derived here from the generator's events and
+# truth, not from the tool: impressions and clicks per source/campaign;
+# conversions and revenue per app and currency (every conversion in exactly
+# one row; which row is checked by the Criterion rule tests, the generator
+# has no conversion truth); each model's credits adding up to one per
+# counted install and conversion and to the exact revenue; the lower median
+# click-to-install time and the installs under 10 s per source/campaign.
+# Field readers for the generator's flat JSON lines.
+jfields='function js(k) { return match($0, "\"" k "\":\"[^\"]*\"") ? substr($0, RSTART + length(k) + 4, RLENGTH - length(k) - 5) : "" }
+function jn(k) { return match($0, "\"" k "\":-?[0-9]+") ? substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) : "" }'
+# 3a. impressions and clicks per app/source/campaign
+awk "$jfields"'
+	{ t = js("type") } t == "impression" || t == "click" {
+		k = js("app_id") "," (js("media_source") == "" ? "(none)" : js("media_source")) "," js("campaign")
+		if (t == "click") c[k]++; else i[k]++; keys[k] = 1 }
+	END { for (k in keys) printf "%s,%d,%d\n", k, i[k], c[k] }' "$W/gen/events.jsonl" | LC_ALL=C sort >"$W/touch.want"
+awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
+	$col["impressions"] + $col["clicks"] > 0 { printf "%s,%s,%s,%d,%d\n", $1, $2, $3, $col["impressions"], $col["clicks"] }' \
+	"$W/out/report.csv" | LC_ALL=C sort >"$W/touch.got"
+diff "$W/touch.want" "$W/touch.got" >&2 || fail "impressions/clicks per source/campaign differ from the generated events"
+# 3b. conversions and revenue per app and currency: every conversion in exactly one row
+awk "$jfields"'
+	js("type") == "conversion" { a = js("app_id"); n[a]++; cur = js("currency"); r = jn("revenue_micros")
+		if (cur != "" || r != "") m[a "," cur] += r }
+	END { for (a in n) printf "%s,conversions,%d\n", a, n[a]
+	      for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/gen/events.jsonl" | LC_ALL=C sort >"$W/conv.want"
+# money lists: "CUR:micros CUR:micros"
+money='function addm(app, s,   i, n, p, q) { n = split(s, p, " "); for (i = 1; i <= n; i++) { split(p[i], q, ":"); m[app "," q[1]] += q[2] } }'
+awk -F, "$money"'
+	NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
+	{ n[$1] += $col["conversions"]; addm($1, $col["revenue_micros"]) }
+	END { for (a in n) printf "%s,conversions,%d\n", a, n[a]
+	      for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/out/report.csv" | LC_ALL=C sort >"$W/conv.got"
+diff "$W/conv.want" "$W/conv.got" >&2 || fail "report.csv: conversions or revenue per app and currency differ from the generated events"
+# 3c. every model credits each conversion and counted install (new or
+# re-attributed: truth's match is not "original") exactly once, in credit
+# units (one = 1000000), and each conversion's exact revenue
+awk -F, 'NR > 1 && $5 != "original" { n[$2]++ } END { for (a in n) printf "%s,installs,%d000000\n", a, n[a] }' \
+	"$W/gen/truth.csv" >"$W/model.want"
+awk -F, '$2 == "conversions" { printf "%s,conversions,%s000000\n", $1, $3; next } { print }' "$W/conv.want" >>"$W/model.want"
+LC_ALL=C sort -o "$W/model.want" "$W/model.want"
+for mdl in first last linear time_decay position; do
+	awk -F, -v mdl="$mdl" "$money"'
+	function units(s) { sub(/\./, "", s); return s + 0 }  # six decimals: credit units
+	NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
+	{ n[$1] += units($col[mdl "_conversions"]); inst[$1] += units($col[mdl "_installs"]); addm($1, $col[mdl "_revenue_micros"]) }
+	END { for (a in n) printf "%s,conversions,%.0f\n%s,installs,%.0f\n", a, n[a], a, inst[a]
+	      for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/out/models.csv" | LC_ALL=C sort >"$W/model.got"
+	diff "$W/model.want" "$W/model.got" >&2 ||
+		fail "models.csv $mdl: credits or revenue do not add up to the installs and conversions"
+done
+# 3d. median click-to-install time (lower median) and installs under 10 s per
+# source/campaign, from truth's click-credited installs
+awk -F, 'NR > 1 && $7 == "click" && $5 != "original" { d = $4 - $10; printf "%s,%s,%s %020.0f\n", $2, $8, $9, d }' \
+	"$W/gen/truth.csv" | LC_ALL=C sort | awk '
+	{ split($0, p, " "); k = p[1]; v = p[2] + 0
+	  if (k != last) { flush(); last = k; n = 0 } x[n++] = v }
+	function flush() { if (n) { f = 0; for (i = 0; i < n; i++) f += x[i] < 10000000; printf "%s,%.0f,%d\n", last, x[int((n - 1) / 2)], f } }
+	END { flush() }' | LC_ALL=C sort >"$W/ctit.want"
+awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
+	$col["median_ctit_us"] != "" { printf "%s,%s,%s,%s,%s\n", $1, $2, $3, $col["median_ctit_us"], $col["fast_ctit_installs"] }' \
+	"$W/out/report.csv" | LC_ALL=C sort >"$W/ctit.got"
+diff "$W/ctit.want" "$W/ctit.got" >&2 || fail "median click-to-install time or fast installs per source/campaign differ from truth"
+# 4. exit status, the scheme of every unmo tool: 0 ok, 1 data problem (reports
 # still written), 2 usage error, 3 failure.
 rc=0
 "$ATTR" --no-such-flag >/dev/null 2>&1 || rc=$?
@@ -135,5 +199,7 @@ rc=0
 [ -s "$W/out-bad/installs.csv" ] && [ -s "$W/out-bad/report.json" ] || fail "corrupt block: reports not written"
 grep -q '"blocks_corrupt":[1-9]' "$W/out-bad/report.json" || fail "corrupt block: report.json counts no corrupt block"
 
-echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree; exit codes ok"
+echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree on installs," \
+	"$(wc -l <"$W/touch.want") on touches, $(wc -l <"$W/ctit.want") on click-to-install times;" \
+	"conversions, revenue and 5 models add up ($(grep -c ,conversions, "$W/conv.want") apps); exit codes ok"
 echo "e2e: attr_truth ok"
