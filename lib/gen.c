@@ -28,6 +28,7 @@ const struct unmo_gen_profile unmo_gen_profiles[UNMO_GEN_TENANTS] = {
 };
 
 const char *const unmo_gen_match_names[4] = {"organic", "deterministic", "probabilistic", "original"};
+const char *const unmo_gen_via_names[4] = {"none", "install", "reengagement", "reengages"};
 
 int unmo_gen_profile_from_key(const char *key)
 {
@@ -241,6 +242,15 @@ struct pend {
 	uint32_t alt_ip_n;
 };
 
+/* A pending event's truth: an install's, or a conversion's or app open's
+ * credit (which one: the event's type). */
+struct truth_slot {
+	union {
+		struct unmo_gen_truth install;
+		struct unmo_gen_credit credit;
+	};
+};
+
 struct tenant_state {
 	bool on;
 	double base_rate;   /* journeys per microsecond at multiplier 1 */
@@ -262,7 +272,7 @@ struct unmo_gen {
 	size_t nheap, capheap;
 	struct device *dev;
 	uint32_t ndev, capdev, dev_free;
-	struct unmo_gen_truth *truth;
+	struct truth_slot *truth;
 	uint32_t ntruth, captruth, truth_free_head;
 	uint32_t *truth_free;
 	uint32_t ntruth_free, captruth_free;
@@ -309,11 +319,11 @@ static bool pend_less(const struct pend *a, const struct pend *b)
 	return a->t < b->t || (a->t == b->t && a->order < b->order);
 }
 
-static bool heap_push(struct unmo_gen *g, struct pend *p)
+/* Into the heap with the creation order p->order already given. */
+static bool heap_insert(struct unmo_gen *g, const struct pend *p)
 {
 	if (!grow((void **)&g->heap, &g->capheap, g->nheap + 1, sizeof *g->heap))
 		return false;
-	p->order = g->order++;
 	size_t i = g->nheap++;
 	while (i) {
 		size_t up = (i - 1) / 2;
@@ -325,6 +335,12 @@ static bool heap_push(struct unmo_gen *g, struct pend *p)
 	g->heap[i] = *p;
 	g->dev[p->dev].refs++;
 	return true;
+}
+
+static bool heap_push(struct unmo_gen *g, struct pend *p)
+{
+	p->order = g->order++;
+	return heap_insert(g, p);
 }
 
 static void heap_pop(struct unmo_gen *g, struct pend *out)
@@ -447,20 +463,39 @@ int unmo_gen_waterfall(const struct unmo_gen_touch *t, size_t n, int64_t install
 	return -1;
 }
 
+/* One row of truth.csv or credits.csv: the event's columns (head), then
+ * the credited touch's (empty but for retargeting 0 when type is 0). */
+static size_t truth_row(char *buf, size_t cap, const char *head, const uint8_t tid16[16], uint8_t type,
+			const char *src, const char *camp, int64_t t, bool rt)
+{
+	char tid[33] = "", ttime[24] = "";
+	if (type) {
+		unmo_gen_hex(tid16, tid);
+		snprintf(ttime, sizeof ttime, "%lld", (long long)t);
+	}
+	int n = snprintf(buf, cap, "%s,%s,%s,%s,%s,%s,%d\n", head, tid, type ? unmo_event_type_names[type] : "", src,
+			 camp, ttime, rt ? 1 : 0);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 size_t unmo_gen_truth_format(const struct unmo_gen_truth *t, char *buf, size_t cap)
 {
-	char iid[33], tid[33] = "", ttime[24] = "";
+	char iid[33], head[256];
 	unmo_gen_hex(t->install_event_id, iid);
-	if (t->touch_type) {
-		unmo_gen_hex(t->touch_event_id, tid);
-		snprintf(ttime, sizeof ttime, "%lld", (long long)t->touch_time_us);
-	}
-	int n = snprintf(buf, cap, "%s,%s,%s,%lld,%s,%s,%s,%s,%s,%s,%d\n", iid,
-			 unmo_gen_profiles[t->tenant].app_id, unmo_event_type_names[t->install_type],
-			 (long long)t->install_time_us, unmo_gen_match_names[t->match], tid,
-			 t->touch_type ? unmo_event_type_names[t->touch_type] : "", t->media_source,
-			 t->campaign, ttime, t->retargeting ? 1 : 0);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	snprintf(head, sizeof head, "%s,%s,%s,%lld,%s", iid, unmo_gen_profiles[t->tenant].app_id,
+		 unmo_event_type_names[t->install_type], (long long)t->install_time_us, unmo_gen_match_names[t->match]);
+	return truth_row(buf, cap, head, t->touch_event_id, t->touch_type, t->media_source, t->campaign,
+			 t->touch_time_us, t->retargeting);
+}
+
+size_t unmo_gen_credit_format(const struct unmo_gen_credit *c, char *buf, size_t cap)
+{
+	char id[33], head[256];
+	unmo_gen_hex(c->event_id, id);
+	snprintf(head, sizeof head, "%s,%s,%s,%lld,%s", id, unmo_gen_profiles[c->tenant].app_id,
+		 unmo_event_type_names[c->event_type], (long long)c->time_us, unmo_gen_via_names[c->via]);
+	return truth_row(buf, cap, head, c->touch_event_id, c->touch_type, c->media_source, c->campaign,
+			 c->touch_time_us, c->retargeting);
 }
 
 /* ---- journeys ---- */
@@ -547,6 +582,10 @@ struct journey {
 	struct unmo_gen_touch touches[32];
 	size_t ntouch;
 	char names[32][2][UNMO_GEN_NAME_MAX];
+	/* app opens and conversions, created (ids drawn, creation order
+	 * given) in the model's order but pushed once their credit is known */
+	struct pend *later;
+	size_t nlater, caplater;
 };
 
 static struct pend base_pend(struct journey *j, uint8_t type, int64_t t)
@@ -565,6 +604,18 @@ static void push(struct journey *j, struct pend *p)
 {
 	if (!heap_push(j->g, p))
 		j->ok = false;
+}
+
+/* Created now, pushed by credit_journey: the creation order is taken now,
+ * so the stream is the same as if it were pushed now. */
+static void push_later(struct journey *j, struct pend *p)
+{
+	p->order = j->g->order++;
+	if (!grow((void **)&j->later, &j->caplater, j->nlater + 1, sizeof *j->later)) {
+		j->ok = false;
+		return;
+	}
+	j->later[j->nlater++] = *p;
 }
 
 /* Add one touch; records it for the truth when it will be emitted. */
@@ -670,7 +721,7 @@ static void add_install(struct journey *j, uint8_t type, int64_t t, const struct
 			j->ok = false;
 			return;
 		}
-		g->truth[ti] = *out;
+		g->truth[ti].install = *out;
 		p.truth = ti + 1;
 	}
 	push(j, &p);
@@ -691,6 +742,128 @@ static int64_t revenue_sample(struct rng *r, unsigned kind, const char *cur)
 	if (jpy)
 		return cents * 150 / 100 * 1000000; /* whole yen */
 	return cents * 10000;
+}
+
+/* Type order of events at one microsecond, as unmo-attr groups them. */
+static int later_rank(uint8_t type)
+{
+	return type == UNMO_EV_SESSION ? 0 : type == UNMO_EV_REENGAGEMENT ? 1 : 2;
+}
+
+static int later_cmp(const void *pa, const void *pb)
+{
+	const struct pend *a = pa, *b = pb;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	int ra = later_rank(a->type), rb = later_rank(b->type);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static void credit_touch(struct unmo_gen_credit *c, const struct unmo_gen_touch *x)
+{
+	memcpy(c->touch_event_id, x->event_id, 16);
+	c->touch_type = x->type;
+	c->retargeting = x->retargeting;
+	c->touch_time_us = x->time_us;
+	snprintf(c->media_source, sizeof c->media_source, "%s", x->media_source);
+	snprintf(c->campaign, sizeof c->campaign, "%s", x->campaign);
+}
+
+/* The credit of the journey's emitted conversions and of the app opens
+ * that start a re-engagement (docs/attribution.md sections 6-8, default
+ * windows), replayed in time order over the emitted events: an install or
+ * re-attribution sets the device's attribution (its truth), uses its touch
+ * and ends a re-engagement; a kept reinstall changes neither. An open of an
+ * installed device takes the device's latest retargeting click in the 7
+ * days before it, unless that click is already used or older than the
+ * latest install: a re-engagement of 30 days from the open. A conversion
+ * takes the running re-engagement's click, else the attribution, else none.
+ * Then the opens and conversions go into the heap. */
+static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_truth *first, int64_t t2,
+			   const struct unmo_gen_truth *second)
+{
+	struct unmo_gen *g = j->g;
+	int64_t start = g->o.start_us;
+	qsort(j->later, j->nlater, sizeof *j->later, later_cmp);
+	const struct unmo_gen_truth *inst[2] = {first, second};
+	int64_t inst_t[2] = {t1, t2};
+	unsigned ninst = second ? 2 : 1, next = 0;
+	bool installed = false, reeng = false, used[32] = {false};
+	int64_t last_install = 0, reeng_end = 0;
+	struct unmo_gen_credit attr = {0}, reeng_by = {0};
+	for (size_t i = 0; i < j->nlater && j->ok; i++) {
+		struct pend *p = &j->later[i];
+		for (; next < ninst && inst_t[next] <= p->t; next++) { /* installs come first at a tie */
+			const struct unmo_gen_truth *tr = inst[next];
+			if (inst_t[next] < start)
+				continue; /* not emitted */
+			last_install = inst_t[next];
+			if (tr->match == UNMO_GEN_MATCH_ORIGINAL)
+				continue; /* a kept reinstall */
+			installed = true;
+			reeng = false;
+			memset(&attr, 0, sizeof attr);
+			memcpy(attr.touch_event_id, tr->touch_event_id, 16);
+			attr.touch_type = tr->touch_type;
+			attr.retargeting = tr->retargeting;
+			attr.touch_time_us = tr->touch_time_us;
+			memcpy(attr.media_source, tr->media_source, sizeof attr.media_source);
+			memcpy(attr.campaign, tr->campaign, sizeof attr.campaign);
+			for (size_t k = 0; k < j->ntouch; k++)
+				if (tr->touch_type && !memcmp(j->touches[k].event_id, tr->touch_event_id, 16))
+					used[k] = true;
+		}
+		if (p->t < start)
+			continue;
+		struct unmo_gen_credit c = {0};
+		bool has = false;
+		if (p->type == UNMO_EV_CONVERSION) {
+			has = true;
+			if (reeng && p->t <= reeng_end) {
+				c = reeng_by;
+				c.via = UNMO_GEN_VIA_REENGAGEMENT;
+			} else if (installed) {
+				c = attr;
+				c.via = UNMO_GEN_VIA_INSTALL;
+			}
+		} else if (installed) { /* an app open */
+			int best = -1;
+			for (size_t k = 0; k < j->ntouch; k++) {
+				const struct unmo_gen_touch *x = &j->touches[k];
+				if (x->det && x->retargeting && x->type == UNMO_EV_CLICK && x->time_us <= p->t &&
+				    (best < 0 || x->time_us > j->touches[best].time_us))
+					best = (int)k;
+			}
+			if (best >= 0 && !used[best] && j->touches[best].time_us >= p->t - UNMO_GEN_RETARGET_CLICK_US &&
+			    j->touches[best].time_us >= last_install) {
+				used[best] = true;
+				reeng = true;
+				reeng_end = p->t + UNMO_GEN_REENGAGEMENT_US;
+				credit_touch(&reeng_by, &j->touches[best]);
+				c = reeng_by;
+				c.via = UNMO_GEN_VIA_REENGAGES;
+				has = true;
+			}
+		}
+		if (has) {
+			uint32_t ti = truth_alloc(g);
+			if (ti == UINT32_MAX) {
+				j->ok = false;
+				break;
+			}
+			memcpy(c.event_id, p->id, 16);
+			c.tenant = g->dev[j->dev].tenant;
+			c.event_type = p->type;
+			c.time_us = p->t;
+			g->truth[ti].credit = c;
+			p->truth = ti + 1;
+		}
+	}
+	for (size_t i = 0; i < j->nlater; i++)
+		if (!heap_insert(g, &j->later[i]))
+			j->ok = false;
 }
 
 static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
@@ -767,7 +940,7 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 	unsigned ns = rng_geometric(r, SESSIONS_MEAN);
 	for (unsigned i = 0; i < ns; i++) {
 		struct pend p = base_pend(j, UNMO_EV_SESSION, install + 1 + rng_exp(r, 6.0 * HOUR_US));
-		push(j, &p);
+		push_later(j, &p);
 	}
 	double conv_mean = g->ts[tn].conv_mean;
 	unsigned nc = rng_geometric(r, conv_mean);
@@ -783,18 +956,21 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 			p.revenue = revenue_sample(r, rk, country_currency[d->country]);
 		if (!strcmp(conv_kinds[tn][p.name].name, "refund"))
 			p.revenue = -p.revenue;
-		push(j, &p);
+		push_later(j, &p);
 	}
 	int64_t reeng_click = -1;
+	struct unmo_gen_truth second;
+	bool has_second = false;
+	int64_t re = 0;
 	if (!lat && rng_chance(r, P_REENGAGE)) {
 		reeng_click = install + rng_range(r, HOUR_US, 3 * DAY_US);
 		add_touch(j, UNMO_EV_CLICK, reeng_click, true, false, false);
 		struct pend p = base_pend(j, UNMO_EV_REENGAGEMENT,
 					  reeng_click + rng_lognormal(r, 5.0 * MIN_US, 1.0, US, 2 * HOUR_US));
-		push(j, &p);
+		push_later(j, &p);
 	}
 	if (rng_chance(r, P_REINSTALL)) {
-		int64_t re = install + rng_range(r, 2 * HOUR_US, 3 * DAY_US);
+		re = install + rng_range(r, 2 * HOUR_US, 3 * DAY_US);
 		if (!lat && rng_chance(r, P_REINSTALL_NONRT)) {
 			int64_t ct = re - rng_range(r, MIN_US, HOUR_US);
 			add_touch(j, UNMO_EV_CLICK, ct > install ? ct : install + 1, false, false, false);
@@ -803,10 +979,12 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 			int64_t ct = re - rng_lognormal(r, 30.0 * MIN_US, 1.2, 10 * US, 6 * DAY_US);
 			add_touch(j, UNMO_EV_CLICK, ct > install ? ct : install + 1, true, false, false);
 		}
-		struct unmo_gen_truth second;
 		add_install(j, UNMO_EV_REINSTALL, re, &first, install, &second);
+		has_second = true;
 	}
+	credit_journey(j, install, &first, has_second ? re : 0, has_second ? &second : NULL);
 	dev_release(g, j->dev);
+	free(j->later);
 	free(j);
 }
 
@@ -1071,9 +1249,13 @@ static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_ge
 	it->tenant = (uint8_t)tn;
 	it->style = p->style;
 	it->source = d->source;
-	it->has_truth = p->truth != 0;
-	if (p->truth)
-		it->truth = g->truth[p->truth - 1];
+	bool install = p->type == UNMO_EV_INSTALL || p->type == UNMO_EV_REINSTALL;
+	it->has_truth = p->truth && install;
+	it->has_credit = p->truth && !install;
+	if (it->has_truth)
+		it->truth = g->truth[p->truth - 1].install;
+	if (it->has_credit)
+		it->credit = g->truth[p->truth - 1].credit;
 }
 
 bool unmo_gen_next(struct unmo_gen *g, struct unmo_gen_item *it)

@@ -14,8 +14,10 @@
  *
  * Ground truth: for each install/reinstall the model decides, under the
  * DEFAULT rules of docs/attribution.md, which touch gets the credit
- * (unmo_gen_attribute is the reference implementation) from the events of
- * the device that the stream actually emits.
+ * (unmo_gen_waterfall is the reference implementation) from the events of
+ * the device that the stream actually emits; for each conversion, and each
+ * app open that starts a re-engagement, the credit by replaying sections
+ * 6-8 over the device's emitted events (docs/generator.md, credits.csv).
  *
  * Contract:
  *  - Same options (seed included) => identical stream, on any machine.
@@ -88,6 +90,32 @@ struct unmo_gen_truth {
 	char media_source[UNMO_GEN_NAME_MAX], campaign[UNMO_GEN_NAME_MAX];
 };
 
+/* Credit truth of a conversion, and of an app open (session or
+ * re-engagement event) that starts a re-engagement, under the default
+ * rules (docs/attribution.md sections 7 and 8), replayed over the device's
+ * emitted installs, opens, conversions and retargeting clicks. */
+enum unmo_gen_via {
+	UNMO_GEN_VIA_NONE = 0,     /* conversion with no install before it (row "(none)") */
+	UNMO_GEN_VIA_INSTALL,      /* conversion: the install's attribution (organic: no touch) */
+	UNMO_GEN_VIA_REENGAGEMENT, /* conversion inside a running re-engagement: its click */
+	UNMO_GEN_VIA_REENGAGES,    /* app open that starts a re-engagement: its click */
+};
+extern const char *const unmo_gen_via_names[4];
+
+struct unmo_gen_credit {
+	uint8_t event_id[16];
+	uint8_t tenant;
+	uint8_t event_type;        /* UNMO_EV_CONVERSION, _SESSION or _REENGAGEMENT */
+	uint8_t via;               /* enum unmo_gen_via */
+	int64_t time_us;
+	/* the credited touch; touch_type 0 = none (organic or no install) */
+	uint8_t touch_event_id[16];
+	uint8_t touch_type;
+	bool retargeting;
+	int64_t touch_time_us;
+	char media_source[UNMO_GEN_NAME_MAX], campaign[UNMO_GEN_NAME_MAX];
+};
+
 struct unmo_gen_item {
 	const struct unmo_event *e; /* valid until the next unmo_gen_next */
 	uint8_t tenant;             /* enum unmo_gen_tenant */
@@ -95,6 +123,8 @@ struct unmo_gen_item {
 	uint32_t source;            /* the simulated device/server (stable per device) */
 	bool has_truth;             /* install/reinstall: truth filled */
 	struct unmo_gen_truth truth;
+	bool has_credit;            /* conversion, or open starting a re-engagement: credit filled */
+	struct unmo_gen_credit credit;
 };
 
 struct unmo_gen;
@@ -121,6 +151,8 @@ struct unmo_gen_touch {
 #define UNMO_GEN_VIEW_WINDOW_US (1ll * 86400 * 1000000)
 #define UNMO_GEN_PROB_WINDOW_US (1ll * 86400 * 1000000)
 #define UNMO_GEN_REATTR_WINDOW_US (90ll * 86400 * 1000000)
+#define UNMO_GEN_RETARGET_CLICK_US (7ll * 86400 * 1000000)  /* click before an app open */
+#define UNMO_GEN_REENGAGEMENT_US (30ll * 86400 * 1000000)   /* a re-engagement lasts */
 /* Waterfall for an install at install_us over touches t[0..n): returns the
  * index of the credited touch (and *match) or -1 (organic). Only touches
  * with retargeting set count when only_retargeting. Touches after the
@@ -134,6 +166,12 @@ int unmo_gen_waterfall(const struct unmo_gen_touch *t, size_t n, int64_t install
 	"install_event_id,app_id,install_type,install_time_us,match,touch_event_id,touch_type,"  \
 	"media_source,campaign,touch_time_us,retargeting\n"
 size_t unmo_gen_truth_format(const struct unmo_gen_truth *t, char *buf, size_t cap);
+/* credits.csv likewise: the columns of unmo-attr's conversions.csv that
+ * carry the decision (event_type added; via "reengages" for opens). */
+#define UNMO_GEN_CREDIT_HEADER                                                                  \
+	"event_id,app_id,event_type,time_us,via,touch_event_id,touch_type,media_source,campaign," \
+	"touch_time_us,retargeting\n"
+size_t unmo_gen_credit_format(const struct unmo_gen_credit *c, char *buf, size_t cap);
 
 /* Event id as 32 lower-case hex digits + NUL. */
 void unmo_gen_hex(const uint8_t id[16], char out[33]);

@@ -287,7 +287,7 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	struct unmo_gen_truth *tr = calloc(N, sizeof *tr);
 	size_t *tr_at = calloc(N, sizeof *tr_at);
 	cr_assert(ev && tr && tr_at);
-	size_t n = 0, nt = 0, nzeroed = 0, nlower_idfa = 0, nmapped = 0;
+	size_t n = 0, nt = 0, nzeroed = 0, nlower_idfa = 0, nmapped = 0, ncredit[4] = {0};
 	struct unmo_gen_item it;
 	int64_t last = INT64_MIN;
 	while (unmo_gen_next(g, &it)) {
@@ -323,6 +323,25 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 		if (e->revenue_micros)
 			CHECK(e->currency[0], "revenue has a currency");
 		CHECK(it.has_truth == (e->type == UNMO_EV_INSTALL || e->type == UNMO_EV_REINSTALL));
+		/* every conversion has its credit; an app open has one when it
+		 * starts a re-engagement, credited to a retargeting click before it */
+		if (e->type == UNMO_EV_CONVERSION)
+			CHECK(it.has_credit && it.credit.event_type == UNMO_EV_CONVERSION &&
+			      it.credit.via != UNMO_GEN_VIA_REENGAGES);
+		else if (e->type == UNMO_EV_SESSION || e->type == UNMO_EV_REENGAGEMENT)
+			CHECK(!it.has_credit || it.credit.via == UNMO_GEN_VIA_REENGAGES);
+		else
+			CHECK(!it.has_credit);
+		if (it.has_credit) {
+			const struct unmo_gen_credit *c = &it.credit;
+			CHECK(!memcmp(c->event_id, e->event_id, 16) && c->time_us == e->event_time_us);
+			bool by_click = c->via == UNMO_GEN_VIA_REENGAGEMENT || c->via == UNMO_GEN_VIA_REENGAGES;
+			if (by_click)
+				CHECK(c->touch_type == UNMO_EV_CLICK && c->retargeting && c->touch_time_us <= c->time_us);
+			if (c->via == UNMO_GEN_VIA_NONE)
+				CHECK(!c->touch_type);
+			ncredit[c->via]++;
+		}
 		if (it.has_truth) {
 			CHECK(!memcmp(it.truth.install_event_id, e->event_id, 16));
 			tr_at[nt] = n;
@@ -335,6 +354,9 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	cr_assert_gt(nzeroed, N / 100, "LAT devices send zeroed advertising ids (%zu events)", nzeroed);
 	cr_assert_gt(nlower_idfa, N / 100, "touches with a lower-cased IDFA (%zu)", nlower_idfa);
 	cr_assert_gt(nmapped, N / 100, "touches with an IPv4-mapped address (%zu)", nmapped);
+	cr_assert(ncredit[UNMO_GEN_VIA_INSTALL] && ncredit[UNMO_GEN_VIA_NONE] && ncredit[UNMO_GEN_VIA_REENGAGES],
+		  "credits: install %zu, none %zu, re-engagement starts %zu", ncredit[UNMO_GEN_VIA_INSTALL],
+		  ncredit[UNMO_GEN_VIA_NONE], ncredit[UNMO_GEN_VIA_REENGAGES]);
 	size_t by_match[4] = {0};
 	struct unmo_gen_touch *cand = calloc(N, sizeof *cand);
 	cr_assert_not_null(cand);

@@ -1,6 +1,6 @@
 /* unmo-gen — traffic generator for the brief's three tenants: writes a pcap
  * (net_pcap, tcpreplay, pktgen), sends live UDP, and writes the expected
- * results (events.jsonl, truth.csv, malformed.csv). The model lives in
+ * results (events.jsonl, truth.csv, credits.csv, malformed.csv). The model lives in
  * lib/gen, the framing in lib/gen_wire, the packets in lib/pkt; this file is
  * options, addresses, files, the socket and the summary
  * (docs/generator.md). */
@@ -36,7 +36,7 @@ static const char usage[] =
 	"  --start-time T        simulated start, ISO-8601 (2026-01-05T00:00:00Z) or µs since\n"
 	"                        the epoch (default 2026-01-05T00:00:00Z)\n"
 	"  --pcap FILE           write the datagrams as a pcap (Ethernet, µs timestamps)\n"
-	"  --out DIR             write events.jsonl, truth.csv, malformed.csv into DIR\n"
+	"  --out DIR             write events.jsonl, truth.csv, credits.csv, malformed.csv into DIR\n"
 	"  --send HOST:PORT      send real UDP datagrams ([v6addr]:port for IPv6)\n"
 	"  --rate EV_PER_S       pace sending (default 50000 events/s) and pcap timestamps\n"
 	"                        (default: simulated event times) at this many events/s\n"
@@ -220,7 +220,7 @@ struct unacked {
 struct run {
 	struct opts o;
 	struct unmo_pcapw *pcap;
-	FILE *jsonl, *truth, *bad;
+	FILE *jsonl, *truth, *credits, *bad;
 	int sock, sock_family;
 	struct unmo_pkt_addr addr;
 	struct net src;
@@ -231,7 +231,7 @@ struct run {
 	/* summary */
 	uint64_t ev_type[UNMO_GEN_TENANTS][UNMO_EV_TYPE_COUNT];
 	uint64_t dgrams[UNMO_WIRE_KINDS], dgram_events[UNMO_WIRE_KINDS], payload_bytes, frame_bytes;
-	uint64_t truth_rows, match_count[4];
+	uint64_t truth_rows, match_count[4], via_count[4];
 	/* responses */
 	uint64_t http_status[6]; /* 202, 400, 401, 413, 429, other */
 	uint64_t acks, resends, unacked_final, bad_responses, http_sent;
@@ -511,6 +511,10 @@ static void summary(const struct run *r, uint64_t emitted)
 	       r->truth_rows, r->match_count[UNMO_GEN_MATCH_DETERMINISTIC],
 	       r->match_count[UNMO_GEN_MATCH_PROBABILISTIC], r->match_count[UNMO_GEN_MATCH_ORGANIC],
 	       r->match_count[UNMO_GEN_MATCH_ORIGINAL]);
+	printf("credits: conversions via install %" PRIu64 ", via re-engagement %" PRIu64 ", none %" PRIu64
+	       "; app opens starting a re-engagement %" PRIu64 "\n",
+	       r->via_count[UNMO_GEN_VIA_INSTALL], r->via_count[UNMO_GEN_VIA_REENGAGEMENT],
+	       r->via_count[UNMO_GEN_VIA_NONE], r->via_count[UNMO_GEN_VIA_REENGAGES]);
 	if (r->sock >= 0 && (r->o.reply || r->o.ack))
 		printf("responses: http 202 %" PRIu64 ", 400 %" PRIu64 ", 401 %" PRIu64 ", 413 %" PRIu64
 		       ", 429 %" PRIu64 ", other %" PRIu64 "; acks %" PRIu64 ", resends %" PRIu64
@@ -729,10 +733,12 @@ int main(int argc, char **argv)
 			rc = 1;
 		} else if (!(r.jsonl = open_out(o->out, "events.jsonl", path, sizeof path)) ||
 			   !(r.truth = open_out(o->out, "truth.csv", path, sizeof path)) ||
+			   !(r.credits = open_out(o->out, "credits.csv", path, sizeof path)) ||
 			   !(r.bad = open_out(o->out, "malformed.csv", path, sizeof path))) {
 			rc = 1;
 		} else {
 			fputs(UNMO_GEN_TRUTH_HEADER, r.truth);
+			fputs(UNMO_GEN_CREDIT_HEADER, r.credits);
 			fputs("index,kind,expected_counter\n", r.bad);
 		}
 	}
@@ -752,6 +758,15 @@ int main(int argc, char **argv)
 			r.match_count[it.truth.match]++;
 			if (r.truth && fwrite(line, 1, n, r.truth) != n) {
 				fprintf(stderr, "unmo-gen: %s/truth.csv: %s\n", o->out, strerror(errno));
+				rc = 1;
+			}
+		}
+		if (it.has_credit) {
+			char line[512];
+			size_t n = unmo_gen_credit_format(&it.credit, line, sizeof line);
+			r.via_count[it.credit.via]++;
+			if (r.credits && fwrite(line, 1, n, r.credits) != n) {
+				fprintf(stderr, "unmo-gen: %s/credits.csv: %s\n", o->out, strerror(errno));
 				rc = 1;
 			}
 		}
@@ -786,6 +801,7 @@ int main(int argc, char **argv)
 	}
 	rc |= close_out(r.jsonl, o->out, "events.jsonl");
 	rc |= close_out(r.truth, o->out, "truth.csv");
+	rc |= close_out(r.credits, o->out, "credits.csv");
 	rc |= close_out(r.bad, o->out, "malformed.csv");
 	if (!rc && !o->quiet)
 		summary(&r, unmo_gen_emitted(g));

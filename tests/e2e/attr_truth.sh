@@ -176,6 +176,35 @@ awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
 	$col["median_ctit_us"] != "" { printf "%s,%s,%s,%s,%s\n", $1, $2, $3, $col["median_ctit_us"], $col["fast_ctit_installs"] }' \
 	"$W/out/report.csv" | LC_ALL=C sort >"$W/ctit.got"
 diff "$W/ctit.want" "$W/ctit.got" >&2 || fail "median click-to-install time or fast installs per source/campaign differ from truth"
+# 3e. every conversion's credit equals the generator's credits.csv (the
+# generator replays sections 6-8 over each device's emitted events), and so
+# do every row's conversions, revenue and re-engagements (credits.csv also
+# names the app opens that start one).
+[ -s "$W/gen/credits.csv" ] || fail "unmo-gen wrote no credits.csv"
+awk -F, 'NR > 1 && $3 == "conversion" { print $1 "," $2 "," $4 "," $5 "," $6 "," $7 "," $8 "," $9 "," $10 "," $11 }' \
+	"$W/gen/credits.csv" | LC_ALL=C sort >"$W/credit.want"
+awk -F, 'NR > 1 { print $1 "," $2 "," $4 "," $7 "," $8 "," $9 "," $10 "," $11 "," $12 "," $13 }' \
+	"$W/out/conversions.csv" | LC_ALL=C sort >"$W/credit.got"
+if ! diff -q "$W/credit.want" "$W/credit.got" >/dev/null; then
+	echo "first disagreements (< credits.csv, > conversions.csv):" >&2
+	diff "$W/credit.want" "$W/credit.got" | grep '^[<>]' | head -20 >&2 || true
+	fail "$(LC_ALL=C comm -12 "$W/credit.want" "$W/credit.got" | wc -l) of $(wc -l <"$W/credit.want") conversions agree with credits.csv"
+fi
+awk -F, "$jfields"'
+	FNR == NR { if (js("type") == "conversion") { rev[js("event_id")] = jn("revenue_micros"); cur[js("event_id")] = js("currency") }
+		    next }
+	FNR > 1 { k = $2 "," ($5 == "none" ? "(none)," : $7 == "" ? "organic," : $8 "," $9); keys[k] = 1
+		  if ($3 != "conversion") { re[k]++; next }
+		  n[k]++; if (cur[$1] != "" || rev[$1] != "") m[k "," cur[$1]] += rev[$1] }
+	END { for (k in keys) printf "%s,%d,%d\n", k, n[k], re[k]
+	      for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/gen/events.jsonl" "$W/gen/credits.csv" |
+	LC_ALL=C sort >"$W/rows.want"
+awk -F, "$money"'
+	NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
+	$col["conversions"] + $col["reengagements"] > 0 {
+		k = $1 "," $2 "," $3; printf "%s,%d,%d\n", k, $col["conversions"], $col["reengagements"]; addm(k, $col["revenue_micros"]) }
+	END { for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/out/report.csv" | LC_ALL=C sort >"$W/rows.got"
+diff "$W/rows.want" "$W/rows.got" >&2 || fail "report.csv: conversions, revenue or re-engagements of a row differ from credits.csv"
 # 4. exit status, the scheme of every unmo tool: 0 ok, 1 data problem (reports
 # still written), 2 usage error, 3 failure.
 rc=0
@@ -201,5 +230,6 @@ grep -q '"blocks_corrupt":[1-9]' "$W/out-bad/report.json" || fail "corrupt block
 
 echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree on installs," \
 	"$(wc -l <"$W/touch.want") on touches, $(wc -l <"$W/ctit.want") on click-to-install times;" \
-	"conversions, revenue and 5 models add up ($(grep -c ,conversions, "$W/conv.want") apps); exit codes ok"
+	"conversions, revenue and 5 models add up ($(grep -c ,conversions, "$W/conv.want") apps);" \
+	"$(wc -l <"$W/credit.want") conversions and $(awk -F, '$4 ~ /^[0-9]+$/' "$W/rows.want" | wc -l) rows agree with credits.csv; exit codes ok"
 echo "e2e: attr_truth ok"
