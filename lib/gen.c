@@ -463,39 +463,35 @@ int unmo_gen_waterfall(const struct unmo_gen_touch *t, size_t n, int64_t install
 	return -1;
 }
 
-/* One row of truth.csv or credits.csv: the event's columns (head), then
- * the credited touch's (empty but for retargeting 0 when type is 0). */
-static size_t truth_row(char *buf, size_t cap, const char *head, const uint8_t tid16[16], uint8_t type,
-			const char *src, const char *camp, int64_t t, bool rt)
+/* One row of truth.csv or credits.csv: the event's five columns (id, app,
+ * type, time, label), then the credited touch's six (empty but for
+ * retargeting 0 when ttype is 0). */
+static size_t truth_row(char *buf, size_t cap, const uint8_t id16[16], uint8_t tenant, uint8_t type, int64_t t,
+			const char *label, const struct unmo_gen_credited *x)
 {
-	char tid[33] = "", ttime[24] = "";
-	if (type) {
-		unmo_gen_hex(tid16, tid);
-		snprintf(ttime, sizeof ttime, "%lld", (long long)t);
+	char id[33], tid[33] = "", ttime[24] = "";
+	unmo_gen_hex(id16, id);
+	if (x->type) {
+		unmo_gen_hex(x->event_id, tid);
+		snprintf(ttime, sizeof ttime, "%lld", (long long)x->time_us);
 	}
-	int n = snprintf(buf, cap, "%s,%s,%s,%s,%s,%s,%d\n", head, tid, type ? unmo_event_type_names[type] : "", src,
-			 camp, ttime, rt ? 1 : 0);
+	int n = snprintf(buf, cap, "%s,%s,%s,%lld,%s,%s,%s,%s,%s,%s,%d\n", id, unmo_gen_profiles[tenant].app_id,
+			 unmo_event_type_names[type], (long long)t, label, tid,
+			 x->type ? unmo_event_type_names[x->type] : "", x->media_source, x->campaign, ttime,
+			 x->retargeting ? 1 : 0);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 size_t unmo_gen_truth_format(const struct unmo_gen_truth *t, char *buf, size_t cap)
 {
-	char iid[33], head[256];
-	unmo_gen_hex(t->install_event_id, iid);
-	snprintf(head, sizeof head, "%s,%s,%s,%lld,%s", iid, unmo_gen_profiles[t->tenant].app_id,
-		 unmo_event_type_names[t->install_type], (long long)t->install_time_us, unmo_gen_match_names[t->match]);
-	return truth_row(buf, cap, head, t->touch_event_id, t->touch_type, t->media_source, t->campaign,
-			 t->touch_time_us, t->retargeting);
+	return truth_row(buf, cap, t->install_event_id, t->tenant, t->install_type, t->install_time_us,
+			 unmo_gen_match_names[t->match], &t->touch);
 }
 
 size_t unmo_gen_credit_format(const struct unmo_gen_credit *c, char *buf, size_t cap)
 {
-	char id[33], head[256];
-	unmo_gen_hex(c->event_id, id);
-	snprintf(head, sizeof head, "%s,%s,%s,%lld,%s", id, unmo_gen_profiles[c->tenant].app_id,
-		 unmo_event_type_names[c->event_type], (long long)c->time_us, unmo_gen_via_names[c->via]);
-	return truth_row(buf, cap, head, c->touch_event_id, c->touch_type, c->media_source, c->campaign,
-			 c->touch_time_us, c->retargeting);
+	return truth_row(buf, cap, c->event_id, c->tenant, c->event_type, c->time_us, unmo_gen_via_names[c->via],
+			 &c->touch);
 }
 
 /* ---- journeys ---- */
@@ -657,25 +653,25 @@ static void add_touch(struct journey *j, uint8_t type, int64_t t, bool rt, bool 
 	j->ntouch++;
 }
 
+/* o: the touch x credits (NULL: none). */
+static void credited(struct unmo_gen_credited *o, const struct unmo_gen_touch *x)
+{
+	memset(o, 0, sizeof *o);
+	if (!x)
+		return;
+	memcpy(o->event_id, x->event_id, 16);
+	o->type = x->type;
+	o->retargeting = x->retargeting;
+	o->time_us = x->time_us;
+	snprintf(o->media_source, sizeof o->media_source, "%s", x->media_source);
+	snprintf(o->campaign, sizeof o->campaign, "%s", x->campaign);
+}
+
 static void fill_truth(struct unmo_gen_truth *tr, const struct journey *j, int idx,
 		       enum unmo_gen_match m)
 {
 	tr->match = (uint8_t)m;
-	if (idx < 0) {
-		tr->touch_type = 0;
-		memset(tr->touch_event_id, 0, 16);
-		tr->touch_time_us = 0;
-		tr->retargeting = false;
-		tr->media_source[0] = tr->campaign[0] = 0;
-		return;
-	}
-	const struct unmo_gen_touch *x = &j->touches[idx];
-	memcpy(tr->touch_event_id, x->event_id, 16);
-	tr->touch_type = x->type;
-	tr->retargeting = x->retargeting;
-	tr->touch_time_us = x->time_us;
-	snprintf(tr->media_source, sizeof tr->media_source, "%s", x->media_source);
-	snprintf(tr->campaign, sizeof tr->campaign, "%s", x->campaign);
+	credited(&tr->touch, idx < 0 ? NULL : &j->touches[idx]);
 }
 
 static int64_t ctit_sample(struct rng *r)
@@ -761,16 +757,6 @@ static int later_cmp(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-static void credit_touch(struct unmo_gen_credit *c, const struct unmo_gen_touch *x)
-{
-	memcpy(c->touch_event_id, x->event_id, 16);
-	c->touch_type = x->type;
-	c->retargeting = x->retargeting;
-	c->touch_time_us = x->time_us;
-	snprintf(c->media_source, sizeof c->media_source, "%s", x->media_source);
-	snprintf(c->campaign, sizeof c->campaign, "%s", x->campaign);
-}
-
 /* The credit of the journey's emitted conversions and of the app opens
  * that start a re-engagement (docs/attribution.md sections 6-8, default
  * windows), replayed in time order over the emitted events: an install or
@@ -792,7 +778,7 @@ static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_
 	unsigned ninst = second ? 2 : 1, next = 0;
 	bool installed = false, reeng = false, used[32] = {false};
 	int64_t last_install = 0, reeng_end = 0;
-	struct unmo_gen_credit attr = {0}, reeng_by = {0};
+	struct unmo_gen_credited attr = {0}, reeng_by = {0};
 	for (size_t i = 0; i < j->nlater && j->ok; i++) {
 		struct pend *p = &j->later[i];
 		for (; next < ninst && inst_t[next] <= p->t; next++) { /* installs come first at a tie */
@@ -804,15 +790,9 @@ static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_
 				continue; /* a kept reinstall */
 			installed = true;
 			reeng = false;
-			memset(&attr, 0, sizeof attr);
-			memcpy(attr.touch_event_id, tr->touch_event_id, 16);
-			attr.touch_type = tr->touch_type;
-			attr.retargeting = tr->retargeting;
-			attr.touch_time_us = tr->touch_time_us;
-			memcpy(attr.media_source, tr->media_source, sizeof attr.media_source);
-			memcpy(attr.campaign, tr->campaign, sizeof attr.campaign);
+			attr = tr->touch;
 			for (size_t k = 0; k < j->ntouch; k++)
-				if (tr->touch_type && !memcmp(j->touches[k].event_id, tr->touch_event_id, 16))
+				if (attr.type && !memcmp(j->touches[k].event_id, attr.event_id, 16))
 					used[k] = true;
 		}
 		if (p->t < start)
@@ -822,10 +802,10 @@ static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_
 		if (p->type == UNMO_EV_CONVERSION) {
 			has = true;
 			if (reeng && p->t <= reeng_end) {
-				c = reeng_by;
+				c.touch = reeng_by;
 				c.via = UNMO_GEN_VIA_REENGAGEMENT;
 			} else if (installed) {
-				c = attr;
+				c.touch = attr;
 				c.via = UNMO_GEN_VIA_INSTALL;
 			}
 		} else if (installed) { /* an app open */
@@ -841,8 +821,8 @@ static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_
 				used[best] = true;
 				reeng = true;
 				reeng_end = p->t + UNMO_GEN_REENGAGEMENT_US;
-				credit_touch(&reeng_by, &j->touches[best]);
-				c = reeng_by;
+				credited(&reeng_by, &j->touches[best]);
+				c.touch = reeng_by;
 				c.via = UNMO_GEN_VIA_REENGAGES;
 				has = true;
 			}

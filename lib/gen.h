@@ -76,18 +76,22 @@ extern const char *const unmo_gen_match_names[4];
 
 #define UNMO_GEN_NAME_MAX 64u
 
+/* The touch a truth row credits; type 0 = none (organic, or no install). */
+struct unmo_gen_credited {
+	uint8_t event_id[16];
+	uint8_t type;              /* UNMO_EV_CLICK / UNMO_EV_IMPRESSION / 0 */
+	bool retargeting;
+	int64_t time_us;
+	char media_source[UNMO_GEN_NAME_MAX], campaign[UNMO_GEN_NAME_MAX];
+};
+
 struct unmo_gen_truth {
 	uint8_t install_event_id[16];
 	uint8_t tenant;
 	uint8_t install_type;      /* UNMO_EV_INSTALL or UNMO_EV_REINSTALL */
 	uint8_t match;             /* enum unmo_gen_match */
 	int64_t install_time_us;
-	/* the credited touch; touch_type 0 = none (organic, or original organic) */
-	uint8_t touch_event_id[16];
-	uint8_t touch_type;        /* UNMO_EV_CLICK / UNMO_EV_IMPRESSION / 0 */
-	bool retargeting;
-	int64_t touch_time_us;
-	char media_source[UNMO_GEN_NAME_MAX], campaign[UNMO_GEN_NAME_MAX];
+	struct unmo_gen_credited touch; /* none: organic, or original organic */
 };
 
 /* Credit truth of a conversion, and of an app open (session or
@@ -108,12 +112,7 @@ struct unmo_gen_credit {
 	uint8_t event_type;        /* UNMO_EV_CONVERSION, _SESSION or _REENGAGEMENT */
 	uint8_t via;               /* enum unmo_gen_via */
 	int64_t time_us;
-	/* the credited touch; touch_type 0 = none (organic or no install) */
-	uint8_t touch_event_id[16];
-	uint8_t touch_type;
-	bool retargeting;
-	int64_t touch_time_us;
-	char media_source[UNMO_GEN_NAME_MAX], campaign[UNMO_GEN_NAME_MAX];
+	struct unmo_gen_credited touch; /* none: organic, or no install */
 };
 
 struct unmo_gen_item {

@@ -348,34 +348,33 @@ Test(attr_waterfall, zeroed_advertising_id_is_no_device_id)
 /* A dual-stack click tracker logs an IPv4 client as ::ffff:a.b.c.d: the
  * same address as a.b.c.d for probabilistic matching; other IPv6
  * addresses ending in the same 4 bytes are not. */
+/* e's IPv4 address as IPv6 under the 96-bit prefix p. */
+static void ipv4_in_v6(struct unmo_event *e, const uint8_t p[12])
+{
+	e->ip_version = 6;
+	memmove(e->ip + 12, e->ip, 4);
+	memcpy(e->ip, p, 12);
+}
+
 Test(attr_waterfall, ipv4_mapped_ipv6_is_the_ipv4_address)
 {
 	reset();
 	int64_t t = T0 + 30 * DAY;
-	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, nat64[12] = {0, 0x64, 0xff, 0x9b};
 	struct unmo_event *c = touch(UNMO_EV_CLICK, NULL, t - 100, 1, "webnet", "w");
 	with_ip(c, 7, UA_IOS);
-	c->ip_version = 6;
-	memmove(c->ip + 12, c->ip, 4);
-	memcpy(c->ip, mapped, 12);
+	ipv4_in_v6(c, mapped);
 	with_ip(add(UNMO_EV_INSTALL, "d1", t, 2), 7, UA_IOS);
 	/* 64:ff9b::/96 (NAT64) is another address: no match */
 	c = touch(UNMO_EV_CLICK, NULL, t - 100, 3, "webnet", "w");
 	with_ip(c, 8, UA_IOS);
-	c->ip_version = 6;
-	memmove(c->ip + 12, c->ip, 4);
-	memset(c->ip, 0, 12);
-	c->ip[1] = 0x64;
-	c->ip[2] = 0xff;
-	c->ip[3] = 0x9b;
+	ipv4_in_v6(c, nat64);
 	with_ip(add(UNMO_EV_INSTALL, "d2", t, 4), 8, UA_IOS);
 	/* and the other way round: a mapped install, an IPv4 click */
 	with_ip(touch(UNMO_EV_CLICK, NULL, t - 100, 5, "webnet", "w"), 9, UA_IOS);
 	struct unmo_event *i = add(UNMO_EV_INSTALL, "d3", t, 6);
 	with_ip(i, 9, UA_IOS);
-	i->ip_version = 6;
-	memmove(i->ip + 12, i->ip, 4);
-	memcpy(i->ip, mapped, 12);
+	ipv4_in_v6(i, mapped);
 	struct unmo_attr *a = run();
 	EXPECT(a, 2, UNMO_MATCH_PROB_CLICK, 1);
 	EXPECT(a, 4, UNMO_MATCH_ORGANIC, 0);
@@ -1525,8 +1524,8 @@ Test(attr_truth, agrees_with_generator_truth_on_every_install, .timeout = 240)
 			continue;
 		}
 		by_match[t->match]++;
-		bool same = r[i]->touch.type == t->touch_type &&
-			    (!t->touch_type || !memcmp(r[i]->touch.event_id, t->touch_event_id, 16));
+		bool same = r[i]->touch.type == t->touch.type &&
+			    (!t->touch.type || !memcmp(r[i]->touch.event_id, t->touch.event_id, 16));
 		uint8_t m = r[i]->outcome == UNMO_OUT_REINSTALL ? UNMO_GEN_MATCH_ORIGINAL
 			    : r[i]->match == UNMO_MATCH_ORGANIC  ? UNMO_GEN_MATCH_ORGANIC
 			    : r[i]->match == UNMO_MATCH_PROB_CLICK ? UNMO_GEN_MATCH_PROBABILISTIC

@@ -337,9 +337,9 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 			CHECK(!memcmp(c->event_id, e->event_id, 16) && c->time_us == e->event_time_us);
 			bool by_click = c->via == UNMO_GEN_VIA_REENGAGEMENT || c->via == UNMO_GEN_VIA_REENGAGES;
 			if (by_click)
-				CHECK(c->touch_type == UNMO_EV_CLICK && c->retargeting && c->touch_time_us <= c->time_us);
+				CHECK(c->touch.type == UNMO_EV_CLICK && c->touch.retargeting && c->touch.time_us <= c->time_us);
 			if (c->via == UNMO_GEN_VIA_NONE)
-				CHECK(!c->touch_type);
+				CHECK(!c->touch.type);
 			ncredit[c->via]++;
 		}
 		if (it.has_truth) {
@@ -395,12 +395,12 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 		CHECK(t->match == (uint8_t)m, "install %zu: match %s, re-derived %s", k,
 		      unmo_gen_match_names[t->match], unmo_gen_match_names[m]);
 		if (best >= 0) {
-			CHECK(!memcmp(t->touch_event_id, cand[best].event_id, 16), "install %zu: credited touch", k);
-			CHECK(t->touch_time_us < t->install_time_us, "touch before install");
-			CHECK(t->touch_type == cand[best].type);
-			CHECK(t->media_source[0] && t->campaign[0]);
+			CHECK(!memcmp(t->touch.event_id, cand[best].event_id, 16), "install %zu: credited touch", k);
+			CHECK(t->touch.time_us < t->install_time_us, "touch before install");
+			CHECK(t->touch.type == cand[best].type);
+			CHECK(t->touch.media_source[0] && t->touch.campaign[0]);
 		} else {
-			CHECK(t->touch_type == 0);
+			CHECK(t->touch.type == 0);
 		}
 	}
 	cr_expect_gt(by_match[UNMO_GEN_MATCH_DETERMINISTIC], nt / 5);
