@@ -772,7 +772,8 @@ static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_
 {
 	struct unmo_gen *g = j->g;
 	int64_t start = g->o.start_us;
-	qsort(j->later, j->nlater, sizeof *j->later, later_cmp);
+	if (j->nlater > 1) /* qsort(NULL, 0) is undefined */
+		qsort(j->later, j->nlater, sizeof *j->later, later_cmp);
 	const struct unmo_gen_truth *inst[2] = {first, second};
 	int64_t inst_t[2] = {t1, t2};
 	unsigned ninst = second ? 2 : 1, next = 0;
