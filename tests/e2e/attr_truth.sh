@@ -205,6 +205,19 @@ awk -F, "$money"'
 		k = $1 "," $2 "," $3; printf "%s,%d,%d\n", k, $col["conversions"], $col["reengagements"]; addm(k, $col["revenue_micros"]) }
 	END { for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/out/report.csv" | LC_ALL=C sort >"$W/rows.got"
 diff "$W/rows.want" "$W/rows.got" >&2 || fail "report.csv: conversions, revenue or re-engagements of a row differ from credits.csv"
+# 3f. the same events stored twice (as by two appliances), the copies listed
+# first: every event counts once, the outputs are the same files.
+mkdir "$W/seg-copy"
+for f in "$W"/seg/*.seg; do cp "$f" "$W/seg-copy/a-copy-$(basename "$f")"; done
+# shellcheck disable=SC2086
+"$ATTR" --quiet --out "$W/out-dup" --threads 2 --conversions ${ATTR_ARGS:-} "$W/seg-copy" "$W/seg" \
+	2>>"$W/attr.log" || { cat "$W/attr.log"; fail "unmo-attr (every event twice) exit $?"; }
+for f in installs.csv conversions.csv report.csv models.csv; do
+	cmp -s "$W/out/$f" "$W/out-dup/$f" || fail "$f differs when every event is stored twice"
+done
+nev=$(grep -c . "$W/gen/events.jsonl")
+grep -q "\"events_read\":$((2 * nev)),.*\"duplicates\":$nev," "$W/out-dup/report.json" ||
+	fail "every event twice: report.json does not count $((2 * nev)) read and $nev duplicates"
 # 4. exit status, the scheme of every unmo tool: 0 ok, 1 data problem (reports
 # still written), 2 usage error, 3 failure.
 rc=0
@@ -231,5 +244,6 @@ grep -q '"blocks_corrupt":[1-9]' "$W/out-bad/report.json" || fail "corrupt block
 echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campaign rows agree on installs," \
 	"$(wc -l <"$W/touch.want") on touches, $(wc -l <"$W/ctit.want") on click-to-install times;" \
 	"conversions, revenue and 5 models add up ($(grep -c ,conversions, "$W/conv.want") apps);" \
-	"$(wc -l <"$W/credit.want") conversions and $(awk -F, '$4 ~ /^[0-9]+$/' "$W/rows.want" | wc -l) rows agree with credits.csv; exit codes ok"
+	"$(wc -l <"$W/credit.want") conversions and $(awk -F, '$4 ~ /^[0-9]+$/' "$W/rows.want" | wc -l) rows agree with credits.csv;" \
+	"every event stored twice: $nev duplicates, same files; exit codes ok"
 echo "e2e: attr_truth ok"
