@@ -29,6 +29,7 @@ const struct unmo_gen_profile unmo_gen_profiles[UNMO_GEN_TENANTS] = {
 
 const char *const unmo_gen_match_names[4] = {"organic", "deterministic", "probabilistic", "original"};
 const char *const unmo_gen_via_names[4] = {"none", "install", "reengagement", "reengages"};
+const char *const unmo_gen_outcome_names[3] = {"new_install", "reattribution", "reinstall"};
 
 int unmo_gen_profile_from_key(const char *key)
 {
@@ -465,9 +466,9 @@ int unmo_gen_waterfall(const struct unmo_gen_touch *t, size_t n, int64_t install
 
 /* One row of truth.csv or credits.csv: the event's five columns (id, app,
  * type, time, label), then the credited touch's six (empty but for
- * retargeting 0 when ttype is 0). */
+ * retargeting 0 when there is none), then ",tail" unless tail is NULL. */
 static size_t truth_row(char *buf, size_t cap, const uint8_t id16[16], uint8_t tenant, uint8_t type, int64_t t,
-			const char *label, const struct unmo_gen_credited *x)
+			const char *label, const struct unmo_gen_credited *x, const char *tail)
 {
 	char id[33], tid[33] = "", ttime[24] = "";
 	unmo_gen_hex(id16, id);
@@ -475,23 +476,23 @@ static size_t truth_row(char *buf, size_t cap, const uint8_t id16[16], uint8_t t
 		unmo_gen_hex(x->event_id, tid);
 		snprintf(ttime, sizeof ttime, "%lld", (long long)x->time_us);
 	}
-	int n = snprintf(buf, cap, "%s,%s,%s,%lld,%s,%s,%s,%s,%s,%s,%d\n", id, unmo_gen_profiles[tenant].app_id,
+	int n = snprintf(buf, cap, "%s,%s,%s,%lld,%s,%s,%s,%s,%s,%s,%d%s%s\n", id, unmo_gen_profiles[tenant].app_id,
 			 unmo_event_type_names[type], (long long)t, label, tid,
 			 x->type ? unmo_event_type_names[x->type] : "", x->media_source, x->campaign, ttime,
-			 x->retargeting ? 1 : 0);
+			 x->retargeting ? 1 : 0, tail ? "," : "", tail ? tail : "");
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 size_t unmo_gen_truth_format(const struct unmo_gen_truth *t, char *buf, size_t cap)
 {
 	return truth_row(buf, cap, t->install_event_id, t->tenant, t->install_type, t->install_time_us,
-			 unmo_gen_match_names[t->match], &t->touch);
+			 unmo_gen_match_names[t->match], &t->touch, unmo_gen_outcome_names[t->outcome]);
 }
 
 size_t unmo_gen_credit_format(const struct unmo_gen_credit *c, char *buf, size_t cap)
 {
 	return truth_row(buf, cap, c->event_id, c->tenant, c->event_type, c->time_us, unmo_gen_via_names[c->via],
-			 &c->touch);
+			 &c->touch, NULL);
 }
 
 /* ---- journeys ---- */
@@ -700,12 +701,15 @@ static void add_install(struct journey *j, uint8_t type, int64_t t, const struct
 		if (idx < 0) {
 			*out = *first;
 			out->match = UNMO_GEN_MATCH_ORIGINAL;
+			out->outcome = UNMO_GEN_REINSTALL;
 		} else {
 			fill_truth(out, j, idx, m);
+			out->outcome = UNMO_GEN_REATTRIBUTION;
 		}
 	} else {
 		idx = unmo_gen_waterfall(j->touches, j->ntouch, t, false, &m);
 		fill_truth(out, j, idx, m);
+		out->outcome = UNMO_GEN_NEW_INSTALL;
 	}
 	memcpy(out->install_event_id, p.id, 16);
 	out->tenant = g->dev[j->dev].tenant;

@@ -74,6 +74,15 @@ enum unmo_gen_match {
 };
 extern const char *const unmo_gen_match_names[4];
 
+/* What an install is under the default rules: unmo-attr's outcome column,
+ * same names, same order as enum unmo_attr_outcome. */
+enum unmo_gen_outcome {
+	UNMO_GEN_NEW_INSTALL = 0, /* attributed by the full waterfall */
+	UNMO_GEN_REATTRIBUTION,   /* reinstall inside 90 d credited to a retargeting touch */
+	UNMO_GEN_REINSTALL,       /* reinstall inside 90 d keeping the first install's credit */
+};
+extern const char *const unmo_gen_outcome_names[3];
+
 #define UNMO_GEN_NAME_MAX 64u
 
 /* The touch a truth row credits; type 0 = none (organic, or no install). */
@@ -90,6 +99,7 @@ struct unmo_gen_truth {
 	uint8_t tenant;
 	uint8_t install_type;      /* UNMO_EV_INSTALL or UNMO_EV_REINSTALL */
 	uint8_t match;             /* enum unmo_gen_match */
+	uint8_t outcome;           /* enum unmo_gen_outcome */
 	int64_t install_time_us;
 	struct unmo_gen_credited touch; /* none: organic, or original organic */
 };
@@ -163,7 +173,7 @@ int unmo_gen_waterfall(const struct unmo_gen_touch *t, size_t n, int64_t install
  * if cap is too small. */
 #define UNMO_GEN_TRUTH_HEADER                                                                   \
 	"install_event_id,app_id,install_type,install_time_us,match,touch_event_id,touch_type,"  \
-	"media_source,campaign,touch_time_us,retargeting\n"
+	"media_source,campaign,touch_time_us,retargeting,outcome\n"
 size_t unmo_gen_truth_format(const struct unmo_gen_truth *t, char *buf, size_t cap);
 /* credits.csv likewise: the columns of unmo-attr's conversions.csv that
  * carry the decision (event_type added; via "reengages" for opens). */

@@ -1531,6 +1531,8 @@ Test(attr_truth, agrees_with_generator_truth_on_every_install, .timeout = 240)
 			    : r[i]->match == UNMO_MATCH_PROB_CLICK ? UNMO_GEN_MATCH_PROBABILISTIC
 								: UNMO_GEN_MATCH_DETERMINISTIC;
 		same &= m == t->match;
+		/* the generator's outcomes are unmo-attr's, in the same order */
+		same &= r[i]->outcome == t->outcome;
 		if (!same && bad++ < 5) {
 			char line[512];
 			unmo_gen_truth_format(t, line, sizeof line);

@@ -388,6 +388,10 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 		best = unmo_gen_waterfall(cand, nc, ins->t, reinstall_in_window, &m);
 		const struct unmo_gen_truth *t = &tr[k];
 		by_match[t->match]++;
+		CHECK(t->outcome == (!reinstall_in_window ? UNMO_GEN_NEW_INSTALL
+				     : best < 0		  ? UNMO_GEN_REINSTALL
+							  : UNMO_GEN_REATTRIBUTION),
+		      "install %zu: outcome %s", k, unmo_gen_outcome_names[t->outcome]);
 		if (reinstall_in_window && best < 0) {
 			CHECK(t->match == UNMO_GEN_MATCH_ORIGINAL, "reinstall %zu keeps its original", k);
 			continue;

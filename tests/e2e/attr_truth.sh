@@ -79,12 +79,12 @@ for o in out1 out2 out3 out4; do
 done
 
 want_header=$(head -1 "$W/gen/truth.csv")
-got_header=$(head -1 "$W/out/installs.csv" | cut -d, -f1-11)
+got_header=$(head -1 "$W/out/installs.csv" | cut -d, -f1-12)
 [ "$want_header" = "$got_header" ] || fail "column mismatch: truth '$want_header' vs installs '$got_header'"
 
-# 1. every install: identical first 11 columns
+# 1. every install: identical first 12 columns (the outcome included)
 tail -n +2 "$W/gen/truth.csv" | LC_ALL=C sort >"$W/truth.sorted"
-tail -n +2 "$W/out/installs.csv" | cut -d, -f1-11 | LC_ALL=C sort >"$W/ours.sorted"
+tail -n +2 "$W/out/installs.csv" | cut -d, -f1-12 | LC_ALL=C sort >"$W/ours.sorted"
 ntruth=$(wc -l <"$W/truth.sorted")
 nours=$(wc -l <"$W/ours.sorted")
 [ "$ntruth" -gt 0 ] || fail "truth.csv has no installs"
@@ -95,18 +95,24 @@ if ! diff -q "$W/truth.sorted" "$W/ours.sorted" >/dev/null; then
 	fail "$agree of $ntruth truth installs agree ($nours rows in installs.csv)"
 fi
 
-# 2. aggregates: per app/source/campaign, installs (new + re-attributed) and
-# kept reinstalls ("original") in report.csv equal truth's counts.
-awk -F, 'NR > 1 { src = $8 == "" ? "organic" : $8; k = $2 "," src "," $9
-	if ($5 == "original") orig[k]++; else inst[k]++; keys[k] = 1 }
-	END { for (k in keys) printf "%s,%d,%d\n", k, inst[k], orig[k] }' \
+# 2. aggregates: per app/source/campaign, new installs by waterfall step
+# (click, probabilistic, view, organic), re-attributions and kept reinstalls
+# in report.csv equal truth's counts.
+awk -F, 'NR > 1 { src = $8 == "" ? "organic" : $8; k = $2 "," src "," $9; keys[k] = 1
+	if ($12 == "reattribution") reat[k]++; else if ($12 == "reinstall") kept[k]++
+	else if ($5 == "probabilistic") prob[k]++; else if ($5 == "organic") org[k]++
+	else if ($7 == "click") click[k]++; else view[k]++ }
+	END { for (k in keys) printf "%s,%d,%d,%d,%d,%d,%d\n", k, click[k], prob[k], view[k], org[k], reat[k], kept[k] }' \
 	"$W/gen/truth.csv" | LC_ALL=C sort >"$W/truth.agg"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-	{ inst = $col["installs"] + $col["reattributions"]; orig = $col["reinstalls"]
-	  if (inst + orig > 0) printf "%s,%s,%s,%d,%d\n", $1, $2, $3, inst, orig }' \
+	$col["installs"] + $col["reattributions"] + $col["reinstalls"] > 0 {
+	  if ($col["installs"] != $col["installs_click"] + $col["installs_prob"] + $col["installs_view"] + $col["installs_organic"])
+		  print "installs is not the sum of its four steps: " $0
+	  printf "%s,%s,%s,%d,%d,%d,%d,%d,%d\n", $1, $2, $3, $col["installs_click"], $col["installs_prob"],
+		  $col["installs_view"], $col["installs_organic"], $col["reattributions"], $col["reinstalls"] }' \
 	"$W/out/report.csv" | LC_ALL=C sort >"$W/ours.agg"
 if ! diff -q "$W/truth.agg" "$W/ours.agg" >/dev/null; then
-	echo "aggregate differences (< truth, > report.csv): app,source,campaign,installs,reinstalls" >&2
+	echo "aggregate differences (< truth, > report.csv): app,source,campaign,click,prob,view,organic,reattributions,reinstalls" >&2
 	diff "$W/truth.agg" "$W/ours.agg" | grep '^[<>]' | head -20 >&2 || true
 	fail "per source/campaign install counts differ"
 fi
