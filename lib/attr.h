@@ -204,7 +204,7 @@ struct unmo_attr_agg {
 struct unmo_attr_stats {
 	uint64_t files, files_failed, blocks, blocks_corrupt;
 	uint64_t events_read, events_unreadable, events_filtered, duplicates;
-	uint64_t device_ids_zeroed; /* events whose advertising or vendor id was all zeros: not
+	uint64_t device_ids_zeroed; /* advertising or vendor ids skipped as all zeros, so not
 				     * used as a device id (docs/attribution.md section 3) */
 	uint64_t installs, reattributions, reinstalls, reengagements;
 	uint64_t conversions, conversions_unattributed;
