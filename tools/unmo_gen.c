@@ -451,6 +451,23 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap)
 	return f;
 }
 
+/* One formatted row (n bytes; 0: it did not fit) to f, when f is open.
+ * 0, or 1 with the reason on stderr. */
+static int put_row(FILE *f, const char *line, size_t n, const char *dir, const char *name)
+{
+	if (!f)
+		return 0;
+	if (!n) {
+		fprintf(stderr, "unmo-gen: %s/%s: a row longer than its buffer\n", dir, name);
+		return 1;
+	}
+	if (fwrite(line, 1, n, f) != n) {
+		fprintf(stderr, "unmo-gen: %s/%s: %s\n", dir, name, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static int close_out(FILE *f, const char *dir, const char *name)
 {
 	if (!f)
@@ -751,24 +768,17 @@ int main(int argc, char **argv)
 	struct unmo_gen_item it;
 	while (!rc && unmo_gen_next(g, &it)) {
 		r.ev_type[it.tenant][it.e->type]++;
+		char line[512];
 		if (it.has_truth) {
-			char line[512];
-			size_t n = unmo_gen_truth_format(&it.truth, line, sizeof line);
 			r.truth_rows++;
 			r.match_count[it.truth.match]++;
-			if (r.truth && fwrite(line, 1, n, r.truth) != n) {
-				fprintf(stderr, "unmo-gen: %s/truth.csv: %s\n", o->out, strerror(errno));
-				rc = 1;
-			}
+			rc |= put_row(r.truth, line, unmo_gen_truth_format(&it.truth, line, sizeof line), o->out,
+				      "truth.csv");
 		}
 		if (it.has_credit) {
-			char line[512];
-			size_t n = unmo_gen_credit_format(&it.credit, line, sizeof line);
 			r.via_count[it.credit.via]++;
-			if (r.credits && fwrite(line, 1, n, r.credits) != n) {
-				fprintf(stderr, "unmo-gen: %s/credits.csv: %s\n", o->out, strerror(errno));
-				rc = 1;
-			}
+			rc |= put_row(r.credits, line, unmo_gen_credit_format(&it.credit, line, sizeof line), o->out,
+				      "credits.csv");
 		}
 		if (!rc && unmo_wire_add(w, &it)) {
 			fprintf(stderr, "unmo-gen: %s\n", r.err[0] ? r.err : "an event could not be framed");
