@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <liburing.h>
@@ -102,21 +103,79 @@ int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers)
 	return 0;
 }
 
-/* Give a chain's pages back to the system; they are not reused: release
- * happens once the pool's spools are no longer written (a reused pool
- * keeps them: pool_reuse starts again from the region's first chunk). */
-static void free_chain(const struct chunk_pool *p, struct spool_chunk *c)
+/* Ranges of this process's memory given back to the system at once.
+ * Each madvise(MADV_DONTNEED) ends with a TLB shootdown: an interrupt to
+ * every other CPU running the process, ~50 us on the benchmark VM, where a
+ * chunk at a time made madvise 6% of the job's CPU. process_madvise on our
+ * own pidfd (Linux 6.13 and later take MADV_DONTNEED there; 6.16 and later
+ * flush the TLB once per call) gives back up to UIO_MAXIOV ranges with one
+ * flush, ~10x cheaper. Older kernels refuse it (EINVAL, ENOSYS): then one
+ * madvise per range, as before. Thread-safe. */
+static pthread_once_t self_pidfd_once = PTHREAD_ONCE_INIT;
+static int self_pidfd = -1;
+static void self_pidfd_open(void)
 {
-	while (c && !p->keep_pages) {
-		struct spool_chunk *n = c->next;
-		madvise(c->data, p->csz, MADV_DONTNEED);
-		c = n;
+#ifdef SYS_pidfd_open
+	self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+#endif
+}
+static void release_ranges(struct iovec *v, size_t n)
+{
+	size_t done = 0;
+#ifdef SYS_process_madvise
+	pthread_once(&self_pidfd_once, self_pidfd_open);
+	if (self_pidfd >= 0 && n > 1) {
+		long r = syscall(SYS_process_madvise, self_pidfd, v, n, MADV_DONTNEED, 0);
+		/* r: bytes advised, in range order; a failure part way leaves
+		 * the rest to madvise */
+		for (size_t left = r > 0 ? (size_t)r : 0; done < n && left >= v[done].iov_len; done++)
+			left -= v[done].iov_len;
 	}
+#endif
+	for (; done < n; done++)
+		madvise(v[done].iov_base, v[done].iov_len, MADV_DONTNEED);
+}
+
+/* Ranges gathered for release_ranges: chunks next to each other in
+ * memory go as one range; full, the batch is released. */
+struct release_batch {
+	struct iovec v[1024]; /* UIO_MAXIOV */
+	size_t n;
+};
+static void release_add(struct release_batch *b, uint8_t *p, size_t len)
+{
+	if (b->n && (uint8_t *)b->v[b->n - 1].iov_base + b->v[b->n - 1].iov_len == p) {
+		b->v[b->n - 1].iov_len += len;
+		return;
+	}
+	if (b->n == sizeof b->v / sizeof b->v[0]) {
+		release_ranges(b->v, b->n);
+		b->n = 0;
+	}
+	b->v[b->n++] = (struct iovec){p, len};
+}
+static void release_flush(struct release_batch *b)
+{
+	release_ranges(b->v, b->n);
+	b->n = 0;
+}
+
+/* Give a chain's pages back to the system (into b, released by the
+ * caller's release_flush); they are not reused: release happens once the
+ * pool's spools are no longer written (a reused pool keeps them:
+ * pool_reuse starts again from the region's first chunk). */
+static void free_chain(const struct chunk_pool *p, struct spool_chunk *c, struct release_batch *b)
+{
+	for (; c && !p->keep_pages; c = c->next)
+		release_add(b, c->data, p->csz);
 }
 
 void pool_trim(struct chunk_pool *p)
 {
-	free_chain(p, p->free);
+	struct release_batch b;
+	b.n = 0;
+	free_chain(p, p->free, &b);
+	release_flush(&b);
 	p->free = NULL;
 }
 
@@ -1298,7 +1357,10 @@ int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, siz
 		s->head[part] = s->tail[part] = NULL;
 		for (const struct spool_chunk *x = c; x && !rc; x = x->next)
 			rc = feed(f, x->data, x->len);
-		free_chain(s->pool, c);
+		struct release_batch b;
+		b.n = 0;
+		free_chain(s->pool, c, &b);
+		release_flush(&b);
 		if (!rc)
 			rc = feed(f, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
 		s->slen[part] = 0;
@@ -1332,8 +1394,11 @@ int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_a
 
 void part_release(struct part_view *pv)
 {
+	struct release_batch b;
+	b.n = 0;
 	for (size_t i = 0; i < pv->nheld; i++)
-		free_chain(pv->held[i].pool, pv->held[i].head);
+		free_chain(pv->held[i].pool, pv->held[i].head, &b);
+	release_flush(&b);
 	pv->nheld = 0;
 }
 
