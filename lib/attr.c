@@ -1514,6 +1514,9 @@ static struct rowkey *sort_rows(const char *rows, size_t n, size_t size, size_t 
 	uint32_t *cnt = b ? malloc(65536 * sizeof *cnt) : NULL;
 	if (!a)
 		return NULL;
+	prefault(a, n * sizeof *a); /* both written whole right away */
+	if (b)
+		prefault(b, n * sizeof *b);
 	for (size_t i = 0; i < n; i++) {
 		int64_t t;
 		memcpy(&t, rows + i * size + off_time, sizeof t);
@@ -1599,6 +1602,7 @@ static const void **merge_rows(const struct unmo_attr *a, size_t off_keys, size_
 		free(out);
 		return NULL;
 	}
+	prefault(out, n * sizeof *out);
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		const struct rowkey *k = *(struct rowkey *const *)((const char *)&a->tcs[w] + off_keys);
 		size_t c = *(const size_t *)((const char *)&a->tcs[w] + off_n);

@@ -46,6 +46,18 @@ void big_free(void *p, size_t n)
 		munmap(p, big_len(n));
 }
 
+void prefault(void *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, b = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+#ifdef MADV_POPULATE_WRITE
+	if (b > a)
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice: EINVAL before Linux 5.14 */
+#else
+	(void)a;
+	(void)b;
+#endif
+}
+
 /* ---- chunk pools and spools ---- */
 /* Chunks of a few per partition and spool within the budget, 4..64 KB,
  * and as many as the budget allows (always one: spool_chunk lets the
