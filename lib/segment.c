@@ -606,6 +606,12 @@ struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen)
 			return NULL;
 		}
 		madvise(m, n, MADV_SEQUENTIAL);
+#ifdef MADV_POPULATE_READ
+		/* map the file's pages in one call, not one fault per 16 pages
+		 * (~8 us each on the benchmark VM, 15 k for 1 GB); advice only:
+		 * EINVAL before Linux 5.14 */
+		madvise(m, n, MADV_POPULATE_READ);
+#endif
 		d = m;
 	}
 	close(fd);
