@@ -30,6 +30,7 @@ const struct unmo_gen_profile unmo_gen_profiles[UNMO_GEN_TENANTS] = {
 const char *const unmo_gen_match_names[4] = {"organic", "deterministic", "probabilistic", "original"};
 const char *const unmo_gen_via_names[4] = {"none", "install", "reengagement", "reengages"};
 const char *const unmo_gen_outcome_names[3] = {"new_install", "reattribution", "reinstall"};
+const char *const unmo_gen_flood_kind_names[4] = {"dense", "edge", "over", "short"};
 
 int unmo_gen_profile_from_key(const char *key)
 {
@@ -249,6 +250,7 @@ struct truth_slot {
 	union {
 		struct unmo_gen_truth install;
 		struct unmo_gen_credit credit;
+		struct unmo_gen_flood flood;
 	};
 };
 
@@ -495,6 +497,14 @@ size_t unmo_gen_credit_format(const struct unmo_gen_credit *c, char *buf, size_t
 			 &c->touch, NULL);
 }
 
+size_t unmo_gen_flood_format(const struct unmo_gen_flood *f, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s,%s,%s,%s,%s,%u,%lld,%lld,%d\n", unmo_gen_profiles[f->tenant].app_id,
+			 f->advertising_id, f->media_source, f->campaign, unmo_gen_flood_kind_names[f->kind], f->clicks,
+			 (long long)f->first_us, (long long)f->last_us, f->flood ? 1 : 0);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 /* ---- journeys ---- */
 static void new_id(struct unmo_gen *g, uint8_t id[16])
 {
@@ -615,8 +625,10 @@ static void push_later(struct journey *j, struct pend *p)
 	j->later[j->nlater++] = *p;
 }
 
-/* Add one touch; records it for the truth when it will be emitted. */
-static void add_touch(struct journey *j, uint8_t type, int64_t t, bool rt, bool anon, bool alt_ip)
+/* A touch's pending event; src, camp: its media source and campaign, or
+ * -1 to draw them (the draws of every other field stay in their order). */
+static struct pend touch_pend(struct journey *j, uint8_t type, int64_t t, bool rt, bool anon, bool alt_ip, int src,
+			      int camp)
 {
 	struct unmo_gen *g = j->g;
 	const struct device *d = &g->dev[j->dev];
@@ -627,12 +639,21 @@ static void add_touch(struct journey *j, uint8_t type, int64_t t, bool rt, bool 
 	p.alt_ip = alt_ip;
 	if (alt_ip)
 		p.alt_ip_n = (uint32_t)++g->ip_counter;
-	p.src = (uint8_t)rng_pick(r, source_weights[d->tenant], NSOURCES);
-	p.camp = (uint8_t)(1 + rng_below(r, rt ? 3 : 8));
+	p.src = (uint8_t)(src >= 0 ? (unsigned)src : rng_pick(r, source_weights[d->tenant], NSOURCES));
+	p.camp = (uint8_t)(camp >= 0 ? (unsigned)camp : 1 + rng_below(r, rt ? 3 : 8));
 	p.adset = (uint16_t)(1 + rng_below(r, 40));
 	p.site = (uint16_t)(1 + rng_below(r, 5000));
 	p.creative = (uint16_t)(1 + rng_below(r, 900));
 	p.name = (uint8_t)rng_below(r, 4); /* placement */
+	return p;
+}
+
+/* Add one touch; records it for the truth when it will be emitted. */
+static void add_touch(struct journey *j, uint8_t type, int64_t t, bool rt, bool anon, bool alt_ip)
+{
+	struct unmo_gen *g = j->g;
+	const struct device *d = &g->dev[j->dev];
+	struct pend p = touch_pend(j, type, t, rt, anon, alt_ip, -1, -1);
 	push(j, &p);
 	if (t < g->o.start_us || j->ntouch == sizeof j->touches / sizeof j->touches[0])
 		return; /* never emitted: cannot get credit */
@@ -995,6 +1016,77 @@ static void make_audience(struct unmo_gen *g, unsigned tn, int64_t t0)
 	dev_release(g, j.dev);
 }
 
+/* A click-flood device (opts.flood_share): an audience device with an
+ * advertising id (never limited ad tracking: its clicks are deterministic)
+ * whose only events are clicks of one media source and campaign, in one of
+ * the flood rule's edge cases (enum unmo_gen_flood_kind), kinds equally
+ * likely. Click i of n is at t0 + i * span / (n - 1): the last exactly
+ * span after the first. Journeys due before the stream starts are
+ * ordinary audience journeys, so a flood's clicks are all emitted up to
+ * the one carrying its row. */
+static void make_flood(struct unmo_gen *g, unsigned tn, int64_t t0)
+{
+	if (t0 < g->o.start_us) {
+		make_audience(g, tn, t0);
+		return;
+	}
+	struct rng *r = &g->r;
+	struct journey j;
+	j.g = g;
+	j.ok = true;
+	j.ntouch = sizeof j.touches / sizeof j.touches[0]; /* the row below is its truth */
+	j.dev = make_device(g, tn);
+	if (j.dev == UINT32_MAX)
+		return;
+	struct device *d = &g->dev[j.dev];
+	d->lat = false;
+	d->refs++;
+	unsigned kind = rng_below(r, 4), n = 50;
+	int64_t span = DAY_US;
+	if (kind == UNMO_GEN_FLOOD_DENSE) {
+		n = 50 + rng_below(r, 31);
+		span = rng_range(r, HOUR_US, 20 * HOUR_US);
+	} else if (kind == UNMO_GEN_FLOOD_OVER) {
+		span = DAY_US + 1;
+	} else if (kind == UNMO_GEN_FLOOD_SHORT) {
+		n = 49;
+		span = rng_range(r, MIN_US, HOUR_US);
+	}
+	int src = (int)rng_pick(r, source_weights[tn], NSOURCES), camp = (int)(1 + rng_below(r, 8));
+	uint32_t ti = truth_alloc(g);
+	if (ti == UINT32_MAX) {
+		dev_release(g, j.dev);
+		return;
+	}
+	struct unmo_gen_flood *f = &g->truth[ti].flood;
+	memset(f, 0, sizeof *f);
+	f->tenant = (uint8_t)tn;
+	f->kind = (uint8_t)kind;
+	f->flood = kind == UNMO_GEN_FLOOD_DENSE || kind == UNMO_GEN_FLOOD_EDGE;
+	f->clicks = n;
+	f->first_us = t0;
+	f->last_us = t0 + span;
+	char h[33];
+	unmo_gen_hex(d->adv, h);
+	bool ios = d->platform == UNMO_PLAT_IOS;
+	for (int i = 0; ios && i < 32; i++) /* the IDFA in upper case, as the device sends it */
+		if (h[i] >= 'a')
+			h[i] = (char)(h[i] - 32);
+	snprintf(f->advertising_id, sizeof f->advertising_id, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
+		 h + 20);
+	snprintf(f->media_source, sizeof f->media_source, "%s", media_sources[src]);
+	campaign_name(f->campaign, sizeof f->campaign, tn, d->platform, (unsigned)src, false, (unsigned)camp);
+	/* the row comes with the click that decides: a flood's 50th, a miss's last */
+	unsigned decide = f->flood ? 49 : n - 1;
+	for (unsigned i = 0; i < n; i++) {
+		struct pend p = touch_pend(&j, UNMO_EV_CLICK, t0 + span * (int64_t)i / (int64_t)(n - 1), false, false,
+					   false, src, camp);
+		p.truth = i == decide ? ti + 1 : 0;
+		push(&j, &p);
+	}
+	dev_release(g, j.dev);
+}
+
 /* Arrival process: thinning of a Poisson process at the maximum rate. */
 static double rate_at(struct tenant_state *s, int64_t t)
 {
@@ -1028,6 +1120,10 @@ struct unmo_gen *unmo_gen_new(const struct unmo_gen_opts *o, char *err, size_t e
 	}
 	if (o->duration_us < 0) {
 		snprintf(err, errlen, "negative duration");
+		return NULL;
+	}
+	if (!(o->flood_share >= 0 && o->flood_share <= 1)) {
+		snprintf(err, errlen, "flood share %g is not within 0..1", o->flood_share);
 		return NULL;
 	}
 	struct unmo_gen *g = calloc(1, sizeof *g);
@@ -1235,12 +1331,16 @@ static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_ge
 	it->style = p->style;
 	it->source = d->source;
 	bool install = p->type == UNMO_EV_INSTALL || p->type == UNMO_EV_REINSTALL;
+	bool click = p->type == UNMO_EV_CLICK; /* a click with a row: a flood's (make_flood) */
 	it->has_truth = p->truth && install;
-	it->has_credit = p->truth && !install;
+	it->has_credit = p->truth && !install && !click;
+	it->has_flood = p->truth && click;
 	if (it->has_truth)
 		it->truth = g->truth[p->truth - 1].install;
 	if (it->has_credit)
 		it->credit = g->truth[p->truth - 1].credit;
+	if (it->has_flood)
+		it->flood = g->truth[p->truth - 1].flood;
 }
 
 bool unmo_gen_next(struct unmo_gen *g, struct unmo_gen_item *it)
@@ -1260,6 +1360,8 @@ bool unmo_gen_next(struct unmo_gen *g, struct unmo_gen_item *it)
 				break;
 			if (rng_chance(&g->r, g->ts[best].p_installer))
 				make_installer(g, (unsigned)best, t);
+			else if (g->o.flood_share > 0 && rng_chance(&g->r, g->o.flood_share))
+				make_flood(g, (unsigned)best, t); /* no draw without floods: the same stream */
 			else
 				make_audience(g, (unsigned)best, t);
 			advance_arrival(g, (unsigned)best);

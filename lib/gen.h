@@ -64,6 +64,8 @@ struct unmo_gen_opts {
 	unsigned tenant_mask;   /* bit i = tenant i; 0 = all three */
 	int64_t start_us;       /* simulated start, UTC microseconds */
 	int64_t duration_us;    /* calibrates the rate; 0 = the profiles' daily volumes */
+	double flood_share;     /* share of audience journeys that are click floods (0..1);
+				   0: none, and not one draw of the stream changes */
 };
 
 enum unmo_gen_match {
@@ -125,6 +127,30 @@ struct unmo_gen_credit {
 	struct unmo_gen_credited touch; /* none: organic, or no install */
 };
 
+/* Truth of a click-flood device (opts.flood_share): one device with an
+ * advertising id and only clicks, all of one media source and campaign,
+ * the flood rule's cases at its edges (docs/generator.md). flood: a click
+ * flood under the default rules (>= 50 deterministic clicks of one source
+ * and campaign within 24 h, inclusive). The row comes with the click that
+ * decides: the 50th of a flood, the last of a near miss; so a row is out
+ * only when the stream ended before it, and then no flood is lost. */
+struct unmo_gen_flood {
+	uint8_t tenant;
+	uint8_t kind;              /* enum unmo_gen_flood_kind */
+	bool flood;
+	uint32_t clicks;           /* all of the device's clicks */
+	int64_t first_us, last_us; /* its first and last click */
+	char advertising_id[37];
+	char media_source[UNMO_GEN_NAME_MAX], campaign[UNMO_GEN_NAME_MAX];
+};
+enum unmo_gen_flood_kind {
+	UNMO_GEN_FLOOD_DENSE = 0, /* 50-80 clicks within 1-20 h: a flood */
+	UNMO_GEN_FLOOD_EDGE,      /* 50 clicks, the last exactly 24 h after the first: a flood */
+	UNMO_GEN_FLOOD_OVER,      /* 50 clicks over 24 h + 1 us: no 24 h holds 50, not a flood */
+	UNMO_GEN_FLOOD_SHORT,     /* 49 clicks within 1 h: not a flood */
+};
+extern const char *const unmo_gen_flood_kind_names[4];
+
 struct unmo_gen_item {
 	const struct unmo_event *e; /* valid until the next unmo_gen_next */
 	uint8_t tenant;             /* enum unmo_gen_tenant */
@@ -134,6 +160,8 @@ struct unmo_gen_item {
 	struct unmo_gen_truth truth;
 	bool has_credit;            /* conversion, or open starting a re-engagement: credit filled */
 	struct unmo_gen_credit credit;
+	bool has_flood;             /* the deciding click of a click-flood device: flood filled */
+	struct unmo_gen_flood flood;
 };
 
 struct unmo_gen;
@@ -181,6 +209,11 @@ size_t unmo_gen_truth_format(const struct unmo_gen_truth *t, char *buf, size_t c
 	"event_id,app_id,event_type,time_us,via,touch_event_id,touch_type,media_source,campaign," \
 	"touch_time_us,retargeting\n"
 size_t unmo_gen_credit_format(const struct unmo_gen_credit *c, char *buf, size_t cap);
+
+/* floods.csv likewise: one row per click-flood device of the model. */
+#define UNMO_GEN_FLOOD_HEADER                                                                   \
+	"app_id,advertising_id,media_source,campaign,kind,clicks,first_click_us,last_click_us,flood\n"
+size_t unmo_gen_flood_format(const struct unmo_gen_flood *f, char *buf, size_t cap);
 
 /* Event id as 32 lower-case hex digits + NUL. */
 void unmo_gen_hex(const uint8_t id[16], char out[33]);

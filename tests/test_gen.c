@@ -426,6 +426,113 @@ Test(gen, journeys_ordered_and_truth_rederived_from_emitted_events, .timeout = 1
 	free(tr_at);
 }
 
+/* ---- click floods (opts.flood_share), re-derived from the emitted clicks ---- */
+struct fclick {
+	char key[192]; /* tenant | advertising id, lower-cased | source | campaign */
+	int64_t t;
+};
+static int fclick_cmp(const void *pa, const void *pb)
+{
+	const struct fclick *a = pa, *b = pb;
+	int c = strcmp(a->key, b->key);
+	return c ? c : (a->t > b->t) - (a->t < b->t);
+}
+static void flood_key(char *key, size_t cap, unsigned tenant, const char *adid, size_t adlen, const char *src,
+		      size_t slen, const char *camp, size_t clen)
+{
+	char id[64];
+	size_t n = adlen < sizeof id - 1 ? adlen : sizeof id - 1;
+	for (size_t i = 0; i < n; i++)
+		id[i] = (char)(adid[i] >= 'A' && adid[i] <= 'Z' ? adid[i] + 32 : adid[i]);
+	id[n] = 0;
+	snprintf(key, cap, "%u|%s|%.*s|%.*s", tenant, id, (int)slen, src, (int)clen, camp);
+}
+
+Test(gen, flood_rows_rederived_from_emitted_clicks, .timeout = 120)
+{
+	char err[256];
+	enum { N = 100000 };
+	struct unmo_gen_opts go = {.seed = 7, .events = N, .start_us = T0, .duration_us = 4 * 86400000000ll,
+				   .flood_share = 0.005};
+	struct unmo_gen *g = unmo_gen_new(&go, err, sizeof err);
+	cr_assert_not_null(g, "%s", err);
+	struct fclick *c = calloc(N, sizeof *c);
+	struct unmo_gen_flood *rows = calloc(N, sizeof *rows);
+	struct fclick *rowkey = calloc(N, sizeof *rowkey);
+	cr_assert(c && rows && rowkey);
+	size_t nc = 0, nr = 0, kinds[4] = {0};
+	struct unmo_gen_item it;
+	while (unmo_gen_next(g, &it)) {
+		const struct unmo_event *e = it.e;
+		struct unmo_str ad = e->s[UNMO_S_ADVERTISING_ID], src = e->s[UNMO_S_MEDIA_SOURCE],
+				camp = e->s[UNMO_S_CAMPAIGN];
+		bool zeroed = ad.len > 0;
+		for (size_t i = 0; i < ad.len; i++)
+			zeroed &= ad.p[i] == '0' || ad.p[i] == '-';
+		if (e->type == UNMO_EV_CLICK && ad.len && !zeroed) /* deterministic: an id, not zeros */
+			flood_key(c[nc++].key, sizeof c->key, it.tenant, ad.p, ad.len, src.p, src.len, camp.p,
+				  camp.len), c[nc - 1].t = e->event_time_us;
+		if (!it.has_flood)
+			continue;
+		CHECK(e->type == UNMO_EV_CLICK, "a flood row comes with a click");
+		rows[nr] = it.flood;
+		kinds[it.flood.kind]++;
+		CHECK(it.flood.tenant == it.tenant, "the row's tenant");
+		flood_key(rowkey[nr].key, sizeof rowkey->key, it.flood.tenant, it.flood.advertising_id,
+			  strlen(it.flood.advertising_id), it.flood.media_source, strlen(it.flood.media_source),
+			  it.flood.campaign, strlen(it.flood.campaign));
+		CHECK(!strcmp(rowkey[nr].key, c[nc - 1].key), "the row names its click's device, source and campaign: %s vs %s",
+		      rowkey[nr].key, c[nc - 1].key);
+		nr++;
+	}
+	unmo_gen_free(g);
+	for (int k = 0; k < 4; k++)
+		cr_expect_gt(kinds[k], 0, "flood kind %s occurs", unmo_gen_flood_kind_names[k]);
+	/* every (device, source, campaign) of the stream: a flood (>= 50 clicks
+	 * within 24 h, inclusive) exactly when a row says so */
+	qsort(c, nc, sizeof *c, fclick_cmp);
+	size_t floods = 0, rows_flood = 0;
+	for (size_t i = 0; i < nr; i++)
+		rows_flood += rows[i].flood;
+	for (size_t i = 0; i < nc;) {
+		size_t j = i;
+		while (j < nc && !strcmp(c[j].key, c[i].key))
+			j++;
+		bool flood = false;
+		for (size_t a = i, b = i; a < j && !flood; a++) {
+			while (b < j && c[b].t - c[a].t <= 86400000000ll)
+				b++;
+			flood = b - a >= 50;
+		}
+		size_t r = 0;
+		while (r < nr && strcmp(rowkey[r].key, c[i].key))
+			r++;
+		if (flood) {
+			floods++;
+			CHECK(r < nr && rows[r].flood, "a flood in the clicks has a flood row (%s)", c[i].key);
+		} else if (r < nr) {
+			CHECK(!rows[r].flood, "a flood row whose clicks are no flood (%s)", c[i].key);
+			CHECK(j - i == rows[r].clicks, "a near miss's clicks all emitted (%s)", c[i].key);
+			CHECK(c[j - 1].t - c[i].t == rows[r].last_us - rows[r].first_us, "its span (%s)", c[i].key);
+		}
+		i = j;
+	}
+	cr_expect_eq(floods, rows_flood, "every flood row is a flood of the emitted clicks");
+	free(c);
+	free(rows);
+	free(rowkey);
+	/* without floods: no row */
+	go.flood_share = 0;
+	go.events = 20000;
+	g = unmo_gen_new(&go, err, sizeof err);
+	cr_assert_not_null(g, "%s", err);
+	while (unmo_gen_next(g, &it))
+		CHECK(!it.has_flood, "no flood rows without opts.flood_share");
+	unmo_gen_free(g);
+	go.flood_share = 1.5;
+	cr_expect_null(unmo_gen_new(&go, err, sizeof err), "a flood share over 1 is refused");
+}
+
 Test(gen, waterfall_rules_on_hand_made_touches)
 {
 	const int64_t T = T0 + 30ll * 86400000000;

@@ -36,7 +36,8 @@ static const char usage[] =
 	"  --start-time T        simulated start, ISO-8601 (2026-01-05T00:00:00Z) or µs since\n"
 	"                        the epoch (default 2026-01-05T00:00:00Z)\n"
 	"  --pcap FILE           write the datagrams as a pcap (Ethernet, µs timestamps)\n"
-	"  --out DIR             write events.jsonl, truth.csv, credits.csv, malformed.csv into DIR\n"
+	"  --out DIR             write events.jsonl, truth.csv, credits.csv, floods.csv,\n"
+	"                        malformed.csv into DIR\n"
 	"  --send HOST:PORT      send real UDP datagrams ([v6addr]:port for IPv6)\n"
 	"  --rate EV_PER_S       pace sending (default 50000 events/s) and pcap timestamps\n"
 	"                        (default: simulated event times) at this many events/s\n"
@@ -44,6 +45,7 @@ static const char usage[] =
 	"  --collectors N        simulated edge collectors (4)\n"
 	"  --auth                tag every binary frame (default: tenants with auth=required)\n"
 	"  --malformed N         add N malformed datagrams of assorted kinds (malformed.csv)\n"
+	"  --floods F            share of audience devices that are click floods (0; floods.csv)\n"
 	"  --dst-ip A            destination address in the pcap (10.99.0.1, or fd00:99::1 with --ipv6)\n"
 	"  --dst-port P          destination UDP port in the pcap (7100)\n"
 	"  --dst-mac M           destination MAC in the pcap (02:00:00:00:00:01)\n"
@@ -66,7 +68,7 @@ static const char usage[] =
 struct opts {
 	uint64_t seed, events, malformed;
 	const char *tenants, *profile, *pcap, *out, *send, *dst_mac, *src_net, *dst_ip;
-	double rate, binary_share;
+	double rate, binary_share, flood_share;
 	int64_t start_us, duration_us;
 	unsigned collectors, vlan, dst_port, ack_tries;
 	int ack_timeout_ms, wait_ms;
@@ -220,7 +222,7 @@ struct unacked {
 struct run {
 	struct opts o;
 	struct unmo_pcapw *pcap;
-	FILE *jsonl, *truth, *credits, *bad;
+	FILE *jsonl, *truth, *credits, *floods, *bad;
 	int sock, sock_family;
 	struct unmo_pkt_addr addr;
 	struct net src;
@@ -231,7 +233,7 @@ struct run {
 	/* summary */
 	uint64_t ev_type[UNMO_GEN_TENANTS][UNMO_EV_TYPE_COUNT];
 	uint64_t dgrams[UNMO_WIRE_KINDS], dgram_events[UNMO_WIRE_KINDS], payload_bytes, frame_bytes;
-	uint64_t truth_rows, match_count[4], via_count[4];
+	uint64_t truth_rows, match_count[4], via_count[4], flood_rows[2];
 	/* responses */
 	uint64_t http_status[6]; /* 202, 400, 401, 413, 429, other */
 	uint64_t acks, resends, unacked_final, bad_responses, http_sent;
@@ -532,6 +534,9 @@ static void summary(const struct run *r, uint64_t emitted)
 	       "; app opens starting a re-engagement %" PRIu64 "\n",
 	       r->via_count[UNMO_GEN_VIA_INSTALL], r->via_count[UNMO_GEN_VIA_REENGAGEMENT],
 	       r->via_count[UNMO_GEN_VIA_NONE], r->via_count[UNMO_GEN_VIA_REENGAGES]);
+	if (r->o.flood_share > 0)
+		printf("floods: %" PRIu64 " click-flood devices, %" PRIu64 " near misses\n", r->flood_rows[1],
+		       r->flood_rows[0]);
 	if (r->sock >= 0 && (r->o.reply || r->o.ack))
 		printf("responses: http 202 %" PRIu64 ", 400 %" PRIu64 ", 401 %" PRIu64 ", 413 %" PRIu64
 		       ", 429 %" PRIu64 ", other %" PRIu64 "; acks %" PRIu64 ", resends %" PRIu64
@@ -543,13 +548,14 @@ static void summary(const struct run *r, uint64_t emitted)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SEED = 256, O_EVENTS, O_TENANTS, O_PROFILE, O_PCAP, O_OUT, O_SEND, O_RATE, O_BSHARE,
+	enum { O_SEED = 256, O_EVENTS, O_TENANTS, O_PROFILE, O_PCAP, O_OUT, O_SEND, O_RATE, O_BSHARE, O_FLOODS,
 	       O_MALFORMED, O_DSTIP, O_DSTMAC, O_SRCNET, O_IPV6, O_VLAN, O_ACK, O_REPLY, O_START, O_DURATION,
 	       O_COLLECTORS, O_AUTH, O_DSTPORT, O_ACKTO, O_ACKTRIES, O_WAIT, O_QUIET, O_HELP, O_VERSION };
 	static const struct option lo[] = {
 		{"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"tenants", 1, 0, O_TENANTS},
 		{"profile", 1, 0, O_PROFILE}, {"pcap", 1, 0, O_PCAP}, {"out", 1, 0, O_OUT},
 		{"send", 1, 0, O_SEND}, {"rate", 1, 0, O_RATE}, {"binary-share", 1, 0, O_BSHARE},
+		{"floods", 1, 0, O_FLOODS},
 		{"malformed", 1, 0, O_MALFORMED}, {"dst-ip", 1, 0, O_DSTIP}, {"dst-mac", 1, 0, O_DSTMAC},
 		{"src-net", 1, 0, O_SRCNET}, {"ipv6", 0, 0, O_IPV6}, {"vlan", 1, 0, O_VLAN},
 		{"ack", 0, 0, O_ACK}, {"reply", 0, 0, O_REPLY}, {"start-time", 1, 0, O_START},
@@ -592,6 +598,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->rate = strtod(optarg, &end);
 			if (*end || end == optarg || !(o->rate > 0))
 				return usage_error("--rate wants a positive number, got '%s'", optarg);
+			break;
+		case O_FLOODS:
+			o->flood_share = strtod(optarg, &end);
+			if (*end || end == optarg || !(o->flood_share >= 0 && o->flood_share <= 1))
+				return usage_error("--floods wants a number within 0..1, got '%s'", optarg);
 			break;
 		case O_BSHARE:
 			o->binary_share = strtod(optarg, &end);
@@ -731,7 +742,7 @@ int main(int argc, char **argv)
 	wo.collectors = o->collectors;
 
 	struct unmo_gen_opts go = {.seed = o->seed, .events = o->events, .tenant_mask = mask,
-				   .start_us = o->start_us, .duration_us = o->duration_us};
+				   .start_us = o->start_us, .duration_us = o->duration_us, .flood_share = o->flood_share};
 	struct unmo_gen *g = unmo_gen_new(&go, err, sizeof err);
 	struct unmo_wire *w = g ? unmo_wire_new(&wo, sink, &r, err, sizeof err) : NULL;
 	if (!w) {
@@ -751,11 +762,13 @@ int main(int argc, char **argv)
 		} else if (!(r.jsonl = open_out(o->out, "events.jsonl", path, sizeof path)) ||
 			   !(r.truth = open_out(o->out, "truth.csv", path, sizeof path)) ||
 			   !(r.credits = open_out(o->out, "credits.csv", path, sizeof path)) ||
+			   !(r.floods = open_out(o->out, "floods.csv", path, sizeof path)) ||
 			   !(r.bad = open_out(o->out, "malformed.csv", path, sizeof path))) {
 			rc = 1;
 		} else {
 			fputs(UNMO_GEN_TRUTH_HEADER, r.truth);
 			fputs(UNMO_GEN_CREDIT_HEADER, r.credits);
+			fputs(UNMO_GEN_FLOOD_HEADER, r.floods);
 			fputs("index,kind,expected_counter\n", r.bad);
 		}
 	}
@@ -779,6 +792,11 @@ int main(int argc, char **argv)
 			r.via_count[it.credit.via]++;
 			rc |= put_row(r.credits, line, unmo_gen_credit_format(&it.credit, line, sizeof line), o->out,
 				      "credits.csv");
+		}
+		if (it.has_flood) {
+			r.flood_rows[it.flood.flood]++;
+			rc |= put_row(r.floods, line, unmo_gen_flood_format(&it.flood, line, sizeof line), o->out,
+				      "floods.csv");
 		}
 		if (!rc && unmo_wire_add(w, &it)) {
 			fprintf(stderr, "unmo-gen: %s\n", r.err[0] ? r.err : "an event could not be framed");
@@ -812,6 +830,7 @@ int main(int argc, char **argv)
 	rc |= close_out(r.jsonl, o->out, "events.jsonl");
 	rc |= close_out(r.truth, o->out, "truth.csv");
 	rc |= close_out(r.credits, o->out, "credits.csv");
+	rc |= close_out(r.floods, o->out, "floods.csv");
 	rc |= close_out(r.bad, o->out, "malformed.csv");
 	if (!rc && !o->quiet)
 		summary(&r, unmo_gen_emitted(g));

@@ -211,6 +211,22 @@ awk -F, "$money"'
 		k = $1 "," $2 "," $3; printf "%s,%d,%d\n", k, $col["conversions"], $col["reengagements"]; addm(k, $col["revenue_micros"]) }
 	END { for (k in m) printf "%s,%.0f\n", k, m[k] }' "$W/out/report.csv" | LC_ALL=C sort >"$W/rows.got"
 diff "$W/rows.want" "$W/rows.got" >&2 || fail "report.csv: conversions, revenue or re-engagements of a row differ from credits.csv"
+# 3g. click floods: every row's click_flood_devices equals the flood rows of
+# floods.csv (the generator's flood model, --floods: floods and near misses
+# at the rule's edges, 24 h exactly and 24 h + 1 us), and fraud_flags names
+# click_flood on exactly those rows. Without --floods there are none.
+[ -f "$W/gen/floods.csv" ] || fail "unmo-gen wrote no floods.csv"
+awk -F, 'NR > 1 && $9 == 1 { n[$1 "," $3 "," $4]++ } END { for (k in n) printf "%s,%d\n", k, n[k] }' \
+	"$W/gen/floods.csv" | LC_ALL=C sort >"$W/flood.want"
+awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
+	$col["click_flood_devices"] > 0 { printf "%s,%s,%s,%d\n", $1, $2, $3, $col["click_flood_devices"] }
+	($col["click_flood_devices"] > 0) != ($col["fraud_flags"] ~ /click_flood/) { print "fraud_flags: " $0 }' \
+	"$W/out/report.csv" | LC_ALL=C sort >"$W/flood.got"
+diff "$W/flood.want" "$W/flood.got" >&2 || fail "report.csv: click-flood devices or flags differ from floods.csv"
+case " ${GEN_ARGS:-} " in
+*" --floods "*) grep -q ',edge,.*,1$' "$W/gen/floods.csv" && grep -q ',over,.*,0$' "$W/gen/floods.csv" ||
+	fail "--floods: floods.csv lacks an exactly-24-h flood or a 24-h-plus-1-us near miss" ;;
+esac
 # 3f. the same events stored twice (as by two appliances), the copies listed
 # first: every event counts once, the outputs are the same files.
 mkdir "$W/seg-copy"
@@ -251,5 +267,6 @@ echo "attr_truth: $ntruth installs agree; $(wc -l <"$W/truth.agg") source/campai
 	"$(wc -l <"$W/touch.want") on touches, $(wc -l <"$W/ctit.want") on click-to-install times;" \
 	"conversions, revenue and 5 models add up ($(grep -c ,conversions, "$W/conv.want") apps);" \
 	"$(wc -l <"$W/credit.want") conversions and $(awk -F, '$4 ~ /^[0-9]+$/' "$W/rows.want" | wc -l) rows agree with credits.csv;" \
+	"$(awk -F, '{ n += $NF } END { print n + 0 }' "$W/flood.want") click-flood devices agree with floods.csv;" \
 	"every event stored twice: $nev duplicates, same files; exit codes ok"
 echo "e2e: attr_truth ok"
