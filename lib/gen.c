@@ -974,6 +974,12 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 		struct pend p = base_pend(j, UNMO_EV_REENGAGEMENT,
 					  reeng_click + rng_lognormal(r, 5.0 * MIN_US, 1.0, US, 2 * HOUR_US));
 		push_later(j, &p);
+		/* the re-engagement window's last microsecond and the first past it */
+		for (int64_t k = 0; g->o.reengagement_edges && k < 2; k++) {
+			struct pend c = base_pend(j, UNMO_EV_CONVERSION, p.t + UNMO_GEN_REENGAGEMENT_US + k);
+			c.name = 1; /* every tenant's second kind has no revenue */
+			push_later(j, &c);
+		}
 	}
 	if (rng_chance(r, P_REINSTALL)) {
 		re = install + rng_range(r, 2 * HOUR_US, 3 * DAY_US);

@@ -12,6 +12,9 @@
  * Shares of install/click/impression/conversion follow each profile's table
  * (sessions and re-engagements come on top).
  *
+ * Opt-in rule edges (opts): click-flood devices with their truth
+ * (floods.csv), and conversions at a re-engagement's end.
+ *
  * Ground truth: for each install/reinstall the model decides, under the
  * DEFAULT rules of docs/attribution.md, which touch gets the credit
  * (unmo_gen_waterfall is the reference implementation) from the events of
@@ -66,6 +69,9 @@ struct unmo_gen_opts {
 	int64_t duration_us;    /* calibrates the rate; 0 = the profiles' daily volumes */
 	double flood_share;     /* share of audience journeys that are click floods (0..1);
 				   0: none, and not one draw of the stream changes */
+	bool reengagement_edges; /* every re-engagement open gets two conversions (no revenue):
+				    exactly 30 days after it (inside its window) and 1 us later
+				    (outside); false: none, the stream unchanged */
 };
 
 enum unmo_gen_match {

@@ -533,6 +533,47 @@ Test(gen, flood_rows_rederived_from_emitted_clicks, .timeout = 120)
 	cr_expect_null(unmo_gen_new(&go, err, sizeof err), "a flood share over 1 is refused");
 }
 
+/* opts.reengagement_edges: conversions on the last microsecond of a
+ * re-engagement (30 days from the open that starts it) and on the first past
+ * it; credits.csv says which one the re-engagement gets. */
+Test(gen, reengagement_edges_credited_inside_and_outside, .timeout = 120)
+{
+	char err[256];
+	enum { N = 60000 };
+	struct unmo_gen_opts go = {.seed = 9, .events = N, .start_us = T0, .duration_us = 40 * 86400000000ll,
+				   .reengagement_edges = true};
+	struct unmo_gen *g = unmo_gen_new(&go, err, sizeof err);
+	cr_assert_not_null(g, "%s", err);
+	struct { uint32_t source; int64_t open; } *st = calloc(N, sizeof *st);
+	cr_assert_not_null(st);
+	size_t nst = 0, inside = 0, outside = 0;
+	struct unmo_gen_item it;
+	while (unmo_gen_next(g, &it)) {
+		if (!it.has_credit)
+			continue;
+		if (it.credit.via == UNMO_GEN_VIA_REENGAGES) {
+			st[nst].source = it.source;
+			st[nst++].open = it.credit.time_us;
+			continue;
+		}
+		for (size_t i = 0; i < nst; i++) {
+			if (st[i].source != it.source)
+				continue;
+			int64_t d = it.credit.time_us - st[i].open;
+			if (d == UNMO_GEN_REENGAGEMENT_US) /* the last microsecond: still the re-engagement's */
+				inside += it.credit.via == UNMO_GEN_VIA_REENGAGEMENT;
+			if (d == UNMO_GEN_REENGAGEMENT_US + 1) { /* one past: never */
+				CHECK(it.credit.via != UNMO_GEN_VIA_REENGAGEMENT, "a conversion 30 d + 1 us after the open");
+				outside++;
+			}
+		}
+	}
+	unmo_gen_free(g);
+	free(st);
+	cr_expect_gt(inside, 0, "conversions on a re-engagement's last microsecond get its credit");
+	cr_expect_gt(outside, 0, "conversions one microsecond later do not");
+}
+
 Test(gen, waterfall_rules_on_hand_made_touches)
 {
 	const int64_t T = T0 + 30ll * 86400000000;

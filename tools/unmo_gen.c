@@ -46,6 +46,7 @@ static const char usage[] =
 	"  --auth                tag every binary frame (default: tenants with auth=required)\n"
 	"  --malformed N         add N malformed datagrams of assorted kinds (malformed.csv)\n"
 	"  --floods F            share of audience devices that are click floods (0; floods.csv)\n"
+	"  --reengagement-edges  conversions exactly 30 d after each re-engagement open, and 1 us later\n"
 	"  --dst-ip A            destination address in the pcap (10.99.0.1, or fd00:99::1 with --ipv6)\n"
 	"  --dst-port P          destination UDP port in the pcap (7100)\n"
 	"  --dst-mac M           destination MAC in the pcap (02:00:00:00:00:01)\n"
@@ -72,7 +73,7 @@ struct opts {
 	int64_t start_us, duration_us;
 	unsigned collectors, vlan, dst_port, ack_tries;
 	int ack_timeout_ms, wait_ms;
-	bool ipv6, ack, reply, auth, quiet;
+	bool ipv6, ack, reply, auth, quiet, reeng_edges;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -548,14 +549,14 @@ static void summary(const struct run *r, uint64_t emitted)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SEED = 256, O_EVENTS, O_TENANTS, O_PROFILE, O_PCAP, O_OUT, O_SEND, O_RATE, O_BSHARE, O_FLOODS,
+	enum { O_SEED = 256, O_EVENTS, O_TENANTS, O_PROFILE, O_PCAP, O_OUT, O_SEND, O_RATE, O_BSHARE, O_FLOODS, O_REENG_EDGES,
 	       O_MALFORMED, O_DSTIP, O_DSTMAC, O_SRCNET, O_IPV6, O_VLAN, O_ACK, O_REPLY, O_START, O_DURATION,
 	       O_COLLECTORS, O_AUTH, O_DSTPORT, O_ACKTO, O_ACKTRIES, O_WAIT, O_QUIET, O_HELP, O_VERSION };
 	static const struct option lo[] = {
 		{"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"tenants", 1, 0, O_TENANTS},
 		{"profile", 1, 0, O_PROFILE}, {"pcap", 1, 0, O_PCAP}, {"out", 1, 0, O_OUT},
 		{"send", 1, 0, O_SEND}, {"rate", 1, 0, O_RATE}, {"binary-share", 1, 0, O_BSHARE},
-		{"floods", 1, 0, O_FLOODS},
+		{"floods", 1, 0, O_FLOODS}, {"reengagement-edges", 0, 0, O_REENG_EDGES},
 		{"malformed", 1, 0, O_MALFORMED}, {"dst-ip", 1, 0, O_DSTIP}, {"dst-mac", 1, 0, O_DSTMAC},
 		{"src-net", 1, 0, O_SRCNET}, {"ipv6", 0, 0, O_IPV6}, {"vlan", 1, 0, O_VLAN},
 		{"ack", 0, 0, O_ACK}, {"reply", 0, 0, O_REPLY}, {"start-time", 1, 0, O_START},
@@ -599,6 +600,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (*end || end == optarg || !(o->rate > 0))
 				return usage_error("--rate wants a positive number, got '%s'", optarg);
 			break;
+		case O_REENG_EDGES: o->reeng_edges = true; break;
 		case O_FLOODS:
 			o->flood_share = strtod(optarg, &end);
 			if (*end || end == optarg || !(o->flood_share >= 0 && o->flood_share <= 1))
@@ -742,7 +744,8 @@ int main(int argc, char **argv)
 	wo.collectors = o->collectors;
 
 	struct unmo_gen_opts go = {.seed = o->seed, .events = o->events, .tenant_mask = mask,
-				   .start_us = o->start_us, .duration_us = o->duration_us, .flood_share = o->flood_share};
+				   .start_us = o->start_us, .duration_us = o->duration_us, .flood_share = o->flood_share,
+				   .reengagement_edges = o->reeng_edges};
 	struct unmo_gen *g = unmo_gen_new(&go, err, sizeof err);
 	struct unmo_wire *w = g ? unmo_wire_new(&wo, sink, &r, err, sizeof err) : NULL;
 	if (!w) {
