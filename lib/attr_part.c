@@ -119,10 +119,11 @@ int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers)
  * Each madvise(MADV_DONTNEED) ends with a TLB shootdown: an interrupt to
  * every other CPU running the process, ~50 us on the benchmark VM, where a
  * chunk at a time made madvise 6% of the job's CPU. process_madvise on our
- * own pidfd (Linux 6.13 and later take MADV_DONTNEED there; 6.16 and later
- * flush the TLB once per call) gives back up to UIO_MAXIOV ranges with one
- * flush, ~10x cheaper. Older kernels refuse it (EINVAL, ENOSYS): then one
- * madvise per range, as before. Thread-safe. */
+ * own pidfd gives back up to UIO_MAXIOV ranges in one call; on the
+ * benchmark VM's Linux 6.18 that took 4.6 us a range against 54 us for
+ * madvise (perf/RESULTS.md). Kernels that do not take MADV_DONTNEED there
+ * (older ones) refuse it (EINVAL, ENOSYS, EPERM): then one madvise per
+ * range, as before. Thread-safe. */
 static pthread_once_t self_pidfd_once = PTHREAD_ONCE_INIT;
 static int self_pidfd = -1;
 static void self_pidfd_open(void)
