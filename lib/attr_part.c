@@ -183,12 +183,18 @@ static void free_chain(const struct chunk_pool *p, struct spool_chunk *c, struct
 		release_add(b, c->data, p->csz);
 }
 
-void pool_trim(struct chunk_pool *p)
+/* free_chain of one chain, released now. */
+static void free_chain_now(const struct chunk_pool *p, struct spool_chunk *c)
 {
 	struct release_batch b;
 	b.n = 0;
-	free_chain(p, p->free, &b);
+	free_chain(p, c, &b);
 	release_flush(&b);
+}
+
+void pool_trim(struct chunk_pool *p)
+{
+	free_chain_now(p, p->free);
 	p->free = NULL;
 }
 
@@ -1370,10 +1376,7 @@ int part_stream(struct spool *sp, unsigned nsp, unsigned part, uint8_t *buf, siz
 		s->head[part] = s->tail[part] = NULL;
 		for (const struct spool_chunk *x = c; x && !rc; x = x->next)
 			rc = feed(f, x->data, x->len);
-		struct release_batch b;
-		b.n = 0;
-		free_chain(s->pool, c, &b);
-		release_flush(&b);
+		free_chain_now(s->pool, c);
 		if (!rc)
 			rc = feed(f, s->stage + (size_t)part * SPOOL_STAGE, s->slen[part]);
 		s->slen[part] = 0;

@@ -505,6 +505,19 @@ size_t unmo_gen_flood_format(const struct unmo_gen_flood *f, char *buf, size_t c
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
+/* b as a UUID string (8-4-4-4-12 hex digits; upper-case: as iOS sends
+ * IDFA and IDFV) into out. */
+static void uuid_format(const uint8_t b[16], bool upper, char out[37])
+{
+	char h[33];
+	unmo_gen_hex(b, h);
+	if (upper)
+		for (int i = 0; i < 32; i++)
+			if (h[i] >= 'a')
+				h[i] = (char)(h[i] - 32);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+}
+
 /* ---- journeys ---- */
 static void new_id(struct unmo_gen *g, uint8_t id[16])
 {
@@ -1072,14 +1085,7 @@ static void make_flood(struct unmo_gen *g, unsigned tn, int64_t t0)
 	f->clicks = n;
 	f->first_us = t0;
 	f->last_us = t0 + span;
-	char h[33];
-	unmo_gen_hex(d->adv, h);
-	bool ios = d->platform == UNMO_PLAT_IOS;
-	for (int i = 0; ios && i < 32; i++) /* the IDFA in upper case, as the device sends it */
-		if (h[i] >= 'a')
-			h[i] = (char)(h[i] - 32);
-	snprintf(f->advertising_id, sizeof f->advertising_id, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
-		 h + 20);
+	uuid_format(d->adv, d->platform == UNMO_PLAT_IOS, f->advertising_id); /* as the device sends it */
 	snprintf(f->media_source, sizeof f->media_source, "%s", media_sources[src]);
 	campaign_name(f->campaign, sizeof f->campaign, tn, d->platform, (unsigned)src, false, (unsigned)camp);
 	/* the row comes with the click that decides: a flood's 50th, a miss's last */
@@ -1211,13 +1217,9 @@ static void set_str(struct unmo_event *e, int f, const char *s)
 
 static const char *uuid_str(struct unmo_gen *g, const uint8_t b[16], bool upper)
 {
-	char h[33];
-	unmo_gen_hex(b, h);
-	if (upper)
-		for (int i = 0; i < 32; i++)
-			if (h[i] >= 'a')
-				h[i] = (char)(h[i] - 32);
-	return keep(g, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+	char u[37];
+	uuid_format(b, upper, u);
+	return keep(g, "%s", u);
 }
 
 static void materialize(struct unmo_gen *g, const struct pend *p, struct unmo_gen_item *it)

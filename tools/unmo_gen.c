@@ -549,8 +549,8 @@ static void summary(const struct run *r, uint64_t emitted)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_SEED = 256, O_EVENTS, O_TENANTS, O_PROFILE, O_PCAP, O_OUT, O_SEND, O_RATE, O_BSHARE, O_FLOODS, O_REENG_EDGES,
-	       O_MALFORMED, O_DSTIP, O_DSTMAC, O_SRCNET, O_IPV6, O_VLAN, O_ACK, O_REPLY, O_START, O_DURATION,
+	enum { O_SEED = 256, O_EVENTS, O_TENANTS, O_PROFILE, O_PCAP, O_OUT, O_SEND, O_RATE, O_BSHARE,
+	       O_FLOODS, O_REENG_EDGES, O_MALFORMED, O_DSTIP, O_DSTMAC, O_SRCNET, O_IPV6, O_VLAN, O_ACK, O_REPLY, O_START, O_DURATION,
 	       O_COLLECTORS, O_AUTH, O_DSTPORT, O_ACKTO, O_ACKTRIES, O_WAIT, O_QUIET, O_HELP, O_VERSION };
 	static const struct option lo[] = {
 		{"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"tenants", 1, 0, O_TENANTS},
