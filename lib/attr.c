@@ -1342,6 +1342,27 @@ static int work_big(struct p2_shared *sh, unsigned w, struct io_uring *ring, uns
  * reads happen in part_load_finish). Partitions are taken one at a time
  * from the shared counter, in order: slot k % P2_DEPTH holds the worker's
  * k-th. */
+/* Pass-1 chunks given back by pass 2 are kept, and their memory released
+ * as whole 2 MB pages (chunk_free), as long as the process's anonymous
+ * resident memory stays an eighth of --mem below it: each pool may keep
+ * what it keeps now and its share of the room left. Without the room (or
+ * where the memory in use is unknown) the kept chunks are released and
+ * the rest one by one, as small budgets need. Called by every worker
+ * before each partition: a /proc read, not a per-event cost. */
+static void retain_update(struct unmo_attr *a)
+{
+	uint64_t anon = mem_resident_anon(), mem = a->o.mem_bytes, margin = mem / 8;
+	uint64_t room = anon && anon + margin < mem ? mem - margin - anon : 0;
+	for (unsigned t = 0; t < a->nspools; t++) {
+		struct chunk_pool *p = &a->pools[t];
+		if (!room)
+			pool_flush(p);
+		else
+			pool_retain(p, (size_t)(atomic_load_explicit(&p->retained, memory_order_relaxed) +
+						room / a->nspools));
+	}
+}
+
 static void *p2_main(void *p)
 {
 	struct p2_arg *arg = p;
@@ -1353,6 +1374,7 @@ static void *p2_main(void *p)
 	struct io_uring *r = have_ring ? &ring : NULL;
 	size_t taken = 0, worked = 0; /* partitions taken (and loads started), worked on */
 	for (;;) {
+		retain_update(a);
 		while (taken < worked + P2_DEPTH) { /* keep the pipeline full */
 			unsigned part = tc->error ? a->nparts : atomic_fetch_add(&sh->next, 1);
 			if (part >= a->nparts)
@@ -2017,6 +2039,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		if (pool_init(&ansp[w], budget, a->nparts, 1, a->st.spill_io) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
+	retain_update(a); /* before the first chunks are given back */
 	for (unsigned t = 0; t < a->nspools; t++) { /* pass 1 is over: no more chunk reuse */
 		if (spool_sync(&a->dev_spools[t]) || spool_sync(&a->prob_spools[t]))
 			rc = -1;

@@ -215,6 +215,14 @@ struct chunk_pool {
 	bool buffered;           /* spill files without O_DIRECT (--spill-io buffered) */
 	bool mixed;              /* direct pool writing about half of its spills through the page cache */
 	struct spool_chunk *free; /* chunks written out by a spill */
+	/* per 2 MB page of the region: bytes of its handed-out chunks given
+	 * back (free_chain), and which of its 4 KB blocks are given back but
+	 * kept (not released yet); the page is released whole when they all
+	 * are. retained: bytes kept in every page, at most retain_max */
+	_Atomic uint32_t *page_freed;
+	_Atomic uint64_t *page_bits;
+	size_t npages;
+	_Atomic size_t retained, retain_max;
 	/* the spill in flight, if any (busy): the writer thread owns job_*
 	 * from posting until it sets done */
 	pthread_t writer;
@@ -253,6 +261,16 @@ int pool_sync(struct chunk_pool *p);
 /* Give the chunks kept for reuse back to the system (once no spool of the
  * pool is written any more; after pool_sync). */
 void pool_trim(struct chunk_pool *p);
+/* Let the pool keep up to bytes of the chunks given back to it (released
+ * later as whole 2 MB pages, see chunk_free) instead of releasing each at
+ * once (0 from pool_init and pool_reuse). Thread-safe. */
+static inline void pool_retain(struct chunk_pool *p, size_t bytes)
+{
+	atomic_store_explicit(&p->retain_max, bytes, memory_order_relaxed);
+}
+/* Keep none from now on, and release the kept chunks now (their pages
+ * split). Thread-safe. */
+void pool_flush(struct chunk_pool *p);
 void pool_free(struct chunk_pool *p);
 
 struct spool {
@@ -290,6 +308,9 @@ void big_free(void *p, size_t n);
  * Contents are unchanged; advice only: nothing happens where the kernel
  * lacks it. */
 void prefault(void *p, size_t n);
+/* The process's resident anonymous memory in bytes (Linux /proc/self/statm:
+ * resident less file-backed and shared pages), 0 when unknown. */
+uint64_t mem_resident_anon(void);
 
 /* A spool taking its chunks from pool; peer: the other spool sharing the
  * pool (over budget, the one of the two holding more chunks spills), or

@@ -16,6 +16,7 @@
 
 /* ---- memory in 2 MB pages ---- */
 #define BIG_PAGE ((size_t)2 << 20)
+#define PAGE_WORDS (BIG_PAGE / SPILL_ALIGN / 64) /* page_bits words per 2 MB page */
 #define BIG_MIN ((size_t)4 << 20) /* smaller: 4 KB pages (a 2 MB page is backed whole once touched) */
 
 static size_t big_len(size_t n)
@@ -44,6 +45,16 @@ void big_free(void *p, size_t n)
 {
 	if (p)
 		munmap(p, big_len(n));
+}
+
+uint64_t mem_resident_anon(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size, resident, shared;
+	int k = f ? fscanf(f, "%llu %llu %llu", &size, &resident, &shared) : 0;
+	if (f)
+		fclose(f);
+	return k == 3 && resident > shared ? (uint64_t)(resident - shared) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 }
 
 void prefault(void *p, size_t n)
@@ -82,6 +93,10 @@ int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sha
 	p->region_len = budget > SPILL_ALIGN ? budget & ~(size_t)(SPILL_ALIGN - 1) : SPILL_ALIGN;
 	pool_shape(p, nparts, sharers);
 	p->region = big_alloc(p->region_len);
+	p->npages = (p->region_len + BIG_PAGE - 1) / BIG_PAGE;
+	p->page_freed = calloc(p->npages, sizeof *p->page_freed);
+	p->page_bits = calloc(p->npages * PAGE_WORDS, sizeof *p->page_bits);
+	atomic_store_explicit(&p->retain_max, 0, memory_order_relaxed); /* pool_retain sets it */
 	p->hdrcap = p->nchunks;
 	p->hdr = calloc(p->nchunks, sizeof *p->hdr);
 	p->job_iov = calloc(p->nchunks, sizeof *p->job_iov);
@@ -89,7 +104,7 @@ int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sha
 		big_free(p->region, p->region_len);
 		p->region = NULL;
 	}
-	return p->region && p->hdr && p->job_iov ? 0 : -1;
+	return p->region && p->page_freed && p->page_bits && p->hdr && p->job_iov ? 0 : -1;
 }
 
 int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers)
@@ -110,6 +125,12 @@ int pool_reuse(struct chunk_pool *p, unsigned nparts, unsigned sharers)
 	}
 	p->free = NULL;
 	p->nused = p->held = 0;
+	for (size_t i = 0; i < p->npages; i++)
+		atomic_store_explicit(&p->page_freed[i], 0, memory_order_relaxed);
+	for (size_t i = 0; i < p->npages * PAGE_WORDS; i++)
+		atomic_store_explicit(&p->page_bits[i], 0, memory_order_relaxed);
+	atomic_store_explicit(&p->retained, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->retain_max, 0, memory_order_relaxed);
 	p->produced = 0;
 	p->to_come = UINT64_MAX;
 	return 0;
@@ -173,18 +194,84 @@ static void release_flush(struct release_batch *b)
 	b->n = 0;
 }
 
-/* Give a chain's pages back to the system (into b, released by the
- * caller's release_flush); they are not reused: release happens once the
- * pool's spools are no longer written (a reused pool keeps them:
- * pool_reuse starts again from the region's first chunk). */
-static void free_chain(const struct chunk_pool *p, struct spool_chunk *c, struct release_batch *b)
+/* A chunk given back: its bytes count against the 2 MB pages of the
+ * region it lies in, and a page goes back to the system (into b) whole,
+ * once every chunk handed out in it has been given back. Giving back a
+ * part of a 2 MB page would split it into 4 KB pages, and on the benchmark
+ * VM the first access to each of those afterwards costs ~7 us: pass 2's
+ * first walk over the chains still in memory took 0.66-0.94 s where it
+ * takes 0.05 s on whole pages (perf/RESULTS.md). Until then the chunk's
+ * 4 KB blocks are marked kept (page_bits), up to retain_max bytes; past
+ * that, or flushed by pool_flush, they go one by one as before. Each
+ * handed-out chunk is given back once; workers give back chunks of the
+ * same pool at once. */
+static size_t take_kept(struct chunk_pool *p, size_t pg, struct release_batch *b)
+{
+	size_t blocks = 0;
+	for (size_t w = 0; w < PAGE_WORDS; w++) {
+		uint64_t bits = atomic_exchange_explicit(&p->page_bits[pg * PAGE_WORDS + w], 0, memory_order_acq_rel);
+		blocks += (size_t)__builtin_popcountll(bits);
+		while (b && bits) { /* each run of set bits as one range */
+			unsigned lo = (unsigned)__builtin_ctzll(bits), hi = lo;
+			while (hi < 64 && (bits >> hi & 1))
+				hi++;
+			release_add(b, p->region + pg * BIG_PAGE + (w * 64 + lo) * SPILL_ALIGN, (hi - lo) * SPILL_ALIGN);
+			bits &= hi < 64 ? ~((UINT64_C(1) << hi) - 1) : 0;
+		}
+	}
+	atomic_fetch_sub_explicit(&p->retained, blocks * SPILL_ALIGN, memory_order_relaxed);
+	return blocks;
+}
+
+static void chunk_free(struct chunk_pool *p, const uint8_t *d, struct release_batch *b)
+{
+	size_t off = (size_t)(d - p->region), end = off + p->csz, handed = p->nused * p->csz;
+	while (off < end) {
+		size_t pg = off / BIG_PAGE, pstart = pg * BIG_PAGE, pend = pstart + BIG_PAGE;
+		size_t n = (end < pend ? end : pend) - off;
+		size_t expect = (handed < pend ? handed : pend) - pstart; /* off < handed */
+		/* acq_rel: the other givers' reads of their chunks come before the release */
+		uint32_t was = atomic_fetch_add_explicit(&p->page_freed[pg], (uint32_t)n, memory_order_acq_rel);
+		if (was + n == expect) { /* the page's last: all of it goes */
+			release_add(b, p->region + pstart, pend <= p->region_len ? BIG_PAGE : p->region_len - pstart);
+			take_kept(p, pg, NULL);
+		} else if (atomic_fetch_add_explicit(&p->retained, n, memory_order_relaxed) + n <=
+			   atomic_load_explicit(&p->retain_max, memory_order_relaxed)) {
+			for (size_t k = (off - pstart) / SPILL_ALIGN, e = k + n / SPILL_ALIGN; k < e; k++)
+				atomic_fetch_or_explicit(&p->page_bits[pg * PAGE_WORDS + k / 64], UINT64_C(1) << (k % 64),
+							 memory_order_release);
+		} else { /* kept bytes at their bound: this part goes now (the page splits) */
+			atomic_fetch_sub_explicit(&p->retained, n, memory_order_relaxed);
+			release_add(b, p->region + off, n);
+		}
+		off += n;
+	}
+}
+
+void pool_flush(struct chunk_pool *p)
+{
+	pool_retain(p, 0);
+	if (!atomic_load_explicit(&p->retained, memory_order_relaxed))
+		return;
+	struct release_batch b;
+	b.n = 0;
+	for (size_t pg = 0; pg < p->npages; pg++)
+		take_kept(p, pg, &b);
+	release_flush(&b);
+}
+
+/* Give a chain's chunks back (pages into b, released by the caller's
+ * release_flush); they are not reused: release happens once the pool's
+ * spools are no longer written (a reused pool keeps them: pool_reuse
+ * starts again from the region's first chunk). */
+static void free_chain(struct chunk_pool *p, struct spool_chunk *c, struct release_batch *b)
 {
 	for (; c && !p->keep_pages; c = c->next)
-		release_add(b, c->data, p->csz);
+		chunk_free(p, c->data, b);
 }
 
 /* free_chain of one chain, released now. */
-static void free_chain_now(const struct chunk_pool *p, struct spool_chunk *c)
+static void free_chain_now(struct chunk_pool *p, struct spool_chunk *c)
 {
 	struct release_batch b;
 	b.n = 0;
@@ -215,6 +302,8 @@ void pool_free(struct chunk_pool *p)
 	pool_sync(p);
 	pool_stop_writer(p);
 	big_free(p->region, p->region_len);
+	free(p->page_freed);
+	free(p->page_bits);
 	free(p->hdr);
 	free(p->job_iov);
 	pthread_mutex_destroy(&p->mu);

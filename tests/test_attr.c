@@ -1638,6 +1638,7 @@ Test(attr_docs, worked_example)
 #include <fcntl.h>
 #include <liburing.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 Test(attr_part, partition_records_round_trip_and_reject_truncation)
@@ -1724,7 +1725,7 @@ static int seg_cmp(const void *pa, const void *pb)
 /* The records of a loaded partition equal want[0..n) as a multiset. */
 static void expect_records(const struct part_view *pv, const uint8_t *want, size_t n, const char *what)
 {
-	static struct part_seg got[2000], exp[2000];
+	static struct part_seg got[20000], exp[20000];
 	size_t ng = 0, ne = 0;
 	cr_assert_eq(pv->bytes, n, "%s: %llu vs %zu bytes", what, (unsigned long long)pv->bytes, n);
 	split_records(pv->sbuf, pv->sn, got, &ng);
@@ -1897,6 +1898,116 @@ Test(attr_part, records_cut_by_chunks_come_back_whole)
 	cr_assert_eq(part_load(&sp, 1, 1, &pv), 0);
 	cr_expect_gt(pv.sn, 0u, "records cut by a chunk boundary");
 	expect_records(&pv, want, n, "partition 1");
+	part_view_free(&pv);
+	spool_free(&sp);
+	pool_free(&pool);
+	rmdir(dir);
+}
+
+/* Resident 4 KB pages of [p, p + n) (mincore), for the release tests. */
+static size_t resident_pages(const uint8_t *p, size_t n)
+{
+	static unsigned char vec[4096];
+	cr_assert_leq(n / 4096, sizeof vec);
+	cr_assert_eq(mincore((void *)p, n, vec), 0);
+	size_t k = 0;
+	for (size_t i = 0; i < n / 4096; i++)
+		k += vec[i] & 1;
+	return k;
+}
+
+/* Chains given back in pass 2 release their memory by whole 2 MB pages
+ * while the pool may keep them (a part of a 2 MB page given back splits
+ * it), one by one after pool_flush and without retention; the chains not
+ * given back keep their records either way. */
+Test(attr_part, given_back_chunks_released_by_whole_pages_while_kept)
+{
+	for (int keep = 0; keep < 2; keep++) {
+		char dir[] = "/tmp/attr-rel-XXXXXX";
+		cr_assert_not_null(mkdtemp(dir));
+		struct chunk_pool pool;
+		struct spool sp;
+		/* 8 MB in 2 MB pages, 64 KB chunks: every page has chunks of all 4 partitions */
+		cr_assert_eq(pool_init(&pool, 8u << 20, 4, 1, UNMO_SPILL_BUFFERED), 0);
+		cr_assert_eq(pool.csz, 65536u);
+		cr_assert_eq(spool_init(&sp, dir, "k", 0, 4, &pool, NULL), 0);
+		static uint8_t last[2u << 20];
+		size_t nlast = 0;
+		uint8_t r[200];
+		for (unsigned k = 0; k < 4 * 7000; k++) { /* 5.6 MB, round robin */
+			memset(r, (int)(k / 4), sizeof r);
+			unmo_st16(r, sizeof r);
+			cr_assert_eq(spool_put(&sp, k % 4, r, sizeof r), 0);
+			if (k % 4 == 3) {
+				memcpy(last + nlast, r, sizeof r);
+				nlast += sizeof r;
+			}
+		}
+		cr_assert_eq(sp.spills, 0u);
+		/* tail: past the chunks handed out, in their last 2 MB page: resident
+		 * too when the kernel backs the region with 2 MB pages */
+		size_t used = pool.nused * pool.csz, total = pool.region_len;
+		size_t tail = (((used + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1)) - used) / 4096;
+		cr_assert_gt(used, 4u << 20);
+		size_t got = resident_pages(pool.region, total);
+		cr_assert(got >= used / 4096 && got <= used / 4096 + tail, "chunks handed out are touched: %zu", got);
+		pool_retain(&pool, keep ? SIZE_MAX : 0);
+		struct part_view pv = {0};
+		for (unsigned part = 0; part < 3; part++) {
+			cr_assert_eq(part_load(&sp, 1, part, &pv), 0);
+			part_release(&pv);
+		}
+		size_t left = resident_pages(pool.region, total);
+		if (keep) { /* every page still has chunks of partition 3: kept whole */
+			cr_expect_geq(left, used / 4096, "kept: %zu pages resident", left);
+			pool_flush(&pool);
+			left = resident_pages(pool.region, total);
+		}
+		/* a quarter of the chunks are left, each with its pages */
+		cr_expect_leq(left, used / 4096 / 4 + 16 + tail, "%s: %zu pages resident", keep ? "flushed" : "one by one",
+			      left);
+		cr_expect_geq(left, used / 4096 / 4 - 16, "%s: %zu pages resident", keep ? "flushed" : "one by one", left);
+		cr_assert_eq(part_load(&sp, 1, 3, &pv), 0);
+		expect_records(&pv, last, nlast, "the partition given back last");
+		part_release(&pv);
+		cr_expect_eq(resident_pages(pool.region, total), 0u, "every page released");
+		part_view_free(&pv);
+		spool_free(&sp);
+		pool_free(&pool);
+		rmdir(dir);
+	}
+}
+
+/* Kept chunks do not outlive their pages: giving back every chain with
+ * retention on releases all of the memory, page by page, and never a
+ * page with records still to read. */
+Test(attr_part, kept_chunks_released_when_their_pages_empty)
+{
+	char dir[] = "/tmp/attr-kp-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct chunk_pool pool;
+	struct spool sp;
+	cr_assert_eq(pool_init(&pool, 8u << 20, 4, 1, UNMO_SPILL_BUFFERED), 0);
+	cr_assert_eq(spool_init(&sp, dir, "p", 0, 4, &pool, NULL), 0);
+	static uint8_t want[4][2u << 20];
+	size_t nwant[4] = {0};
+	uint8_t r[300];
+	for (unsigned k = 0; k < 4 * 4500; k++) {
+		memset(r, (int)(k * 7), sizeof r);
+		unmo_st16(r, sizeof r);
+		cr_assert_eq(spool_put(&sp, k % 4, r, sizeof r), 0);
+		memcpy(want[k % 4] + nwant[k % 4], r, sizeof r);
+		nwant[k % 4] += sizeof r;
+	}
+	pool_retain(&pool, SIZE_MAX);
+	struct part_view pv = {0};
+	for (unsigned part = 0; part < 4; part++) {
+		cr_assert_eq(part_load(&sp, 1, part, &pv), 0);
+		expect_records(&pv, want[part], nwant[part], "each partition, as given back in turn");
+		part_release(&pv);
+	}
+	cr_expect_eq(resident_pages(pool.region, pool.region_len), 0u, "every page released");
+	cr_expect_eq(atomic_load(&pool.retained), 0u, "nothing counted as kept");
 	part_view_free(&pv);
 	spool_free(&sp);
 	pool_free(&pool);
