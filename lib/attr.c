@@ -2033,6 +2033,8 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	 * the click-to-install times (13 times smaller per install) a 64th */
 	a->row_share = (size_t)(a->o.mem_bytes / 4 / a->ntcs);
 	a->ctit_share = (size_t)(a->o.mem_bytes / 64 / a->ntcs);
+	for (unsigned w = 0; w < a->ntcs; w++) /* address space only: backed as rows come */
+		a->tcs[w].row_reserve = 2 * a->row_share + ((size_t)2 << 20);
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)

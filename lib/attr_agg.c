@@ -337,8 +337,8 @@ void tc_free(struct tctx *tc)
 		}
 	free(tc->aggtab);
 	free(tc->strs.tab);
-	free(tc->ins);
-	free(tc->conv);
+	big_free(tc->ins, tc->insmapped);
+	big_free(tc->conv, tc->convmapped);
 	free(tc->insk);
 	free(tc->convk);
 	rowruns_free(&tc->insr);

@@ -152,14 +152,29 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
-/* grow for the result rows, appended one at a time into arrays of up to
- * hundreds of MB (2.2 M install rows took 57 k page faults, half the
- * job's): the next 2 MB past the rows is prefaulted in one call. *ready:
- * the bytes prefaulted so far (a moved array has its old pages with it). */
-static bool grow_rows(void **p, size_t *cap, size_t *ready, size_t need, size_t elem)
+/* Rows in a mapping that does not move while it fills (attr_impl.h): a
+ * realloc'd array moves its pages (mremap), and on the benchmark VM the
+ * first access to each moved 4 KB page afterwards costs ~2.4 us; the sort
+ * of the rows and the outputs read them at random (perf/RESULTS.md). The
+ * next 2 MB past the rows is prefaulted in one call (2.2 M install rows
+ * took 57 k page faults). */
+bool grow_rows(void **p, size_t *cap, size_t *ready, size_t *mapped, size_t reserve, size_t need, size_t elem)
 {
-	if (!grow(p, cap, need, elem))
-		return false;
+	if (need > *cap) {
+		size_t bytes = reserve > need * elem ? reserve : 2 * need * elem;
+		void *n = big_alloc(bytes);
+		if (!n)
+			return false;
+		*ready = 0;
+		if (*p) {
+			memcpy(n, *p, *cap * elem); /* touches what it copies */
+			big_free(*p, *mapped);
+			*ready = *cap * elem;
+		}
+		*p = n;
+		*cap = bytes / elem;
+		*mapped = bytes;
+	}
 	if (need * elem > *ready) {
 		size_t to = *ready + ((size_t)2 << 20);
 		if (to > *cap * elem)
@@ -334,7 +349,8 @@ static void install_row(struct group_ctx *g, const struct ev *e, const struct to
 			int64_t ctit)
 {
 	struct tctx *tc = g->tc;
-	if (!grow_rows((void **)&tc->ins, &tc->capins, &tc->insready, tc->nins + 1, sizeof *tc->ins)) {
+	if (!grow_rows((void **)&tc->ins, &tc->capins, &tc->insready, &tc->insmapped, tc->row_reserve, tc->nins + 1,
+		       sizeof *tc->ins)) {
 		tc->error = 1;
 		return;
 	}
@@ -460,7 +476,8 @@ static void on_conversion(struct group_ctx *g, struct devstate *st, struct ev *e
 	credit_models(g, &l[4], e->t, false, e->revenue, e->cur, money, row);
 	if (!g->a->o.keep_conversions)
 		return;
-	if (!grow_rows((void **)&tc->conv, &tc->capconv, &tc->convready, tc->nconv + 1, sizeof *tc->conv)) {
+	if (!grow_rows((void **)&tc->conv, &tc->capconv, &tc->convready, &tc->convmapped, tc->row_reserve,
+		       tc->nconv + 1, sizeof *tc->conv)) {
 		tc->error = 1;
 		return;
 	}

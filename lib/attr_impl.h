@@ -580,10 +580,13 @@ struct tctx { /* one worker thread's results */
 	struct strtab strs;
 	struct agg_acc **aggtab;
 	size_t naggs, aggcap;
+	/* rows in mappings of row_reserve bytes (grow_rows); ready: bytes
+	 * prefaulted, mapped: the mapping's bytes */
 	struct unmo_attr_install *ins;
-	size_t nins, capins, insready; /* ready: bytes prefaulted (grow_rows) */
+	size_t nins, capins, insready, insmapped;
 	struct unmo_attr_conversion *conv;
-	size_t nconv, capconv, convready;
+	size_t nconv, capconv, convready, convmapped;
+	size_t row_reserve;
 	/* the worker's rows in output order (time first: k is the time with
 	 * its sign bit flipped), sorted by the worker at the end of pass 2 */
 	struct rowkey *insk, *convk;
@@ -625,6 +628,12 @@ struct tctx { /* one worker thread's results */
 	int64_t *obuf;
 	size_t tcap;
 };
+/* Room for need elements of elem bytes at *p (attr_dev.c): *p is a mapping
+ * of reserve bytes (2 MB pages, backed as it is written), replaced by one
+ * twice as large as need, the elements copied, only when need outgrows it.
+ * *cap: elements it holds; *ready: bytes prefaulted; *mapped: its bytes
+ * (big_free). false when out of memory (*p unchanged). One thread. */
+bool grow_rows(void **p, size_t *cap, size_t *ready, size_t *mapped, size_t reserve, size_t need, size_t elem);
 const char *tc_intern(struct tctx *tc, struct unmo_str s);
 /* The aggregate row of a touch record, through its indexes (same row as
  * tc_agg on its strings). */
