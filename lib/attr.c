@@ -255,6 +255,7 @@ struct p1 { /* one pass-1 thread */
 	struct app_slot *scc; /* (source, campaign) keys, likewise */
 	uint8_t *sckey;
 	struct unmo_event *events; /* [UNMO_SEG_MAX_BLOCK_RECORDS]: the reader decodes a block into it */
+	struct unmo_segr_buf segbuf; /* the file being read, reused from file to file */
 	struct unmo_attr_stats st;
 	int error;
 	char msg[512];
@@ -711,7 +712,7 @@ static void read_file(struct p1_arg *arg, const char *path)
 	struct unmo_attr *a = arg->sh->a;
 	struct p1 *t = &arg->t;
 	char err[1024];
-	struct unmo_segr *r = unmo_segr_open(path, err, sizeof err);
+	struct unmo_segr *r = unmo_segr_open_buf(path, &t->segbuf, err, sizeof err);
 	t->st.files++;
 	if (!r) {
 		t->st.files_failed++;
@@ -857,6 +858,7 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		free(args[i].t.scc);
 		free(args[i].t.sckey);
 		free(args[i].t.events);
+		unmo_segr_buf_free(&args[i].t.segbuf);
 	}
 	free(args);
 	free(th);

@@ -583,6 +583,52 @@ struct unmo_segr *unmo_segr_open_mem(const void *data, size_t n, const char *nam
 
 struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen)
 {
+	return unmo_segr_open_buf(path, NULL, err, errlen);
+}
+
+/* The file's n bytes into buf, grown (a new mapping, in 2 MB pages where
+ * the kernel grants them) when it is too small. 0, or -1 with err set. */
+static int read_whole(int fd, const char *path, size_t n, struct unmo_segr_buf *buf, char *err, size_t errlen)
+{
+	if (buf->cap < n) {
+		size_t cap = (n + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+		void *m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			seterr(err, errlen, "%s: out of memory for %zu bytes", path, n);
+			return -1;
+		}
+		madvise(m, cap, MADV_HUGEPAGE); /* advice: 4 KB pages work too */
+		unmo_segr_buf_free(buf);
+		buf->p = m;
+		buf->cap = cap;
+	}
+	for (size_t got = 0; got < n;) {
+		ssize_t k = pread(fd, buf->p + got, n - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			seterr(err, errlen, "%s: read: %s", path, strerror(errno));
+			return -1;
+		}
+		if (k == 0) { /* the file shrank since fstat */
+			seterr(err, errlen, "%s: read: file shorter than its size (%zu of %zu bytes)", path, got, n);
+			return -1;
+		}
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+void unmo_segr_buf_free(struct unmo_segr_buf *buf)
+{
+	if (buf->p)
+		munmap(buf->p, buf->cap);
+	buf->p = NULL;
+	buf->cap = 0;
+}
+
+struct unmo_segr *unmo_segr_open_buf(const char *path, struct unmo_segr_buf *buf, char *err, size_t errlen)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
@@ -598,7 +644,15 @@ struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen)
 	}
 	size_t n = (size_t)st.st_size;
 	const uint8_t *d = (const uint8_t *)"";
-	if (n) {
+	bool map = n && (!buf || n > UNMO_SEGR_BUF_MAX);
+	if (n && !map) {
+		if (read_whole(fd, path, n, buf, err, errlen)) {
+			close(fd);
+			return NULL;
+		}
+		d = buf->p;
+	}
+	if (map) {
 		void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m == MAP_FAILED) {
 			seterr(err, errlen, "%s: mmap: %s", path, strerror(errno));
@@ -617,11 +671,11 @@ struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen)
 	close(fd);
 	struct unmo_segr *r = reader_init(d, n, path, err, errlen);
 	if (!r) {
-		if (n)
+		if (map)
 			munmap((void *)d, n);
 		return NULL;
 	}
-	r->mapped = n != 0;
+	r->mapped = map;
 	return r;
 }
 

@@ -123,6 +123,20 @@ struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen);
  * messages and decides whether "sealed" is expected (not for "*.open"). */
 struct unmo_segr *unmo_segr_open_mem(const void *data, size_t n, const char *name, char *err,
 				     size_t errlen);
+/* Same, reading the file into buf (kept by the caller across files, one
+ * per thread; it must outlive the reader and serve one reader at a time)
+ * instead of mapping it. For callers that read many files whole (unmo-attr,
+ * bench_attr's ceiling): the first access to each 4 KB page of a fresh
+ * mapping costs ~2 us on the benchmark VM, against ~0.2 us to copy it from
+ * the page cache into memory already touched (perf/RESULTS.md). A file
+ * larger than UNMO_SEGR_BUF_MAX is mapped as by unmo_segr_open. */
+struct unmo_segr_buf {
+	uint8_t *p;
+	size_t cap; /* bytes mapped at p */
+};
+#define UNMO_SEGR_BUF_MAX ((size_t)256 << 20)
+struct unmo_segr *unmo_segr_open_buf(const char *path, struct unmo_segr_buf *buf, char *err, size_t errlen);
+void unmo_segr_buf_free(struct unmo_segr_buf *buf);
 void unmo_segr_close(struct unmo_segr *r);
 const struct unmo_seg_info *unmo_segr_info(const struct unmo_segr *r);
 bool unmo_segr_sealed(const struct unmo_segr *r); /* valid footer + index */

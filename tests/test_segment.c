@@ -714,3 +714,55 @@ Test(segment, block_checksums_match_libxxhash)
 	CHECK((a[18] & 0x80) != 0); /* stored raw */
 	check_block_sums(&c, a, la);
 }
+
+/* unmo_segr_open_buf reads each file into one buffer kept from file to
+ * file (it grows only for a larger file) and gives the same blocks,
+ * records and problems, at the same offsets, as the mapped reader. */
+Test(segment, read_into_one_buffer_as_mapped, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	write_segment("b-w1-00000001", 30, 150, NULL, NULL);
+	write_segment("b-w1-00000002", 5, 150, NULL, NULL);
+	write_segment("b-w1-00000003", 0, 0, NULL, NULL);
+	char p1[512], p4[512], err[256];
+	seg_path(p1, sizeof p1, "b-w1-00000001", ".seg");
+	seg_path(p4, sizeof p4, "b-w1-00000004", ".seg");
+	size_t n;
+	uint8_t *d = slurp(p1, &n);
+	d[n / 2] ^= 0x55; /* a damaged copy of the first file: one block fails */
+	spit(p4, d, n);
+	free(d);
+	const char *names[4] = {"b-w1-00000001", "b-w1-00000002", "b-w1-00000003", "b-w1-00000004"};
+	struct unmo_segr_buf buf = {0};
+	uint8_t *first = NULL;
+	for (int i = 0; i < 4; i++) {
+		char path[512];
+		seg_path(path, sizeof path, names[i], ".seg");
+		struct unmo_segr *m = unmo_segr_open(path, err, sizeof err);
+		CHECK(m != NULL, "%s", err);
+		read_all(m, &ro_ref);
+		unmo_segr_close(m);
+		struct unmo_segr *r = unmo_segr_open_buf(path, &buf, err, sizeof err);
+		CHECK(r != NULL, "%s", err);
+		CHECK(unmo_segr_size(r) == (i == 3 ? n : unmo_segr_size(r)));
+		read_all(r, &ro);
+		unmo_segr_close(r);
+		if (!i)
+			first = buf.p;
+		CHECK(buf.p == first && buf.cap >= n, "file %d: the buffer is kept", i);
+		CHECK(ro.blocks == ro_ref.blocks && ro.records == ro_ref.records && ro.errors == ro_ref.errors,
+		      "file %d: %d/%d blocks, %d/%d problems", i, ro.blocks, ro_ref.blocks, ro.errors, ro_ref.errors);
+		CHECK(ro.rawn == ro_ref.rawn && !memcmp(ro.raw, ro_ref.raw, ro.rawn), "file %d: records", i);
+		int same = 0; /* field by field: the struct has padding */
+		for (int k = 0; k < ro.blocks; k++)
+			same += ro.meta[k].offset == ro_ref.meta[k].offset &&
+				ro.meta[k].frame_len == ro_ref.meta[k].frame_len &&
+				ro.meta[k].raw_len == ro_ref.meta[k].raw_len && ro.meta[k].count == ro_ref.meta[k].count &&
+				ro.meta[k].min_time_us == ro_ref.meta[k].min_time_us &&
+				ro.meta[k].max_time_us == ro_ref.meta[k].max_time_us;
+		CHECK(same == ro.blocks, "file %d: %d of %d blocks alike", i, same, ro.blocks);
+		CHECK(!memcmp(ro.err_off, ro_ref.err_off, sizeof ro.err_off), "file %d: problem offsets", i);
+	}
+	CHECK(ro.errors > 0 && ro.blocks == 29, "the damaged file: %d blocks, %d problems", ro.blocks, ro.errors);
+	unmo_segr_buf_free(&buf);
+	CHECK(buf.p == NULL && buf.cap == 0);
+}

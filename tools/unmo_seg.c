@@ -264,6 +264,10 @@ static void csv_field(FILE *o, const struct unmo_event *e, int f)
 
 /* ---------------------------------------------------------------- cat */
 
+/* The file being read: one buffer from file to file (unmo_segr_open_buf:
+ * no fresh mapping per file); the process's exit gives it back. */
+static struct unmo_segr_buf segbuf;
+
 static int cmd_cat(int argc, char **argv)
 {
 	static const struct option opts[] = {{"format", required_argument, 0, 'f'},
@@ -307,7 +311,7 @@ static int cmd_cat(int argc, char **argv)
 	}
 	for (size_t k = 0; k < pl.n; k++) {
 		char err[512];
-		struct unmo_segr *r = unmo_segr_open(pl.v[k], err, sizeof err);
+		struct unmo_segr *r = unmo_segr_open_buf(pl.v[k], &segbuf, err, sizeof err);
 		if (!r) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			rc = worse(rc, EXIT_IO);
@@ -438,7 +442,7 @@ static int cmd_stat(int argc, char **argv)
 		       "comp_bytes", "ratio", "event_time_us", "file");
 	for (size_t k = 0; k < pl.n; k++) {
 		char err[512];
-		struct unmo_segr *r = unmo_segr_open(pl.v[k], err, sizeof err);
+		struct unmo_segr *r = unmo_segr_open_buf(pl.v[k], &segbuf, err, sizeof err);
 		if (!r) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			rc = worse(rc, EXIT_IO);
@@ -507,7 +511,7 @@ static int cmd_verify(int argc, char **argv)
 	int rc = expand(argv + 1, argc - 1, UNMO_SEG_SUFFIX, &pl);
 	for (size_t k = 0; k < pl.n; k++) {
 		char err[512];
-		struct unmo_segr *r = unmo_segr_open(pl.v[k], err, sizeof err);
+		struct unmo_segr *r = unmo_segr_open_buf(pl.v[k], &segbuf, err, sizeof err);
 		if (!r) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			rc = worse(rc, EXIT_IO);
