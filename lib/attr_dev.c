@@ -163,6 +163,10 @@ bool grow_rows(void **p, size_t *cap, size_t *ready, size_t *mapped, size_t rese
 	if (need > *cap) {
 		size_t bytes = reserve > need * elem ? reserve : 2 * need * elem;
 		void *n = big_alloc(bytes);
+		if (!n && bytes > 2 * need * elem) { /* address space refused (strict overcommit): grow by doubling */
+			bytes = 2 * need * elem;
+			n = big_alloc(bytes);
+		}
 		if (!n)
 			return false;
 		*ready = 0;

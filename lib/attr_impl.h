@@ -630,7 +630,8 @@ struct tctx { /* one worker thread's results */
 };
 /* Room for need elements of elem bytes at *p (attr_dev.c): *p is a mapping
  * of reserve bytes (2 MB pages, backed as it is written), replaced by one
- * twice as large as need, the elements copied, only when need outgrows it.
+ * twice as large as need, the elements copied, only when need outgrows it
+ * (or when the system refuses the reserve's address space).
  * *cap: elements it holds; *ready: bytes prefaulted; *mapped: its bytes
  * (big_free). false when out of memory (*p unchanged). One thread. */
 bool grow_rows(void **p, size_t *cap, size_t *ready, size_t *mapped, size_t reserve, size_t need, size_t elem);
