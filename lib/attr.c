@@ -1339,11 +1339,6 @@ static int work_big(struct p2_shared *sh, unsigned w, struct io_uring *ring, uns
 	return rc;
 }
 
-/* One worker: while it works on a partition, the disk reads the next
- * P2_DEPTH - 1 ones it took (direct I/O on its own ring; without a ring,
- * reads happen in part_load_finish). Partitions are taken one at a time
- * from the shared counter, in order: slot k % P2_DEPTH holds the worker's
- * k-th. */
 /* Pass-1 chunks given back by pass 2 are kept, and their memory released
  * as whole 2 MB pages (chunk_free), as long as the process's anonymous
  * resident memory stays an eighth of --mem below it: each pool may keep
@@ -1365,6 +1360,11 @@ static void retain_update(struct unmo_attr *a)
 	}
 }
 
+/* One worker: while it works on a partition, the disk reads the next
+ * P2_DEPTH - 1 ones it took (direct I/O on its own ring; without a ring,
+ * reads happen in part_load_finish). Partitions are taken one at a time
+ * from the shared counter, in order: slot k % P2_DEPTH holds the worker's
+ * k-th. */
 static void *p2_main(void *p)
 {
 	struct p2_arg *arg = p;

@@ -199,7 +199,7 @@ static void release_flush(struct release_batch *b)
  * once every chunk handed out in it has been given back. Giving back a
  * part of a 2 MB page would split it into 4 KB pages, and on the benchmark
  * VM the first access to each of those afterwards costs ~7 us: pass 2's
- * first walk over the chains still in memory took 0.66-0.94 s where it
+ * first walk over the chains still in memory took 0.63-0.94 s where it
  * takes 0.05 s on whole pages (perf/RESULTS.md). Until then the chunk's
  * 4 KB blocks are marked kept (page_bits), up to retain_max bytes; past
  * that, or flushed by pool_flush, they go one by one as before. Each
