@@ -15,6 +15,7 @@
 #define UNMO_ATTR_IMPL_H
 
 #include "attr.h"
+#include "bigmem.h"
 #include "record.h"
 
 #include <pthread.h>
@@ -297,21 +298,6 @@ struct spool {
 	unsigned spills;
 	int error;      /* errno of the first failure */
 };
-/* n bytes of page-aligned memory, lazily backed (mmap); from 4 MB on in
- * 2 MB pages where the kernel grants them (MADV_HUGEPAGE). NULL when out
- * of memory. big_free takes the same n. */
-void *big_alloc(size_t n);
-void big_free(void *p, size_t n);
-/* Map the whole pages of [p, p+n) (memory of ours about to be written) in
- * one call instead of one page fault per 4 KB page: a fault costs ~8 us on
- * the benchmark VM, MADV_POPULATE_WRITE about half per page (perf/RESULTS.md).
- * Contents are unchanged; advice only: nothing happens where the kernel
- * lacks it. */
-void prefault(void *p, size_t n);
-/* The process's resident anonymous memory in bytes (Linux /proc/self/statm:
- * resident less file-backed and shared pages), 0 when unknown. */
-uint64_t mem_resident_anon(void);
-
 /* A spool taking its chunks from pool; peer: the other spool sharing the
  * pool (over budget, the one of the two holding more chunks spills), or
  * NULL. */

@@ -14,60 +14,8 @@
 #include <liburing.h>
 #include <xxhash.h>
 
-/* ---- memory in 2 MB pages ---- */
-#define BIG_PAGE ((size_t)2 << 20)
-#define PAGE_WORDS (BIG_PAGE / SPILL_ALIGN / 64) /* page_bits words per 2 MB page */
-#define BIG_MIN ((size_t)4 << 20) /* smaller: 4 KB pages (a 2 MB page is backed whole once touched) */
-
-static size_t big_len(size_t n)
-{
-	return n >= BIG_MIN ? (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1) : n;
-}
-
-void *big_alloc(size_t n)
-{
-	size_t len = big_len(n), extra = n >= BIG_MIN ? BIG_PAGE : 0;
-	uint8_t *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			  -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	if (!extra)
-		return p;
-	uint8_t *q = (uint8_t *)(((uintptr_t)p + BIG_PAGE - 1) & ~(uintptr_t)(BIG_PAGE - 1));
-	if (q > p)
-		munmap(p, (size_t)(q - p));
-	munmap(q + len, (size_t)(p + BIG_PAGE - q)); /* what is left past the aligned range */
-	madvise(q, len, MADV_HUGEPAGE); /* advice only: 4 KB pages work too */
-	return q;
-}
-
-void big_free(void *p, size_t n)
-{
-	if (p)
-		munmap(p, big_len(n));
-}
-
-uint64_t mem_resident_anon(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long long size, resident, shared;
-	int k = f ? fscanf(f, "%llu %llu %llu", &size, &resident, &shared) : 0;
-	if (f)
-		fclose(f);
-	return k == 3 && resident > shared ? (uint64_t)(resident - shared) * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
-void prefault(void *p, size_t n)
-{
-	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, b = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-#ifdef MADV_POPULATE_WRITE
-	if (b > a)
-		madvise((void *)a, b - a, MADV_POPULATE_WRITE); /* advice: EINVAL before Linux 5.14 */
-#else
-	(void)a;
-	(void)b;
-#endif
-}
+/* 4 KB blocks of a 2 MB page marked in page_bits (chunk_free) */
+#define PAGE_WORDS (BIG_PAGE / SPILL_ALIGN / 64)
 
 /* ---- chunk pools and spools ---- */
 /* Chunks of a few per partition and spool within the budget, 4..64 KB,
@@ -96,7 +44,6 @@ int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sha
 	p->npages = (p->region_len + BIG_PAGE - 1) / BIG_PAGE;
 	p->page_freed = calloc(p->npages, sizeof *p->page_freed);
 	p->page_bits = calloc(p->npages * PAGE_WORDS, sizeof *p->page_bits);
-	atomic_store_explicit(&p->retain_max, 0, memory_order_relaxed); /* pool_retain sets it */
 	p->hdrcap = p->nchunks;
 	p->hdr = calloc(p->nchunks, sizeof *p->hdr);
 	p->job_iov = calloc(p->nchunks, sizeof *p->job_iov);

@@ -1,6 +1,7 @@
 /* segment.c — segment encoders, synchronous writer, verifying reader and
  * crash recovery. Byte layout: docs/segment-format.md. */
 #include "segment.h"
+#include "bigmem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -586,18 +587,17 @@ struct unmo_segr *unmo_segr_open(const char *path, char *err, size_t errlen)
 	return unmo_segr_open_buf(path, NULL, err, errlen);
 }
 
-/* The file's n bytes into buf, grown (a new mapping, in 2 MB pages where
- * the kernel grants them) when it is too small. 0, or -1 with err set. */
+/* The file's n bytes into buf, grown (a new big_alloc, whole 2 MB pages)
+ * when it is too small. 0, or -1 with err set. */
 static int read_whole(int fd, const char *path, size_t n, struct unmo_segr_buf *buf, char *err, size_t errlen)
 {
 	if (buf->cap < n) {
-		size_t cap = (n + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
-		void *m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED) {
+		size_t cap = (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
+		uint8_t *m = big_alloc(cap);
+		if (!m) {
 			seterr(err, errlen, "%s: out of memory for %zu bytes", path, n);
 			return -1;
 		}
-		madvise(m, cap, MADV_HUGEPAGE); /* advice: 4 KB pages work too */
 		unmo_segr_buf_free(buf);
 		buf->p = m;
 		buf->cap = cap;
@@ -621,8 +621,7 @@ static int read_whole(int fd, const char *path, size_t n, struct unmo_segr_buf *
 
 void unmo_segr_buf_free(struct unmo_segr_buf *buf)
 {
-	if (buf->p)
-		munmap(buf->p, buf->cap);
+	big_free(buf->p, buf->cap);
 	buf->p = NULL;
 	buf->cap = 0;
 }

@@ -126,7 +126,7 @@ struct unmo_segr *unmo_segr_open_mem(const void *data, size_t n, const char *nam
 /* Same, reading the file into buf (kept by the caller across files, one
  * per thread; it must outlive the reader and serve one reader at a time)
  * instead of mapping it. For callers that read many files whole (unmo-attr,
- * bench_attr's ceiling): the first access to each 4 KB page of a fresh
+ * unmo-seg, bench_attr's ceiling): the first access to each 4 KB page of a fresh
  * mapping costs ~2 us on the benchmark VM, against ~0.2 us to copy it from
  * the page cache into memory already touched (perf/RESULTS.md). A file
  * larger than UNMO_SEGR_BUF_MAX is mapped as by unmo_segr_open. */
