@@ -32,6 +32,7 @@
 #include "attr.h"
 #include "segment.h"
 #include "bench_clock.h"
+#include "bench_read.h"
 
 #define DAY UNMO_US_PER_DAY
 #define HOUR (3600ll * 1000000)
@@ -247,67 +248,32 @@ struct read_shared {
 	atomic_uint_fast64_t events, sum;
 };
 
+/* the ceiling's work per event: one field read, so the decode is not
+ * optimized away */
+static void sum_block(void *ctx, const struct unmo_event *ev, uint32_t n)
+{
+	uint64_t *sum = ctx;
+	for (uint32_t k = 0; k < n; k++)
+		*sum += (uint64_t)ev[k].event_time_us ^ ev[k].s[UNMO_S_APP_ID].len;
+}
+
 static void *read_main(void *p)
 {
 	struct read_shared *sh = p;
 	uint64_t events = 0, sum = 0;
-	/* the reader decodes every record once, as its check, and reads each
-	 * file into one buffer kept from file to file (what unmo-attr does) */
 	struct unmo_event *ev = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *ev);
 	struct unmo_segr_buf buf = {0};
 	for (;;) {
 		size_t i = atomic_fetch_add(&sh->next, 1);
 		if (i >= sh->n || !ev)
 			break;
-		char err[512];
-		struct unmo_segr *r = unmo_segr_open_buf(sh->files[i], &buf, err, sizeof err);
-		if (!r) {
-			fprintf(stderr, "bench_attr: %s\n", err);
-			continue;
-		}
-		unmo_segr_decode_into(r, ev, UNMO_SEG_MAX_BLOCK_RECORDS);
-		struct unmo_seg_block b;
-		int rc;
-		while ((rc = unmo_segr_next(r, &b, err, sizeof err)) != 0) {
-			if (rc < 0)
-				continue;
-			for (uint32_t k = 0; k < b.meta.count; k++) {
-				const struct unmo_event *e = &b.events[k];
-				events++;
-				sum += (uint64_t)e->event_time_us ^ e->s[UNMO_S_APP_ID].len;
-			}
-		}
-		unmo_segr_close(r);
+		events += bench_read_file(sh->files[i], &buf, ev, sum_block, &sum);
 	}
 	free(ev);
 	unmo_segr_buf_free(&buf);
 	atomic_fetch_add(&sh->events, events);
 	atomic_fetch_add(&sh->sum, sum);
 	return NULL;
-}
-
-static int list_files(const char *dir, char ***out, size_t *n)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return -1;
-	size_t cap = 64;
-	char **v = malloc(cap * sizeof *v);
-	*n = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 4, ".seg"))
-			continue;
-		if (*n == cap)
-			v = realloc(v, (cap *= 2) * sizeof *v);
-		v[*n] = malloc(strlen(dir) + l + 2);
-		sprintf(v[*n], "%s/%s", dir, de->d_name);
-		(*n)++;
-	}
-	closedir(d);
-	*out = v;
-	return 0;
 }
 
 static void rm_rf(const char *dir)
@@ -509,7 +475,7 @@ generated:;
 	double tgen = bench_wall_s() - t0;
 	char **files = NULL;
 	size_t nfiles = 0;
-	list_files(segdir, &files, &nfiles);
+	bench_list_segments(segdir, &files, &nfiles);
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < nfiles; i++) {
 		struct stat st;

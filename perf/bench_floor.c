@@ -1,0 +1,526 @@
+/* bench_floor.c — the least a partitioned attribution job can cost on these
+ * segments, next to the read-only ceiling, in one run.
+ *
+ *   bench_floor [--threads T] [--partitions P] [--tmpdir DIR] [--repeat N] SEGDIR
+ *
+ * SEGDIR: segment files, e.g. DIR/seg of a `bench_attr --keep` run.
+ * 1. Ceiling: reads the segments as bench_attr's ceiling does (bench_read.h).
+ * 2. Floor: the skeleton of unmo-attr's two passes with none of its rules.
+ *    Pass 1 reads and decodes every record as the ceiling does, hashes
+ *    (app, first device id) with XXH3 and appends one fixed 48-byte record
+ *    (group hash, event time, receive time, event id, type) to one of P
+ *    partitions, staged in 64 KB blocks written with O_DIRECT to one temp
+ *    file per thread. Pass 2 reads each partition back (O_DIRECT), sorts
+ *    it by (group hash, time) with a radix sort and walks its groups once
+ *    (per install, whether a click of the same device came in the 7 days
+ *    before it).
+ * It leaves out what every correct job must also do, so unmo-attr can only
+ * cost more: the strings (app, media source, campaign, the device id bytes
+ * that tell hash collisions apart), duplicates, probabilistic matching,
+ * windows per app, re-engagements, models, aggregates and the outputs.
+ * Prints both and their ratio (the issue's target for the whole job: <= 2)
+ * and the floor's events per CPU-second (target >= 5 M per core). Figures
+ * only; no pass/fail. perf/RESULTS.md has the runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "bench_clock.h"
+#include "bench_read.h"
+
+#define BLK ((size_t)64 << 10) /* a staged block, the unit of every write and read */
+#define REC 48u                /* bytes of a floor record */
+#define PER_BLK (BLK / REC)    /* records per block (the rest of a block is padding) */
+#define WEEK (7ll * 86400 * 1000000)
+#define MAX_THREADS 64
+#define MAX_ROUNDS 16
+
+static double cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double sys_cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- 1. the ceiling ---- */
+struct read_shared {
+	char **files;
+	size_t n;
+	atomic_size_t next;
+	atomic_uint_fast64_t events, sum;
+};
+
+static void sum_block(void *ctx, const struct unmo_event *ev, uint32_t n)
+{
+	uint64_t *sum = ctx;
+	for (uint32_t k = 0; k < n; k++)
+		*sum += (uint64_t)ev[k].event_time_us ^ ev[k].s[UNMO_S_APP_ID].len;
+}
+
+static void *read_main(void *p)
+{
+	struct read_shared *sh = p;
+	uint64_t events = 0, sum = 0;
+	struct unmo_event *ev = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *ev);
+	struct unmo_segr_buf buf = {0};
+	for (size_t i; ev && (i = atomic_fetch_add(&sh->next, 1)) < sh->n;)
+		events += bench_read_file(sh->files[i], &buf, ev, sum_block, &sum);
+	free(ev);
+	unmo_segr_buf_free(&buf);
+	atomic_fetch_add(&sh->events, events);
+	atomic_fetch_add(&sh->sum, sum);
+	return NULL;
+}
+
+/* ---- 2. the floor, pass 1: partition to disk ---- */
+struct blk_ref {
+	uint32_t part, n; /* partition, records */
+	uint64_t off;     /* in the thread's file */
+};
+
+struct p1 {
+	int fd; /* this thread's temp file, O_DIRECT */
+	unsigned nparts;
+	uint8_t *stage; /* nparts blocks of BLK bytes, 4 KB aligned */
+	uint32_t *fill; /* records staged per partition */
+	struct blk_ref *blks;
+	size_t nblks, cap;
+	uint64_t off;
+	const char *app_p; /* the last app string and its hash: events come in runs of one app */
+	uint16_t app_len;
+	uint64_t app_h;
+	int error;
+};
+
+static void p1_write(struct p1 *t, unsigned part)
+{
+	if (t->nblks == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct blk_ref *v = realloc(t->blks, cap * sizeof *v);
+		if (!v) {
+			t->error = ENOMEM;
+			return;
+		}
+		t->blks = v;
+		t->cap = cap;
+	}
+	if (pwrite(t->fd, t->stage + (size_t)part * BLK, BLK, (off_t)t->off) != (ssize_t)BLK) {
+		t->error = errno ? errno : EIO;
+		return;
+	}
+	t->blks[t->nblks++] = (struct blk_ref){part, t->fill[part], t->off};
+	t->off += BLK;
+	t->fill[part] = 0;
+}
+
+static void route_block(void *ctx, const struct unmo_event *ev, uint32_t n)
+{
+	struct p1 *t = ctx;
+	static const int order[3] = {UNMO_S_ADVERTISING_ID, UNMO_S_VENDOR_ID, UNMO_S_CUSTOMER_USER_ID};
+	for (uint32_t k = 0; k < n; k++) {
+		const struct unmo_event *e = &ev[k];
+		struct unmo_str app = e->s[UNMO_S_APP_ID];
+		if (app.len != t->app_len || memcmp(app.p, t->app_p, app.len)) {
+			t->app_h = XXH3_64bits(app.p, app.len);
+			t->app_p = app.p;
+			t->app_len = app.len;
+		}
+		const void *key = e->event_id;
+		size_t klen = 16;
+		uint64_t kind = 0;
+		for (int i = 0; i < 3; i++)
+			if (e->s[order[i]].len) {
+				key = e->s[order[i]].p;
+				klen = e->s[order[i]].len;
+				kind = (uint64_t)i + 1;
+				break;
+			}
+		uint64_t h = XXH3_64bits_withSeed(key, klen, t->app_h ^ kind * 0x9e3779b97f4a7c15ull);
+		unsigned part = (unsigned)(((h & 0xffffffffu) * t->nparts) >> 32);
+		uint8_t *r = t->stage + (size_t)part * BLK + (size_t)t->fill[part] * REC;
+		memcpy(r, &h, 8);
+		memcpy(r + 8, &e->event_time_us, 8);
+		memcpy(r + 16, &e->recv_time_us, 8);
+		memcpy(r + 24, e->event_id, 16);
+		r[40] = e->type;
+		memset(r + 41, 0, REC - 41);
+		if (++t->fill[part] == PER_BLK)
+			p1_write(t, part);
+	}
+}
+
+struct floor_shared {
+	char **files;
+	size_t n;
+	atomic_size_t next;
+	atomic_uint_fast64_t events;
+	unsigned nparts;
+	struct p1 t[MAX_THREADS];
+	unsigned nthreads;
+	/* pass 2 */
+	atomic_uint next_part;
+	atomic_uint_fast64_t groups, installs, clicked;
+	atomic_int error;
+};
+
+struct floor_arg {
+	struct floor_shared *sh;
+	unsigned tid;
+};
+
+static void *p1_main(void *p)
+{
+	struct floor_arg *arg = p;
+	struct floor_shared *sh = arg->sh;
+	struct p1 *t = &sh->t[arg->tid];
+	uint64_t events = 0;
+	struct unmo_event *ev = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *ev);
+	struct unmo_segr_buf buf = {0};
+	for (size_t i; ev && !t->error && (i = atomic_fetch_add(&sh->next, 1)) < sh->n;)
+		events += bench_read_file(sh->files[i], &buf, ev, route_block, t);
+	for (unsigned part = 0; part < t->nparts && !t->error; part++)
+		if (t->fill[part])
+			p1_write(t, part);
+	if (!ev)
+		t->error = ENOMEM;
+	free(ev);
+	unmo_segr_buf_free(&buf);
+	atomic_fetch_add(&sh->events, events);
+	return NULL;
+}
+
+/* ---- pass 2: each partition read back, sorted, walked ---- */
+struct fkey {
+	uint64_t h;
+	int64_t t;
+	uint64_t type;
+};
+
+/* LSD radix sort of k[0..n) on the group hash's high 32 bits (its low
+ * bits chose the partition), 4 digits of 8 bits; tmp has room for n. The
+ * result is in k. */
+static void sort_keys(struct fkey *k, struct fkey *tmp, size_t n)
+{
+	size_t cnt[4][256] = {{0}};
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 4; d++)
+			cnt[d][(k[i].h >> (32 + 8 * d)) & 255]++;
+	for (int d = 0; d < 4; d++) {
+		size_t sum = 0;
+		for (int b = 0; b < 256; b++) {
+			size_t c = cnt[d][b];
+			cnt[d][b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[d][(k[i].h >> (32 + 8 * d)) & 255]++] = k[i];
+		struct fkey *s = k;
+		k = tmp;
+		tmp = s;
+	}
+	/* four passes: the result is back in the caller's k */
+}
+
+static bool key_before(const struct fkey *a, const struct fkey *b)
+{
+	return a->h != b->h ? a->h < b->h : a->t < b->t;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return key_before(a, b) ? -1 : key_before(b, a);
+}
+
+/* Groups are the runs of equal high bits; each run is put in (hash, time)
+ * order by insertion (runs are one device's events, a few dozen), then
+ * walked: per install, whether a click came in the week before it
+ * (larger runs by qsort). */
+static void walk_groups(struct fkey *k, size_t n, uint64_t *groups, uint64_t *installs, uint64_t *clicked)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && k[j].h >> 32 == k[i].h >> 32)
+			j++;
+		if (j - i > 64) /* a device with many events */
+			qsort(k + i, j - i, sizeof *k, key_cmp);
+		for (size_t a = i + 1; a < j && j - i <= 64; a++) {
+			struct fkey x = k[a];
+			size_t b = a;
+			for (; b > i && key_before(&x, &k[b - 1]); b--)
+				k[b] = k[b - 1];
+			k[b] = x;
+		}
+		int64_t last_click = INT64_MIN;
+		uint64_t h = ~k[i].h;
+		for (size_t a = i; a < j; a++) {
+			if (k[a].h != h) {
+				h = k[a].h;
+				last_click = INT64_MIN;
+				(*groups)++;
+			}
+			if (k[a].type == UNMO_EV_CLICK)
+				last_click = k[a].t;
+			else if (k[a].type == UNMO_EV_INSTALL) {
+				(*installs)++;
+				*clicked += last_click != INT64_MIN && k[a].t - last_click <= WEEK;
+			}
+		}
+		i = j;
+	}
+}
+
+static void *p2_main(void *p)
+{
+	struct floor_arg *arg = p;
+	struct floor_shared *sh = arg->sh;
+	uint8_t *load = NULL;
+	struct fkey *k = NULL, *tmp = NULL;
+	size_t cap = 0; /* blocks load has room for */
+	uint64_t groups = 0, installs = 0, clicked = 0;
+	for (unsigned part; (part = atomic_fetch_add(&sh->next_part, 1)) < sh->nparts && !atomic_load(&sh->error);) {
+		size_t nb = 0, nrec = 0;
+		for (unsigned t = 0; t < sh->nthreads; t++)
+			for (size_t b = 0; b < sh->t[t].nblks; b++)
+				nb += sh->t[t].blks[b].part == part;
+		if (nb > cap) {
+			free(load);
+			free(k);
+			free(tmp);
+			cap = nb;
+			load = aligned_alloc(4096, cap * BLK);
+			k = malloc(cap * PER_BLK * sizeof *k);
+			tmp = malloc(cap * PER_BLK * sizeof *tmp);
+			if (!load || !k || !tmp) {
+				atomic_store(&sh->error, ENOMEM);
+				break;
+			}
+		}
+		size_t slot = 0;
+		for (unsigned t = 0; t < sh->nthreads; t++)
+			for (size_t b = 0; b < sh->t[t].nblks; b++) {
+				const struct blk_ref *br = &sh->t[t].blks[b];
+				if (br->part != part)
+					continue;
+				uint8_t *d = load + slot++ * BLK;
+				if (pread(sh->t[t].fd, d, BLK, (off_t)br->off) != (ssize_t)BLK) {
+					atomic_store(&sh->error, errno ? errno : EIO);
+					goto out;
+				}
+				for (uint32_t r = 0; r < br->n; r++, nrec++) {
+					const uint8_t *rec = d + (size_t)r * REC;
+					memcpy(&k[nrec].h, rec, 8);
+					memcpy(&k[nrec].t, rec + 8, 8);
+					k[nrec].type = rec[40];
+				}
+			}
+		sort_keys(k, tmp, nrec);
+		walk_groups(k, nrec, &groups, &installs, &clicked);
+	}
+out:
+	free(load);
+	free(k);
+	free(tmp);
+	atomic_fetch_add(&sh->groups, groups);
+	atomic_fetch_add(&sh->installs, installs);
+	atomic_fetch_add(&sh->clicked, clicked);
+	return NULL;
+}
+
+static int floor_init(struct floor_shared *sh, const char *tmpdir)
+{
+	for (unsigned i = 0; i < sh->nthreads; i++) {
+		struct p1 *t = &sh->t[i];
+		t->nparts = sh->nparts;
+		char path[4200];
+		snprintf(path, sizeof path, "%s/bench_floor.XXXXXX", tmpdir);
+		t->fd = mkstemp(path);
+		if (t->fd < 0) {
+			fprintf(stderr, "bench_floor: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		unlink(path);
+		if (fcntl(t->fd, F_SETFL, O_DIRECT)) {
+			fprintf(stderr, "bench_floor: O_DIRECT on %s: %s\n", tmpdir, strerror(errno));
+			return -1;
+		}
+		t->stage = aligned_alloc(4096, sh->nparts * BLK);
+		t->fill = calloc(sh->nparts, sizeof *t->fill);
+		if (!t->stage || !t->fill)
+			return -1;
+	}
+	return 0;
+}
+
+static void floor_free(struct floor_shared *sh)
+{
+	for (unsigned i = 0; i < sh->nthreads; i++) {
+		struct p1 *t = &sh->t[i];
+		if (t->fd >= 0)
+			close(t->fd);
+		free(t->stage);
+		free(t->fill);
+		free(t->blks);
+	}
+}
+
+static int round_once(char **files, size_t nfiles, unsigned threads, unsigned nparts, const char *tmpdir,
+		      double out[4])
+{
+	pthread_t th[MAX_THREADS];
+	struct read_shared rs = {.files = files, .n = nfiles};
+	double c0 = cpu(), k0 = sys_cpu(), t0 = bench_wall_s();
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, read_main, &rs);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	double tread = bench_wall_s() - t0, cread = cpu() - c0;
+	uint64_t nread = atomic_load(&rs.events);
+	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU (kernel %.3f); %.2f M events "
+	       "per CPU-second\n",
+	       tread, cread, sys_cpu() - k0, nread / cread / 1e6);
+
+	static struct floor_shared sh;
+	memset(&sh, 0, sizeof sh);
+	sh.files = files;
+	sh.n = nfiles;
+	sh.nparts = nparts;
+	sh.nthreads = threads;
+	for (unsigned i = 0; i < threads; i++)
+		sh.t[i].fd = -1;
+	struct floor_arg args[MAX_THREADS];
+	c0 = cpu();
+	k0 = sys_cpu();
+	t0 = bench_wall_s();
+	int rc = floor_init(&sh, tmpdir);
+	for (unsigned i = 0; i < threads && !rc; i++) {
+		args[i] = (struct floor_arg){&sh, i};
+		pthread_create(&th[i], NULL, p1_main, &args[i]);
+	}
+	for (unsigned i = 0; i < threads && !rc; i++) {
+		pthread_join(th[i], NULL);
+		if (sh.t[i].error) {
+			fprintf(stderr, "bench_floor: pass 1: %s\n", strerror(sh.t[i].error));
+			rc = -1;
+		}
+	}
+	double t1 = bench_wall_s(), c1 = cpu();
+	for (unsigned i = 0; i < threads && !rc; i++)
+		pthread_create(&th[i], NULL, p2_main, &args[i]);
+	for (unsigned i = 0; i < threads && !rc; i++)
+		pthread_join(th[i], NULL);
+	if (!rc && atomic_load(&sh.error)) {
+		fprintf(stderr, "bench_floor: pass 2: %s\n", strerror(atomic_load(&sh.error)));
+		rc = -1;
+	}
+	uint64_t spilled = 0;
+	for (unsigned i = 0; i < threads; i++)
+		spilled += sh.t[i].off;
+	floor_free(&sh);
+	double tall = bench_wall_s() - t0, call = cpu() - c0;
+	if (rc)
+		return rc;
+	uint64_t n = atomic_load(&sh.events);
+	printf("floor (read + partition to disk + sort + group walk): %.3f s wall (pass 1 %.3f, pass 2 %.3f), %.3f s CPU "
+	       "(%.3f, %.3f; kernel %.3f); %.1f MB spilled\n",
+	       tall, t1 - t0, tall - (t1 - t0), call, c1 - c0, call - (c1 - c0), sys_cpu() - k0, spilled / 1e6);
+	printf("  %llu events, %llu device groups, %llu installs, %llu with a click in the week before%s\n",
+	       (unsigned long long)n, (unsigned long long)atomic_load(&sh.groups),
+	       (unsigned long long)atomic_load(&sh.installs), (unsigned long long)atomic_load(&sh.clicked),
+	       n == nread ? "" : "  [EVENT COUNT MISMATCH]");
+	printf("  %.2f M events per CPU-second (the issue's target for the whole job: >= 5 per core)\n", n / call / 1e6);
+	printf("ratio floor / read-only: %.2f wall, %.2f CPU (the issue's target for the whole job: <= 2)\n",
+	       tall / tread, call / cread);
+	out[0] = tread;
+	out[1] = cread;
+	out[2] = tall;
+	out[3] = call;
+	return 0;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, unsigned n)
+{
+	double s[MAX_ROUNDS];
+	memcpy(s, v, n * sizeof *s);
+	qsort(s, n, sizeof *s, dbl_cmp);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = ncpu > 0 ? (unsigned)ncpu : 1, nparts = 120, repeat = 1;
+	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", *segdir = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
+			nparts = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--tmpdir") && i + 1 < argc)
+			tmpdir = argv[++i];
+		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (argv[i][0] != '-' && !segdir)
+			segdir = argv[i];
+		else
+			segdir = NULL, i = argc;
+	}
+	if (!segdir || !threads || threads > MAX_THREADS || !nparts || nparts > 65536 || !repeat ||
+	    repeat > MAX_ROUNDS) {
+		fprintf(stderr, "usage: bench_floor [--threads 1..%d] [--partitions P] [--tmpdir DIR] [--repeat 1..%d] "
+				"SEGDIR\n",
+			MAX_THREADS, MAX_ROUNDS);
+		return 2;
+	}
+	char **files = NULL;
+	size_t nfiles = 0;
+	if (bench_list_segments(segdir, &files, &nfiles) || !nfiles) {
+		fprintf(stderr, "bench_floor: no segment files in %s\n", segdir);
+		return 1;
+	}
+	printf("bench_floor: %zu segments in %s; %u threads, %u partitions, temp files in %s\n", nfiles, segdir,
+	       threads, nparts, tmpdir);
+	double r[4][MAX_ROUNDS], q[2][MAX_ROUNDS];
+	int rc = 0;
+	unsigned done = 0;
+	for (; done < repeat && !rc; done++) {
+		if (repeat > 1)
+			printf("round %u/%u\n", done + 1, repeat);
+		double out[4];
+		rc = round_once(files, nfiles, threads, nparts, tmpdir, out);
+		for (int i = 0; i < 4; i++)
+			r[i][done] = out[i];
+		q[0][done] = out[2] / out[0];
+		q[1][done] = out[3] / out[1];
+	}
+	if (!rc && repeat > 1)
+		printf("median of %u rounds: read-only %.3f s wall, %.3f s CPU; floor %.3f s wall, %.3f s CPU; "
+		       "ratio %.2f wall, %.2f CPU\n",
+		       repeat, median(r[0], repeat), median(r[1], repeat), median(r[2], repeat), median(r[3], repeat),
+		       median(q[0], repeat), median(q[1], repeat));
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	return rc ? 1 : 0;
+}
