@@ -1,7 +1,7 @@
 /* bench_floor.c — the least a partitioned attribution job can cost on these
  * segments, next to the read-only ceiling, in one run.
  *
- *   bench_floor [--threads T] [--partitions P] [--tmpdir DIR] [--repeat N] SEGDIR
+ *   bench_floor [--threads T] [--partitions P] [--pool MB] [--tmpdir DIR] [--repeat N] SEGDIR
  *
  * SEGDIR: segment files, e.g. DIR/seg of a `bench_attr --keep` run.
  * 1. Ceiling: reads the segments as bench_attr's ceiling does (bench_read.h).
@@ -26,11 +26,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -88,52 +90,155 @@ static void *read_main(void *p)
 	return NULL;
 }
 
-/* ---- 2. the floor, pass 1: partition to disk ---- */
-struct blk_ref {
-	uint32_t part, n; /* partition, records */
-	uint64_t off;     /* in the thread's file */
+/* ---- 2. the floor, pass 1: partition to disk ----
+ * As unmo-attr's pass 1: each thread fills the blocks of one half of its
+ * pool, chained per partition; a full half goes to the thread's writer,
+ * which writes it with pwritev as one piece per partition (so pass 2 reads
+ * each piece in one call), while the thread fills the other half. */
+struct piece {
+	uint32_t part, nblk, last; /* partition, blocks, records in the last block */
+	uint64_t off;              /* in the thread's file */
+};
+
+struct half {
+	uint8_t *mem;     /* blocks of BLK bytes, 4 KB aligned */
+	size_t nblk, used;
+	uint32_t *next;   /* per block, the next block of its partition's chain */
+	uint32_t *head, *tail; /* per partition, UINT32_MAX when none */
+	uint32_t *fill;   /* per partition, records in its tail block */
+	uint64_t off;     /* where its first piece goes */
 };
 
 struct p1 {
 	int fd; /* this thread's temp file, O_DIRECT */
 	unsigned nparts;
-	uint8_t *stage; /* nparts blocks of BLK bytes, 4 KB aligned */
-	uint32_t *fill; /* records staged per partition */
-	struct blk_ref *blks;
-	size_t nblks, cap;
-	uint64_t off;
+	struct half h[2];
+	unsigned cur;      /* the half being filled */
+	struct piece *pieces;
+	size_t npieces, cap;
+	uint64_t off;      /* end of the file's pieces */
+	pthread_t writer;
+	bool writer_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int busy;          /* the writer holds half busy - 1 (0: idle) */
+	bool stop;
+	int werror;        /* the writer's errno */
 	const char *app_p; /* the last app string and its hash: events come in runs of one app */
 	uint16_t app_len;
 	uint64_t app_h;
 	int error;
 };
 
-static void p1_write(struct p1 *t, unsigned part)
+static void half_reset(struct half *h, unsigned nparts)
 {
-	if (t->nblks == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct blk_ref *v = realloc(t->blks, cap * sizeof *v);
-		if (!v) {
-			t->error = ENOMEM;
-			return;
+	h->used = 0;
+	memset(h->head, 0xff, nparts * sizeof *h->head);
+	memset(h->fill, 0, nparts * sizeof *h->fill);
+}
+
+static void *writer_main(void *arg)
+{
+	struct p1 *t = arg;
+	struct iovec iov[IOV_MAX];
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		while (!t->busy && !t->stop)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (!t->busy)
+			break;
+		struct half *h = &t->h[t->busy - 1];
+		pthread_mutex_unlock(&t->mu);
+		uint64_t off = h->off;
+		int n = 0, err = 0;
+		for (unsigned part = 0; part <= t->nparts && !err; part++) {
+			for (uint32_t b = part < t->nparts ? h->head[part] : UINT32_MAX; b != UINT32_MAX; b = h->next[b]) {
+				iov[n++] = (struct iovec){h->mem + (size_t)b * BLK, BLK};
+				if (n < IOV_MAX)
+					continue;
+				err = pwritev(t->fd, iov, n, (off_t)off) == (ssize_t)((size_t)n * BLK) ? 0 : errno ? errno : EIO;
+				off += (uint64_t)n * BLK;
+				n = 0;
+			}
+			if (part == t->nparts && n && !err) /* the end: what is gathered */
+				err = pwritev(t->fd, iov, n, (off_t)off) == (ssize_t)((size_t)n * BLK) ? 0 : errno ? errno : EIO;
 		}
-		t->blks = v;
-		t->cap = cap;
+		half_reset(h, t->nparts);
+		pthread_mutex_lock(&t->mu);
+		if (err && !t->werror)
+			t->werror = err;
+		t->busy = 0;
+		pthread_cond_broadcast(&t->cv);
 	}
-	if (pwrite(t->fd, t->stage + (size_t)part * BLK, BLK, (off_t)t->off) != (ssize_t)BLK) {
-		t->error = errno ? errno : EIO;
-		return;
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Hand the current half to the writer (after the previous hand-over is
+ * written) and record its pieces; the thread goes on in the other half. */
+static void p1_spill(struct p1 *t)
+{
+	struct half *h = &t->h[t->cur];
+	h->off = t->off;
+	for (unsigned part = 0; part < t->nparts; part++) {
+		if (h->head[part] == UINT32_MAX)
+			continue;
+		uint32_t nblk = 1;
+		for (uint32_t b = h->head[part]; b != h->tail[part]; b = h->next[b])
+			nblk++;
+		if (t->npieces == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 1024;
+			struct piece *v = realloc(t->pieces, cap * sizeof *v);
+			if (!v) {
+				t->error = ENOMEM;
+				return;
+			}
+			t->pieces = v;
+			t->cap = cap;
+		}
+		t->pieces[t->npieces++] = (struct piece){part, nblk, h->fill[part], t->off};
+		t->off += (uint64_t)nblk * BLK;
 	}
-	t->blks[t->nblks++] = (struct blk_ref){part, t->fill[part], t->off};
-	t->off += BLK;
-	t->fill[part] = 0;
+	pthread_mutex_lock(&t->mu);
+	while (t->busy)
+		pthread_cond_wait(&t->cv, &t->mu);
+	if (t->werror)
+		t->error = t->werror;
+	t->busy = (int)t->cur + 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	t->cur ^= 1;
+}
+
+/* Room for one more record of partition part: its tail block, or a new one
+ * (the half spilled first when it has none left). */
+static uint8_t *p1_slot(struct p1 *t, unsigned part)
+{
+	struct half *h = &t->h[t->cur];
+	if (h->head[part] != UINT32_MAX && h->fill[part] < PER_BLK)
+		return h->mem + (size_t)h->tail[part] * BLK + (size_t)h->fill[part]++ * REC;
+	if (h->used == h->nblk) {
+		p1_spill(t);
+		if (t->error)
+			return NULL;
+		h = &t->h[t->cur];
+	}
+	uint32_t b = (uint32_t)h->used++;
+	h->next[b] = UINT32_MAX;
+	if (h->head[part] == UINT32_MAX)
+		h->head[part] = b;
+	else
+		h->next[h->tail[part]] = b;
+	h->tail[part] = b;
+	h->fill[part] = 1;
+	return h->mem + (size_t)b * BLK;
 }
 
 static void route_block(void *ctx, const struct unmo_event *ev, uint32_t n)
 {
 	struct p1 *t = ctx;
 	static const int order[3] = {UNMO_S_ADVERTISING_ID, UNMO_S_VENDOR_ID, UNMO_S_CUSTOMER_USER_ID};
-	for (uint32_t k = 0; k < n; k++) {
+	for (uint32_t k = 0; k < n && !t->error; k++) {
 		const struct unmo_event *e = &ev[k];
 		struct unmo_str app = e->s[UNMO_S_APP_ID];
 		if (app.len != t->app_len || memcmp(app.p, t->app_p, app.len)) {
@@ -153,15 +258,15 @@ static void route_block(void *ctx, const struct unmo_event *ev, uint32_t n)
 			}
 		uint64_t h = XXH3_64bits_withSeed(key, klen, t->app_h ^ kind * 0x9e3779b97f4a7c15ull);
 		unsigned part = (unsigned)(((h & 0xffffffffu) * t->nparts) >> 32);
-		uint8_t *r = t->stage + (size_t)part * BLK + (size_t)t->fill[part] * REC;
+		uint8_t *r = p1_slot(t, part);
+		if (!r)
+			return;
 		memcpy(r, &h, 8);
 		memcpy(r + 8, &e->event_time_us, 8);
 		memcpy(r + 16, &e->recv_time_us, 8);
 		memcpy(r + 24, e->event_id, 16);
 		r[40] = e->type;
 		memset(r + 41, 0, REC - 41);
-		if (++t->fill[part] == PER_BLK)
-			p1_write(t, part);
 	}
 }
 
@@ -171,6 +276,7 @@ struct floor_shared {
 	atomic_size_t next;
 	atomic_uint_fast64_t events;
 	unsigned nparts;
+	size_t pool; /* bytes of each thread's two halves */
 	struct p1 t[MAX_THREADS];
 	unsigned nthreads;
 	/* pass 2 */
@@ -194,9 +300,14 @@ static void *p1_main(void *p)
 	struct unmo_segr_buf buf = {0};
 	for (size_t i; ev && !t->error && (i = atomic_fetch_add(&sh->next, 1)) < sh->n;)
 		events += bench_read_file(sh->files[i], &buf, ev, route_block, t);
-	for (unsigned part = 0; part < t->nparts && !t->error; part++)
-		if (t->fill[part])
-			p1_write(t, part);
+	if (!t->error && t->h[t->cur].used)
+		p1_spill(t);
+	pthread_mutex_lock(&t->mu);
+	while (t->busy)
+		pthread_cond_wait(&t->cv, &t->mu);
+	if (t->werror && !t->error)
+		t->error = t->werror;
+	pthread_mutex_unlock(&t->mu);
 	if (!ev)
 		t->error = ENOMEM;
 	free(ev);
@@ -296,8 +407,8 @@ static void *p2_main(void *p)
 	for (unsigned part; (part = atomic_fetch_add(&sh->next_part, 1)) < sh->nparts && !atomic_load(&sh->error);) {
 		size_t nb = 0, nrec = 0;
 		for (unsigned t = 0; t < sh->nthreads; t++)
-			for (size_t b = 0; b < sh->t[t].nblks; b++)
-				nb += sh->t[t].blks[b].part == part;
+			for (size_t i = 0; i < sh->t[t].npieces; i++)
+				nb += sh->t[t].pieces[i].part == part ? sh->t[t].pieces[i].nblk : 0;
 		if (nb > cap) {
 			free(load);
 			free(k);
@@ -311,23 +422,24 @@ static void *p2_main(void *p)
 				break;
 			}
 		}
-		size_t slot = 0;
+		uint8_t *d = load;
 		for (unsigned t = 0; t < sh->nthreads; t++)
-			for (size_t b = 0; b < sh->t[t].nblks; b++) {
-				const struct blk_ref *br = &sh->t[t].blks[b];
-				if (br->part != part)
+			for (size_t i = 0; i < sh->t[t].npieces; i++) {
+				const struct piece *pc = &sh->t[t].pieces[i];
+				if (pc->part != part)
 					continue;
-				uint8_t *d = load + slot++ * BLK;
-				if (pread(sh->t[t].fd, d, BLK, (off_t)br->off) != (ssize_t)BLK) {
+				size_t len = (size_t)pc->nblk * BLK;
+				if (pread(sh->t[t].fd, d, len, (off_t)pc->off) != (ssize_t)len) {
 					atomic_store(&sh->error, errno ? errno : EIO);
 					goto out;
 				}
-				for (uint32_t r = 0; r < br->n; r++, nrec++) {
-					const uint8_t *rec = d + (size_t)r * REC;
-					memcpy(&k[nrec].h, rec, 8);
-					memcpy(&k[nrec].t, rec + 8, 8);
-					k[nrec].type = rec[40];
-				}
+				for (uint32_t b = 0; b < pc->nblk; b++, d += BLK)
+					for (uint32_t r = 0, n = b + 1 < pc->nblk ? PER_BLK : pc->last; r < n; r++, nrec++) {
+						const uint8_t *rec = d + (size_t)r * REC;
+						memcpy(&k[nrec].h, rec, 8);
+						memcpy(&k[nrec].t, rec + 8, 8);
+						k[nrec].type = rec[40];
+					}
 			}
 		sort_keys(k, tmp, nrec);
 		walk_groups(k, nrec, &groups, &installs, &clicked);
@@ -359,10 +471,23 @@ static int floor_init(struct floor_shared *sh, const char *tmpdir)
 			fprintf(stderr, "bench_floor: O_DIRECT on %s: %s\n", tmpdir, strerror(errno));
 			return -1;
 		}
-		t->stage = aligned_alloc(4096, sh->nparts * BLK);
-		t->fill = calloc(sh->nparts, sizeof *t->fill);
-		if (!t->stage || !t->fill)
+		for (int i = 0; i < 2; i++) {
+			struct half *h = &t->h[i];
+			h->nblk = sh->pool / 2 / BLK;
+			h->mem = aligned_alloc(4096, h->nblk * BLK);
+			h->next = malloc(h->nblk * sizeof *h->next);
+			h->head = malloc(sh->nparts * sizeof *h->head);
+			h->tail = malloc(sh->nparts * sizeof *h->tail);
+			h->fill = malloc(sh->nparts * sizeof *h->fill);
+			if (!h->mem || !h->next || !h->head || !h->tail || !h->fill)
+				return -1;
+			half_reset(h, sh->nparts);
+		}
+		pthread_mutex_init(&t->mu, NULL);
+		pthread_cond_init(&t->cv, NULL);
+		if (pthread_create(&t->writer, NULL, writer_main, t))
 			return -1;
+		t->writer_up = true;
 	}
 	return 0;
 }
@@ -371,16 +496,28 @@ static void floor_free(struct floor_shared *sh)
 {
 	for (unsigned i = 0; i < sh->nthreads; i++) {
 		struct p1 *t = &sh->t[i];
+		if (t->writer_up) {
+			pthread_mutex_lock(&t->mu);
+			t->stop = true;
+			pthread_cond_broadcast(&t->cv);
+			pthread_mutex_unlock(&t->mu);
+			pthread_join(t->writer, NULL);
+		}
 		if (t->fd >= 0)
 			close(t->fd);
-		free(t->stage);
-		free(t->fill);
-		free(t->blks);
+		for (int j = 0; j < 2; j++) {
+			free(t->h[j].mem);
+			free(t->h[j].next);
+			free(t->h[j].head);
+			free(t->h[j].tail);
+			free(t->h[j].fill);
+		}
+		free(t->pieces);
 	}
 }
 
-static int round_once(char **files, size_t nfiles, unsigned threads, unsigned nparts, const char *tmpdir,
-		      double out[4])
+static int round_once(char **files, size_t nfiles, unsigned threads, unsigned nparts, size_t pool,
+		      const char *tmpdir, double out[4])
 {
 	pthread_t th[MAX_THREADS];
 	struct read_shared rs = {.files = files, .n = nfiles};
@@ -400,6 +537,7 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 	sh.files = files;
 	sh.n = nfiles;
 	sh.nparts = nparts;
+	sh.pool = pool;
 	sh.nthreads = threads;
 	for (unsigned i = 0; i < threads; i++)
 		sh.t[i].fd = -1;
@@ -407,14 +545,14 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 	c0 = cpu();
 	k0 = sys_cpu();
 	t0 = bench_wall_s();
-	int rc = floor_init(&sh, tmpdir);
+	int rc = floor_init(&sh, tmpdir), floor_rc = rc;
 	for (unsigned i = 0; i < threads && !rc; i++) {
 		args[i] = (struct floor_arg){&sh, i};
 		pthread_create(&th[i], NULL, p1_main, &args[i]);
 	}
-	for (unsigned i = 0; i < threads && !rc; i++) {
+	for (unsigned i = 0; i < threads && !floor_rc; i++) {
 		pthread_join(th[i], NULL);
-		if (sh.t[i].error) {
+		if (sh.t[i].error && !rc) {
 			fprintf(stderr, "bench_floor: pass 1: %s\n", strerror(sh.t[i].error));
 			rc = -1;
 		}
@@ -431,14 +569,18 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 	uint64_t spilled = 0;
 	for (unsigned i = 0; i < threads; i++)
 		spilled += sh.t[i].off;
+	uint64_t pieces = 0;
+	for (unsigned i = 0; i < threads; i++)
+		pieces += sh.t[i].npieces;
 	floor_free(&sh);
 	double tall = bench_wall_s() - t0, call = cpu() - c0;
 	if (rc)
 		return rc;
 	uint64_t n = atomic_load(&sh.events);
 	printf("floor (read + partition to disk + sort + group walk): %.3f s wall (pass 1 %.3f, pass 2 %.3f), %.3f s CPU "
-	       "(%.3f, %.3f; kernel %.3f); %.1f MB spilled\n",
-	       tall, t1 - t0, tall - (t1 - t0), call, c1 - c0, call - (c1 - c0), sys_cpu() - k0, spilled / 1e6);
+	       "(%.3f, %.3f; kernel %.3f); %.1f MB spilled in %llu pieces\n",
+	       tall, t1 - t0, tall - (t1 - t0), call, c1 - c0, call - (c1 - c0), sys_cpu() - k0, spilled / 1e6,
+	       (unsigned long long)pieces);
 	printf("  %llu events, %llu device groups, %llu installs, %llu with a click in the week before%s\n",
 	       (unsigned long long)n, (unsigned long long)atomic_load(&sh.groups),
 	       (unsigned long long)atomic_load(&sh.installs), (unsigned long long)atomic_load(&sh.clicked),
@@ -471,12 +613,15 @@ int main(int argc, char **argv)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = ncpu > 0 ? (unsigned)ncpu : 1, nparts = 120, repeat = 1;
+	size_t pool_mb = 64;
 	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", *segdir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--threads") && i + 1 < argc)
 			threads = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
 			nparts = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--pool") && i + 1 < argc)
+			pool_mb = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--tmpdir") && i + 1 < argc)
 			tmpdir = argv[++i];
 		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
@@ -487,8 +632,8 @@ int main(int argc, char **argv)
 			segdir = NULL, i = argc;
 	}
 	if (!segdir || !threads || threads > MAX_THREADS || !nparts || nparts > 65536 || !repeat ||
-	    repeat > MAX_ROUNDS) {
-		fprintf(stderr, "usage: bench_floor [--threads 1..%d] [--partitions P] [--tmpdir DIR] [--repeat 1..%d] "
+	    repeat > MAX_ROUNDS || pool_mb < 1 || pool_mb > 65536) {
+		fprintf(stderr, "usage: bench_floor [--threads 1..%d] [--partitions P] [--pool MB] [--tmpdir DIR] [--repeat 1..%d] "
 				"SEGDIR\n",
 			MAX_THREADS, MAX_ROUNDS);
 		return 2;
@@ -499,8 +644,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_floor: no segment files in %s\n", segdir);
 		return 1;
 	}
-	printf("bench_floor: %zu segments in %s; %u threads, %u partitions, temp files in %s\n", nfiles, segdir,
-	       threads, nparts, tmpdir);
+	printf("bench_floor: %zu segments in %s; %u threads, %u partitions, %zu MB pool per thread, temp files in %s\n",
+	       nfiles, segdir, threads, nparts, pool_mb, tmpdir);
 	double r[4][MAX_ROUNDS], q[2][MAX_ROUNDS];
 	int rc = 0;
 	unsigned done = 0;
@@ -508,7 +653,7 @@ int main(int argc, char **argv)
 		if (repeat > 1)
 			printf("round %u/%u\n", done + 1, repeat);
 		double out[4];
-		rc = round_once(files, nfiles, threads, nparts, tmpdir, out);
+		rc = round_once(files, nfiles, threads, nparts, pool_mb << 20, tmpdir, out);
 		for (int i = 0; i < 4; i++)
 			r[i][done] = out[i];
 		q[0][done] = out[2] / out[0];
