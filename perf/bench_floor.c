@@ -9,8 +9,11 @@
  *    Pass 1 reads and decodes every record as the ceiling does, hashes
  *    (app, first device id) with XXH3 and appends one fixed 48-byte record
  *    (group hash, event time, receive time, event id, type) to one of P
- *    partitions, staged in 64 KB blocks written with O_DIRECT to one temp
- *    file per thread. Pass 2 reads each partition back (O_DIRECT), sorts
+ *    partitions, in 64 KB blocks of a pool per thread (--pool, default 64
+ *    MB: on this VM a larger one costs more in first touches than it saves)
+ *    written with O_DIRECT to one temp file per thread, one piece per
+ *    partition per spill, as unmo-attr's pass 1. Pass 2 reads each partition back (O_DIRECT, the next
+ *    partition's reads in flight while this one is worked on), sorts
  *    it by (group hash, time) with a radix sort and walks its groups once
  *    (per install, whether a click of the same device came in the 7 days
  *    before it).
@@ -34,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <liburing.h>
 #include <xxhash.h>
 
 #include "bench_clock.h"
@@ -396,43 +400,113 @@ static void walk_groups(struct fkey *k, size_t n, uint64_t *groups, uint64_t *in
 	}
 }
 
+/* A partition being loaded or worked on by a pass-2 worker. */
+struct p2_slot {
+	unsigned part; /* UINT_MAX: none */
+	uint8_t *load; /* cap blocks, 4 KB aligned */
+	size_t cap, pending;
+};
+
+/* Claim the next partition into slot x and submit the reads of its
+ * pieces (all at once: the worker goes on with the other slot meanwhile).
+ * 0, or an errno. */
+static int p2_start(struct floor_shared *sh, struct io_uring *ring, struct p2_slot *x, unsigned tag)
+{
+	x->part = atomic_fetch_add(&sh->next_part, 1);
+	if (x->part >= sh->nparts) {
+		x->part = UINT_MAX;
+		return 0;
+	}
+	size_t nb = 0;
+	for (unsigned t = 0; t < sh->nthreads; t++)
+		for (size_t i = 0; i < sh->t[t].npieces; i++)
+			nb += sh->t[t].pieces[i].part == x->part ? sh->t[t].pieces[i].nblk : 0;
+	if (nb > x->cap) {
+		free(x->load);
+		x->cap = nb;
+		if (!(x->load = aligned_alloc(4096, nb * BLK)))
+			return ENOMEM;
+	}
+	uint8_t *d = x->load;
+	for (unsigned t = 0; t < sh->nthreads; t++)
+		for (size_t i = 0; i < sh->t[t].npieces; i++) {
+			const struct piece *pc = &sh->t[t].pieces[i];
+			if (pc->part != x->part)
+				continue;
+			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+			if (!sqe) {
+				io_uring_submit(ring);
+				if (!(sqe = io_uring_get_sqe(ring)))
+					return EBUSY;
+			}
+			io_uring_prep_read(sqe, sh->t[t].fd, d, pc->nblk * BLK, pc->off);
+			io_uring_sqe_set_data64(sqe, ((uint64_t)pc->nblk * BLK) << 1 | tag);
+			d += (size_t)pc->nblk * BLK;
+			x->pending++;
+		}
+	io_uring_submit(ring);
+	return 0;
+}
+
+/* Wait until every read of slot x (tag) is done. 0, or an errno. */
+static int p2_wait(struct io_uring *ring, struct p2_slot *s, unsigned tag)
+{
+	int err = 0;
+	while (s[tag].pending) {
+		struct io_uring_cqe *cqe;
+		int rc = io_uring_wait_cqe(ring, &cqe);
+		if (rc == -EINTR)
+			continue;
+		if (rc)
+			return -rc;
+		uint64_t data = io_uring_cqe_get_data64(cqe);
+		if ((uint64_t)cqe->res != data >> 1)
+			err = cqe->res < 0 ? -cqe->res : EIO;
+		s[data & 1].pending--;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return err;
+}
+
 static void *p2_main(void *p)
 {
 	struct floor_arg *arg = p;
 	struct floor_shared *sh = arg->sh;
-	uint8_t *load = NULL;
+	struct p2_slot slot[2] = {{.part = UINT_MAX}, {.part = UINT_MAX}};
 	struct fkey *k = NULL, *tmp = NULL;
-	size_t cap = 0; /* blocks load has room for */
+	size_t kcap = 0; /* records k and tmp have room for */
 	uint64_t groups = 0, installs = 0, clicked = 0;
-	for (unsigned part; (part = atomic_fetch_add(&sh->next_part, 1)) < sh->nparts && !atomic_load(&sh->error);) {
-		size_t nb = 0, nrec = 0;
-		for (unsigned t = 0; t < sh->nthreads; t++)
-			for (size_t i = 0; i < sh->t[t].npieces; i++)
-				nb += sh->t[t].pieces[i].part == part ? sh->t[t].pieces[i].nblk : 0;
-		if (nb > cap) {
-			free(load);
+	struct io_uring ring;
+	int err = io_uring_queue_init(256, &ring, 0);
+	if (err) {
+		atomic_store(&sh->error, -err);
+		return NULL;
+	}
+	unsigned x = 0;
+	err = p2_start(sh, &ring, &slot[x], x);
+	while (!err && slot[x].part != UINT_MAX && !atomic_load(&sh->error)) {
+		if ((err = p2_start(sh, &ring, &slot[x ^ 1], x ^ 1)) || (err = p2_wait(&ring, slot, x)))
+			break;
+		const struct p2_slot *s = &slot[x];
+		unsigned part = s->part;
+		if (s->cap * PER_BLK > kcap) {
 			free(k);
 			free(tmp);
-			cap = nb;
-			load = aligned_alloc(4096, cap * BLK);
-			k = malloc(cap * PER_BLK * sizeof *k);
-			tmp = malloc(cap * PER_BLK * sizeof *tmp);
-			if (!load || !k || !tmp) {
-				atomic_store(&sh->error, ENOMEM);
+			kcap = s->cap * PER_BLK;
+			k = malloc(kcap * sizeof *k);
+			tmp = malloc(kcap * sizeof *tmp);
+			if (!k || !tmp) {
+				err = ENOMEM;
 				break;
 			}
 		}
-		uint8_t *d = load;
+		size_t nrec = 0;
+		const uint8_t *d = s->load;
 		for (unsigned t = 0; t < sh->nthreads; t++)
 			for (size_t i = 0; i < sh->t[t].npieces; i++) {
 				const struct piece *pc = &sh->t[t].pieces[i];
 				if (pc->part != part)
 					continue;
-				size_t len = (size_t)pc->nblk * BLK;
-				if (pread(sh->t[t].fd, d, len, (off_t)pc->off) != (ssize_t)len) {
-					atomic_store(&sh->error, errno ? errno : EIO);
-					goto out;
-				}
 				for (uint32_t b = 0; b < pc->nblk; b++, d += BLK)
 					for (uint32_t r = 0, n = b + 1 < pc->nblk ? PER_BLK : pc->last; r < n; r++, nrec++) {
 						const uint8_t *rec = d + (size_t)r * REC;
@@ -443,9 +517,16 @@ static void *p2_main(void *p)
 			}
 		sort_keys(k, tmp, nrec);
 		walk_groups(k, nrec, &groups, &installs, &clicked);
+		x ^= 1;
 	}
-out:
-	free(load);
+	int werr = p2_wait(&ring, slot, 0);
+	if (!werr)
+		werr = p2_wait(&ring, slot, 1);
+	if (err || werr)
+		atomic_store(&sh->error, err ? err : werr);
+	io_uring_queue_exit(&ring);
+	free(slot[0].load);
+	free(slot[1].load);
 	free(k);
 	free(tmp);
 	atomic_fetch_add(&sh->groups, groups);
@@ -636,6 +717,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_floor [--threads 1..%d] [--partitions P] [--pool MB] [--tmpdir DIR] [--repeat 1..%d] "
 				"SEGDIR\n",
 			MAX_THREADS, MAX_ROUNDS);
+		return 2;
+	}
+	if ((pool_mb << 20) / 2 < 2 * nparts * BLK) {
+		/* fewer than two blocks per partition in a half: spills of mostly
+		 * empty blocks, no floor of anything */
+		fprintf(stderr, "bench_floor: --pool %zu MB is too small for %u partitions (at least %zu MB)\n", pool_mb,
+			nparts, (4 * nparts * BLK + (1 << 20) - 1) >> 20);
 		return 2;
 	}
 	char **files = NULL;
