@@ -192,6 +192,14 @@ static bool mem_holds(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io
 	return (double)p * (double)k * (double)k * (double)allow >= records && offsets <= (double)mem / 4;
 }
 
+/* With --spill-io auto, a mixed pool goes through the page cache only once
+ * the disk falls behind it (struct chunk_pool). Returns true. */
+static bool pool_auto(const struct unmo_attr *a, struct chunk_pool *p)
+{
+	p->mixed_when_behind = a->o.spill_io == UNMO_SPILL_AUTO;
+	return true;
+}
+
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
 {
 	if (a->dev_spools)
@@ -208,7 +216,7 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	if (!a->dev_spools || !a->prob_spools || !a->pools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (pool_init(&a->pools[t], budget, p, 2, a->st.spill_io) ||
+		if (pool_init(&a->pools[t], budget, p, 2, a->st.spill_io) || !(pool_auto(a, &a->pools[t])) ||
 		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
 		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
@@ -589,6 +597,7 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 	d->conversions_unattributed += s->conversions_unattributed;
 	d->partitions_split += s->partitions_split;
 	d->spilled_bytes += s->spilled_bytes; /* pass 2's: parts of partitions too large to load */
+	d->spilled_cached_bytes += s->spilled_cached_bytes;
 	if (s->peak_partition_bytes > d->peak_partition_bytes)
 		d->peak_partition_bytes = s->peak_partition_bytes;
 }
@@ -1286,7 +1295,7 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 			goto out;
 	} else {
 		bool cache = a->o.spill_io == UNMO_SPILL_AUTO && bytes <= mem_available() / 8;
-		if (pool_init(pool, budget, s->k, 1, cache ? UNMO_SPILL_BUFFERED : a->st.spill_io))
+		if (pool_init(pool, budget, s->k, 1, cache ? UNMO_SPILL_BUFFERED : a->st.spill_io) || !pool_auto(a, pool))
 			goto out;
 	}
 	pool->keep_pages = true; /* its pages serve the next split */
@@ -1297,6 +1306,7 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 	if (part_stream(sp, nsp, part, tc->splitbuf, tc->splitcap, ring, split_put, s) || spool_sync(&s->sub))
 		goto out;
 	tc->st.spilled_bytes += s->sub.bytes;
+	tc->st.spilled_cached_bytes += spool_cached_bytes(&s->sub);
 	tc->st.partitions_split++;
 	uint32_t next[SPLIT_DEPTH];
 	memcpy(next, base, nbase * sizeof *base);
@@ -2040,7 +2050,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (pool_init(&ansp[w], budget, a->nparts, 1, a->st.spill_io) ||
+		if (pool_init(&ansp[w], budget, a->nparts, 1, a->st.spill_io) || !pool_auto(a, &ansp[w]) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
 	retain_update(a); /* before the first chunks are given back */
@@ -2068,13 +2078,17 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	}
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		a->st.spilled_bytes += ans[w].bytes;
+		a->st.spilled_cached_bytes += spool_cached_bytes(&ans[w]);
 		spool_free(&ans[w]);
 		pool_free(&ansp[w]);
 	}
 	free(ans);
 	free(ansp);
 	for (unsigned t = 0; t < a->nspools; t++)
+	{
 		a->st.spilled_bytes += a->dev_spools[t].bytes + a->prob_spools[t].bytes;
+		a->st.spilled_cached_bytes += spool_cached_bytes(&a->dev_spools[t]) + spool_cached_bytes(&a->prob_spools[t]);
+	}
 	for (unsigned w = 0; w < a->ntcs; w++) {
 		rc |= a->tcs[w].error ? -1 : 0;
 		add_stats(&a->st, &a->tcs[w].st);

@@ -113,7 +113,9 @@ void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n,
  * disk reads the other half). auto: mixed when the spill, guessed from the
  * input's size, fits in half of the memory the kernel reports available,
  * else direct (no copy into cache pages, no cache pushed out); direct when
- * the input size is not known (unmo_attr_add_event). */
+ * the input size is not known (unmo_attr_add_event). auto's mixed writes
+ * direct until the disk falls behind pass 1 (a chunk waits for a spill's
+ * write), then as mixed. */
 enum unmo_attr_spill_io { UNMO_SPILL_AUTO = 0, UNMO_SPILL_DIRECT, UNMO_SPILL_BUFFERED, UNMO_SPILL_MIXED };
 #define UNMO_SPILL_IO_COUNT 4
 extern const char *const unmo_attr_spill_io_names[UNMO_SPILL_IO_COUNT];
@@ -211,6 +213,7 @@ struct unmo_attr_stats {
 	unsigned partitions, threads;
 	uint64_t peak_partition_bytes;
 	uint64_t spilled_bytes; /* partition bytes that went to temp files (over --mem) */
+	uint64_t spilled_cached_bytes; /* those written and read back through the page cache */
 	uint64_t rows_spilled;  /* install and conversion rows that went to temp files (over --mem) */
 	uint64_t ctit_spilled;  /* click-to-install times (for the medians) that went to temp files */
 	uint64_t partitions_split; /* partitions (and parts of them) too large for --mem, worked on in parts */

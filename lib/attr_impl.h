@@ -215,6 +215,8 @@ struct chunk_pool {
 	uint64_t to_come;        /* the writer's guess of the bytes still to come (pool_expect) */
 	bool buffered;           /* spill files without O_DIRECT (--spill-io buffered) */
 	bool mixed;              /* direct pool writing about half of its spills through the page cache */
+	bool mixed_when_behind;  /* mixed only once behind (--spill-io auto): until then every spill is direct */
+	bool behind;             /* a chunk had to wait for a spill's write: the disk is slower than the pool fills */
 	struct spool_chunk *free; /* chunks written out by a spill */
 	/* per 2 MB page of the region: bytes of its handed-out chunks given
 	 * back (free_chain), and which of its 4 KB blocks are given back but
@@ -243,7 +245,9 @@ struct chunk_pool {
  * partition and spool fit the budget; 4..64 KB); io: how its spools' files
  * are written (UNMO_SPILL_DIRECT, _BUFFERED: through the page cache, or
  * _MIXED: direct, with about half of the bytes, whole spills alternating,
- * through the page cache and read back the same way). */
+ * through the page cache and read back the same way). A mixed pool whose
+ * mixed_when_behind is set afterwards (the auto mode) writes direct until
+ * it is behind, then mixed. */
 int pool_init(struct chunk_pool *p, size_t budget, unsigned nparts, unsigned sharers, enum unmo_attr_spill_io io);
 /* The pool again, for new spools of nparts partitions (its old spools
  * freed, their chains given back): its pages are reused, not touched
@@ -308,6 +312,9 @@ int spool_put(struct spool *s, unsigned part, const uint8_t *rec, size_t n);
  * (then or before). Once after a spool's last record, before part_load. */
 int spool_sync(struct spool *s);
 void spool_free(struct spool *s);
+/* The bytes of s's files written (and read back) through the page cache:
+ * all of them unless direct, else its mixed spills'. */
+static inline uint64_t spool_cached_bytes(const struct spool *s) { return s->direct ? s->cached_bytes : s->bytes; }
 
 /* Encoding of records (attr_part.c). Returns bytes written into dst
  * (capacity >= PREC_MAX), 0 if the event cannot be represented. */

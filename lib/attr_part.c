@@ -414,8 +414,11 @@ static int spool_spill(struct spool *s)
 			return spool_fail(s, ENOMEM);
 		s->offcap = cap;
 	}
-	/* mixed: about half of the bytes through the page cache */
-	bool cached = s->cfd >= 0 && 2 * s->cached_bytes <= s->bytes;
+	/* mixed: about half of the bytes through the page cache; with
+	 * mixed_when_behind, none until the disk falls behind (through the
+	 * page cache every byte costs a copy, and on the benchmark VM a first
+	 * touch of the cache page too: perf/RESULTS.md) */
+	bool cached = s->cfd >= 0 && (!p->mixed_when_behind || p->behind) && 2 * s->cached_bytes <= s->bytes;
 	s->cached[s->spills] = cached;
 	uint64_t before = s->bytes;
 	uint64_t *o = s->offs + (size_t)s->spills * row, pos = s->file_len;
@@ -494,9 +497,11 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 	    (2 * held >= p->budget || fits_later) && spool_spill(v))
 		return NULL;
 	if (!p->free && p->nused && (p->nused + 1) * p->csz > p->budget) {
-		/* every chunk is handed out: wait for the spill in flight */
+		/* every chunk is handed out: wait for the spill in flight (the
+		 * disk is slower than the pool fills: mixed_when_behind's cue) */
 		if (!p->busy && spool_spill(v))
 			return NULL;
+		p->behind = true;
 		if (pool_sync(p))
 			return NULL;
 	}

@@ -376,10 +376,11 @@ static int bench_round(char **files, size_t nfiles, uint64_t events, unsigned th
 	       s->events_read / tall / 1e6, s->events_read / tall / 1e6 / threads, s->events_read / call / 1e6);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s), "
+	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s; "
+	       "%.1f MB of it through the page cache), "
 	       "and %llu result rows, %llu click-to-install times\n",
 	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
-	       s->spilled_bytes / 1e6, s->spill_io == UNMO_SPILL_DIRECT ? "direct I/O" : s->spill_io == UNMO_SPILL_MIXED ? "direct I/O and page cache" : "page cache",
+	       s->spilled_bytes / 1e6, unmo_attr_spill_io_names[s->spill_io], s->spilled_cached_bytes / 1e6,
 	       (unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled);
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	*tread_out = tread;

@@ -1846,6 +1846,81 @@ static void spool_round_trip(const char *base, bool buffered, bool mixed)
 	rmdir(dir);
 }
 
+/* Records of partition i % 3 (length-prefixed, distinct bytes) put into
+ * a fresh spool of pool, whose every partition is read back intact at
+ * the end. sync_each: the spill in flight is waited for after every
+ * record, so no chunk ever waits for one. */
+static void auto_pool_round_trip(struct chunk_pool *pool, const char *dir, bool sync_each)
+{
+	struct spool sp;
+	cr_assert_eq(spool_init(&sp, dir, "a", 0, 3, pool, NULL), 0);
+	enum { N = 3000, LEN = PREC_FIXED + 40 };
+	static uint8_t want[3][N * LEN];
+	size_t nwant[3] = {0};
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t rec[LEN];
+		memset(rec, (int)(i * 7), sizeof rec);
+		unmo_st16(rec, LEN);
+		unmo_st32(rec + 2, i);
+		cr_assert_eq(spool_put(&sp, i % 3, rec, LEN), 0);
+		memcpy(want[i % 3] + nwant[i % 3], rec, LEN);
+		nwant[i % 3] += LEN;
+		if (sync_each)
+			cr_assert_eq(pool_sync(pool), 0);
+	}
+	cr_assert_eq(spool_sync(&sp), 0);
+	cr_assert_gt(sp.spills, 4u);
+	if (sp.direct) { /* else the file system refused O_DIRECT: all of it went through the cache */
+		if (pool->behind)
+			cr_expect(sp.cached_bytes > 0 && sp.cached_bytes < sp.bytes, "behind: %llu of %llu bytes cached",
+				  (unsigned long long)sp.cached_bytes, (unsigned long long)sp.bytes);
+		else
+			cr_expect_eq(sp.cached_bytes, 0, "never behind: every spill direct");
+	}
+	for (unsigned part = 0; part < 3; part++) {
+		struct part_view pv = {0};
+		cr_assert_eq(part_load(&sp, 1, part, &pv), 0);
+		expect_records(&pv, want[part], nwant[part], "auto pool");
+		part_view_free(&pv);
+	}
+	spool_free(&sp);
+}
+
+/* --spill-io auto's mixed pool (mixed_when_behind) writes every spill
+ * direct while the disk keeps up, and about half through the page cache
+ * once a chunk had to wait for a spill's write; the records come back
+ * intact either way. */
+Test(attr_part, auto_pool_uses_the_page_cache_only_once_the_disk_is_behind)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/attr-auto-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	struct chunk_pool pool;
+	/* 16 chunks of 4 KB: a spill starts at 8 held, and with every spill
+	 * waited for before the next record, no chunk waits */
+	cr_assert_eq(pool_init(&pool, 65536, 3, 1, UNMO_SPILL_MIXED), 0);
+	pool.mixed_when_behind = true;
+	auto_pool_round_trip(&pool, dir, true);
+	cr_expect(!pool.behind, "a chunk waited although every spill was waited for");
+	pool_free(&pool);
+
+	/* as if behind from the start: the mixed rule applies */
+	cr_assert_eq(pool_init(&pool, 65536, 3, 1, UNMO_SPILL_MIXED), 0);
+	pool.mixed_when_behind = pool.behind = true;
+	auto_pool_round_trip(&pool, dir, false);
+	pool_free(&pool);
+
+	/* 4 chunks and nothing waited for: hundreds of times a chunk is needed
+	 * while the spill of the last ones is in flight, and has to wait for
+	 * it (a write and a thread wake-up take far longer than filling 4 KB) */
+	cr_assert_eq(pool_init(&pool, 16384, 3, 1, UNMO_SPILL_MIXED), 0);
+	pool.mixed_when_behind = true;
+	auto_pool_round_trip(&pool, dir, false);
+	cr_expect(pool.behind, "a 4-chunk pool filled from memory never waited for the disk");
+	pool_free(&pool);
+	rmdir(dir);
+}
+
 Test(attr_part, prec_size_exact_and_spool_keeps_bytes_in_order)
 {
 	spool_round_trip("/tmp", false, false);
