@@ -38,26 +38,6 @@
 #define HOUR (3600ll * 1000000)
 #define T0 (1767225600ll * 1000000) /* 2026-01-01 */
 
-/* CPU seconds of the whole process (all threads): on a shared machine the
- * wall clock also counts time other processes ran; CPU time does not. */
-static double cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* The kernel's part of cpu(): page faults, spill writes and reads, memory
- * given back. On the benchmark VM (a PVM guest) faults and TLB shootdowns
- * cost several times bare metal's (perf/RESULTS.md), so this part says how
- * much of a figure is the machine's. */
-static double sys_cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 static uint64_t mix(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -240,42 +220,6 @@ static void *gen_main(void *p)
 	return NULL;
 }
 
-/* ---- read-only ceiling ---- */
-struct read_shared {
-	char **files;
-	size_t n;
-	atomic_size_t next;
-	atomic_uint_fast64_t events, sum;
-};
-
-/* the ceiling's work per event: one field read, so the decode is not
- * optimized away */
-static void sum_block(void *ctx, const struct unmo_event *ev, uint32_t n)
-{
-	uint64_t *sum = ctx;
-	for (uint32_t k = 0; k < n; k++)
-		*sum += (uint64_t)ev[k].event_time_us ^ ev[k].s[UNMO_S_APP_ID].len;
-}
-
-static void *read_main(void *p)
-{
-	struct read_shared *sh = p;
-	uint64_t events = 0, sum = 0;
-	struct unmo_event *ev = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *ev);
-	struct unmo_segr_buf buf = {0};
-	for (;;) {
-		size_t i = atomic_fetch_add(&sh->next, 1);
-		if (i >= sh->n || !ev)
-			break;
-		events += bench_read_file(sh->files[i], &buf, ev, sum_block, &sum);
-	}
-	free(ev);
-	unmo_segr_buf_free(&buf);
-	atomic_fetch_add(&sh->events, events);
-	atomic_fetch_add(&sh->sum, sum);
-	return NULL;
-}
-
 static void rm_rf(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -322,51 +266,42 @@ static int bench_round(char **files, size_t nfiles, uint64_t events, unsigned th
 		       enum unmo_attr_spill_io spill_io, double *tread_out, double *cread_out, double *tall_out,
 		       double *call_out)
 {
-	pthread_t th[256];
 	/* 2. ceiling: read only */
-	struct read_shared rs = {.files = files, .n = nfiles};
-	double c0 = cpu(), k0 = sys_cpu();
-	double t0 = bench_wall_s();
-	for (unsigned i = 0; i < threads; i++)
-		pthread_create(&th[i], NULL, read_main, &rs);
-	for (unsigned i = 0; i < threads; i++)
-		pthread_join(th[i], NULL);
-	double tread = bench_wall_s() - t0, cread = cpu() - c0;
-	uint64_t nread = atomic_load(&rs.events);
+	struct bench_ceiling ro = bench_ceiling_run(files, nfiles, threads);
+	double tread = ro.wall, cread = ro.cpu;
+	uint64_t nread = ro.events;
 	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU (kernel %.3f); %.2f M events/s, "
 	       "%.2f M events/s per CPU-second%s\n",
-	       tread, cread, sys_cpu() - k0, nread / tread / 1e6, nread / cread / 1e6,
+	       tread, cread, ro.sys, nread / tread / 1e6, nread / cread / 1e6,
 	       nread == events ? "" : "  [EVENT COUNT MISMATCH]");
 
 	/* 3. full attribution */
 	char err[1024];
 	struct unmo_attr_opts o = {.threads = threads, .mem_bytes = mem_mb << 20, .tmpdir = dir,
 				   .partitions = partitions, .spill_io = spill_io};
-	c0 = cpu();
-	k0 = sys_cpu();
-	t0 = bench_wall_s();
+	double c0 = bench_process_cpu_s(), k0 = bench_process_sys_s(), t0 = bench_wall_s();
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
 	const char *paths[1] = {segdir};
 	if (!a || unmo_attr_add_paths(a, paths, 1, err, sizeof err)) {
 		fprintf(stderr, "bench_attr: %s\n", err);
 		return 1;
 	}
-	double t1 = bench_wall_s(), c1 = cpu();
+	double t1 = bench_wall_s(), c1 = bench_process_cpu_s();
 	if (unmo_attr_finish(a, err, sizeof err)) {
 		fprintf(stderr, "bench_attr: %s\n", err);
 		return 1;
 	}
-	double t2 = bench_wall_s(), c2 = cpu();
+	double t2 = bench_wall_s(), c2 = bench_process_cpu_s();
 	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
 		fprintf(stderr, "bench_attr: %s\n", err);
 	/* the release (temp files closed, memory unmapped) is part of the job:
 	 * a CLI run waits for it before it exits */
 	const struct unmo_attr_stats stats = *unmo_attr_stats(a), *s = &stats;
 	unmo_attr_free(a);
-	double t3 = bench_wall_s(), tall = t3 - t0, c3 = cpu(), call = c3 - c0;
+	double t3 = bench_wall_s(), tall = t3 - t0, c3 = bench_process_cpu_s(), call = c3 - c0;
 	printf("attribution: %.3f s wall (pass 1 %.3f, pass 2 %.3f, outputs and release %.3f), %.3f s CPU (%.3f, %.3f, %.3f; "
 	       "kernel %.3f); %u partitions\n",
-	       tall, t1 - t0, t2 - t1, t3 - t2, call, c1 - c0, c2 - c1, c3 - c2, sys_cpu() - k0, s->partitions);
+	       tall, t1 - t0, t2 - t1, t3 - t2, call, c1 - c0, c2 - c1, c3 - c2, bench_process_sys_s() - k0, s->partitions);
 	printf("  %llu events -> %llu installs, %llu reattributions, %llu reinstalls, %llu conversions, "
 	       "%llu duplicates\n",
 	       (unsigned long long)s->events_read, (unsigned long long)s->installs,

@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <liburing.h>
@@ -49,50 +48,6 @@
 #define WEEK (7ll * 86400 * 1000000)
 #define MAX_THREADS 64
 #define MAX_ROUNDS 16
-
-static double cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double sys_cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-/* ---- 1. the ceiling ---- */
-struct read_shared {
-	char **files;
-	size_t n;
-	atomic_size_t next;
-	atomic_uint_fast64_t events, sum;
-};
-
-static void sum_block(void *ctx, const struct unmo_event *ev, uint32_t n)
-{
-	uint64_t *sum = ctx;
-	for (uint32_t k = 0; k < n; k++)
-		*sum += (uint64_t)ev[k].event_time_us ^ ev[k].s[UNMO_S_APP_ID].len;
-}
-
-static void *read_main(void *p)
-{
-	struct read_shared *sh = p;
-	uint64_t events = 0, sum = 0;
-	struct unmo_event *ev = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *ev);
-	struct unmo_segr_buf buf = {0};
-	for (size_t i; ev && (i = atomic_fetch_add(&sh->next, 1)) < sh->n;)
-		events += bench_read_file(sh->files[i], &buf, ev, sum_block, &sum);
-	free(ev);
-	unmo_segr_buf_free(&buf);
-	atomic_fetch_add(&sh->events, events);
-	atomic_fetch_add(&sh->sum, sum);
-	return NULL;
-}
 
 /* ---- 2. the floor, pass 1: partition to disk ----
  * As unmo-attr's pass 1: each thread fills the blocks of one half of its
@@ -601,17 +556,12 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 		      const char *tmpdir, double out[4])
 {
 	pthread_t th[MAX_THREADS];
-	struct read_shared rs = {.files = files, .n = nfiles};
-	double c0 = cpu(), k0 = sys_cpu(), t0 = bench_wall_s();
-	for (unsigned i = 0; i < threads; i++)
-		pthread_create(&th[i], NULL, read_main, &rs);
-	for (unsigned i = 0; i < threads; i++)
-		pthread_join(th[i], NULL);
-	double tread = bench_wall_s() - t0, cread = cpu() - c0;
-	uint64_t nread = atomic_load(&rs.events);
+	struct bench_ceiling ro = bench_ceiling_run(files, nfiles, threads);
+	double tread = ro.wall, cread = ro.cpu;
+	uint64_t nread = ro.events;
 	printf("read-only (decompress + verify + decode): %.3f s wall, %.3f s CPU (kernel %.3f); %.2f M events "
 	       "per CPU-second\n",
-	       tread, cread, sys_cpu() - k0, nread / cread / 1e6);
+	       tread, cread, ro.sys, nread / cread / 1e6);
 
 	static struct floor_shared sh;
 	memset(&sh, 0, sizeof sh);
@@ -623,9 +573,7 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 	for (unsigned i = 0; i < threads; i++)
 		sh.t[i].fd = -1;
 	struct floor_arg args[MAX_THREADS];
-	c0 = cpu();
-	k0 = sys_cpu();
-	t0 = bench_wall_s();
+	double c0 = bench_process_cpu_s(), k0 = bench_process_sys_s(), t0 = bench_wall_s();
 	int rc = floor_init(&sh, tmpdir), floor_rc = rc;
 	for (unsigned i = 0; i < threads && !rc; i++) {
 		args[i] = (struct floor_arg){&sh, i};
@@ -638,7 +586,7 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 			rc = -1;
 		}
 	}
-	double t1 = bench_wall_s(), c1 = cpu();
+	double t1 = bench_wall_s(), c1 = bench_process_cpu_s();
 	for (unsigned i = 0; i < threads && !rc; i++)
 		pthread_create(&th[i], NULL, p2_main, &args[i]);
 	for (unsigned i = 0; i < threads && !rc; i++)
@@ -654,13 +602,13 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 	for (unsigned i = 0; i < threads; i++)
 		pieces += sh.t[i].npieces;
 	floor_free(&sh);
-	double tall = bench_wall_s() - t0, call = cpu() - c0;
+	double tall = bench_wall_s() - t0, call = bench_process_cpu_s() - c0;
 	if (rc)
 		return rc;
 	uint64_t n = atomic_load(&sh.events);
 	printf("floor (read + partition to disk + sort + group walk): %.3f s wall (pass 1 %.3f, pass 2 %.3f), %.3f s CPU "
 	       "(%.3f, %.3f; kernel %.3f); %.1f MB spilled in %llu pieces\n",
-	       tall, t1 - t0, tall - (t1 - t0), call, c1 - c0, call - (c1 - c0), sys_cpu() - k0, spilled / 1e6,
+	       tall, t1 - t0, tall - (t1 - t0), call, c1 - c0, call - (c1 - c0), bench_process_sys_s() - k0, spilled / 1e6,
 	       (unsigned long long)pieces);
 	printf("  %llu events, %llu device groups, %llu installs, %llu with a click in the week before%s\n",
 	       (unsigned long long)n, (unsigned long long)atomic_load(&sh.groups),

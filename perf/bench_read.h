@@ -1,5 +1,5 @@
-/* bench_read.h — the read-only ceiling's loop, one definition for every
- * benchmark that reads segment files (bench_attr, bench_floor).
+/* bench_read.h — the read-only ceiling, one definition for every benchmark
+ * that reads segment files (bench_attr, bench_floor).
  *
  * bench_read_file reads one segment into buf (kept by the caller from file
  * to file, as unmo-attr does), decodes every record into ev (capacity
@@ -13,10 +13,13 @@
 #define UNMO_BENCH_READ_H
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_clock.h"
 #include "segment.h"
 
 typedef void bench_block_fn(void *ctx, const struct unmo_event *ev, uint32_t n);
@@ -42,6 +45,60 @@ static inline uint64_t bench_read_file(const char *path, struct unmo_segr_buf *b
 	}
 	unmo_segr_close(r);
 	return events;
+}
+
+/* The read-only ceiling: files[0..n) read by threads threads (at most 256),
+ * each taking the next file, every event's time summed so the decode is
+ * not optimized away. */
+struct bench_ceiling {
+	double wall, cpu, sys; /* seconds; cpu and sys of the whole process */
+	uint64_t events;
+};
+
+struct bench_ceiling_shared {
+	char **files;
+	size_t n;
+	atomic_size_t next;
+	atomic_uint_fast64_t events, sum;
+};
+
+static inline void bench_sum_block(void *ctx, const struct unmo_event *ev, uint32_t n)
+{
+	uint64_t *sum = ctx;
+	for (uint32_t k = 0; k < n; k++)
+		*sum += (uint64_t)ev[k].event_time_us ^ ev[k].s[UNMO_S_APP_ID].len;
+}
+
+static inline void *bench_ceiling_main(void *p)
+{
+	struct bench_ceiling_shared *sh = p;
+	uint64_t events = 0, sum = 0;
+	struct unmo_event *ev = malloc(UNMO_SEG_MAX_BLOCK_RECORDS * sizeof *ev);
+	struct unmo_segr_buf buf = {0};
+	for (size_t i; ev && (i = atomic_fetch_add(&sh->next, 1)) < sh->n;)
+		events += bench_read_file(sh->files[i], &buf, ev, bench_sum_block, &sum);
+	free(ev);
+	unmo_segr_buf_free(&buf);
+	atomic_fetch_add(&sh->events, events);
+	atomic_fetch_add(&sh->sum, sum);
+	return NULL;
+}
+
+static inline struct bench_ceiling bench_ceiling_run(char **files, size_t n, unsigned threads)
+{
+	pthread_t th[256];
+	struct bench_ceiling_shared sh = {.files = files, .n = n};
+	double c0 = bench_process_cpu_s(), k0 = bench_process_sys_s(), t0 = bench_wall_s();
+	unsigned started = 0;
+	for (; started < threads && started < 256; started++)
+		if (pthread_create(&th[started], NULL, bench_ceiling_main, &sh))
+			break;
+	if (!started) /* no thread: read here */
+		bench_ceiling_main(&sh);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	return (struct bench_ceiling){bench_wall_s() - t0, bench_process_cpu_s() - c0, bench_process_sys_s() - k0,
+				      atomic_load(&sh.events)};
 }
 
 /* The *.seg files of dir, as malloc'd paths in *out (n of them): 0, or -1
