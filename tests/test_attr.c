@@ -1910,13 +1910,14 @@ Test(attr_part, auto_pool_uses_the_page_cache_only_once_the_disk_is_behind)
 	auto_pool_round_trip(&pool, dir, false);
 	pool_free(&pool);
 
-	/* 4 chunks and nothing waited for: hundreds of times a chunk is needed
-	 * while the spill of the last ones is in flight, and has to wait for
-	 * it (a write and a thread wake-up take far longer than filling 4 KB) */
-	cr_assert_eq(pool_init(&pool, 16384, 3, 1, UNMO_SPILL_MIXED), 0);
+	/* told nothing more will come (pool_expect 0), the pool starts no
+	 * spill in the background: it fills, and the next chunk has to wait
+	 * for a spill's write, every time (no timing involved) */
+	cr_assert_eq(pool_init(&pool, 16384, 3, 1, UNMO_SPILL_MIXED), 0); /* 4 chunks */
 	pool.mixed_when_behind = true;
+	pool_expect(&pool, 0);
 	auto_pool_round_trip(&pool, dir, false);
-	cr_expect(pool.behind, "a 4-chunk pool filled from memory never waited for the disk");
+	cr_expect(pool.behind, "a full pool's chunk waited for a spill without the pool being marked behind");
 	pool_free(&pool);
 	rmdir(dir);
 }
