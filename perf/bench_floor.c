@@ -391,8 +391,10 @@ static int p2_start(struct floor_shared *sh, struct io_uring *ring, struct p2_sl
 			struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 			if (!sqe) {
 				io_uring_submit(ring);
-				if (!(sqe = io_uring_get_sqe(ring)))
+				if (!(sqe = io_uring_get_sqe(ring))) {
+					io_uring_submit(ring); /* what is prepared is waited for */
 					return EBUSY;
+				}
 			}
 			io_uring_prep_read(sqe, sh->t[t].fd, d, pc->nblk * BLK, pc->off);
 			io_uring_sqe_set_data64(sqe, ((uint64_t)pc->nblk * BLK) << 1 | tag);
