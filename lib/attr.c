@@ -192,12 +192,16 @@ static bool mem_holds(uint64_t mem, unsigned threads, enum unmo_attr_spill_io io
 	return (double)p * (double)k * (double)k * (double)allow >= records && offsets <= (double)mem / 4;
 }
 
-/* With --spill-io auto, a mixed pool goes through the page cache only once
- * the disk falls behind it (struct chunk_pool). Returns true. */
-static bool pool_auto(const struct unmo_attr *a, struct chunk_pool *p)
+/* pool_init for this run: with --spill-io auto, a mixed pool goes through
+ * the page cache only once pass 1 had to wait for a spill's write (struct
+ * chunk_pool). */
+static int run_pool_init(const struct unmo_attr *a, struct chunk_pool *p, size_t budget, unsigned nparts,
+			 unsigned sharers, enum unmo_attr_spill_io io)
 {
+	if (pool_init(p, budget, nparts, sharers, io))
+		return -1;
 	p->mixed_when_behind = a->o.spill_io == UNMO_SPILL_AUTO;
-	return true;
+	return 0;
 }
 
 static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err, size_t errlen)
@@ -216,7 +220,7 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 	if (!a->dev_spools || !a->prob_spools || !a->pools)
 		goto oom;
 	for (unsigned t = 0; t < a->nspools; t++)
-		if (pool_init(&a->pools[t], budget, p, 2, a->st.spill_io) || !(pool_auto(a, &a->pools[t])) ||
+		if (run_pool_init(a, &a->pools[t], budget, p, 2, a->st.spill_io) ||
 		    spool_init(&a->dev_spools[t], a->dir, "dev", t, p, &a->pools[t], &a->prob_spools[t]) ||
 		    spool_init(&a->prob_spools[t], a->dir, "prob", t, p, &a->pools[t], &a->dev_spools[t]))
 			goto oom;
@@ -1295,7 +1299,7 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 			goto out;
 	} else {
 		bool cache = a->o.spill_io == UNMO_SPILL_AUTO && bytes <= mem_available() / 8;
-		if (pool_init(pool, budget, s->k, 1, cache ? UNMO_SPILL_BUFFERED : a->st.spill_io) || !pool_auto(a, pool))
+		if (run_pool_init(a, pool, budget, s->k, 1, cache ? UNMO_SPILL_BUFFERED : a->st.spill_io))
 			goto out;
 	}
 	pool->keep_pages = true; /* its pages serve the next split */
@@ -2050,7 +2054,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
 	int rc = 0;
 	for (unsigned w = 0; w < a->ntcs; w++)
-		if (pool_init(&ansp[w], budget, a->nparts, 1, a->st.spill_io) || !pool_auto(a, &ansp[w]) ||
+		if (run_pool_init(a, &ansp[w], budget, a->nparts, 1, a->st.spill_io) ||
 		    spool_init(&ans[w], a->dir, "ans", w, a->nparts, &ansp[w], NULL))
 			rc = -1;
 	retain_update(a); /* before the first chunks are given back */
@@ -2084,8 +2088,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	}
 	free(ans);
 	free(ansp);
-	for (unsigned t = 0; t < a->nspools; t++)
-	{
+	for (unsigned t = 0; t < a->nspools; t++) {
 		a->st.spilled_bytes += a->dev_spools[t].bytes + a->prob_spools[t].bytes;
 		a->st.spilled_cached_bytes += spool_cached_bytes(&a->dev_spools[t]) + spool_cached_bytes(&a->prob_spools[t]);
 	}

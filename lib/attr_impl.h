@@ -216,7 +216,7 @@ struct chunk_pool {
 	bool buffered;           /* spill files without O_DIRECT (--spill-io buffered) */
 	bool mixed;              /* direct pool writing about half of its spills through the page cache */
 	bool mixed_when_behind;  /* mixed only once behind (--spill-io auto): until then every spill is direct */
-	bool behind;             /* a chunk had to wait for a spill's write: the disk is slower than the pool fills */
+	bool behind;             /* a chunk had to wait for a spill's write (pass 1 waited on the disk) */
 	struct spool_chunk *free; /* chunks written out by a spill */
 	/* per 2 MB page of the region: bytes of its handed-out chunks given
 	 * back (free_chain), and which of its 4 KB blocks are given back but

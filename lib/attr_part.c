@@ -497,8 +497,8 @@ static struct spool_chunk *spool_chunk(struct spool *s)
 	    (2 * held >= p->budget || fits_later) && spool_spill(v))
 		return NULL;
 	if (!p->free && p->nused && (p->nused + 1) * p->csz > p->budget) {
-		/* every chunk is handed out: wait for the spill in flight (the
-		 * disk is slower than the pool fills: mixed_when_behind's cue) */
+		/* every chunk is handed out: wait for the spill in flight
+		 * (waiting on the disk is mixed_when_behind's cue) */
 		if (!p->busy && spool_spill(v))
 			return NULL;
 		p->behind = true;
