@@ -83,8 +83,8 @@ struct p1 {
 	int busy;          /* the writer holds half busy - 1 (0: idle) */
 	bool stop;
 	int werror;        /* the writer's errno */
-	const char *app_p; /* the last app string and its hash: events come in runs of one app */
-	uint16_t app_len;
+	char app_s[UNMO_STR_MAX]; /* the last app string (a copy: the reader's buffer is reused) */
+	uint16_t app_len;         /* and its hash: events come in runs of one app */
 	uint64_t app_h;
 	int error;
 };
@@ -200,10 +200,11 @@ static void route_block(void *ctx, const struct unmo_event *ev, uint32_t n)
 	for (uint32_t k = 0; k < n && !t->error; k++) {
 		const struct unmo_event *e = &ev[k];
 		struct unmo_str app = e->s[UNMO_S_APP_ID];
-		if (app.len != t->app_len || memcmp(app.p, t->app_p, app.len)) {
+		if (app.len != t->app_len || (app.len && memcmp(app.p, t->app_s, app.len))) {
 			t->app_h = XXH3_64bits(app.p, app.len);
-			t->app_p = app.p;
-			t->app_len = app.len;
+			t->app_len = app.len <= sizeof t->app_s ? app.len : 0;
+			if (t->app_len)
+				memcpy(t->app_s, app.p, t->app_len);
 		}
 		const void *key = e->event_id;
 		size_t klen = 16;
