@@ -33,6 +33,7 @@
 #include "segment.h"
 #include "bench_clock.h"
 #include "bench_read.h"
+#include "bench_rounds.h"
 
 #define DAY UNMO_US_PER_DAY
 #define HOUR (3600ll * 1000000)
@@ -241,24 +242,6 @@ static void rm_rf(const char *dir)
 	rmdir(dir);
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Median, least and greatest of v[0..n), 1 <= n <= MAX_ROUNDS. */
-#define MAX_ROUNDS 64
-static void spread(const double *v, unsigned n, double *med, double *lo, double *hi)
-{
-	double s[MAX_ROUNDS];
-	memcpy(s, v, n * sizeof *s);
-	qsort(s, n, sizeof *s, dbl_cmp);
-	*med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-	*lo = s[0];
-	*hi = s[n - 1];
-}
-
 /* One round: the ceiling (read only), then the whole job; prints both and
  * gives their wall and CPU seconds. 0, or 1 when the job failed. */
 static int bench_round(char **files, size_t nfiles, uint64_t events, unsigned threads, const char *dir,
@@ -367,8 +350,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!threads || !events || !repeat || repeat > MAX_ROUNDS) {
-		fprintf(stderr, "bench_attr: --events and --threads must be > 0, --repeat 1..%d\n", MAX_ROUNDS);
+	if (!threads || !events || !repeat || repeat > BENCH_MAX_ROUNDS) {
+		fprintf(stderr, "bench_attr: --events and --threads must be > 0, --repeat 1..%d\n", BENCH_MAX_ROUNDS);
 		return 1;
 	}
 	char dir[4096], segdir[4200], outdir[4200];
@@ -424,7 +407,8 @@ generated:;
 	/* 2. and 3., --repeat times, alternating: the VM moves single runs by
 	 * 10-20%; the medians of the rounds, and of their ratios, are the
 	 * figures to trust */
-	double rw[MAX_ROUNDS], rc[MAX_ROUNDS], aw[MAX_ROUNDS], ac[MAX_ROUNDS], qw[MAX_ROUNDS], qc[MAX_ROUNDS];
+	double rw[BENCH_MAX_ROUNDS], rc[BENCH_MAX_ROUNDS], aw[BENCH_MAX_ROUNDS], ac[BENCH_MAX_ROUNDS],
+		qw[BENCH_MAX_ROUNDS], qc[BENCH_MAX_ROUNDS];
 	int failed = 0;
 	unsigned done = 0;
 	for (; done < repeat && !failed; done++) {
@@ -439,7 +423,7 @@ generated:;
 		double m[6], lo[6], hi[6];
 		const double *v[6] = {rw, rc, aw, ac, qw, qc};
 		for (int i = 0; i < 6; i++)
-			spread(v[i], repeat, &m[i], &lo[i], &hi[i]);
+			bench_spread(v[i], repeat, &m[i], &lo[i], &hi[i]);
 		printf("median of %u rounds (least-most): read-only %.3f s wall, %.3f s CPU; attribution %.3f s wall "
 		       "(%.3f-%.3f), %.3f s CPU (%.3f-%.3f), %.2f M events/s per CPU-second; ratio %.2f wall "
 		       "(%.2f-%.2f), %.2f CPU (%.2f-%.2f)\n",

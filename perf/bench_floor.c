@@ -41,13 +41,13 @@
 
 #include "bench_clock.h"
 #include "bench_read.h"
+#include "bench_rounds.h"
 
 #define BLK ((size_t)64 << 10) /* a staged block, the unit of every write and read */
 #define REC 48u                /* bytes of a floor record */
 #define PER_BLK (BLK / REC)    /* records per block (the rest of a block is padding) */
 #define WEEK (7ll * 86400 * 1000000)
 #define MAX_THREADS 64
-#define MAX_ROUNDS 16
 
 /* ---- 2. the floor, pass 1: partition to disk ----
  * As unmo-attr's pass 1: each thread fills the blocks of one half of its
@@ -627,18 +627,11 @@ static int round_once(char **files, size_t nfiles, unsigned threads, unsigned np
 	return 0;
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double median(const double *v, unsigned n)
 {
-	double s[MAX_ROUNDS];
-	memcpy(s, v, n * sizeof *s);
-	qsort(s, n, sizeof *s, dbl_cmp);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	double med, lo, hi;
+	bench_spread(v, n, &med, &lo, &hi);
+	return med;
 }
 
 int main(int argc, char **argv)
@@ -664,10 +657,10 @@ int main(int argc, char **argv)
 			segdir = NULL, i = argc;
 	}
 	if (!segdir || !threads || threads > MAX_THREADS || !nparts || nparts > 65536 || !repeat ||
-	    repeat > MAX_ROUNDS || pool_mb < 1 || pool_mb > 65536) {
+	    repeat > BENCH_MAX_ROUNDS || pool_mb < 1 || pool_mb > 65536) {
 		fprintf(stderr, "usage: bench_floor [--threads 1..%d] [--partitions P] [--pool MB] [--tmpdir DIR] [--repeat 1..%d] "
 				"SEGDIR\n",
-			MAX_THREADS, MAX_ROUNDS);
+			MAX_THREADS, BENCH_MAX_ROUNDS);
 		return 2;
 	}
 	if ((pool_mb << 20) / 2 < 2 * nparts * BLK) {
@@ -685,7 +678,7 @@ int main(int argc, char **argv)
 	}
 	printf("bench_floor: %zu segments in %s; %u threads, %u partitions, %zu MB pool per thread, temp files in %s\n",
 	       nfiles, segdir, threads, nparts, pool_mb, tmpdir);
-	double r[4][MAX_ROUNDS], q[2][MAX_ROUNDS];
+	double r[4][BENCH_MAX_ROUNDS], q[2][BENCH_MAX_ROUNDS];
 	int rc = 0;
 	unsigned done = 0;
 	for (; done < repeat && !rc; done++) {
