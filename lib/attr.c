@@ -834,6 +834,9 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 		args[i].sh = &sh;
 		args[i].t.a = a;
 		args[i].t.tid = i;
+		/* a sixteenth of --mem holds the files being read whole; larger
+		 * files are mapped a window at a time (unmo_segr_open_buf) */
+		args[i].t.segbuf.max = (size_t)(a->o.mem_bytes / 16 / nt);
 		args[i].t.buf = malloc(PREC_MAX);
 		args[i].t.ua = calloc(UA_SLOTS, sizeof *args[i].t.ua);
 		args[i].t.apc = calloc(APP_SLOTS, sizeof *args[i].t.apc);

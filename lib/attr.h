@@ -187,7 +187,14 @@ struct unmo_attr_conversion {
 	struct unmo_attr_touch touch; /* type 0: organic or none */
 };
 
-struct unmo_attr_money { char currency[4]; int64_t micros; };
+/* A sum of revenue micros: 128 bits, so no sum of int64 amounts can wrap
+ * (2^64 events of +-2^63 each still fit), and totals stay exact. */
+__extension__ typedef __int128 unmo_attr_micros_sum;
+#define UNMO_ATTR_SUM_CHARS 41 /* sign, 39 digits, NUL */
+/* v in decimal into buf (UNMO_ATTR_SUM_CHARS bytes); returns buf. */
+char *unmo_attr_sum_str(char *buf, unmo_attr_micros_sum v);
+
+struct unmo_attr_money { char currency[4]; unmo_attr_micros_sum micros; };
 
 struct unmo_attr_agg {
 	const char *app_id, *media_source, *campaign; /* "organic" / "(none)" rows too */

@@ -105,7 +105,10 @@ int unmo_attr_parse_time(const char *s, int64_t *us)
 		if (*p == 'Z')
 			p++;
 	}
-	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return -1;
 	/* days from civil (proleptic Gregorian), Howard Hinnant's algorithm */
 	int yy = y - (mo <= 2);
@@ -194,11 +197,13 @@ int unmo_attr_windows_set(struct unmo_attr_windows *w, const char *kv, char *err
 struct app_conf {
 	char *app;
 	uint32_t explicit_mask; /* keys this app set itself */
+	int file_line[K_COUNT]; /* the config file's line that set each key (0: none) */
 	struct unmo_attr_windows w;
 };
 
 struct unmo_attr_config {
 	struct unmo_attr_windows def;
+	int star_line[K_COUNT]; /* as file_line, for `app *` */
 	struct app_conf *apps;
 	size_t napps, cap;
 };
@@ -239,6 +244,7 @@ static struct app_conf *app_entry(struct unmo_attr_config *c, const char *app)
 	if (!a->app)
 		return NULL;
 	a->explicit_mask = 0;
+	memset(a->file_line, 0, sizeof a->file_line);
 	a->w = c->def;
 	c->napps++;
 	return a;
@@ -287,6 +293,11 @@ int unmo_attr_config_load(struct unmo_attr_config *c, const char *path, char *er
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+			rc = -1;
+			break;
+		}
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
@@ -321,6 +332,19 @@ int unmo_attr_config_load(struct unmo_attr_config *c, const char *path, char *er
 				rc = -1;
 				break;
 			}
+			/* a key set twice for one app is a mistake either way: which
+			 * one was meant cannot be guessed */
+			char key[64];
+			const char *v;
+			int k = split_kv(tok, key, sizeof key, &v);
+			int *set_on = strcmp(app, "*") ? app_entry(c, app)->file_line : c->star_line;
+			if (set_on[k]) {
+				snprintf(err, errlen, "%s:%d: %s for app %s already set on line %d", path, lineno, key,
+					 app, set_on[k]);
+				rc = -1;
+				break;
+			}
+			set_on[k] = lineno;
 		}
 		if (rc)
 			break;

@@ -372,6 +372,12 @@ static void install_row(struct group_ctx *g, const struct ev *e, const struct to
 	r->fast_ctit = ctit >= 0 && ctit < g->w->fast_ctit_us;
 }
 
+static bool same_touch(const struct touchv *a, const struct touchv *b)
+{
+	return a->present && b->present && a->type == b->type && a->t == b->t && !memcmp(a->id, b->id, 16) &&
+	       unmo_str_eq(a->src, b->src) && unmo_str_eq(a->camp, b->camp);
+}
+
 static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, const struct list *l)
 {
 	const struct unmo_attr_windows *w = g->w;
@@ -391,6 +397,12 @@ static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, c
 		st->installed = true;
 	} else {
 		t = waterfall(w, &l[2], &l[3], ans ? &ans[1] : NULL, e->t);
+		/* a touch credited before (to an install, a re-attribution or a
+		 * re-engagement) is not credited again: one retargeting click
+		 * re-attributes one reinstall. Probabilistic touches belong to no
+		 * group, so the current attribution is compared by content. */
+		if (t.present && ((t.ev && (t.ev->dead & USED)) || same_touch(&t, &st->attr)))
+			t.present = false;
 		outcome = t.present ? UNMO_OUT_REATTRIBUTION : UNMO_OUT_REINSTALL;
 		if (!t.present)
 			t = st->attr;

@@ -488,7 +488,7 @@ uint64_t ev_dedup_group(struct ev **g, size_t n);
 /* ---- aggregates (attr_agg.c) ---- */
 struct money {
 	char cur[4];
-	int64_t v[1 + UNMO_MODEL_COUNT]; /* [0] last-touch attribution, then models */
+	unmo_attr_micros_sum v[1 + UNMO_MODEL_COUNT]; /* [0] last-touch attribution, then models */
 };
 struct agg_acc {
 	struct agg_acc *next;      /* hash chain */

@@ -78,13 +78,28 @@ static void utc_day(int64_t us, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+char *unmo_attr_sum_str(char *buf, unmo_attr_micros_sum v)
+{
+	__extension__ unsigned __int128 mag = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	char *p = buf + UNMO_ATTR_SUM_CHARS - 1;
+	*p = 0;
+	do {
+		*--p = (char)('0' + (unsigned)(mag % 10));
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		*--p = '-';
+	return memmove(buf, p, (size_t)(buf + UNMO_ATTR_SUM_CHARS - p));
+}
+
 static void money_list(FILE *f, const struct unmo_attr_money *m, uint32_t n)
 {
 	bool first = true;
+	char num[UNMO_ATTR_SUM_CHARS];
 	for (uint32_t i = 0; i < n; i++) {
 		if (!m[i].micros)
 			continue;
-		fprintf(f, "%s%s:%lld", first ? "" : " ", m[i].currency, (long long)m[i].micros);
+		fprintf(f, "%s%s:%s", first ? "" : " ", m[i].currency, unmo_attr_sum_str(num, m[i].micros));
 		first = false;
 	}
 }
@@ -597,10 +612,11 @@ static void json_money(FILE *f, const struct unmo_attr_money *m, uint32_t n)
 {
 	fputc('{', f);
 	bool first = true;
+	char num[UNMO_ATTR_SUM_CHARS];
 	for (uint32_t i = 0; i < n; i++) {
 		if (!m[i].micros)
 			continue;
-		fprintf(f, "%s\"%s\":%lld", first ? "" : ",", m[i].currency, (long long)m[i].micros);
+		fprintf(f, "%s\"%s\":%s", first ? "" : ",", m[i].currency, unmo_attr_sum_str(num, m[i].micros));
 		first = false;
 	}
 	fputc('}', f);
@@ -710,15 +726,16 @@ static void money_human(FILE *f, const struct unmo_attr_money *m, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		if (!m[i].micros)
 			continue;
-		int64_t v = m[i].micros;
-		uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-		unsigned frac = (unsigned)(mag % 1000000u), digits = 6;
+		unmo_attr_micros_sum v = m[i].micros, whole = v / 1000000;
+		unsigned frac = (unsigned)(v < 0 ? -(v % 1000000) : v % 1000000), digits = 6;
 		while (digits > 2 && frac % 10 == 0) {
 			frac /= 10;
 			digits--;
 		}
-		fprintf(f, "%s%s %s%llu.%0*u", first ? "" : " ", m[i].currency, v < 0 ? "-" : "",
-			(unsigned long long)(mag / 1000000u), (int)digits, frac);
+		char num[UNMO_ATTR_SUM_CHARS];
+		/* -0.5 has a whole part of 0: the sign comes from v */
+		fprintf(f, "%s%s %s%s.%0*u", first ? "" : " ", m[i].currency, v < 0 && !whole ? "-" : "",
+			unmo_attr_sum_str(num, whole), (int)digits, frac);
 		first = false;
 	}
 }

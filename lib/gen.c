@@ -720,9 +720,10 @@ static int64_t ctit_sample(struct rng *r)
 }
 
 /* An install (or reinstall) event with its truth. first: the device's
- * first install truth (NULL for the first install itself). */
+ * first install truth (NULL for the first install itself). *ti: the truth's
+ * index + 1 in g->truth (0: not emitted), for credit_journey to revise. */
 static void add_install(struct journey *j, uint8_t type, int64_t t, const struct unmo_gen_truth *first,
-			int64_t first_time, struct unmo_gen_truth *out)
+			int64_t first_time, struct unmo_gen_truth *out, uint32_t *ti_out)
 {
 	struct unmo_gen *g = j->g;
 	struct pend p = base_pend(j, type, t);
@@ -758,6 +759,7 @@ static void add_install(struct journey *j, uint8_t type, int64_t t, const struct
 		g->truth[ti].install = *out;
 		p.truth = ti + 1;
 	}
+	*ti_out = p.truth;
 	push(j, &p);
 }
 
@@ -805,26 +807,52 @@ static int later_cmp(const void *pa, const void *pb)
  * latest install: a re-engagement of 30 days from the open. A conversion
  * takes the running re-engagement's click, else the attribution, else none.
  * Then the opens and conversions go into the heap. */
+/* A re-attribution whose retargeting touch is already used (credited to a
+ * re-engagement in between) is a kept reinstall instead: a touch is credited
+ * once (docs/attribution.md section 6). Revises the emitted truth (ti: its
+ * index + 1) and *tr; true if it did. */
+static bool reattribution_of_used(struct journey *j, struct unmo_gen_truth *tr, uint32_t ti,
+				  const struct unmo_gen_truth *first, const bool used[32])
+{
+	if (tr->outcome != UNMO_GEN_REATTRIBUTION)
+		return false;
+	size_t k = 0;
+	while (k < j->ntouch && memcmp(j->touches[k].event_id, tr->touch.event_id, 16))
+		k++;
+	if (k == j->ntouch || !used[k])
+		return false;
+	tr->touch = first->touch;
+	tr->match = UNMO_GEN_MATCH_ORIGINAL;
+	tr->outcome = UNMO_GEN_REINSTALL;
+	if (ti)
+		j->g->truth[ti - 1].install = *tr;
+	return true;
+}
+
 static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_truth *first, int64_t t2,
-			   const struct unmo_gen_truth *second)
+			   struct unmo_gen_truth *second, uint32_t second_ti)
 {
 	struct unmo_gen *g = j->g;
 	int64_t start = g->o.start_us;
 	if (j->nlater > 1) /* qsort(NULL, 0) is undefined */
 		qsort(j->later, j->nlater, sizeof *j->later, later_cmp);
 	const struct unmo_gen_truth *inst[2] = {first, second};
+	bool used[32] = {false};
 	int64_t inst_t[2] = {t1, t2};
 	unsigned ninst = second ? 2 : 1, next = 0;
-	bool installed = false, reeng = false, used[32] = {false};
+	bool installed = false, reeng = false;
 	int64_t last_install = 0, reeng_end = 0;
 	struct unmo_gen_credited attr = {0}, reeng_by = {0};
-	for (size_t i = 0; i < j->nlater && j->ok; i++) {
-		struct pend *p = &j->later[i];
-		for (; next < ninst && inst_t[next] <= p->t; next++) { /* installs come first at a tie */
+	for (size_t i = 0; i <= j->nlater && j->ok; i++) {
+		/* i == nlater: only the installs after every open and conversion */
+		int64_t upto = i < j->nlater ? j->later[i].t : INT64_MAX;
+		for (; next < ninst && inst_t[next] <= upto; next++) { /* installs come first at a tie */
 			const struct unmo_gen_truth *tr = inst[next];
 			if (inst_t[next] < start)
 				continue; /* not emitted */
 			last_install = inst_t[next];
+			if (next == 1)
+				reattribution_of_used(j, second, second_ti, first, used);
 			if (tr->match == UNMO_GEN_MATCH_ORIGINAL)
 				continue; /* a kept reinstall */
 			installed = true;
@@ -834,6 +862,9 @@ static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_
 				if (attr.type && !memcmp(j->touches[k].event_id, attr.event_id, 16))
 					used[k] = true;
 		}
+		if (i == j->nlater)
+			break;
+		struct pend *p = &j->later[i];
 		if (p->t < start)
 			continue;
 		struct unmo_gen_credit c = {0};
@@ -954,7 +985,8 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 		break;
 	}
 	struct unmo_gen_truth first;
-	add_install(j, UNMO_EV_INSTALL, install, NULL, 0, &first);
+	uint32_t first_ti, second_ti = 0;
+	add_install(j, UNMO_EV_INSTALL, install, NULL, 0, &first, &first_ti);
 
 	unsigned ns = rng_geometric(r, SESSIONS_MEAN);
 	for (unsigned i = 0; i < ns; i++) {
@@ -1004,10 +1036,10 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 			int64_t ct = re - rng_lognormal(r, 30.0 * MIN_US, 1.2, 10 * US, 6 * DAY_US);
 			add_touch(j, UNMO_EV_CLICK, ct > install ? ct : install + 1, true, false, false);
 		}
-		add_install(j, UNMO_EV_REINSTALL, re, &first, install, &second);
+		add_install(j, UNMO_EV_REINSTALL, re, &first, install, &second, &second_ti);
 		has_second = true;
 	}
-	credit_journey(j, install, &first, has_second ? re : 0, has_second ? &second : NULL);
+	credit_journey(j, install, &first, has_second ? re : 0, has_second ? &second : NULL, second_ti);
 	dev_release(g, j->dev);
 	free(j->later);
 	free(j);

@@ -472,6 +472,7 @@ struct unmo_segr {
 	const uint8_t *data;
 	size_t size;
 	bool mapped;
+	uint64_t map_ahead, map_behind; /* mapped: see map_follow */
 	bool header_ok, sealed;
 	struct unmo_seg_info info;
 	const uint8_t *index; /* first entry, when sealed */
@@ -643,7 +644,7 @@ struct unmo_segr *unmo_segr_open_buf(const char *path, struct unmo_segr_buf *buf
 	}
 	size_t n = (size_t)st.st_size;
 	const uint8_t *d = (const uint8_t *)"";
-	bool map = n && (!buf || n > UNMO_SEGR_BUF_MAX);
+	bool map = n && (!buf || n > (buf->max ? buf->max : UNMO_SEGR_BUF_MAX));
 	if (n && !map) {
 		if (read_whole(fd, path, n, buf, err, errlen)) {
 			close(fd);
@@ -658,13 +659,7 @@ struct unmo_segr *unmo_segr_open_buf(const char *path, struct unmo_segr_buf *buf
 			close(fd);
 			return NULL;
 		}
-		madvise(m, n, MADV_SEQUENTIAL);
-#ifdef MADV_POPULATE_READ
-		/* map the file's pages in one call, not one fault per 16 pages
-		 * (~8 us each on the benchmark VM, 15 k for 1 GB); advice only:
-		 * EINVAL before Linux 5.14 */
-		madvise(m, n, MADV_POPULATE_READ);
-#endif
+		madvise(m, n, MADV_SEQUENTIAL); /* and map_follow as blocks are read */
 		d = m;
 	}
 	close(fd);
@@ -969,6 +964,34 @@ static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, s
 	return 0;
 }
 
+/* A mapped file is followed by a window as it is read: the pages ahead of
+ * the cursor are mapped in one call (one fault per 16 pages costs ~8 us on
+ * the benchmark VM, 15 k for 1 GB), and those more than a window behind it
+ * are unmapped (they stay in the page cache; a later access maps them
+ * again). So a reader holds about three windows of a file of any size,
+ * and a caller's memory bound holds whatever the file sizes. */
+#define MAP_WINDOW ((uint64_t)2 << 20)
+static void map_follow(struct unmo_segr *r, uint64_t off)
+{
+	const uint64_t page = 4096;
+	if (off >= r->size)
+		return;
+#ifdef MADV_POPULATE_READ /* Linux 5.14; advice only, EINVAL before */
+	if (off >= r->map_ahead || r->map_ahead - off < MAP_WINDOW / 2) {
+		uint64_t from = (off > r->map_ahead ? off : r->map_ahead) & ~(page - 1);
+		uint64_t to = off + 2 * MAP_WINDOW < r->size ? off + 2 * MAP_WINDOW : r->size;
+		if (to > from)
+			madvise((void *)(r->data + from), to - from, MADV_POPULATE_READ);
+		r->map_ahead = to;
+	}
+#endif
+	if (off >= r->map_behind + 2 * MAP_WINDOW) {
+		uint64_t to = (off - MAP_WINDOW) & ~(page - 1);
+		madvise((void *)(r->data + r->map_behind), to - r->map_behind, MADV_DONTNEED);
+		r->map_behind = to;
+	}
+}
+
 int unmo_segr_next(struct unmo_segr *r, struct unmo_seg_block *b, char *err, size_t errlen)
 {
 	if (r->problem_at < r->nproblems) {
@@ -977,6 +1000,11 @@ int unmo_segr_next(struct unmo_segr *r, struct unmo_seg_block *b, char *err, siz
 	}
 	if (r->done)
 		return 0;
+	if (r->mapped)
+		map_follow(r, r->sealed ? (r->next_entry < r->nblocks
+						   ? unmo_ld64(r->index + (size_t)r->next_entry * UNMO_SEG_INDEX_ENTRY)
+						   : r->size)
+					: r->pos);
 	return r->sealed ? next_indexed(r, b, err, errlen) : next_scan(r, b, err, errlen);
 }
 

@@ -129,10 +129,12 @@ struct unmo_segr *unmo_segr_open_mem(const void *data, size_t n, const char *nam
  * unmo-seg, bench_attr's ceiling): the first access to each 4 KB page of a fresh
  * mapping costs ~2 us on the benchmark VM, against ~0.2 us to copy it from
  * the page cache into memory already touched (perf/RESULTS.md). A file
- * larger than UNMO_SEGR_BUF_MAX is mapped as by unmo_segr_open. */
+ * larger than buf->max (0: UNMO_SEGR_BUF_MAX) is mapped as by unmo_segr_open,
+ * so a caller bounds its memory with max. */
 struct unmo_segr_buf {
 	uint8_t *p;
 	size_t cap; /* bytes mapped at p */
+	size_t max; /* largest file read into p; set by the caller (0: the default) */
 };
 #define UNMO_SEGR_BUF_MAX ((size_t)256 << 20)
 struct unmo_segr *unmo_segr_open_buf(const char *path, struct unmo_segr_buf *buf, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include "segment.h"
 
 #define DAY UNMO_US_PER_DAY
+#define HOUR (UNMO_US_PER_DAY / 24)
 #define SEC UNMO_US_PER_S
 #define T0 (1767225600ll * SEC) /* 2026-01-01T00:00:00Z */
 #define APP "com.test.app"
@@ -485,6 +486,51 @@ Test(attr_reinstall, outside_window_is_a_new_install)
 	unmo_attr_free(a);
 }
 
+/* A retargeting touch credited once is not credited again: the second
+ * reinstall after one click is a kept reinstall (it counted two
+ * re-attributions before), deterministic or probabilistic, and a click that
+ * started a re-engagement re-attributes nothing. */
+Test(attr_reinstall, a_credited_touch_does_not_reattribute_again)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY, r = t + 20 * DAY;
+	add(UNMO_EV_INSTALL, "d1", t, 1);
+	touch(UNMO_EV_CLICK, "d1", r - HOUR, 2, "netR", "rt")->flags = UNMO_EVF_RETARGETING;
+	add(UNMO_EV_REINSTALL, "d1", r, 3);
+	add(UNMO_EV_REINSTALL, "d1", r + DAY, 4); /* the click is still inside its 7 days */
+	/* d2: the same with a probabilistic retargeting click */
+	with_ip(add(UNMO_EV_INSTALL, "d2", t, 11), 9, UA_IOS);
+	struct unmo_event *p = touch(UNMO_EV_CLICK, NULL, r - HOUR, 12, "webR", "rt");
+	p->flags = UNMO_EVF_RETARGETING;
+	with_ip(p, 9, UA_IOS);
+	with_ip(add(UNMO_EV_REINSTALL, "d2", r, 13), 9, UA_IOS);
+	with_ip(add(UNMO_EV_REINSTALL, "d2", r + HOUR, 14), 9, UA_IOS);
+	/* d3: the click started a re-engagement first */
+	add(UNMO_EV_INSTALL, "d3", t, 21);
+	touch(UNMO_EV_CLICK, "d3", r - HOUR, 22, "netR", "rt")->flags = UNMO_EVF_RETARGETING;
+	add(UNMO_EV_SESSION, "d3", r - HOUR + 5, 23);
+	add(UNMO_EV_REINSTALL, "d3", r, 24);
+	struct unmo_attr *a = run();
+	const struct unmo_attr_install *i3 = ins_by_id(a, 3), *i4 = ins_by_id(a, 4);
+	cr_expect(i3->outcome == UNMO_OUT_REATTRIBUTION && touch_is(&i3->touch, 2));
+	cr_expect_eq(i4->outcome, UNMO_OUT_REINSTALL, "the click was credited to reinstall 3");
+	cr_expect(touch_is(&i4->touch, 2), "kept: the current attribution is the click");
+	const struct unmo_attr_install *i13 = ins_by_id(a, 13), *i14 = ins_by_id(a, 14);
+	cr_expect(i13->outcome == UNMO_OUT_REATTRIBUTION && i13->match == UNMO_MATCH_PROB_CLICK &&
+		  touch_is(&i13->touch, 12));
+	cr_expect_eq(i14->outcome, UNMO_OUT_REINSTALL);
+	cr_expect(touch_is(&i14->touch, 12));
+	const struct unmo_attr_install *i24 = ins_by_id(a, 24);
+	cr_expect_eq(i24->outcome, UNMO_OUT_REINSTALL, "the click was credited to the re-engagement");
+	cr_expect_eq(i24->match, UNMO_MATCH_ORGANIC, "keeps the organic first install");
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netR", "rt");
+	cr_expect(g->reattributions == 1 && g->reinstalls == 1 && g->reengagements == 1);
+	g = unmo_attr_find_agg(a, APP, "webR", "rt");
+	cr_expect(g->reattributions == 1 && g->reinstalls == 1);
+	cr_expect_eq(unmo_attr_stats(a)->reattributions, 2);
+	unmo_attr_free(a);
+}
+
 /* ---- re-engagement ---- */
 Test(attr_reengagement, credits_conversions_inside_its_window)
 {
@@ -629,6 +675,45 @@ Test(attr_input, revenue_per_currency_exact)
 	for (int m = 0; m < UNMO_MODEL_COUNT; m++)
 		cr_expect_eq(g->model_revenue[m][0].micros, eur, "model %d", m);
 	unmo_attr_free(a);
+}
+
+/* Sums past the int64 range stay exact (they wrapped to EUR:-2 before):
+ * three conversions of INT64_MAX, and INT64_MIN refunds in another currency. */
+Test(attr_input, revenue_sums_beyond_int64_stay_exact)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	for (int i = 0; i < 3; i++) {
+		struct unmo_event *e = add(UNMO_EV_CONVERSION, "d1", t + 10 + i, 100 + (uint64_t)i);
+		e->revenue_micros = INT64_MAX;
+		memcpy(e->currency, "EUR", 3);
+		e = add(UNMO_EV_CONVERSION, "d1", t + 20 + i, 200 + (uint64_t)i);
+		e->revenue_micros = INT64_MIN;
+		memcpy(e->currency, "USD", 3);
+	}
+	struct unmo_attr *a = run();
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "ua");
+	cr_assert_eq(g->nrevenue, 2);
+	char s[UNMO_ATTR_SUM_CHARS];
+	cr_expect_str_eq(unmo_attr_sum_str(s, g->revenue[0].micros), "27670116110564327421");
+	cr_expect_str_eq(unmo_attr_sum_str(s, g->revenue[1].micros), "-27670116110564327424");
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		cr_expect(g->model_revenue[m][0].micros == g->revenue[0].micros, "model %d", m);
+		cr_expect(g->model_revenue[m][1].micros == g->revenue[1].micros, "model %d", m);
+	}
+	unmo_attr_free(a);
+}
+
+Test(attr_input, revenue_sum_printed_in_full)
+{
+	char s[UNMO_ATTR_SUM_CHARS];
+	unmo_attr_micros_sum max = (unmo_attr_micros_sum)(~(unsigned __int128)0 >> 1);
+	cr_expect_str_eq(unmo_attr_sum_str(s, -max - 1), "-170141183460469231731687303715884105728");
+	cr_expect_str_eq(unmo_attr_sum_str(s, max), "170141183460469231731687303715884105727");
+	cr_expect_str_eq(unmo_attr_sum_str(s, 0), "0");
+	cr_expect_str_eq(unmo_attr_sum_str(s, -7), "-7");
 }
 
 /* Every row of a run, copied through the each_ functions (which also
@@ -1129,6 +1214,12 @@ Test(attr_conf, durations_times_and_config_file)
 	cr_expect(unmo_attr_parse_time("1767225600000000", &us) == 0 && us == T0);
 	cr_expect_eq(unmo_attr_parse_time("2026-13-01", &us), -1);
 	cr_expect_eq(unmo_attr_parse_time("2026-01-01T25:00", &us), -1);
+	cr_expect_eq(unmo_attr_parse_time("2026-02-31", &us), -1, "no such day (was 3 March)");
+	cr_expect_eq(unmo_attr_parse_time("2026-02-29", &us), -1, "2026 is not a leap year");
+	cr_expect_eq(unmo_attr_parse_time("2026-04-31", &us), -1);
+	cr_expect(unmo_attr_parse_time("2028-02-29", &us) == 0 && us == T0 + (365 + 365 + 31 + 28) * DAY);
+	cr_expect_eq(unmo_attr_parse_time("2100-02-29", &us), -1);
+	cr_expect_eq(unmo_attr_parse_time("2000-02-29", &us), 0);
 	char dir[] = "/tmp/test_attr_confXXXXXX", path[128], err[256];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/attr.conf", dir);
@@ -1157,6 +1248,32 @@ Test(attr_conf, durations_times_and_config_file)
 	fputs("apps com.z\n", f);
 	fclose(f);
 	cr_expect_eq(unmo_attr_config_load(c, path, err, sizeof err), -1);
+	unmo_attr_config_free(c);
+	/* a key set twice for one app, on one line or two, names both lines;
+	 * the same key for another app or for `*` is fine */
+	static const char *const twice[] = {"app com.x click_lookback=3d click_lookback=4d\n",
+					    "app * half_life=1d\napp com.x half_life=2d\n\napp * half_life=3d\n"};
+	static const char *const twice_err[] = {"attr.conf:1: click_lookback for app com.x already set on line 1",
+						"attr.conf:4: half_life for app * already set on line 1"};
+	for (int i = 0; i < 2; i++) {
+		f = fopen(path, "w");
+		fputs(twice[i], f);
+		fclose(f);
+		c = unmo_attr_config_new();
+		cr_expect_eq(unmo_attr_config_load(c, path, err, sizeof err), -1);
+		cr_expect(strstr(err, twice_err[i]) != NULL, "%s", err);
+		unmo_attr_config_free(c);
+	}
+	/* a line past the buffer is refused, not read as two lines */
+	f = fopen(path, "w");
+	fputs("app com.x", f);
+	for (int i = 0; i < 400; i++) /* 5 KB */
+		fputs(" half_life=1d", f);
+	fputs("\n", f);
+	fclose(f);
+	c = unmo_attr_config_new();
+	cr_expect_eq(unmo_attr_config_load(c, path, err, sizeof err), -1);
+	cr_expect(strstr(err, "attr.conf:1: line longer than") != NULL, "%s", err);
 	unmo_attr_config_free(c);
 	unlink(path);
 	rmdir(dir);

@@ -766,3 +766,69 @@ Test(segment, read_into_one_buffer_as_mapped, .init = mk_tmpdir, .fini = rm_tmpd
 	unmo_segr_buf_free(&buf);
 	CHECK(buf.p == NULL && buf.cap == 0);
 }
+
+static long rss_file_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = 0, v; /* file pages: RssShmem too, when the test directory is on tmpfs */
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "RssFile: %ld kB", &v) == 1 || sscanf(line, "RssShmem: %ld kB", &v) == 1)
+			kb += v;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* Every block of r: count, records, and a hash of their offsets and bytes;
+ * *most: the most file-backed memory (KB) the process gained meanwhile. */
+static uint64_t hash_blocks(struct unmo_segr *r, int *blocks, uint64_t *records, long *most)
+{
+	char err[256];
+	long before = rss_file_kb();
+	uint64_t h = 1469598103934665603ull;
+	struct unmo_seg_block b;
+	int st;
+	*blocks = 0;
+	*records = 0;
+	*most = 0;
+	while ((st = unmo_segr_next(r, &b, err, sizeof err)) != 0) {
+		CHECK(st == 1, "%s", err);
+		h = (h ^ b.meta.offset) * 1099511628211ull;
+		for (uint32_t i = 0; i < b.meta.raw_len; i++)
+			h = (h ^ b.records[i]) * 1099511628211ull;
+		(*blocks)++;
+		*records += b.meta.count;
+		long now = rss_file_kb() - before;
+		*most = now > *most ? now : *most;
+	}
+	return h;
+}
+
+/* A file larger than buf.max is mapped, not read whole (unmo-attr bounds
+ * its memory so), and followed by a window: the same blocks as read whole,
+ * while the reader holds a few MB of the file, not all of it. */
+Test(segment, larger_than_max_mapped_a_window_at_a_time, .init = mk_tmpdir, .fini = rm_tmpdir, .timeout = 120)
+{
+	write_segment("m-w1-00000001", 1300, 150, NULL, NULL);
+	char path[512], err[256];
+	seg_path(path, sizeof path, "m-w1-00000001", ".seg");
+	struct unmo_segr_buf whole = {0}, mapped = {.max = 1 << 20};
+	struct unmo_segr *r = unmo_segr_open_buf(path, &whole, err, sizeof err);
+	CHECK(r != NULL, "%s", err);
+	size_t size = unmo_segr_size(r);
+	int nb, nb_ref;
+	uint64_t nr, nr_ref;
+	long most, most_ref; /* most_ref: read whole, the file is not mapped at all */
+	uint64_t h_ref = hash_blocks(r, &nb_ref, &nr_ref, &most_ref);
+	unmo_segr_close(r);
+	unmo_segr_buf_free(&whole);
+	r = unmo_segr_open_buf(path, &mapped, err, sizeof err);
+	CHECK(r != NULL, "%s", err);
+	CHECK(mapped.p == NULL, "not read into the buffer");
+	uint64_t h = hash_blocks(r, &nb, &nr, &most);
+	unmo_segr_close(r);
+	CHECK(nb == 1300 && nb_ref == 1300 && nr == 1300 * 150 && nr_ref == nr && h == h_ref);
+	CHECK(size > 24u << 20, "a file of %zu bytes: too small to show the window", size);
+	CHECK(most < 12 * 1024, "the reader held %ld KB of a %zu KB file", most, size >> 10);
+}

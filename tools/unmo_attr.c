@@ -113,7 +113,10 @@ int main(int argc, char **argv)
 	};
 	struct unmo_attr_opts o = {0};
 	const char *out = "attr-out", *config = NULL;
-	char *overrides[64];
+	/* attr.conf settings from --set (key NULL: val is KEY=VALUE) and the
+	 * window flags, applied in command-line order; pointers into argv, so
+	 * an early usage error has nothing to free */
+	struct { const char *key, *val; } overrides[64];
 	int noverrides = 0, model = -1;
 	unsigned rows = 30;
 	bool quiet = false;
@@ -186,14 +189,19 @@ int main(int argc, char **argv)
 				fprintf(stderr, "unmo-attr: too many settings\n");
 				return EXIT_USAGE;
 			}
-			overrides[noverrides++] = strdup(optarg);
+			overrides[noverrides].key = NULL;
+			overrides[noverrides++].val = optarg;
 			break;
 		case O_HELP: usage(stdout); return 0;
 		case O_VERSION: printf("unmo-attr %s\n", UNMO_VERSION); return 0;
 		default:
-			if (c >= O_WIN_FIRST && c < O_WIN_FIRST + 8 && noverrides < 64) {
-				snprintf(kv, sizeof kv, "%s=%s", win_keys[c - O_WIN_FIRST], optarg);
-				overrides[noverrides++] = strdup(kv);
+			if (c >= O_WIN_FIRST && c < O_WIN_FIRST + 8) {
+				if (noverrides == 64) {
+					fprintf(stderr, "unmo-attr: too many settings\n");
+					return EXIT_USAGE;
+				}
+				overrides[noverrides].key = win_keys[c - O_WIN_FIRST];
+				overrides[noverrides++].val = optarg;
 				break;
 			}
 			usage(stderr);
@@ -211,26 +219,31 @@ int main(int argc, char **argv)
 	struct unmo_attr_config *cfg = unmo_attr_config_new();
 	if (!cfg)
 		return EXIT_FAILURE_IO;
-	if (config && unmo_attr_config_load(cfg, config, err, sizeof err)) {
-		fprintf(stderr, "unmo-attr: %s\n", err);
-		return EXIT_USAGE;
-	}
-	for (int i = 0; i < noverrides; i++) {
-		if (unmo_attr_config_set(cfg, NULL, overrides[i], err, sizeof err)) {
-			fprintf(stderr, "unmo-attr: %s\n", err);
-			return EXIT_USAGE;
+	bool bad = config && unmo_attr_config_load(cfg, config, err, sizeof err);
+	for (int i = 0; i < noverrides && !bad; i++) {
+		const char *set = overrides[i].val;
+		if (overrides[i].key) {
+			snprintf(kv, sizeof kv, "%s=%s", overrides[i].key, overrides[i].val);
+			set = kv;
 		}
-		free(overrides[i]);
+		bad = unmo_attr_config_set(cfg, NULL, set, err, sizeof err) != 0;
+	}
+	if (bad) {
+		fprintf(stderr, "unmo-attr: %s\n", err);
+		unmo_attr_config_free(cfg);
+		return EXIT_USAGE;
 	}
 	o.config = cfg;
 	o.progress = !quiet && isatty(STDERR_FILENO);
 	if (mkdir(out, 0755) && errno != EEXIST) {
 		fprintf(stderr, "unmo-attr: %s: %s\n", out, strerror(errno));
+		unmo_attr_config_free(cfg);
 		return EXIT_FAILURE_IO;
 	}
 	struct unmo_attr *a = unmo_attr_new(&o, err, sizeof err);
 	if (!a) {
 		fprintf(stderr, "unmo-attr: %s\n", err);
+		unmo_attr_config_free(cfg);
 		return EXIT_FAILURE_IO;
 	}
 	int rc = EXIT_OK;

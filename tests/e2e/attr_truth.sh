@@ -248,6 +248,17 @@ rc=0
 rc=0
 "$ATTR" --quiet --mem 1 "$W/seg" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "bad --mem: exit $rc, want 2"
+# bad settings: every path out frees what it took (under LeakSanitizer a leak
+# turned these into exit 1)
+printf 'app * click_lookback=soon\n' >"$W/bad.conf"
+printf 'app com.x half_life=1d\napp com.x half_life=2d\n' >"$W/twice.conf"
+for args in "--config $W/bad.conf" "--config $W/twice.conf" "--config $W/no-such.conf" \
+	"--set click_lookback=soon" "--click-lookback 3d --half-life soon" "--set nokey=1" "--from 2026-02-30"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$ATTR" --quiet --out "$W/out-badconf" $args "$W/seg" >/dev/null 2>"$W/badconf.log" || rc=$?
+	[ "$rc" = 2 ] || { cat "$W/badconf.log"; fail "$args: exit $rc, want 2"; }
+done
 rc=0
 "$ATTR" --quiet --out "$W/out-missing" "$W/no-such-dir" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 3 ] || fail "missing input path: exit $rc, want 3"
