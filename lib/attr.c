@@ -59,6 +59,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	a->scs.nul_skip = 2; /* sc_key's source length */
 	if (!a->o.on_corrupt)
 		a->o.on_corrupt = default_corrupt;
 	if (!a->o.mem_bytes)
@@ -2030,6 +2031,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	if (init_partitions(a, 0, err, errlen))
 		return -1;
 	a->finished = true;
+	a->st.strings_cut_at_nul = a->apps.with_nul + a->scs.with_nul;
 	if (!a->ntid_written)
 		a->ntid_written = 1;
 	a->ntcs = a->threads;

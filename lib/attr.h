@@ -213,6 +213,8 @@ struct unmo_attr_agg {
 struct unmo_attr_stats {
 	uint64_t files, files_failed, blocks, blocks_corrupt;
 	uint64_t events_read, events_unreadable, events_filtered, duplicates;
+	uint64_t strings_cut_at_nul; /* distinct app ids and (source, campaign) pairs holding a NUL
+				      * byte: reported up to it (docs/attribution.md section 14) */
 	uint64_t device_ids_zeroed; /* advertising or vendor ids skipped as all zeros, so not
 				     * used as a device id (docs/attribution.md section 3) */
 	uint64_t installs, reattributions, reinstalls, reengagements;

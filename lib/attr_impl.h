@@ -34,6 +34,10 @@ struct attr_apps {
 	uint32_t n, cap;
 	uint32_t *tab;      /* open addressing by hash: index, 0 = empty */
 	size_t tabcap;
+	/* strings added that hold a NUL byte past the key's first nul_skip
+	 * bytes: the outputs print them up to the NUL (C strings) */
+	uint32_t nul_skip;
+	uint64_t with_nul;
 };
 int apps_init(struct attr_apps *t);
 /* Index of app (added when new); UINT32_MAX when out of memory. */

@@ -641,13 +641,13 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		fprintf(f, "%lld", (long long)a->to);
 	fprintf(f, "},\n\"input\":{\"files\":%llu,\"files_failed\":%llu,\"blocks\":%llu,"
 		"\"blocks_corrupt\":%llu,\"events_read\":%llu,\"events_unreadable\":%llu,"
-		"\"events_filtered\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
+		"\"events_filtered\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"strings_cut_at_nul\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
 		"\"spilled_cached_bytes\":%llu,\"spill_io\":\"%s\",\"rows_spilled\":%llu,\"ctit_spilled\":%llu,\"partitions_split\":%llu},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
 		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates,
-		(unsigned long long)s->device_ids_zeroed, s->partitions,
+		(unsigned long long)s->device_ids_zeroed, (unsigned long long)s->strings_cut_at_nul, s->partitions,
 		(unsigned long long)s->spilled_bytes, (unsigned long long)s->spilled_cached_bytes,
 		unmo_attr_spill_io_names[s->spill_io],
 		(unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled,
@@ -706,16 +706,18 @@ int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *er
 	return 0;
 }
 
+/* s in at most w bytes for the terminal table ('~' marks a cut), control
+ * bytes as '?': a name from the input must not move the cursor, clear the
+ * screen or recolour the operator's terminal (the files keep every byte). */
 static void trunc_copy(char *dst, const char *s, size_t w)
 {
 	size_t n = strlen(s);
-	if (n <= w) {
-		memcpy(dst, s, n + 1);
-		return;
-	}
-	memcpy(dst, s, w - 1);
-	dst[w - 1] = '~';
-	dst[w] = 0;
+	size_t k = n <= w ? n : w - 1;
+	for (size_t i = 0; i < k; i++)
+		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (n > w)
+		dst[k++] = '~';
+	dst[k] = 0;
 }
 
 /* Money for people: "USD 33217.96" — exact (integer arithmetic), trailing
@@ -766,7 +768,7 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 		order[i] = i;
 	table_aggs = a->aggs; /* the table is printed once, by the tool's main thread */
 	qsort(order, a->naggs, sizeof *order, table_cmp);
-	fprintf(f, "%-22s %-18s %-24s %9s %8s %8s %7s %8s %7s %8s %-8s %s\n", "app", "source", "campaign",
+	fprintf(f, "%-22s %-18s %-24s %9s %8s %8s %7s %8s %7s %8s %-10s %s\n", "app", "source", "campaign",
 		"clicks", "installs", "organic", "reinst", "conv", "re-eng", "ctit_s", "flags",
 		model >= 0 ? unmo_attr_model_names[model] : "revenue");
 	unsigned shown = 0;
@@ -785,7 +787,10 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 			fprintf(f, "%8lld ", (long long)(g->median_ctit_us / UNMO_US_PER_S));
 		else
 			fprintf(f, "%8s ", "-");
-		fprintf(f, "%-8s ", g->fast_ctit || g->flood_devices ? (g->flood_devices ? "FLOOD" : "FASTCTIT") : "");
+		fprintf(f, "%-10s ", g->fast_ctit && g->flood_devices ? "FAST+FLOOD"
+				     : g->flood_devices             ? "FLOOD"
+				     : g->fast_ctit                 ? "FASTCTIT"
+								    : "");
 		if (model >= 0) {
 			fputs("inst=", f);
 			fixed6(f, g->model_installs[model]);

@@ -706,6 +706,27 @@ Test(attr_input, revenue_sums_beyond_int64_stay_exact)
 	unmo_attr_free(a);
 }
 
+/* Outputs are C strings: a campaign holding a NUL byte is shown up to it,
+ * and the run counts such strings (report.json strings_cut_at_nul). */
+Test(attr_input, strings_holding_nul_are_counted)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	static const char c1[] = {'n', 'u', 'l', 0, 'x'}, c2[] = {'n', 'u', 'l', 0, 'y'};
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c1, 5};
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d2", t - 100, 3, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c2, 5};
+	add(UNMO_EV_INSTALL, "d2", t, 4);
+	touch(UNMO_EV_CLICK, "d3", t - 100, 5, "netA", "plain");
+	add(UNMO_EV_INSTALL, "d3", t, 6);
+	struct unmo_attr *a = run();
+	cr_expect_eq(unmo_attr_stats(a)->strings_cut_at_nul, 2);
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "nul");
+	cr_assert_not_null(g);
+	cr_expect_eq(g->installs_click, 2, "shown as one row");
+	unmo_attr_free(a);
+}
+
 Test(attr_input, revenue_sum_printed_in_full)
 {
 	char s[UNMO_ATTR_SUM_CHARS];

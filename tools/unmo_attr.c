@@ -37,7 +37,8 @@ static void usage(FILE *f)
 	      "                       (D: 7d, 24h, 30m, 10s, 500ms, or microseconds)\n"
 	      "  --set KEY=VALUE      any attr.conf setting for every app\n"
 	      "  --conversions        also write conversions.csv (one row per conversion)\n"
-	      "  --mem SIZE           memory budget (default 1G; K/M/G suffixes)\n"
+	      "  --mem SIZE           memory budget (default 1G; K/M/G/T suffixes; at most\n"
+	      "                       the machine's memory)\n"
 	      "  --threads N          worker threads (default: online CPUs)\n"
 	      "  --partitions N       partition count (default: from input size and --mem)\n"
 	      "  --tmpdir DIR         where partition temp files go (default $TMPDIR or /tmp)\n"
@@ -58,6 +59,8 @@ static void usage(FILE *f)
 static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
+	if (*s < '0' || *s > '9') /* strtoull takes "-5" and " 5" */
+		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s)
@@ -69,6 +72,8 @@ static int parse_size(const char *s, uint64_t *out)
 		mul = 1ull << 20;
 	else if (*end == 'G' || *end == 'g')
 		mul = 1ull << 30;
+	else if (*end == 'T' || *end == 't')
+		mul = 1ull << 40;
 	else if (*end)
 		return -1;
 	if (*end && end[1])
@@ -146,7 +151,7 @@ int main(int argc, char **argv)
 		case O_OUT: out = optarg; break;
 		case O_MEM:
 			if (parse_size(optarg, &o.mem_bytes) || o.mem_bytes < (1u << 20)) {
-				fprintf(stderr, "unmo-attr: bad --mem '%s' (at least 1M)\n", optarg);
+				fprintf(stderr, "unmo-attr: bad --mem '%s' (1M or more: 512M, 4G, 1T)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -235,6 +240,16 @@ int main(int argc, char **argv)
 	}
 	o.config = cfg;
 	o.progress = !quiet && isatty(STDERR_FILENO);
+	/* a budget is a bound, not a demand: more than the machine has would
+	 * only make the pools' address-space reservations fail */
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+	if (phys && o.mem_bytes > phys) {
+		if (!quiet)
+			fprintf(stderr, "unmo-attr: note: --mem is more than this machine's %lluM of memory: using %lluM\n",
+				(unsigned long long)(phys >> 20), (unsigned long long)(phys >> 20));
+		o.mem_bytes = phys;
+	}
 	if (mkdir(out, 0755) && errno != EEXIST) {
 		fprintf(stderr, "unmo-attr: %s: %s\n", out, strerror(errno));
 		unmo_attr_config_free(cfg);
@@ -264,6 +279,12 @@ int main(int argc, char **argv)
 		if (!quiet && rows)
 			unmo_attr_print_table(a, stdout, model, rows);
 		const struct unmo_attr_stats *s = unmo_attr_stats(a);
+		if (s->strings_cut_at_nul)
+			fprintf(stderr,
+				"unmo-attr: note: %llu app ids or media source/campaign pairs hold a NUL byte; the "
+				"outputs show them up to it, so ones alike up to there share a row "
+				"(docs/attribution.md section 14)\n",
+				(unsigned long long)s->strings_cut_at_nul);
 		if (s->events_unreadable || s->blocks_corrupt || s->files_failed) {
 			fprintf(stderr,
 				"unmo-attr: %llu events could not be read (%llu corrupt blocks, %llu files failed)\n",
