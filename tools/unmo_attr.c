@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "attr.h"
+#include "fsdir.h"
 
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_FAILURE_IO = 3 };
 
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
 				(unsigned long long)(phys >> 20), (unsigned long long)(phys >> 20));
 		o.mem_bytes = phys;
 	}
-	if (mkdir(out, 0755) && errno != EEXIST) {
+	if (unmo_mkdir_p(out, 0755)) {
 		fprintf(stderr, "unmo-attr: %s: %s\n", out, strerror(errno));
 		unmo_attr_config_free(cfg);
 		return EXIT_FAILURE_IO;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsdir.h"
 #include "json_event.h"
 #include "segment.h"
 
@@ -47,7 +48,8 @@ static const char usage[] =
 	"           blocks and records kept and bytes dropped.\n"
 	"  import   read JSON lines (the cat schema) from FILE or stdin and write\n"
 	"           sealed segments DIR/P-wN-SEQ.seg (P default \"import\", N default 0;\n"
-	"           SEQ: the first unused). Blank lines are skipped. A bad line is\n"
+	"           SEQ: the first unused; DIR is created if missing). Blank lines are\n"
+	"           skipped. A bad line is\n"
 	"           reported as \"LINE: reason\"; with --skip-bad it is left out and the\n"
 	"           exit code stays 0. --block-bytes (1024..65536, default 65536) sizes\n"
 	"           blocks; --segment-mb (default 256) rotates segments.\n"
@@ -686,9 +688,8 @@ static int cmd_import(int argc, char **argv)
 			usage);
 		return EXIT_USAGE;
 	}
-	struct stat st;
-	if (stat(im.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "%s: %s: not a directory\n", prog, im.dir);
+	if (unmo_mkdir_p(im.dir, 0755)) { /* created, parents too */
+		fprintf(stderr, "%s: %s: %s\n", prog, im.dir, strerror(errno));
 		return EXIT_IO;
 	}
 	im.writer = (uint32_t)writer;
