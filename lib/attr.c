@@ -80,10 +80,10 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		a->threads = 256;
 	a->from = INT64_MIN;
 	a->to = INT64_MAX;
-	if (o->from_us || o->to_us) {
+	if (o->from_set || o->from_us)
 		a->from = o->from_us;
-		a->to = o->to_us ? o->to_us : INT64_MAX;
-	}
+	if (o->to_set || o->to_us)
+		a->to = o->to_us;
 	const char *tmp = o->tmpdir ? o->tmpdir : getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
@@ -637,6 +637,7 @@ int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *e
 struct filelist {
 	char **v;
 	size_t n, cap;
+	uint64_t unsealed; /* *.seg.open files seen in directories, not read */
 };
 
 static int fl_add(struct filelist *l, const char *p)
@@ -674,7 +675,8 @@ static int expand(struct filelist *l, const char *path, char *err, size_t errlen
 	size_t first = l->n;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name), sl = strlen(UNMO_SEG_SUFFIX);
+		size_t n = strlen(de->d_name), sl = strlen(UNMO_SEG_SUFFIX), ol = strlen(UNMO_SEG_OPEN_SUFFIX);
+		l->unsealed += n > ol && !strcmp(de->d_name + n - ol, UNMO_SEG_OPEN_SUFFIX);
 		if (n <= sl || strcmp(de->d_name + n - sl, UNMO_SEG_SUFFIX))
 			continue;
 		char p[4096];
@@ -805,6 +807,7 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (expand(&fl, paths[i], err, errlen))
 			goto out;
+	a->st.files_unsealed += fl.unsealed;
 	uint64_t bytes = 0;
 	sizes = calloc(fl.n ? fl.n : 1, sizeof *sizes);
 	if (!sizes) {

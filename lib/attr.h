@@ -124,6 +124,7 @@ struct unmo_attr_opts {
 	const struct unmo_attr_config *config; /* NULL: defaults */
 	const char *app;        /* only this app (NULL: all) */
 	int64_t from_us, to_us; /* report range [from, to); 0/0 = everything */
+	bool from_set, to_set;  /* from_us / to_us given even when 0 (1970-01-01) */
 	const char *tmpdir;     /* where the temp dir goes (NULL: $TMPDIR or /tmp) */
 	uint64_t mem_bytes;     /* memory budget (0: 1 GiB) */
 	unsigned threads;       /* 0: online CPUs */
@@ -213,6 +214,7 @@ struct unmo_attr_agg {
 struct unmo_attr_stats {
 	uint64_t files, files_failed, blocks, blocks_corrupt;
 	uint64_t events_read, events_unreadable, events_filtered, duplicates;
+	uint64_t files_unsealed; /* *.seg.open files in input directories, not read (unmo-seg recover) */
 	uint64_t strings_cut_at_nul; /* distinct app ids and (source, campaign) pairs holding a NUL
 				      * byte: reported up to it (docs/attribution.md section 14) */
 	uint64_t device_ids_zeroed; /* advertising or vendor ids skipped as all zeros, so not

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -285,8 +286,16 @@ int unmo_attr_config_set(struct unmo_attr_config *c, const char *app, const char
 int unmo_attr_config_load(struct unmo_attr_config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	if (!f) {
+	struct stat st;
+	if (!f || fstat(fileno(f), &st)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) { /* pipes are fine: --config <(...) */
+		snprintf(err, errlen, "%s: is a directory", path);
+		fclose(f);
 		return -1;
 	}
 	char line[4096], msg[256];
@@ -348,6 +357,10 @@ int unmo_attr_config_load(struct unmo_attr_config *c, const char *path, char *er
 		}
 		if (rc)
 			break;
+	}
+	if (!rc && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -1;
 	}
 	fclose(f);
 	return rc;

@@ -629,7 +629,9 @@ void unmo_segr_buf_free(struct unmo_segr_buf *buf)
 
 struct unmo_segr *unmo_segr_open_buf(const char *path, struct unmo_segr_buf *buf, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named *.seg must not block the open; a regular
+	 * file's reads ignore the flag */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		seterr(err, errlen, "%s: open: %s", path, strerror(errno));

@@ -133,6 +133,7 @@ int main(int argc, char **argv)
 		case O_APP: o.app = optarg; break;
 		case O_FROM:
 		case O_TO:
+			*(c == O_FROM ? &o.from_set : &o.to_set) = true;
 			if (unmo_attr_parse_time(optarg, c == O_FROM ? &o.from_us : &o.to_us)) {
 				fprintf(stderr, "unmo-attr: bad time '%s' (want 2026-01-01[THH:MM[:SS]][Z] or us)\n",
 					optarg);
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unmo-attr: no input (give segment files or directories; --help)\n");
 		return EXIT_USAGE;
 	}
-	if (o.from_us && o.to_us && o.to_us <= o.from_us) {
+	if ((o.from_set || o.to_set) && (o.from_set ? o.from_us : INT64_MIN) >= (o.to_set ? o.to_us : INT64_MAX)) {
 		fprintf(stderr, "unmo-attr: --to must be after --from\n");
 		return EXIT_USAGE;
 	}
@@ -280,6 +281,11 @@ int main(int argc, char **argv)
 		if (!quiet && rows)
 			unmo_attr_print_table(a, stdout, model, rows);
 		const struct unmo_attr_stats *s = unmo_attr_stats(a);
+		if (s->files_unsealed)
+			fprintf(stderr,
+				"unmo-attr: note: %llu unsealed *.seg.open files in the input directories were not "
+				"read (a writer still has them, or crashed: `unmo-seg recover` seals what they hold)\n",
+				(unsigned long long)s->files_unsealed);
 		if (s->strings_cut_at_nul)
 			fprintf(stderr,
 				"unmo-attr: note: %llu app ids or media source/campaign pairs hold a NUL byte; the "

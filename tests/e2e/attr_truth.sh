@@ -262,8 +262,20 @@ done
 rc=0
 "$ATTR" --quiet --out "$W/out-missing" "$W/no-such-dir" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 3 ] || fail "missing input path: exit $rc, want 3"
-mkdir "$W/bad"
+# an unsealed file beside the sealed ones is counted and named, not read;
+# a FIFO named *.seg fails to open instead of blocking the run
+mkdir "$W/unsealed"
 seg=$(find "$W/seg" -name '*.seg' | sort | head -1)
+cp "$seg" "$W/unsealed/a.seg"
+cp "$seg" "$W/unsealed/b.seg.open"
+mkfifo "$W/unsealed/c.seg"
+rc=0
+timeout 60 "$ATTR" --quiet --out "$W/out-unsealed" "$W/unsealed" >/dev/null 2>"$W/unsealed.log" || rc=$?
+[ "$rc" = 1 ] || { cat "$W/unsealed.log"; fail "unsealed file and FIFO: exit $rc, want 1"; }
+grep -q '"files_failed":1,' "$W/out-unsealed/report.json" || fail "the FIFO is not a failed file"
+grep -q '"files_unsealed":1,' "$W/out-unsealed/report.json" || fail "the .seg.open file is not counted"
+grep -q '1 unsealed \*.seg.open' "$W/unsealed.log" || { cat "$W/unsealed.log"; fail "no note on the .seg.open file"; }
+mkdir "$W/bad"
 cp "$seg" "$W/bad/x.seg"
 size=$(stat -c %s "$W/bad/x.seg")
 # 64 bytes of garbage in the middle of the file: inside a compressed block
