@@ -591,6 +591,9 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 	d->blocks_corrupt += s->blocks_corrupt;
 	d->events_read += s->events_read;
 	d->events_unreadable += s->events_unreadable;
+	d->file_problems += s->file_problems;
+	d->bytes_unreadable += s->bytes_unreadable;
+	d->blocks_uncounted += s->blocks_uncounted;
 	d->events_filtered += s->events_filtered;
 	d->device_ids_zeroed += s->device_ids_zeroed;
 	d->duplicates += s->duplicates;
@@ -738,18 +741,30 @@ static void read_file(struct p1_arg *arg, const char *path)
 	/* the reader's check decodes each record once, into t->events */
 	unmo_segr_decode_into(r, t->events, UNMO_SEG_MAX_BLOCK_RECORDS);
 	struct unmo_seg_block b;
+	bool damaged = false;
 	for (;;) {
 		memset(&b, 0, sizeof b);
 		int rc = unmo_segr_next(r, &b, err, sizeof err);
 		if (rc == 0)
 			break;
-		t->st.blocks++;
 		if (rc < 0) {
-			t->st.blocks_corrupt++;
-			t->st.events_unreadable += lost_events(r);
+			uint64_t bytes = unmo_segr_error_bytes(r);
+			if (!bytes) { /* a notice about the file: it skips nothing itself */
+				t->st.file_problems += !damaged;
+				damaged = true;
+			} else {
+				t->st.blocks++;
+				t->st.blocks_corrupt++;
+				t->st.bytes_unreadable += bytes;
+				if (unmo_segr_sealed(r))
+					t->st.events_unreadable += lost_events(r);
+				else /* scanning: no index to count its events */
+					t->st.blocks_uncounted++;
+			}
 			a->o.on_corrupt(a->o.ctx, err);
 			continue;
 		}
+		t->st.blocks++;
 		for (uint32_t k = 0; k < b.meta.count; k++) {
 			t->st.events_read++;
 			if (route(a, t, &b.events[k])) {

@@ -214,6 +214,10 @@ struct unmo_attr_agg {
 struct unmo_attr_stats {
 	uint64_t files, files_failed, blocks, blocks_corrupt;
 	uint64_t events_read, events_unreadable, events_filtered, duplicates;
+	uint64_t file_problems;    /* files with a damaged header or no valid index/footer (read by scanning) */
+	uint64_t bytes_unreadable; /* bytes of the corrupt blocks (and damaged regions) skipped */
+	uint64_t blocks_uncounted; /* of blocks_corrupt: in files read by scanning, whose events
+				    * no index counts (events_unreadable leaves them out) */
 	uint64_t files_unsealed; /* *.seg.open files in input directories, not read (unmo-seg recover) */
 	uint64_t strings_cut_at_nul; /* distinct app ids and (source, campaign) pairs holding a NUL
 				      * byte: reported up to it (docs/attribution.md section 14) */

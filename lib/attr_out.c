@@ -640,11 +640,14 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 	else
 		fprintf(f, "%lld", (long long)a->to);
 	fprintf(f, "},\n\"input\":{\"files\":%llu,\"files_failed\":%llu,\"blocks\":%llu,"
-		"\"blocks_corrupt\":%llu,\"events_read\":%llu,\"events_unreadable\":%llu,"
+		"\"blocks_corrupt\":%llu,\"blocks_uncounted\":%llu,\"bytes_unreadable\":%llu,\"file_problems\":%llu,"
+		"\"events_read\":%llu,\"events_unreadable\":%llu,"
 		"\"events_filtered\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"strings_cut_at_nul\":%llu,\"files_unsealed\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
 		"\"spilled_cached_bytes\":%llu,\"spill_io\":\"%s\",\"rows_spilled\":%llu,\"ctit_spilled\":%llu,\"partitions_split\":%llu},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
+		(unsigned long long)s->blocks_uncounted, (unsigned long long)s->bytes_unreadable,
+		(unsigned long long)s->file_problems,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
 		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates,
 		(unsigned long long)s->device_ids_zeroed, (unsigned long long)s->strings_cut_at_nul,
@@ -808,10 +811,11 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 	if (a->naggs > shown)
 		fprintf(f, "... %zu more rows in report.csv\n", a->naggs - shown);
 	const struct unmo_attr_stats *s = &a->st;
-	fprintf(f, "events read %llu, unreadable %llu (corrupt blocks %llu, files failed %llu), duplicates %llu, "
+	fprintf(f, "events read %llu, unreadable %llu%s (corrupt blocks %llu, files failed %llu), duplicates %llu, "
 		"zeroed device ids %llu; "
 		"installs %llu, reattributions %llu, reinstalls %llu, conversions %llu (unattributed %llu)\n",
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
+		s->blocks_uncounted ? " or more" : "",
 		(unsigned long long)s->blocks_corrupt, (unsigned long long)s->files_failed,
 		(unsigned long long)s->duplicates, (unsigned long long)s->device_ids_zeroed,
 		(unsigned long long)s->installs,

@@ -66,9 +66,10 @@ static const char *header_decode(const uint8_t *p, size_t n, struct unmo_seg_inf
 {
 	if (n < UNMO_SEG_HEADER_LEN)
 		return "truncated header";
-	if (unmo_ld32(p) != UNMO_SEG_MAGIC_HEADER || unmo_ld32(p + 4) != HDR_PAYLOAD ||
-	    memcmp(p + 8, HDR_TAG, 8) != 0)
+	if (unmo_ld32(p) != UNMO_SEG_MAGIC_HEADER || memcmp(p + 8, HDR_TAG, 8) != 0)
 		return "bad header magic";
+	if (unmo_ld32(p + 4) != HDR_PAYLOAD)
+		return "bad header size field";
 	if (XXH32(p + 8, 60, 0) != unmo_ld32(p + 68))
 		return "header checksum mismatch";
 	if (unmo_ld32(p + 16) != UNMO_SEG_FORMAT_VERSION)
@@ -486,7 +487,7 @@ struct unmo_segr {
 	int nproblems, problem_at;
 	char problem[2][200];
 	uint64_t problem_off[2];
-	uint64_t err_off;
+	uint64_t err_off, err_bytes;
 	struct unmo_event *ev; /* decode mode (unmo_segr_decode_into), else NULL */
 	size_t evcap;
 	char name[1024];
@@ -696,6 +697,7 @@ void unmo_segr_decode_into(struct unmo_segr *r, struct unmo_event *ev, size_t ca
 }
 
 uint64_t unmo_segr_error_offset(const struct unmo_segr *r) { return r->err_off; }
+uint64_t unmo_segr_error_bytes(const struct unmo_segr *r) { return r->err_bytes; }
 
 static void entry_meta(const uint8_t *e, struct unmo_seg_block_meta *m)
 {
@@ -854,9 +856,10 @@ static const char *decode_frame(struct unmo_segr *r, const uint8_t *p, size_t le
 	return NULL;
 }
 
-static int report(struct unmo_segr *r, uint64_t off, const char *why, char *err, size_t errlen)
+static int report(struct unmo_segr *r, uint64_t off, uint64_t bytes, const char *why, char *err, size_t errlen)
 {
 	r->err_off = off;
+	r->err_bytes = bytes;
 	seterr(err, errlen, "%s: %s at offset %llu", r->name, why, (unsigned long long)off);
 	return -1;
 }
@@ -873,14 +876,14 @@ static int next_indexed(struct unmo_segr *r, struct unmo_seg_block *b, char *err
 	char why[160];
 	bool torn;
 	if (lz4_frame_extent(p, want.frame_len, &torn) != want.frame_len)
-		return report(r, want.offset, "bad LZ4 frame structure", err, errlen);
+		return report(r, want.offset, want.frame_len, "bad LZ4 frame structure", err, errlen);
 	const char *bad = decode_frame(r, p, want.frame_len, &got, why, sizeof why);
 	if (!bad && (got.raw_len != want.raw_len || got.count != want.count))
 		bad = "block disagrees with index (raw_len/count)";
 	if (!bad && (got.min_time_us != want.min_time_us || got.max_time_us != want.max_time_us))
 		bad = "block disagrees with index (time range)";
 	if (bad)
-		return report(r, want.offset, bad, err, errlen);
+		return report(r, want.offset, want.frame_len, bad, err, errlen);
 	b->meta = want;
 	b->records = r->out;
 	b->events = r->ev;
@@ -916,6 +919,20 @@ static bool frame_start_at(const struct unmo_segr *r, uint64_t q)
 	       mg == UNMO_SEG_MAGIC_INDEX || mg == UNMO_SEG_MAGIC_FOOTER;
 }
 
+/* Whether the skippable frame at pos is fl bytes long: our index and
+ * footer by their own fields (garbage may follow them in a torn file),
+ * any other where a frame (or the end) follows it, as for a block. */
+static bool skippable_len_ok(const struct unmo_segr *r, uint64_t pos, uint64_t fl)
+{
+	const uint8_t *p = r->data + pos;
+	uint32_t mg = unmo_ld32(p), payload = unmo_ld32(p + 4);
+	if (mg == UNMO_SEG_MAGIC_FOOTER)
+		return payload == FOOTER_PAYLOAD;
+	if (mg == UNMO_SEG_MAGIC_INDEX && r->size - pos >= 20)
+		return payload == UNMO_SEG_INDEX_FIXED - 8u + (uint64_t)unmo_ld32(p + 16) * UNMO_SEG_INDEX_ENTRY;
+	return frame_start_at(r, pos + fl);
+}
+
 static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, size_t errlen)
 {
 	char why[200], why2[160];
@@ -924,12 +941,29 @@ static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, s
 		const uint8_t *p = r->data + pos;
 		size_t avail = r->size - pos;
 		uint32_t mg = avail >= 4 ? unmo_ld32(p) : 0;
+		if (pos == 0 && !r->header_ok) {
+			/* the header, reported at open: its length is not trusted
+			 * (a changed size field, or bytes cut from it, would skip
+			 * the first block); the next frame after offset 0 */
+			uint64_t nx = resync(r, 1);
+			r->pos = nx;
+			if (nx <= UNMO_SEG_HEADER_LEN)
+				continue;
+			snprintf(why, sizeof why, "no frame after the damaged header, %llu bytes skipped",
+				 (unsigned long long)(nx - UNMO_SEG_HEADER_LEN));
+			return report(r, UNMO_SEG_HEADER_LEN, nx - UNMO_SEG_HEADER_LEN, why, err, errlen);
+		}
 		if (avail >= 8 && (mg & 0xFFFFFFF0u) == 0x184D2A50u) { /* skippable frame */
 			uint64_t fl = 8ull + unmo_ld32(p + 4);
-			if (fl <= avail) {
+			if (fl <= avail && (pos == 0 || skippable_len_ok(r, pos, fl))) {
 				r->pos += fl;
 				continue;
 			}
+			uint64_t nx = resync(r, pos + 1);
+			r->pos = nx;
+			snprintf(why, sizeof why, "skippable frame of %llu bytes ends inside a frame, %llu bytes skipped",
+				 (unsigned long long)fl, (unsigned long long)(nx - pos));
+			return report(r, pos, nx - pos, why, err, errlen);
 		}
 		bool torn = false;
 		size_t len = mg == UNMO_SEG_MAGIC_LZ4 || avail < 4 ? lz4_frame_extent(p, avail, &torn) : 0;
@@ -949,7 +983,7 @@ static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, s
 			r->pos = nx;
 			snprintf(why, sizeof why, "corrupt block (%s), %llu bytes skipped", bad,
 				 (unsigned long long)(nx - pos));
-			return report(r, pos, why, err, errlen);
+			return report(r, pos, nx - pos, why, err, errlen);
 		}
 		uint64_t nx = resync(r, pos + 1);
 		r->pos = nx;
@@ -960,7 +994,7 @@ static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, s
 				 mg == UNMO_SEG_MAGIC_LZ4 ? "bad LZ4 frame header or block size"
 							  : "no frame magic",
 				 (unsigned long long)(nx - pos));
-		return report(r, pos, why, err, errlen);
+		return report(r, pos, nx - pos, why, err, errlen);
 	}
 	r->done = true;
 	return 0;
@@ -998,7 +1032,7 @@ int unmo_segr_next(struct unmo_segr *r, struct unmo_seg_block *b, char *err, siz
 {
 	if (r->problem_at < r->nproblems) {
 		int i = r->problem_at++;
-		return report(r, r->problem_off[i], r->problem[i], err, errlen);
+		return report(r, r->problem_off[i], 0, r->problem[i], err, errlen);
 	}
 	if (r->done)
 		return 0;

@@ -147,8 +147,12 @@ uint64_t unmo_segr_size(const struct unmo_segr *r);  /* file bytes */
 /* Sealed readers: blocks in the index, and entry i (fast stat, no reading). */
 uint32_t unmo_segr_nblocks(const struct unmo_segr *r);
 bool unmo_segr_index_entry(const struct unmo_segr *r, uint32_t i, struct unmo_seg_block_meta *m);
-/* File offset of the problem last reported by unmo_segr_next (-1 result). */
+/* File offset of the problem last reported by unmo_segr_next (-1 result),
+ * and the bytes of the file it skipped: a block, or a damaged region when
+ * scanning. 0 bytes: a notice about the whole file (damaged header, not
+ * sealed) that skips nothing by itself. */
 uint64_t unmo_segr_error_offset(const struct unmo_segr *r);
+uint64_t unmo_segr_error_bytes(const struct unmo_segr *r);
 
 struct unmo_seg_block {
 	struct unmo_seg_block_meta meta;

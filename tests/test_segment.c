@@ -629,6 +629,69 @@ Test(segment, recovery_drops_garbage_appended, .init = mk_tmpdir, .fini = rm_tmp
 	free(img);
 }
 
+/* A damaged header's length is not trusted when scanning: with its size
+ * field changed, or bytes cut from it, every block is still read (the
+ * scanner skipped to the old length and lost the first block). Notices
+ * about the file skip no bytes; a damaged block reports what it skipped. */
+Test(segment, damaged_header_loses_no_block, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	char path[512], openp[512], err[256];
+	size_t n;
+	uint8_t *img = ref_segment("h-w1-00000001", 5, 30, path, openp, &n);
+	CHECK(ro_ref.blocks == 5 && ro_ref.errors == 0);
+	uint8_t *d = malloc(n);
+	size_t blocks_end = ro_ref.meta[4].offset + ro_ref.meta[4].frame_len;
+	for (int kind = 0; kind < 3; kind++) {
+		size_t dn = blocks_end; /* no index or footer: read by scanning */
+		memcpy(d, img, n);
+		if (kind == 0) {
+			d[4] = 80; /* header size field: 64 -> 80 */
+		} else if (kind == 1) { /* 20 header bytes cut */
+			memmove(d + 20, d + 40, n - 40);
+			dn -= 20;
+		} else {
+			d[20] ^= 1; /* a header byte: checksum mismatch only */
+		}
+		struct unmo_segr *r = unmo_segr_open_mem(d, dn, "h.seg.open", err, sizeof err);
+		CHECK(r != NULL && !unmo_segr_header_ok(r) && !unmo_segr_sealed(r));
+		struct unmo_seg_block b;
+		int st, blocks = 0, notices = 0;
+		uint64_t records = 0;
+		while ((st = unmo_segr_next(r, &b, err, sizeof err)) != 0) {
+			if (st < 0) {
+				CHECK(unmo_segr_error_bytes(r) == 0, "kind %d: %s skipped bytes", kind, err);
+				notices++;
+				continue;
+			}
+			blocks++;
+			records += b.meta.count;
+		}
+		unmo_segr_close(r);
+		CHECK(blocks == 5 && records == 150, "kind %d: %d blocks, %llu records", kind, blocks,
+		      (unsigned long long)records);
+		CHECK(notices >= 1, "kind %d: the header is reported", kind);
+	}
+	/* a block damaged in an unsealed file: its bytes, at its offset */
+	memcpy(d, img, n);
+	d[ro_ref.meta[2].offset + 10] ^= 0x40;
+	struct unmo_segr *r = unmo_segr_open_mem(d, blocks_end, "h.seg.open", err, sizeof err);
+	struct unmo_seg_block b;
+	int st, blocks = 0, bad = 0;
+	while ((st = unmo_segr_next(r, &b, err, sizeof err)) != 0) {
+		if (st > 0) {
+			blocks++;
+			continue;
+		}
+		bad++;
+		CHECK(unmo_segr_error_offset(r) == ro_ref.meta[2].offset, "%s", err);
+		CHECK(unmo_segr_error_bytes(r) == ro_ref.meta[2].frame_len, "%s", err);
+	}
+	unmo_segr_close(r);
+	CHECK(blocks == 4 && bad == 1);
+	free(d);
+	free(img);
+}
+
 /* What a direct-I/O writer (app/writer.c) leaves at a crash: the file's
  * bytes up to some point (a block end or inside a block), then zeros up to
  * the next 4 KiB boundary. Recovery keeps exactly the whole blocks before

@@ -292,11 +292,18 @@ int main(int argc, char **argv)
 				"outputs show them up to it, so ones alike up to there share a row "
 				"(docs/attribution.md section 14)\n",
 				(unsigned long long)s->strings_cut_at_nul);
-		if (s->events_unreadable || s->blocks_corrupt || s->files_failed) {
+		if (s->events_unreadable || s->blocks_corrupt || s->files_failed || s->file_problems) {
 			fprintf(stderr,
-				"unmo-attr: %llu events could not be read (%llu corrupt blocks, %llu files failed)\n",
-				(unsigned long long)s->events_unreadable, (unsigned long long)s->blocks_corrupt,
-				(unsigned long long)s->files_failed);
+				"unmo-attr: %s%llu events could not be read (%llu corrupt blocks of %llu bytes, %llu files "
+				"failed, %llu files with a damaged header or index)\n",
+				s->blocks_uncounted ? "at least " : "", (unsigned long long)s->events_unreadable,
+				(unsigned long long)s->blocks_corrupt, (unsigned long long)s->bytes_unreadable,
+				(unsigned long long)s->files_failed, (unsigned long long)s->file_problems);
+			if (s->blocks_uncounted)
+				fprintf(stderr,
+					"unmo-attr: %llu of the corrupt blocks are in files read by scanning, where no "
+					"index counts their events\n",
+					(unsigned long long)s->blocks_uncounted);
 			rc = EXIT_DATA;
 		}
 	}
