@@ -197,6 +197,7 @@ int unmo_attr_windows_set(struct unmo_attr_windows *w, const char *kv, char *err
 
 struct app_conf {
 	char *app;
+	size_t len;
 	uint32_t explicit_mask; /* keys this app set itself */
 	int file_line[K_COUNT]; /* the config file's line that set each key (0: none) */
 	struct unmo_attr_windows w;
@@ -207,7 +208,51 @@ struct unmo_attr_config {
 	int star_line[K_COUNT]; /* as file_line, for `app *` */
 	struct app_conf *apps;
 	size_t napps, cap;
+	uint32_t *slot; /* apps by hash of the id, open addressing: index + 1 (0: empty) */
+	size_t nslot;   /* a power of two, more than twice napps */
 };
+
+/* FNV-1a: a config holds at most a few hundred thousand ids (a linear
+ * search made 40 k apps take a minute to load) */
+static size_t app_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+	return (size_t)(h ^ h >> 29);
+}
+
+static struct app_conf *app_find(const struct unmo_attr_config *c, const char *app, size_t len)
+{
+	for (size_t h = c->nslot ? app_hash(app, len) & (c->nslot - 1) : 0; c->nslot && c->slot[h];
+	     h = (h + 1) & (c->nslot - 1)) {
+		struct app_conf *a = &c->apps[c->slot[h] - 1];
+		if (a->len == len && !memcmp(a->app, app, len))
+			return a;
+	}
+	return NULL;
+}
+
+/* Room in the hash for one more app; -1 when out of memory. */
+static int slots_reserve(struct unmo_attr_config *c)
+{
+	if (2 * (c->napps + 1) < c->nslot)
+		return 0;
+	size_t n = c->nslot ? 2 * c->nslot : 64;
+	uint32_t *v = calloc(n, sizeof *v);
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < c->napps; i++) {
+		size_t h = app_hash(c->apps[i].app, c->apps[i].len) & (n - 1);
+		while (v[h])
+			h = (h + 1) & (n - 1);
+		v[h] = (uint32_t)i + 1;
+	}
+	free(c->slot);
+	c->slot = v;
+	c->nslot = n;
+	return 0;
+}
 
 struct unmo_attr_config *unmo_attr_config_new(void)
 {
@@ -224,14 +269,18 @@ void unmo_attr_config_free(struct unmo_attr_config *c)
 	for (size_t i = 0; i < c->napps; i++)
 		free(c->apps[i].app);
 	free(c->apps);
+	free(c->slot);
 	free(c);
 }
 
 static struct app_conf *app_entry(struct unmo_attr_config *c, const char *app)
 {
-	for (size_t i = 0; i < c->napps; i++)
-		if (!strcmp(c->apps[i].app, app))
-			return &c->apps[i];
+	size_t len = strlen(app);
+	struct app_conf *found = app_find(c, app, len);
+	if (found)
+		return found;
+	if (c->napps >= UINT32_MAX - 1 || slots_reserve(c))
+		return NULL;
 	if (c->napps == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
 		struct app_conf *n = realloc(c->apps, cap * sizeof *n);
@@ -244,6 +293,11 @@ static struct app_conf *app_entry(struct unmo_attr_config *c, const char *app)
 	a->app = strdup(app);
 	if (!a->app)
 		return NULL;
+	a->len = len;
+	size_t h = app_hash(app, len) & (c->nslot - 1);
+	while (c->slot[h])
+		h = (h + 1) & (c->nslot - 1);
+	c->slot[h] = (uint32_t)c->napps + 1;
 	a->explicit_mask = 0;
 	memset(a->file_line, 0, sizeof a->file_line);
 	a->w = c->def;
@@ -369,10 +423,8 @@ int unmo_attr_config_load(struct unmo_attr_config *c, const char *path, char *er
 const struct unmo_attr_windows *unmo_attr_config_get(const struct unmo_attr_config *c,
 						     const char *app, size_t app_len)
 {
-	for (size_t i = 0; i < c->napps; i++)
-		if (strlen(c->apps[i].app) == app_len && !memcmp(c->apps[i].app, app, app_len))
-			return &c->apps[i].w;
-	return &c->def;
+	const struct app_conf *a = app_find(c, app, app_len);
+	return a ? &a->w : &c->def;
 }
 
 /* Case-insensitive search of a lower-case needle in s[0..n). */

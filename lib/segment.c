@@ -959,11 +959,15 @@ static int next_scan(struct unmo_segr *r, struct unmo_seg_block *b, char *err, s
 				r->pos += fl;
 				continue;
 			}
-			uint64_t nx = resync(r, pos + 1);
-			r->pos = nx;
-			snprintf(why, sizeof why, "skippable frame of %llu bytes ends inside a frame, %llu bytes skipped",
-				 (unsigned long long)fl, (unsigned long long)(nx - pos));
-			return report(r, pos, nx - pos, why, err, errlen);
+			if (fl <= avail) { /* it fits, but its length is not plausible: damage */
+				uint64_t nx = resync(r, pos + 1);
+				r->pos = nx;
+				snprintf(why, sizeof why,
+					 "skippable frame of %llu bytes ends inside a frame, %llu bytes skipped",
+					 (unsigned long long)fl, (unsigned long long)(nx - pos));
+				return report(r, pos, nx - pos, why, err, errlen);
+			}
+			/* past the end of the file: a torn tail, below */
 		}
 		bool torn = false;
 		size_t len = mg == UNMO_SEG_MAGIC_LZ4 || avail < 4 ? lz4_frame_extent(p, avail, &torn) : 0;

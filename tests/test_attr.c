@@ -1285,6 +1285,21 @@ Test(attr_conf, durations_times_and_config_file)
 		cr_expect(strstr(err, twice_err[i]) != NULL, "%s", err);
 		unmo_attr_config_free(c);
 	}
+	/* many apps: each keeps its own value (apps are found by hash) */
+	c = unmo_attr_config_new();
+	for (int i = 0; i < 3000; i++) {
+		char app[32], kv[48];
+		snprintf(app, sizeof app, "com.app%d", i);
+		snprintf(kv, sizeof kv, "click_lookback=%d", i + 1);
+		cr_assert_eq(unmo_attr_config_set(c, app, kv, err, sizeof err), 0, "%s", err);
+	}
+	for (int i = 0; i < 3000; i++) {
+		char app[32];
+		int n = snprintf(app, sizeof app, "com.app%d", i);
+		cr_expect_eq(unmo_attr_config_get(c, app, (size_t)n)->click_lookback_us, i + 1, "%s", app);
+	}
+	cr_expect_eq(unmo_attr_config_get(c, "com.app3000", 11)->click_lookback_us, 7 * DAY, "not set: default");
+	unmo_attr_config_free(c);
 	/* a line past the buffer is refused, not read as two lines */
 	f = fopen(path, "w");
 	fputs("app com.x", f);
