@@ -270,7 +270,9 @@ const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a);
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
 					       const char *source, const char *campaign);
 
-/* Outputs (docs/attribution.md, "Outputs"). */
+/* Outputs (docs/attribution.md, "Outputs"), each written as NAME.tmp and
+ * all renamed into place only when every one is complete: a failure (-1,
+ * err says which file and why) leaves dir's previous outputs untouched. */
 int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen);
 /* Compact terminal table; model < 0: last-touch columns only. */
 void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsigned max_rows);

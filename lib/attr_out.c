@@ -136,24 +136,53 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t cap,
 	return f;
 }
 
-/* Close f and rename its NAME.tmp into place as path; failure (a reason,
+/* Close f, leaving its NAME.tmp for commit_outputs; failure (a reason,
  * or NULL) or a write error discards the temporary file instead. */
 static int close_out(FILE *f, const char *path, const char *failure, char *err, size_t errlen)
 {
 	char tmp[4300];
 	tmp_name(tmp, sizeof tmp, path);
-	bool bad = ferror(f);
-	if (fclose(f) || bad || failure) {
-		snprintf(err, errlen, "%s: %s", tmp, failure ? failure : "write error");
-		unlink(tmp);
-		return -1;
-	}
-	if ((unlink(path) && errno != ENOENT) || rename(tmp, path)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	int e = ferror(f) ? errno : 0; /* the failed write's errno, unless something reset it */
+	if (fclose(f) && !e)
+		e = errno ? errno : EIO;
+	if (e || failure) {
+		snprintf(err, errlen, "%s: %s%s%s", tmp, failure ? failure : "write error",
+			 !failure && e ? ": " : "", !failure && e ? strerror(e) : "");
 		unlink(tmp);
 		return -1;
 	}
 	return 0;
+}
+
+static const char *const out_names[] = {"report.csv", "report.json", "installs.csv", "models.csv",
+					"conversions.csv"};
+
+/* Every output's NAME.tmp renamed into place once all are complete (ok),
+ * or removed (!ok), so a failed run leaves the previous run's files as
+ * they were, never a mix. A conversions.csv this run did not write goes
+ * too: it belongs to another run. */
+static int commit_outputs(const char *dir, bool ok, bool conversions, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (size_t i = 0; i < sizeof out_names / sizeof *out_names; i++) {
+		char path[4200], tmp[4300];
+		snprintf(path, sizeof path, "%s/%s", dir, out_names[i]);
+		tmp_name(tmp, sizeof tmp, path);
+		bool mine = i < 4 || conversions;
+		if (!ok || !mine) {
+			unlink(tmp);
+			if (ok && !mine && unlink(path) && errno != ENOENT && !rc) {
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+				rc = -1;
+			}
+			continue;
+		}
+		if (rename(tmp, path) && !rc) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 /* CSV rows built in memory, a batch of rows at a time, and handed to stdio
@@ -702,12 +731,15 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 
 int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
-	if (write_report_csv(a, dir, err, errlen) || write_report_json(a, dir, err, errlen) ||
-	    write_row_file(a, false, dir, err, errlen) || write_models_csv(a, dir, err, errlen))
+	bool ok = !write_report_csv(a, dir, err, errlen) && !write_report_json(a, dir, err, errlen) &&
+		  !write_row_file(a, false, dir, err, errlen) && !write_models_csv(a, dir, err, errlen) &&
+		  (!a->o.keep_conversions || !write_row_file(a, true, dir, err, errlen));
+	char cerr[4400];
+	if (commit_outputs(dir, ok, a->o.keep_conversions, cerr, sizeof cerr) && ok) {
+		snprintf(err, errlen, "%s", cerr);
 		return -1;
-	if (a->o.keep_conversions && write_row_file(a, true, dir, err, errlen))
-		return -1;
-	return 0;
+	}
+	return ok ? 0 : -1;
 }
 
 /* s in at most w bytes for the terminal table ('~' marks a cut), control

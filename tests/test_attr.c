@@ -1488,6 +1488,22 @@ Test(attr_segments, files_in_any_order_and_corrupt_blocks, .timeout = 120)
 	cr_expect_eq(st->blocks_corrupt, 1);
 	cr_expect(st->events_unreadable > 0 && st->events_unreadable <= 50);
 	cr_expect_eq(st->events_read + st->events_unreadable, nev);
+	/* outputs as a set: this run's models.csv cannot be written (a
+	 * directory is in the way of its .tmp), so none of its files replace
+	 * the first run's, and none of its .tmp files stay */
+	char blocker[400];
+	snprintf(blocker, sizeof blocker, "%s/models.csv.tmp", out);
+	cr_assert_eq(mkdir(blocker, 0700), 0);
+	cr_expect_eq(unmo_attr_write_outputs(a, out, err, sizeof err), -1);
+	cr_expect(strstr(err, "models.csv.tmp") != NULL, "%s", err);
+	snprintf(p, sizeof p, "%s/report.json", out);
+	cr_expect(file_has(p, "\"events_unreadable\":0"), "the first run's report.json is kept");
+	snprintf(p, sizeof p, "%s/report.json.tmp", out);
+	cr_expect(access(p, F_OK) != 0, "no .tmp left");
+	rmdir(blocker);
+	cr_assert_eq(unmo_attr_write_outputs(a, out, err, sizeof err), 0, "%s", err);
+	snprintf(p, sizeof p, "%s/report.json", out);
+	cr_expect(!file_has(p, "\"events_unreadable\":0"), "now replaced");
 	unmo_attr_free(a);
 	unmo_attr_free(mem);
 	/* clean up */
