@@ -50,7 +50,10 @@ static void fixed6(FILE *f, int64_t v)
 /* YYYY-MM-DD of a UTC time. Years 1970..9999 by arithmetic (days to civil
  * date, H. Hinnant's algorithm: gmtime_r + strftime cost more than the rest
  * of an install row); other times through the C library. */
-static void utc_day(int64_t us, char out[11])
+/* out: UTC_DAY_CHARS bytes (years of up to 6 digits and a sign, the range
+ * of int64 microseconds) */
+#define UTC_DAY_CHARS 24
+static void utc_day(int64_t us, char out[UTC_DAY_CHARS])
 {
 	if (us >= 0 && us < 253402300800ll * UNMO_US_PER_S) {
 		int64_t z = us / UNMO_US_PER_DAY + 719468;
@@ -74,8 +77,8 @@ static void utc_day(int64_t us, char out[11])
 	}
 	time_t s = (time_t)(us >= 0 ? us / UNMO_US_PER_S : (us - (UNMO_US_PER_S - 1)) / UNMO_US_PER_S);
 	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	if (!gmtime_r(&s, &tm) || !strftime(out, UTC_DAY_CHARS, "%Y-%m-%d", &tm))
+		out[0] = 0;
 }
 
 char *unmo_attr_sum_str(char *buf, unmo_attr_micros_sum v)
@@ -499,7 +502,7 @@ static int row_src_open(const struct unmo_attr *a, bool conv, struct row_src *sr
 static void install_row(struct row *rw, const void *row)
 {
 	const struct unmo_attr_install *r = row;
-	char day[11];
+	char day[UTC_DAY_CHARS];
 	r_hex_id(rw, r->event_id);
 	r_chr(rw, ',');
 	r_csv(rw, r->app_id);

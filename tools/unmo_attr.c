@@ -130,7 +130,13 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case O_APP: o.app = optarg; break;
+		case O_APP:
+			if (!*optarg) {
+				fprintf(stderr, "unmo-attr: bad --app '' (an app id; leave the flag out for every app)\n");
+				return EXIT_USAGE;
+			}
+			o.app = optarg;
+			break;
 		case O_FROM:
 		case O_TO:
 			*(c == O_FROM ? &o.from_set : &o.to_set) = true;
