@@ -797,16 +797,6 @@ static int later_cmp(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
-/* The credit of the journey's emitted conversions and of the app opens
- * that start a re-engagement (docs/attribution.md sections 6-8, default
- * windows), replayed in time order over the emitted events: an install or
- * re-attribution sets the device's attribution (its truth), uses its touch
- * and ends a re-engagement; a kept reinstall changes neither. An open of an
- * installed device takes the device's latest retargeting click in the 7
- * days before it, unless that click is already used or older than the
- * latest install: a re-engagement of 30 days from the open. A conversion
- * takes the running re-engagement's click, else the attribution, else none.
- * Then the opens and conversions go into the heap. */
 /* A re-attribution whose retargeting touch is already used (credited to a
  * re-engagement in between) is a kept reinstall instead: a touch is credited
  * once (docs/attribution.md section 6). Revises the emitted truth (ti: its
@@ -829,6 +819,16 @@ static bool reattribution_of_used(struct journey *j, struct unmo_gen_truth *tr, 
 	return true;
 }
 
+/* The credit of the journey's emitted conversions and of the app opens
+ * that start a re-engagement (docs/attribution.md sections 6-8, default
+ * windows), replayed in time order over the emitted events: an install or
+ * re-attribution sets the device's attribution (its truth), uses its touch
+ * and ends a re-engagement; a kept reinstall changes neither. An open of an
+ * installed device takes the device's latest retargeting click in the 7
+ * days before it, unless that click is already used or older than the
+ * latest install: a re-engagement of 30 days from the open. A conversion
+ * takes the running re-engagement's click, else the attribution, else none.
+ * Then the opens and conversions go into the heap. */
 static void credit_journey(struct journey *j, int64_t t1, const struct unmo_gen_truth *first, int64_t t2,
 			   struct unmo_gen_truth *second, uint32_t second_ti)
 {
