@@ -732,11 +732,31 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 	return close_out(f, path, NULL, err, errlen);
 }
 
+/* The file being written, on the progress line; always true. */
+static bool out_step(const struct unmo_attr *a, const char *name)
+{
+	if (a->o.progress)
+		fprintf(stderr, "\routputs: writing %s%20s", name, "");
+	return true;
+}
+
 int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
-	bool ok = !write_report_csv(a, dir, err, errlen) && !write_report_json(a, dir, err, errlen) &&
-		  !write_row_file(a, false, dir, err, errlen) && !write_models_csv(a, dir, err, errlen) &&
-		  (!a->o.keep_conversions || !write_row_file(a, true, dir, err, errlen));
+	/* progress by file: installs.csv alone can take seconds per million rows */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool ok = out_step(a, "report.csv") && !write_report_csv(a, dir, err, errlen) &&
+		  out_step(a, "report.json") && !write_report_json(a, dir, err, errlen) &&
+		  out_step(a, "installs.csv") && !write_row_file(a, false, dir, err, errlen) &&
+		  out_step(a, "models.csv") && !write_models_csv(a, dir, err, errlen) &&
+		  (!a->o.keep_conversions ||
+		   (out_step(a, "conversions.csv") && !write_row_file(a, true, dir, err, errlen)));
+	if (a->o.progress) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fprintf(stderr, "\routputs: %s in %.1f s%20s\n", ok ? "written" : "failed",
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, "");
+	}
 	char cerr[4400];
 	if (commit_outputs(dir, ok, a->o.keep_conversions, cerr, sizeof cerr) && ok) {
 		snprintf(err, errlen, "%s", cerr);
