@@ -64,6 +64,13 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		a->o.on_corrupt = default_corrupt;
 	if (!a->o.mem_bytes)
 		a->o.mem_bytes = 1ull << 30;
+	/* a budget is a bound, not a demand: more than the machine has would
+	 * only make the pools' address-space reservations fail */
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+	if (phys && a->o.mem_bytes > phys)
+		a->o.mem_bytes = phys;
+	a->st.mem_budget = a->o.mem_bytes;
 	a->cfg = o->config;
 	if (!a->cfg) {
 		a->own_config = unmo_attr_config_new();

@@ -126,7 +126,7 @@ struct unmo_attr_opts {
 	int64_t from_us, to_us; /* report range [from, to); 0/0 = everything */
 	bool from_set, to_set;  /* from_us / to_us given even when 0 (1970-01-01) */
 	const char *tmpdir;     /* where the temp dir goes (NULL: $TMPDIR or /tmp) */
-	uint64_t mem_bytes;     /* memory budget (0: 1 GiB) */
+	uint64_t mem_bytes;     /* memory budget (0: 1 GiB; more than the machine's memory: that) */
 	unsigned threads;       /* 0: online CPUs */
 	unsigned partitions;    /* 0: chosen from input size and mem_bytes */
 	bool keep_conversions;  /* keep per-conversion rows (conversions.csv) */
@@ -232,6 +232,7 @@ struct unmo_attr_stats {
 	uint64_t rows_spilled;  /* install and conversion rows that went to temp files (over --mem) */
 	uint64_t ctit_spilled;  /* click-to-install times (for the medians) that went to temp files */
 	uint64_t partitions_split; /* partitions (and parts of them) too large for --mem, worked on in parts */
+	uint64_t mem_budget;    /* the budget used: opts.mem_bytes, lowered to the machine's memory */
 	uint64_t mem_advised;   /* set when mem_bytes is too small to hold this input even in parts: the
 				 * least budget advised (docs/attribution.md section 15), else 0 */
 	enum unmo_attr_spill_io spill_io; /* how: DIRECT, BUFFERED or MIXED (the choice;

@@ -727,6 +727,20 @@ Test(attr_input, strings_holding_nul_are_counted)
 	unmo_attr_free(a);
 }
 
+/* A budget past the machine's memory is lowered to it: the pools'
+ * reservations of that size failed before (out of memory, exit 3). */
+Test(attr_input, budget_past_the_machine_is_lowered)
+{
+	reset();
+	touch(UNMO_EV_CLICK, "d1", T0 + DAY - 100, 1, "netA", "ua");
+	add(UNMO_EV_INSTALL, "d1", T0 + DAY, 2);
+	uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	struct unmo_attr *a = run_opts((struct unmo_attr_opts){.threads = 2, .mem_bytes = 1ull << 50}, evs, nev);
+	cr_expect_eq(unmo_attr_stats(a)->mem_budget, phys);
+	cr_expect(touch_is(&ins_by_id(a, 2)->touch, 1));
+	unmo_attr_free(a);
+}
+
 Test(attr_input, revenue_sum_printed_in_full)
 {
 	char s[UNMO_ATTR_SUM_CHARS];

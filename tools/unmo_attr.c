@@ -248,16 +248,6 @@ int main(int argc, char **argv)
 	}
 	o.config = cfg;
 	o.progress = !quiet && isatty(STDERR_FILENO);
-	/* a budget is a bound, not a demand: more than the machine has would
-	 * only make the pools' address-space reservations fail */
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
-	if (phys && o.mem_bytes > phys) {
-		if (!quiet)
-			fprintf(stderr, "unmo-attr: note: --mem is more than this machine's %lluM of memory: using %lluM\n",
-				(unsigned long long)(phys >> 20), (unsigned long long)(phys >> 20));
-		o.mem_bytes = phys;
-	}
 	if (unmo_mkdir_p(out, 0755)) {
 		fprintf(stderr, "unmo-attr: %s: %s\n", out, strerror(errno));
 		unmo_attr_config_free(cfg);
@@ -269,6 +259,10 @@ int main(int argc, char **argv)
 		unmo_attr_config_free(cfg);
 		return EXIT_FAILURE_IO;
 	}
+	uint64_t budget = unmo_attr_stats(a)->mem_budget;
+	if (!quiet && o.mem_bytes > budget)
+		fprintf(stderr, "unmo-attr: note: --mem is more than this machine's %lluM of memory: using that\n",
+			(unsigned long long)(budget >> 20));
 	int rc = EXIT_OK;
 	bool failed = unmo_attr_add_paths(a, (const char *const *)argv + optind, (size_t)(argc - optind), err,
 					  sizeof err) != 0;
@@ -278,7 +272,7 @@ int main(int argc, char **argv)
 			"unmo-attr: note: --mem %lluM is small for this much input: memory will go over it (parts "
 			"of partitions too large to split further, or the spill's piece offsets); %lluM or more is "
 			"advised (docs/attribution.md section 15)\n",
-			(unsigned long long)(o.mem_bytes ? o.mem_bytes >> 20 : 1024),
+			(unsigned long long)(budget >> 20),
 			(unsigned long long)((advised + (1 << 20) - 1) >> 20));
 	if (failed || unmo_attr_finish(a, err, sizeof err) || unmo_attr_write_outputs(a, out, err, sizeof err)) {
 		fprintf(stderr, "unmo-attr: %s\n", err);
