@@ -157,37 +157,6 @@ static int close_out(FILE *f, const char *path, const char *failure, char *err, 
 	return 0;
 }
 
-static const char *const out_names[] = {"report.csv", "report.json", "installs.csv", "models.csv",
-					"conversions.csv"};
-
-/* Every output's NAME.tmp renamed into place once all are complete (ok),
- * or removed (!ok), so a failed run leaves the previous run's files as
- * they were, never a mix. A conversions.csv this run did not write goes
- * too: it belongs to another run. */
-static int commit_outputs(const char *dir, bool ok, bool conversions, char *err, size_t errlen)
-{
-	int rc = 0;
-	for (size_t i = 0; i < sizeof out_names / sizeof *out_names; i++) {
-		char path[4200], tmp[4300];
-		snprintf(path, sizeof path, "%s/%s", dir, out_names[i]);
-		tmp_name(tmp, sizeof tmp, path);
-		bool mine = i < 4 || conversions;
-		if (!ok || !mine) {
-			unlink(tmp);
-			if (ok && !mine && unlink(path) && errno != ENOENT && !rc) {
-				snprintf(err, errlen, "%s: %s", path, strerror(errno));
-				rc = -1;
-			}
-			continue;
-		}
-		if (rename(tmp, path) && !rc) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = -1;
-		}
-	}
-	return rc;
-}
-
 /* CSV rows built in memory, a batch of rows at a time, and handed to stdio
  * once per batch: per-field stdio calls (each takes the FILE's lock) cost
  * ~4,000 instructions per install row, more than attributing it. The
@@ -732,33 +701,72 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 	return close_out(f, path, NULL, err, errlen);
 }
 
-/* The file being written, on the progress line; always true. */
-static bool out_step(const struct unmo_attr *a, const char *name)
+static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
-	if (a->o.progress)
-		fprintf(stderr, "\routputs: writing %s%20s", name, "");
-	return true;
+	return write_row_file(a, false, dir, err, errlen);
+}
+
+static int write_conversions(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+{
+	return write_row_file(a, true, dir, err, errlen);
+}
+
+/* The outputs, in the order written; conversions.csv last (--conversions). */
+static const struct {
+	const char *name;
+	int (*write)(const struct unmo_attr *a, const char *dir, char *err, size_t errlen);
+} outputs[] = {
+	{"report.csv", write_report_csv},     {"report.json", write_report_json},
+	{"installs.csv", write_installs},     {"models.csv", write_models_csv},
+	{"conversions.csv", write_conversions},
+};
+
+/* Every output's NAME.tmp renamed into place once all n written are
+ * complete (ok), or removed (!ok), so a failed run leaves the previous
+ * run's files as they were, never a mix. An output this run did not write
+ * (conversions.csv without --conversions) goes too: it belongs to another
+ * run. */
+static int commit_outputs(const char *dir, bool ok, size_t n, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (size_t i = 0; i < sizeof outputs / sizeof *outputs; i++) {
+		char path[4200], tmp[4300];
+		snprintf(path, sizeof path, "%s/%s", dir, outputs[i].name);
+		tmp_name(tmp, sizeof tmp, path);
+		if (ok && i < n) {
+			if (rename(tmp, path) && !rc) {
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+				rc = -1;
+			}
+			continue;
+		}
+		unlink(tmp);
+		if (ok && unlink(path) && errno != ENOENT && !rc) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
-	/* progress by file: installs.csv alone can take seconds per million rows */
-	struct timespec t0;
+	size_t n = sizeof outputs / sizeof *outputs - !a->o.keep_conversions;
+	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	bool ok = out_step(a, "report.csv") && !write_report_csv(a, dir, err, errlen) &&
-		  out_step(a, "report.json") && !write_report_json(a, dir, err, errlen) &&
-		  out_step(a, "installs.csv") && !write_row_file(a, false, dir, err, errlen) &&
-		  out_step(a, "models.csv") && !write_models_csv(a, dir, err, errlen) &&
-		  (!a->o.keep_conversions ||
-		   (out_step(a, "conversions.csv") && !write_row_file(a, true, dir, err, errlen)));
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		if (a->o.progress) /* installs.csv alone can take seconds per million rows */
+			fprintf(stderr, "\routputs: writing %s%20s", outputs[i].name, "");
+		ok = !outputs[i].write(a, dir, err, errlen);
+	}
 	if (a->o.progress) {
-		struct timespec t1;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		fprintf(stderr, "\routputs: %s in %.1f s%20s\n", ok ? "written" : "failed",
 			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, "");
 	}
 	char cerr[4400];
-	if (commit_outputs(dir, ok, a->o.keep_conversions, cerr, sizeof cerr) && ok) {
+	if (commit_outputs(dir, ok, n, cerr, sizeof cerr) && ok) {
 		snprintf(err, errlen, "%s", cerr);
 		return -1;
 	}
