@@ -720,8 +720,9 @@ static int64_t ctit_sample(struct rng *r)
 }
 
 /* An install (or reinstall) event with its truth. first: the device's
- * first install truth (NULL for the first install itself). *ti: the truth's
- * index + 1 in g->truth (0: not emitted), for credit_journey to revise. */
+ * first install truth (NULL for the first install itself). *ti_out (unless
+ * NULL): the truth's index + 1 in g->truth (0: not emitted), for
+ * credit_journey to revise. */
 static void add_install(struct journey *j, uint8_t type, int64_t t, const struct unmo_gen_truth *first,
 			int64_t first_time, struct unmo_gen_truth *out, uint32_t *ti_out)
 {
@@ -759,7 +760,8 @@ static void add_install(struct journey *j, uint8_t type, int64_t t, const struct
 		g->truth[ti].install = *out;
 		p.truth = ti + 1;
 	}
-	*ti_out = p.truth;
+	if (ti_out)
+		*ti_out = p.truth;
 	push(j, &p);
 }
 
@@ -985,8 +987,8 @@ static void make_installer(struct unmo_gen *g, unsigned tn, int64_t t0)
 		break;
 	}
 	struct unmo_gen_truth first;
-	uint32_t first_ti, second_ti = 0;
-	add_install(j, UNMO_EV_INSTALL, install, NULL, 0, &first, &first_ti);
+	uint32_t second_ti = 0;
+	add_install(j, UNMO_EV_INSTALL, install, NULL, 0, &first, NULL);
 
 	unsigned ns = rng_geometric(r, SESSIONS_MEAN);
 	for (unsigned i = 0; i < ns; i++) {
