@@ -1032,6 +1032,16 @@ static void map_follow(struct unmo_segr *r, uint64_t off)
 	}
 }
 
+/* Where the next block is read: its index entry's offset, or the scan's. */
+static uint64_t next_offset(const struct unmo_segr *r)
+{
+	if (!r->sealed)
+		return r->pos;
+	if (r->next_entry >= r->nblocks)
+		return r->size;
+	return unmo_ld64(r->index + (size_t)r->next_entry * UNMO_SEG_INDEX_ENTRY);
+}
+
 int unmo_segr_next(struct unmo_segr *r, struct unmo_seg_block *b, char *err, size_t errlen)
 {
 	if (r->problem_at < r->nproblems) {
@@ -1041,10 +1051,7 @@ int unmo_segr_next(struct unmo_segr *r, struct unmo_seg_block *b, char *err, siz
 	if (r->done)
 		return 0;
 	if (r->mapped)
-		map_follow(r, r->sealed ? (r->next_entry < r->nblocks
-						   ? unmo_ld64(r->index + (size_t)r->next_entry * UNMO_SEG_INDEX_ENTRY)
-						   : r->size)
-					: r->pos);
+		map_follow(r, next_offset(r));
 	return r->sealed ? next_indexed(r, b, err, errlen) : next_scan(r, b, err, errlen);
 }
 
