@@ -621,8 +621,8 @@ int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *e
 {
 	if (a->finished || init_partitions(a, 0, err, errlen))
 		return -1;
-	if (!a->ntid_written)
-		a->ntid_written = 1;
+	if (!a->nwritten)
+		a->nwritten = 1;
 	if (!a->evbuf && !(a->evbuf = malloc(PREC_MAX))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -907,8 +907,8 @@ int unmo_attr_add_paths(struct unmo_attr *a, const char *const *paths, size_t n,
 	if (a->o.progress)
 		fprintf(stderr, "\rpass 1: %zu files, %llu events read%20s\n", fl.n,
 			(unsigned long long)a->st.events_read, "");
-	if (nt > a->ntid_written)
-		a->ntid_written = nt;
+	if (nt > a->nwritten)
+		a->nwritten = nt;
 	if (failed) {
 		int e = 0;
 		for (unsigned i = 0; i < a->nspools && !e; i++)
@@ -1111,7 +1111,7 @@ static struct rowkey *sort_rows(const char *rows, size_t n, size_t size, size_t 
 static int start_load(struct p2_shared *sh, struct tctx *tc, unsigned slot, unsigned part, struct io_uring *ring)
 {
 	struct unmo_attr *a = sh->a;
-	int rc = part_load_start(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, &tc->load[slot],
+	int rc = part_load_start(sh->phase ? a->dev_spools : a->prob_spools, a->nwritten, part, &tc->load[slot],
 				 ring);
 	if (sh->phase == 1 && !rc) /* answers: small, in memory mostly */
 		rc = part_load_start(sh->answers, a->ntcs, part, &tc->aload[slot], NULL);
@@ -1376,7 +1376,7 @@ static int work_big(struct p2_shared *sh, unsigned w, struct io_uring *ring, uns
 		rc = part_load(sh->answers, a->ntcs, part, &tc->splitav) || decode_answers(sh, tc, &tc->splitav);
 	uint32_t base[1] = {a->nparts};
 	if (!rc)
-		rc = work_split(sh, w, ring, sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part, base, 1,
+		rc = work_split(sh, w, ring, sh->phase ? a->dev_spools : a->prob_spools, a->nwritten, part, base, 1,
 				sh->phase == 1 ? tc->splitav.bytes : 0);
 	part_release(&tc->splitav);
 	return rc;
@@ -1393,13 +1393,13 @@ static void retain_update(struct unmo_attr *a)
 {
 	uint64_t anon = mem_resident_anon(), mem = a->o.mem_bytes, margin = mem / 8;
 	uint64_t room = anon && anon + margin < mem ? mem - margin - anon : 0;
-	for (unsigned t = 0; t < a->nspools; t++) {
+	for (unsigned t = 0; t < a->nwritten; t++) {
 		struct chunk_pool *p = &a->pools[t];
 		if (!room)
 			pool_flush(p);
 		else
 			pool_retain(p, (size_t)(atomic_load_explicit(&p->retained, memory_order_relaxed) +
-						room / a->nspools));
+						room / a->nwritten));
 	}
 }
 
@@ -1424,7 +1424,7 @@ static void *p2_main(void *p)
 			unsigned part = tc->error ? a->nparts : atomic_fetch_add(&sh->next, 1);
 			if (part >= a->nparts)
 				break;
-			uint64_t bytes = part_size(sh->phase ? a->dev_spools : a->prob_spools, a->nspools, part);
+			uint64_t bytes = part_size(sh->phase ? a->dev_spools : a->prob_spools, a->nwritten, part);
 			if (bytes > load_allowance(a)) { /* worked on here, in parts, while the others load */
 				if (work_big(sh, arg->w, r, part) || spill_results_if_over(a, tc, arg->w))
 					tc->error = 1;
@@ -2057,9 +2057,11 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		return -1;
 	a->finished = true;
 	a->st.strings_cut_at_nul = a->apps.with_nul + a->scs.with_nul;
-	if (!a->ntid_written)
-		a->ntid_written = 1;
-	a->ntcs = a->threads;
+	if (!a->nwritten)
+		a->nwritten = 1;
+	/* a worker per partition at most: each has an answer spool that every
+	 * partition's load walks */
+	a->ntcs = a->threads < a->nparts ? a->threads : a->nparts;
 	a->tcs = calloc(a->ntcs, sizeof *a->tcs);
 	for (unsigned w = 0; a->tcs && w < a->ntcs; w++) { /* before any return: unmo_attr_free closes them */
 		a->tcs[w].insr.fd = a->tcs[w].convr.fd = a->tcs[w].ctitr.fd = -1;

@@ -655,7 +655,11 @@ struct unmo_attr {
 	struct unmo_attr_config *own_config;
 	const struct unmo_attr_config *cfg;
 	char dir[512];
-	unsigned nparts, threads, ntid_written;
+	unsigned nparts, threads;
+	/* spools pass 1 wrote: 0..nwritten-1 (pass 1 runs at most one thread per
+	 * input file, so with few files most of the nspools stay empty and pass 2
+	 * does not walk them) */
+	unsigned nwritten;
 	bool finished;
 	pthread_t closer;     /* frees the spools after pass 2 (unmo_attr_finish) */
 	bool closer_started;

@@ -941,8 +941,9 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	cr_assert_gt(n, 1400);
 	/* the last five spill partitions to disk (tiny memory budget): direct
 	 * (the default without an input size), buffered, mixed and direct */
+	/* {2, 8}: more threads than partitions (a worker per partition) */
 	struct { unsigned p, t; uint64_t mem; enum unmo_attr_spill_io io; } cfg[] = {
-		{7, 2, 0, 0}, {64, 3, 0, 0}, {3, 1, 1 << 16, 0}, {13, 2, 1 << 18, 0},
+		{7, 2, 0, 0}, {64, 3, 0, 0}, {2, 8, 0, 0}, {3, 1, 1 << 16, 0}, {13, 2, 1 << 18, 0},
 		{5, 2, 1 << 17, UNMO_SPILL_BUFFERED}, {6, 2, 1 << 17, UNMO_SPILL_MIXED},
 		{4, 2, 1 << 17, UNMO_SPILL_DIRECT}}; /* auto splits through the page cache: direct ones too */
 	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
