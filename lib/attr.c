@@ -535,7 +535,7 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		if (!id.len)
 			continue;
 		if (k < 2 && id_zeroed(id)) { /* no device id: see id_zeroed */
-			t->st.device_ids_zeroed++;
+			in.flags = (uint8_t)(in.flags + (1u << PF_ZEROED_SHIFT)); /* counted in pass 2 */
 			continue;
 		}
 		in.key_kind = (uint8_t)(UNMO_KEY_ADVERTISING_ID + k);
@@ -639,7 +639,6 @@ int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *e
 		return -1;
 	}
 	a->st.events_filtered += t.st.events_filtered;
-	a->st.device_ids_zeroed += t.st.device_ids_zeroed;
 	return 0;
 }
 
@@ -1007,6 +1006,7 @@ static bool count_only_run(struct unmo_attr *a, struct tctx *tc, int phase, cons
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = k[i].r;
+		tc->st.device_ids_zeroed += (r[PO_FLAGS] & PF_ZEROED) >> PF_ZEROED_SHIFT;
 		if (!in_range(a, (int64_t)unmo_ld64(r + PO_T)))
 			continue;
 		uint32_t sc = unmo_ld32(r + PO_SC);
@@ -1025,6 +1025,16 @@ static bool count_only_run(struct unmo_attr *a, struct tctx *tc, int phase, cons
 			row->c.impressions++;
 	}
 	return true;
+}
+
+/* Zeroed device ids (route) of a deduplicated group's events: device and
+ * probabilistic-touch records, each event's once (a query repeats an
+ * install's record, and a duplicate copy is not counted again). */
+static void count_zeroed_ids(struct tctx *tc, struct ev *const *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!p[i]->dead && (p[i]->kind == PR_DEV || p[i]->kind == PR_PTOUCH))
+			tc->st.device_ids_zeroed += (p[i]->flags & PF_ZEROED) >> PF_ZEROED_SHIFT;
 }
 
 /* The records k[0..n) of one run of equal group hash, decoded (strings
@@ -1069,6 +1079,7 @@ static int run_full(struct p2_shared *sh, struct tctx *tc, struct spool *ans, co
 			for (size_t q = i; q < j && dups; q++)
 				dups -= (p[q]->dead & 1) && p[q]->kind == PR_QUERY;
 		tc->st.duplicates += dups;
+		count_zeroed_ids(tc, p + i, j - i);
 		g.w = a->win[p[i]->app];
 		if (sh->phase == 0)
 			attr_prob_group(&g, p + i, j - i, ans);

@@ -66,6 +66,10 @@ enum { PR_DEV = 1, PR_PTOUCH = 2, PR_QUERY = 3, PR_ANSWER = 4 };
  * so UUID keys compare on (flag, bytes) and any other key byte for byte. The
  * packing saves 22 of a touch record's ~95 bytes. */
 #define PF_KEY_UUID 0x10u
+/* Bits 5-6: how many zeroed advertising/vendor ids the event skipped (0-2,
+ * route's id_zeroed), counted in pass 2 once duplicates are removed. */
+#define PF_ZEROED_SHIFT 5
+#define PF_ZEROED (3u << PF_ZEROED_SHIFT)
 #define PREC_FIXED 56u
 /* Offsets of the fixed fields, for code reading records without decoding
  * them (part_index, attr.c's count-only runs) and for the codec. */

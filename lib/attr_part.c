@@ -576,7 +576,7 @@ static inline void prec_encode_simple(uint8_t *p, const struct prec_in *in)
 	unmo_st16(p, PREC_SIMPLE);
 	p[PO_KIND] = in->kind;
 	p[PO_TYPE] = in->type;
-	p[PO_FLAGS] = in->flags & (PF_RT | PF_KEY_UUID);
+	p[PO_FLAGS] = in->flags & (PF_RT | PF_KEY_UUID | PF_ZEROED);
 	p[PO_KEY_KIND] = in->key_kind;
 	p[PO_IPV] = 0;
 	p[PO_MASK] = 1u << PS_KEY;
@@ -808,7 +808,7 @@ size_t prec_size(const struct prec_in *in)
 size_t prec_encode(uint8_t *dst, const struct prec_in *in)
 {
 	const struct unmo_event *e = in->e;
-	uint8_t *p = dst, flags = in->flags & (PF_RT | PF_SEQ | PF_KEY_UUID), mask = 0;
+	uint8_t *p = dst, flags = in->flags & (PF_RT | PF_SEQ | PF_KEY_UUID | PF_ZEROED), mask = 0;
 	bool money = e && (e->revenue_micros || e->currency[0]);
 	bool aux = in->aux32 || in->aux64;
 	flags |= (money ? PF_MONEY : 0) | (aux ? PF_AUX : 0);

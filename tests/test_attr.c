@@ -328,6 +328,15 @@ Test(attr_waterfall, zeroed_advertising_id_is_no_device_id)
 	/* E: a real id that starts with zeros is a device id */
 	touch(UNMO_EV_CLICK, "00000000-0000-0000-0000-00000000000e", t - 40, 7, "netE", "e");
 	add(UNMO_EV_INSTALL, "00000000-0000-0000-0000-00000000000e", t + 40, 8);
+	/* F: a device with touches only, keyed on its vendor id (counted
+	 * without the rules); two touches, one stored twice */
+	for (int k = 0; k < 3; k++)
+		touch(UNMO_EV_IMPRESSION, Z, t - 30 + (k == 2), k == 2 ? 10 : 9, "netF", "f")->s[UNMO_S_VENDOR_ID] =
+			unmo_str_c("idfv-F");
+	/* copies of D's install and C's click (a resent batch): one event each */
+	e = add(UNMO_EV_INSTALL, Z, t + 30, 6);
+	e->s[UNMO_S_VENDOR_ID] = unmo_str_c(Z);
+	with_ip(touch(UNMO_EV_CLICK, "00000000000000000000000000000000", t - 50, 4, "webnet", "w"), 9, UA_IOS);
 	struct unmo_attr *a = run();
 	EXPECT(a, 2, UNMO_MATCH_CLICK, 1);
 	cr_expect_eq(ins_by_id(a, 2)->key_kind, UNMO_KEY_VENDOR_ID);
@@ -342,7 +351,9 @@ Test(attr_waterfall, zeroed_advertising_id_is_no_device_id)
 	const struct unmo_attr_stats *st = unmo_attr_stats(a);
 	cr_expect_eq(st->installs, 5);
 	cr_expect_eq(st->reinstalls, 0);
-	cr_expect_eq(st->device_ids_zeroed, 7, "zeroed ids counted: %llu", (unsigned long long)st->device_ids_zeroed);
+	cr_expect_eq(st->duplicates, 3);
+	/* each event's zeroed ids once: A 2, B 1, C 2, D 2, F 2 (its copy not again) */
+	cr_expect_eq(st->device_ids_zeroed, 9, "zeroed ids counted: %llu", (unsigned long long)st->device_ids_zeroed);
 	unmo_attr_free(a);
 }
 
