@@ -1775,8 +1775,11 @@ static bool ids_distinct(struct ev **g, size_t n)
 uint64_t ev_dedup_group(struct ev **g, size_t n)
 {
 	uint64_t dups = 0;
-	if (n <= 48) {
-		if (n > 8 && ids_distinct(g, n))
+	/* large groups are sorted by id; without memory for that, they are
+	 * compared pairwise like small ones (slower, the same answer) */
+	struct ev **c = n > 48 ? malloc(n * sizeof *c) : NULL;
+	if (!c) {
+		if (n > 8 && n <= 48 && ids_distinct(g, n))
 			return 0;
 		for (size_t i = 1; i < n; i++)
 			for (size_t j = 0; j < i; j++)
@@ -1787,9 +1790,6 @@ uint64_t ev_dedup_group(struct ev **g, size_t n)
 				}
 		return dups;
 	}
-	struct ev **c = malloc(n * sizeof *c);
-	if (!c)
-		return 0;
 	memcpy(c, g, n * sizeof *c);
 	qsort(c, n, sizeof *c, id_cmp);
 	/* runs of equal id: keep the copy first in group order */

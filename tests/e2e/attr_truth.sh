@@ -223,9 +223,17 @@ awk -F, 'NR == 1 { for (j = 1; j <= NF; j++) col[$j] = j; next }
 	($col["click_flood_devices"] > 0) != ($col["fraud_flags"] ~ /click_flood/) { print "fraud_flags: " $0 }' \
 	"$W/out/report.csv" | LC_ALL=C sort >"$W/flood.got"
 diff "$W/flood.want" "$W/flood.got" >&2 || fail "report.csv: click-flood devices or flags differ from floods.csv"
+# The generator's edge floods last 24 h: a stream shorter than two days
+# (e.g. 150 k events at the default rate span ~16 h) cannot hold them.
+span_h=$("$SEG" stat "$W/seg" | awk '/TOTAL/ { for (i = 1; i <= NF; i++) if (split($i, r, /\.\./) == 2) print int((r[2] - r[1]) / 3600e6) }')
 case " ${GEN_ARGS:-} " in
-*" --floods "*) grep -q ',edge,.*,1$' "$W/gen/floods.csv" && grep -q ',over,.*,0$' "$W/gen/floods.csv" ||
-	fail "--floods: floods.csv lacks an exactly-24-h flood or a 24-h-plus-1-us near miss" ;;
+*" --floods "*)
+	if [ "${span_h:-0}" -ge 48 ]; then
+		grep -q ',edge,.*,1$' "$W/gen/floods.csv" && grep -q ',over,.*,0$' "$W/gen/floods.csv" ||
+			fail "--floods: floods.csv lacks an exactly-24-h flood or a 24-h-plus-1-us near miss"
+	else
+		echo "note: the events span ${span_h:-?} h, under 48: the 24-h flood edge cases are not checked" >&2
+	fi ;;
 esac
 # 3f. the same events stored twice (as by two appliances), the copies listed
 # first: every event counts once, the outputs are the same files.
