@@ -59,7 +59,6 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	a->scs.nul_skip = 2; /* sc_key's source length */
 	if (!a->o.on_corrupt)
 		a->o.on_corrupt = default_corrupt;
 	if (!a->o.mem_bytes)
@@ -2067,7 +2066,6 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	if (init_partitions(a, 0, err, errlen))
 		return -1;
 	a->finished = true;
-	a->st.strings_cut_at_nul = a->apps.with_nul + a->scs.with_nul;
 	if (!a->nwritten)
 		a->nwritten = 1;
 	/* a worker per partition at most: each has an answer spool that every
@@ -2177,12 +2175,21 @@ const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a)
 	return &a->st;
 }
 
+/* Name enc (name_encode) is the C string raw. */
+static bool name_is(const char *enc, const char *raw)
+{
+	while (*enc && *raw)
+		if (name_next(&enc) != (unsigned char)*raw++)
+			return false;
+	return !*enc && !*raw;
+}
+
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
 					       const char *source, const char *campaign)
 {
 	for (size_t i = 0; i < a->naggs; i++)
-		if (!strcmp(a->aggs[i].app_id, app) && !strcmp(a->aggs[i].media_source, source) &&
-		    !strcmp(a->aggs[i].campaign, campaign))
+		if (name_is(a->aggs[i].app_id, app) && name_is(a->aggs[i].media_source, source) &&
+		    name_is(a->aggs[i].campaign, campaign))
 			return &a->aggs[i];
 	return NULL;
 }

@@ -158,6 +158,11 @@ enum unmo_attr_key_kind {
 };
 extern const char *const unmo_attr_key_kind_names[5];
 
+/* Names (app_id, media_source, campaign, event_name in the structs below)
+ * are C strings owned by the engine. A name holding a NUL byte has it as
+ * the pair C0 80, and a 0xC0 byte as C0 C0, so distinct names stay
+ * distinct; UTF-8 text never holds 0xC0 and reads as sent
+ * (docs/attribution.md section 14). */
 struct unmo_attr_touch {
 	uint8_t event_id[16];
 	uint8_t type;          /* UNMO_EV_CLICK / UNMO_EV_IMPRESSION, 0 = none */
@@ -219,8 +224,6 @@ struct unmo_attr_stats {
 	uint64_t blocks_uncounted; /* of blocks_corrupt: in files read by scanning, whose events
 				    * no index counts (events_unreadable leaves them out) */
 	uint64_t files_unsealed; /* *.seg.open files in input directories, not read (unmo-seg recover) */
-	uint64_t strings_cut_at_nul; /* distinct app ids and (source, campaign) pairs holding a NUL
-				      * byte: reported up to it (docs/attribution.md section 14) */
 	uint64_t device_ids_zeroed; /* advertising or vendor ids skipped as all zeros, so not
 				     * used as a device id (docs/attribution.md section 3) */
 	uint64_t installs, reattributions, reinstalls, reengagements;

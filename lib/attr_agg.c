@@ -68,8 +68,27 @@ static int grow_table(void ***tab, size_t *cap, size_t elem_next_off, size_t ele
 	return 0;
 }
 
+size_t name_encode(char *dst, const char *src, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c == 0 || c == NAME_ESC) {
+			dst[k++] = (char)NAME_ESC;
+			dst[k++] = (char)(c ? NAME_ESC : 0x80u);
+		} else {
+			dst[k++] = (char)c;
+		}
+	}
+	dst[k] = 0;
+	return k;
+}
+
 const char *tc_intern(struct tctx *tc, struct unmo_str s)
 {
+	char enc[2 * UNMO_STR_MAX + 1]; /* names are at most UNMO_STR_MAX bytes */
+	if (s.len && s.len <= UNMO_STR_MAX && (memchr(s.p, 0, s.len) || memchr(s.p, (int)NAME_ESC, s.len)))
+		s = (struct unmo_str){enc, (uint16_t)name_encode(enc, s.p, s.len)};
 	struct strtab *t = &tc->strs;
 	uint64_t h = XXH3_64bits(s.p ? s.p : "", s.len);
 	if (t->cap) {

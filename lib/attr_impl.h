@@ -34,10 +34,6 @@ struct attr_apps {
 	uint32_t n, cap;
 	uint32_t *tab;      /* open addressing by hash: index, 0 = empty */
 	size_t tabcap;
-	/* strings added that hold a NUL byte past the key's first nul_skip
-	 * bytes: the outputs print them up to the NUL (C strings) */
-	uint32_t nul_skip;
-	uint64_t with_nul;
 };
 int apps_init(struct attr_apps *t);
 /* Index of app (added when new); UINT32_MAX when out of memory. */
@@ -636,6 +632,27 @@ struct tctx { /* one worker thread's results */
  * *cap: elements it holds; *ready: bytes prefaulted; *mapped: its bytes
  * (big_free). false when out of memory (*p unchanged). One thread. */
 bool grow_rows(void **p, size_t *cap, size_t *ready, size_t *mapped, size_t reserve, size_t need, size_t elem);
+/* Names in the outputs (app ids, media sources, campaigns, event names)
+ * are C strings, the public structs' const char *. A NUL byte inside a
+ * name is stored as the pair C0 80 and a C0 byte as C0 C0 (name_encode):
+ * distinct names stay distinct, compare with strcmp, and end at their one
+ * NUL. Writers read them a byte at a time with name_next and write every
+ * byte of the input. (UTF-8 never holds a C0 byte: text is unchanged.) */
+#define NAME_ESC 0xC0u
+/* src[0..n) encoded into dst, which has room for 2 * n + 1 bytes (a NUL
+ * ends it); returns the encoded length. */
+size_t name_encode(char *dst, const char *src, size_t n);
+/* The next byte of name *s, *s moved past it. Call while **s != 0. */
+static inline unsigned char name_next(const char **s)
+{
+	const unsigned char *p = (const unsigned char *)*s;
+	if (p[0] == NAME_ESC && (p[1] == 0x80 || p[1] == NAME_ESC)) {
+		*s += 2;
+		return p[1] == 0x80 ? 0 : (unsigned char)NAME_ESC;
+	}
+	*s += 1;
+	return p[0];
+}
 const char *tc_intern(struct tctx *tc, struct unmo_str s);
 /* The aggregate row of a touch record, through its indexes (same row as
  * tc_agg on its strings). */

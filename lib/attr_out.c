@@ -10,31 +10,39 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Bytes that make a CSV field quoted: RFC 4180's, and NAME_ESC (a name
+ * holding a NUL byte, written as it is, is quoted too). */
+static const char csv_special[] = {',', '"', '\r', '\n', (char)NAME_ESC, 0};
+
+/* Name s (name_encode) as a CSV field. */
 void csv_str(FILE *f, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
+	if (!strpbrk(s, csv_special)) {
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
+	while (*s) {
+		unsigned char c = name_next(&s);
+		if (c == '"')
 			fputc('"', f);
-		fputc(*s, f);
+		fputc(c, f);
 	}
 	fputc('"', f);
 }
 
+/* Name s (name_encode) as a JSON string: a NUL byte is \u0000. */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
+	while (*s) {
+		unsigned char c = name_next(&s);
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
 		else
-			fputc(*p, f);
+			fputc(c, f);
 	}
 	fputc('"', f);
 }
@@ -234,15 +242,16 @@ static void r_i64(struct row *r, int64_t v)
 /* csv_str's quoting (RFC 4180), into the row. */
 static void r_csv(struct row *r, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
+	if (!strpbrk(s, csv_special)) {
 		r_str(r, s);
 		return;
 	}
 	r_chr(r, '"');
-	for (; *s; s++) {
-		if (*s == '"')
+	while (*s) {
+		char c = (char)name_next(&s);
+		if (c == '"')
 			r_chr(r, '"');
-		r_chr(r, *s);
+		r_chr(r, c);
 	}
 	r_chr(r, '"');
 }
@@ -643,7 +652,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 	fprintf(f, "},\n\"input\":{\"files\":%llu,\"files_failed\":%llu,\"blocks\":%llu,"
 		"\"blocks_corrupt\":%llu,\"blocks_uncounted\":%llu,\"bytes_unreadable\":%llu,\"file_problems\":%llu,"
 		"\"events_read\":%llu,\"events_unreadable\":%llu,"
-		"\"events_filtered\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"strings_cut_at_nul\":%llu,\"files_unsealed\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
+		"\"events_filtered\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"files_unsealed\":%llu,\"partitions\":%u,\"spilled_bytes\":%llu,"
 		"\"spilled_cached_bytes\":%llu,\"spill_io\":\"%s\",\"rows_spilled\":%llu,\"ctit_spilled\":%llu,\"partitions_split\":%llu},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
@@ -651,7 +660,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		(unsigned long long)s->file_problems,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
 		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates,
-		(unsigned long long)s->device_ids_zeroed, (unsigned long long)s->strings_cut_at_nul,
+		(unsigned long long)s->device_ids_zeroed,
 		(unsigned long long)s->files_unsealed, s->partitions,
 		(unsigned long long)s->spilled_bytes, (unsigned long long)s->spilled_cached_bytes,
 		unmo_attr_spill_io_names[s->spill_io],
@@ -778,10 +787,14 @@ int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *er
  * screen or recolour the operator's terminal (the files keep every byte). */
 static void trunc_copy(char *dst, const char *s, size_t w)
 {
-	size_t n = strlen(s);
+	size_t n = 0;
+	for (const char *p = s; *p; n++)
+		name_next(&p);
 	size_t k = n <= w ? n : w - 1;
-	for (size_t i = 0; i < k; i++)
-		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	for (size_t i = 0; i < k; i++) {
+		unsigned char c = name_next(&s);
+		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
 	if (n > w)
 		dst[k++] = '~';
 	dst[k] = 0;

@@ -732,8 +732,6 @@ uint32_t apps_intern(struct attr_apps *t, struct unmo_str app)
 	if (!copy)
 		goto out;
 	memcpy(copy, app.p, app.len);
-	if (app.len > t->nul_skip && memchr(app.p + t->nul_skip, 0, app.len - t->nul_skip))
-		t->with_nul++;
 	t->v[t->n] = (struct unmo_str){copy, app.len};
 	t->tab[h] = t->n;
 	idx = t->n++;

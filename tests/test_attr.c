@@ -717,27 +717,6 @@ Test(attr_input, revenue_sums_beyond_int64_stay_exact)
 	unmo_attr_free(a);
 }
 
-/* Outputs are C strings: a campaign holding a NUL byte is shown up to it,
- * and the run counts such strings (report.json strings_cut_at_nul). */
-Test(attr_input, strings_holding_nul_are_counted)
-{
-	reset();
-	int64_t t = T0 + 10 * DAY;
-	static const char c1[] = {'n', 'u', 'l', 0, 'x'}, c2[] = {'n', 'u', 'l', 0, 'y'};
-	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c1, 5};
-	add(UNMO_EV_INSTALL, "d1", t, 2);
-	touch(UNMO_EV_CLICK, "d2", t - 100, 3, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c2, 5};
-	add(UNMO_EV_INSTALL, "d2", t, 4);
-	touch(UNMO_EV_CLICK, "d3", t - 100, 5, "netA", "plain");
-	add(UNMO_EV_INSTALL, "d3", t, 6);
-	struct unmo_attr *a = run();
-	cr_expect_eq(unmo_attr_stats(a)->strings_cut_at_nul, 2);
-	const struct unmo_attr_agg *g = unmo_attr_find_agg(a, APP, "netA", "nul");
-	cr_assert_not_null(g);
-	cr_expect_eq(g->installs_click, 2, "shown as one row");
-	unmo_attr_free(a);
-}
-
 /* A budget past the machine's memory is lowered to it: the pools'
  * reservations of that size failed before (out of memory, exit 3). */
 Test(attr_input, budget_past_the_machine_is_lowered)
@@ -1581,6 +1560,67 @@ static char *slurp(const char *path, size_t *n)
 		b[*n] = 0;
 	fclose(f);
 	return b;
+}
+
+/* Names holding a NUL byte (JSON allows \u0000) or a C0 byte stay
+ * distinct and are written whole: CSV keeps the bytes (quoted), JSON
+ * writes \u0000. Campaigns alike up to the NUL were one row before. */
+Test(attr_input, names_holding_nul_stay_distinct_and_whole)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	static const char c1[] = {'n', 'u', 'l', 0, 'x'}, c2[] = {'n', 'u', 'l', 0, 'y'};
+	static const char c3[] = {'n', 'u', 'l', (char)0xC0, (char)0x80, 'x'}; /* what NUL x is stored as */
+	touch(UNMO_EV_CLICK, "d1", t - 100, 1, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c1, 5};
+	add(UNMO_EV_INSTALL, "d1", t, 2);
+	touch(UNMO_EV_CLICK, "d2", t - 100, 3, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c2, 5};
+	add(UNMO_EV_INSTALL, "d2", t, 4);
+	touch(UNMO_EV_CLICK, "d3", t - 100, 5, "netA", "nul")->s[UNMO_S_CAMPAIGN] = (struct unmo_str){c3, 6};
+	add(UNMO_EV_INSTALL, "d3", t, 6);
+	touch(UNMO_EV_CLICK, "d4", t - 100, 7, "netA", "nul");
+	add(UNMO_EV_INSTALL, "d4", t, 8);
+	struct unmo_attr *a = run();
+	size_t n;
+	const struct unmo_attr_agg *g = unmo_attr_aggs(a, &n);
+	size_t rows = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(g[i].media_source, "netA")) {
+			rows++;
+			cr_expect_eq(g[i].installs_click, 1, "row %zu: one install each", i);
+		}
+	cr_expect_eq(rows, 4, "four campaigns, four rows");
+	cr_expect_not_null(unmo_attr_find_agg(a, APP, "netA", "nul"), "the plain one is found by name");
+	char dir[] = "/tmp/test_attr_nulXXXXXX", err[512], p[300];
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(unmo_attr_write_outputs(a, dir, err, sizeof err), 0, "%s", err);
+	size_t len;
+	snprintf(p, sizeof p, "%s/report.csv", dir);
+	char *csv = slurp(p, &len);
+	cr_assert_not_null(csv);
+	static const char q1[] = ",\"nul\0x\",", q2[] = ",\"nul\0y\",", q3[] = ",\"nul\xC0\x80x\",";
+	cr_expect_not_null(memmem(csv, len, q1, sizeof q1 - 1), "report.csv holds nul NUL x, quoted");
+	cr_expect_not_null(memmem(csv, len, q2, sizeof q2 - 1));
+	cr_expect_not_null(memmem(csv, len, q3, sizeof q3 - 1), "and the C0 80 campaign as sent");
+	cr_expect_not_null(memmem(csv, len, ",nul,", 5));
+	free(csv);
+	snprintf(p, sizeof p, "%s/report.json", dir);
+	char *json = slurp(p, &len);
+	cr_assert_not_null(json);
+	cr_expect_not_null(strstr(json, "\"nul\\u0000x\""), "report.json: \\u0000");
+	cr_expect_not_null(strstr(json, "\"nul\\u0000y\""));
+	free(json);
+	snprintf(p, sizeof p, "%s/installs.csv", dir);
+	char *ins = slurp(p, &len);
+	cr_assert_not_null(ins);
+	cr_expect_not_null(memmem(ins, len, q1, sizeof q1 - 1), "installs.csv too");
+	free(ins);
+	static const char *names[] = {"report.csv", "report.json", "installs.csv", "models.csv"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	unmo_attr_free(a);
 }
 
 /* installs.csv and conversions.csv are formatted in batches of rows by

@@ -286,12 +286,6 @@ int main(int argc, char **argv)
 				"unmo-attr: note: %llu unsealed *.seg.open files in the input directories were not "
 				"read (a writer still has them, or crashed: `unmo-seg recover` seals what they hold)\n",
 				(unsigned long long)s->files_unsealed);
-		if (s->strings_cut_at_nul)
-			fprintf(stderr,
-				"unmo-attr: note: %llu app ids or media source/campaign pairs hold a NUL byte; the "
-				"outputs show them up to it, so ones alike up to there share a row "
-				"(docs/attribution.md section 14)\n",
-				(unsigned long long)s->strings_cut_at_nul);
 		if (s->events_unreadable || s->blocks_corrupt || s->files_failed || s->file_problems) {
 			fprintf(stderr,
 				"unmo-attr: %s%llu events could not be read (%llu corrupt blocks of %llu bytes, %llu files "
