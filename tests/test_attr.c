@@ -2691,3 +2691,27 @@ Test(attr_rows, failed_run_write_is_reported)
 	cr_expect(strstr(err, "temp file") != NULL, "%s", err);
 	unmo_attr_free(a);
 }
+
+/* name_encode is one-to-one and NUL-free, and name_next gives the bytes
+ * back: random byte strings rich in 0x00, 0xC0 and 0x80. */
+Test(attr_internals, name_encoding_round_trips)
+{
+	static const unsigned char pick[] = {0x00, 0xC0, 0x80, 'a', 0xFF};
+	uint64_t x = 88172645463325252ull;
+	char raw[64], enc[2 * 64 + 1], back[64];
+	for (int iter = 0; iter < 20000; iter++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = x % 64;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			raw[i] = (char)pick[x % sizeof pick];
+		}
+		size_t k = name_encode(enc, raw, n);
+		cr_assert_eq(strlen(enc), k, "no NUL inside");
+		size_t m = 0;
+		for (const char *p = enc; *p && m < n;)
+			back[m++] = (char)name_next(&p);
+		cr_assert_eq(m, n);
+		cr_assert(!memcmp(raw, back, n), "round trip of %zu bytes", n);
+	}
+}
