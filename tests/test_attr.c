@@ -876,6 +876,7 @@ static void random_world(unsigned ndev)
 	static const char *const camps[] = {"c1", "c2", "c3"};
 	uint64_t id = 1;
 	for (unsigned d = 0; d < ndev && d < 2000; d++) {
+		size_t first = nev;
 		snprintf(names[d], sizeof names[d], "dev%u", d);
 		int64_t base = T0 + (int64_t)(rnd() % (20 * DAY));
 		unsigned nt = (unsigned)(rnd() % 6);
@@ -907,6 +908,12 @@ static void random_world(unsigned ndev)
 			e->revenue_micros = (int64_t)(rnd() % 100000000);
 			memcpy(e->currency, rnd() % 2 ? "USD" : "JPY", 3);
 		}
+		if (d % 7 == 0) /* no tracking consent: zeroed advertising id, keyed on the vendor id */
+			for (size_t i = first; i < nev; i++)
+				if (evs[i].s[UNMO_S_ADVERTISING_ID].len) {
+					evs[i].s[UNMO_S_VENDOR_ID] = evs[i].s[UNMO_S_ADVERTISING_ID];
+					evs[i].s[UNMO_S_ADVERTISING_ID] = unmo_str_c("00000000-0000-0000-0000-000000000000");
+				}
 		if (rnd() % 10 == 0) /* a duplicate of some earlier event */
 			evs[nev] = evs[rnd() % nev], nev++;
 	}
@@ -929,6 +936,7 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	size_t n;
 	unmo_attr_installs(base, &n);
 	cr_assert_gt(n, 1400);
+	cr_assert_gt(unmo_attr_stats(base)->device_ids_zeroed, 200, "a seventh of the devices send zeroed ids");
 	/* the last five spill partitions to disk (tiny memory budget): direct
 	 * (the default without an input size), buffered, mixed and direct */
 	/* {2, 8}: more threads than partitions (a worker per partition) */
@@ -942,6 +950,11 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 									     .mem_bytes = cfg[k].mem, .spill_io = cfg[k].io},
 						   evs, nev);
 		assert_same_results(base, other);
+		cr_expect_eq(unmo_attr_stats(other)->duplicates, unmo_attr_stats(base)->duplicates);
+		cr_expect_eq(unmo_attr_stats(other)->device_ids_zeroed, unmo_attr_stats(base)->device_ids_zeroed,
+			     "config %zu: %llu zeroed ids against %llu", k,
+			     (unsigned long long)unmo_attr_stats(other)->device_ids_zeroed,
+			     (unsigned long long)unmo_attr_stats(base)->device_ids_zeroed);
 		cr_expect_eq(unmo_attr_stats(other)->spill_io, cfg[k].io ? cfg[k].io : UNMO_SPILL_DIRECT);
 		if (cfg[k].mem) {
 			cr_expect_gt(unmo_attr_stats(other)->spilled_bytes, 0, "the small budget spills");
