@@ -782,21 +782,84 @@ int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *er
 	return ok ? 0 : -1;
 }
 
-/* s in at most w bytes for the terminal table ('~' marks a cut), control
- * bytes as '?': a name from the input must not move the cursor, clear the
- * screen or recolour the operator's terminal (the files keep every byte). */
-static void trunc_copy(char *dst, const char *s, size_t w)
+/* Terminal columns of code point c: 2 for East Asian wide and fullwidth
+ * forms and emoji (the ranges terminals draw double), else 1. */
+static unsigned cp_columns(uint32_t c)
 {
-	size_t n = 0;
-	for (const char *p = s; *p; n++)
-		name_next(&p);
-	size_t k = n <= w ? n : w - 1;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = name_next(&s);
-		dst[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	static const uint32_t wide[][2] = {{0x1100, 0x115F}, {0x2E80, 0x303E}, {0x3041, 0x33FF},
+					   {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xA000, 0xA4CF},
+					   {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFE30, 0xFE4F},
+					   {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6}, {0x1F300, 0x1F64F},
+					   {0x1F900, 0x1F9FF}, {0x20000, 0x3FFFD}};
+	for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+/* One character of name *s for the terminal: its bytes into out (1-4) and
+ * its columns; *s moved past it. A well-formed UTF-8 sequence is kept;
+ * control bytes, C1 controls and malformed bytes are shown as '?' (a name
+ * from the input must not move the cursor, clear the screen or recolour
+ * the operator's terminal; the files keep every byte). */
+static unsigned term_char(const char **s, char out[4], unsigned *cols)
+{
+	unsigned char b = name_next(s);
+	*cols = 1;
+	out[0] = '?';
+	if (b < 0x80) {
+		if (b >= 0x20 && b != 0x7f)
+			out[0] = (char)b;
+		return 1;
 	}
-	if (n > w)
-		dst[k++] = '~';
+	unsigned len = b >= 0xF0 ? (b <= 0xF4 ? 4 : 0) : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+	if (!len)
+		return 1;
+	uint32_t c = b & (0x7Fu >> len);
+	const char *p = *s;
+	char tmp[4] = {(char)b};
+	for (unsigned k = 1; k < len; k++) {
+		if (!*p)
+			return 1;
+		unsigned char x = name_next(&p);
+		if ((x & 0xC0) != 0x80)
+			return 1;
+		tmp[k] = (char)x;
+		c = c << 6 | (x & 0x3F);
+	}
+	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+	*s = p; /* a whole sequence: one character, shown or '?' */
+	if (c < least[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF) || c < 0xA0)
+		return 1; /* overlong, out of range, a surrogate, or a C1 control */
+	memcpy(out, tmp, len);
+	*cols = cp_columns(c);
+	return len;
+}
+
+/* Name s as a table cell of exactly w columns (w >= 2): padded with
+ * spaces, or cut with '~' in its last column. dst: 4 * w + 1 bytes. */
+static void table_cell(char *dst, const char *s, unsigned w)
+{
+	unsigned total = 0, cols;
+	char ch[4];
+	for (const char *p = s; *p && total <= w;) {
+		term_char(&p, ch, &cols);
+		total += cols;
+	}
+	unsigned room = total <= w ? w : w - 1, used = 0;
+	size_t k = 0;
+	while (*s) {
+		unsigned n = term_char(&s, ch, &cols);
+		if (used + cols > room)
+			break;
+		memcpy(dst + k, ch, n);
+		k += n;
+		used += cols;
+	}
+	if (total > w)
+		dst[k++] = '~', used++;
+	while (used++ < w)
+		dst[k++] = ' ';
 	dst[k] = 0;
 }
 
@@ -854,12 +917,12 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 	unsigned shown = 0;
 	for (size_t i = 0; i < a->naggs && shown < max_rows; i++, shown++) {
 		const struct unmo_attr_agg *g = &a->aggs[order[i]];
-		char app[23], src[19], camp[25];
-		trunc_copy(app, g->app_id, 22);
-		trunc_copy(src, g->media_source, 18);
-		trunc_copy(camp, g->campaign, 24);
+		char app[4 * 22 + 1], src[4 * 18 + 1], camp[4 * 24 + 1];
+		table_cell(app, g->app_id, 22);
+		table_cell(src, g->media_source, 18);
+		table_cell(camp, g->campaign, 24);
 		unsigned long long inst = g->installs_click + g->installs_prob + g->installs_view;
-		fprintf(f, "%-22s %-18s %-24s %9llu %8llu %8llu %7llu %8llu %7llu ", app, src, camp,
+		fprintf(f, "%s %s %s %9llu %8llu %8llu %7llu %8llu %7llu ", app, src, camp,
 			(unsigned long long)g->clicks, inst, (unsigned long long)g->installs_organic,
 			(unsigned long long)(g->reinstalls + g->reattributions), (unsigned long long)g->conversions,
 			(unsigned long long)g->reengagements);

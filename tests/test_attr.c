@@ -2728,3 +2728,43 @@ Test(attr_internals, name_encoding_round_trips)
 		cr_assert(!memcmp(raw, back, n), "round trip of %zu bytes", n);
 	}
 }
+
+/* The terminal table: names cut and padded by display columns (UTF-8, East
+ * Asian wide characters take two), so every row's numbers line up; control
+ * bytes, C1 controls and malformed UTF-8 are shown as '?'. */
+Test(attr_outputs, table_columns_line_up_for_any_name)
+{
+	reset();
+	int64_t t = T0 + 3 * DAY;
+	struct { const char *app, *src, *camp; } n[] = {
+		{"jp.example.\xe3\x82\xb2\xe3\x83\xbc\xe3\x83\xa0", "\xe5\xba\x83\xe5\x91\x8a", /* ゲーム, 広告 */
+		 "\xe5\xa4\x8f\xe3\x81\xae\xe3\x82\xad\xe3\x83\xa3\xe3\x83\xb3\xe3\x83\x9a\xe3\x83\xbc\xe3\x83\xb3"
+		 "2026\xe5\xb9\xb4\xe4\xb8\x83\xe6\x9c\x88"}, /* 夏のキャンペーン2026年七月: 26 columns */
+		{"com.caf\xc3\xa9", "r\xc3\xa9seau\x1b[31m", "bad\xff\xc2\x85utf8"}, /* é, ESC, 0xFF, C1 NEL */
+	};
+	for (uint64_t i = 0; i < 2; i++) {
+		struct unmo_event *e = touch(UNMO_EV_CLICK, i ? "d1" : "d0", t - 100, 10 + 2 * i, n[i].src, n[i].camp);
+		e->s[UNMO_S_APP_ID] = unmo_str_c(n[i].app);
+		add(UNMO_EV_INSTALL, i ? "d1" : "d0", t, 11 + 2 * i)->s[UNMO_S_APP_ID] = unmo_str_c(n[i].app);
+	}
+	struct unmo_attr *a = run();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	cr_assert_not_null(f);
+	unmo_attr_print_table(a, f, -1, 30);
+	fclose(f);
+	/* 22 + 1 + 18 + 1 + 24 + 1 columns of names before the clicks */
+	cr_expect_not_null(strstr(buf, "jp.example.\xe3\x82\xb2\xe3\x83\xbc\xe3\x83\xa0      "
+					"\xe5\xba\x83\xe5\x91\x8a               "
+					"\xe5\xa4\x8f\xe3\x81\xae\xe3\x82\xad\xe3\x83\xa3\xe3\x83\xb3\xe3\x83\x9a"
+					"\xe3\x83\xbc\xe3\x83\xb3" "2026\xe5\xb9\xb4~  "),
+			   "wide names padded and cut by columns:\n%s", buf);
+	cr_expect_not_null(strstr(buf, "com.caf\xc3\xa9               r\xc3\xa9seau?[31m        bad??utf8"
+					"                "),
+			   "ESC, 0xFF and C1 as '?':\n%s", buf);
+	for (size_t i = 0; i < len; i++)
+		cr_assert(buf[i] == '\n' || (unsigned char)buf[i] >= 0x20, "control byte at %zu", i);
+	free(buf);
+	unmo_attr_free(a);
+}
