@@ -2768,3 +2768,110 @@ Test(attr_outputs, table_columns_line_up_for_any_name)
 	free(buf);
 	unmo_attr_free(a);
 }
+
+/* One RFC 4180 field of csv at *pos (quoted or not; any byte inside quotes)
+ * into out; returns its length, *pos past the comma or line end. */
+static size_t csv_field(const char *csv, size_t len, size_t *pos, char *out, size_t cap)
+{
+	size_t p = *pos, n = 0;
+	if (p < len && csv[p] == '"') {
+		for (p++; p < len; p++) {
+			if (csv[p] == '"') {
+				if (p + 1 < len && csv[p + 1] == '"')
+					p++;
+				else
+					break;
+			}
+			if (n < cap)
+				out[n++] = csv[p];
+		}
+		p++; /* the closing quote */
+	} else {
+		for (; p < len && csv[p] != ',' && csv[p] != '\n'; p++)
+			if (n < cap)
+				out[n++] = csv[p];
+	}
+	*pos = p < len && csv[p] == ',' ? p + 1 : p;
+	return n;
+}
+
+/* Random names of awkward bytes (NUL, 0xC0, 0x80, quotes, commas, line
+ * ends, ESC, a wide character) come back from report.csv byte for byte,
+ * one row per distinct (source, campaign), none merged, none lost. */
+Test(attr_outputs, any_name_bytes_round_trip_through_report_csv)
+{
+	reset();
+	static const char *const piece[] = {"\0", "\xc0", "\x80", ",", "\"", "\n", "\r", "a", "\xe3\x82\xb2", "\x1b", "\xc0\x80"};
+	static const size_t plen[] = {1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 2};
+	static char names[400][40];
+	static size_t nlen[400];
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < 400; i++) {
+		size_t k = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		for (unsigned j = 0, m = 1 + (unsigned)(x % 6); j < m; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			size_t q = x % 11;
+			memcpy(names[i] + k, piece[q], plen[q]);
+			k += plen[q];
+		}
+		nlen[i] = k;
+	}
+	int64_t t = T0 + 3 * DAY;
+	static char dev[200][16];
+	for (size_t d = 0; d < 200; d++) { /* source names[2d], campaign names[2d + 1] */
+		snprintf(dev[d], sizeof dev[d], "dev%zu", d);
+		struct unmo_event *e = add(UNMO_EV_CLICK, dev[d], t - 100, 1000 + 2 * d);
+		e->s[UNMO_S_MEDIA_SOURCE] = (struct unmo_str){names[2 * d], (uint16_t)nlen[2 * d]};
+		e->s[UNMO_S_CAMPAIGN] = (struct unmo_str){names[2 * d + 1], (uint16_t)nlen[2 * d + 1]};
+		add(UNMO_EV_INSTALL, dev[d], t, 1001 + 2 * d);
+	}
+	struct unmo_attr *a = run();
+	char dir[] = "/tmp/test_attr_bytesXXXXXX", err[512], p[300];
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(unmo_attr_write_outputs(a, dir, err, sizeof err), 0, "%s", err);
+	snprintf(p, sizeof p, "%s/report.csv", dir);
+	size_t len, pos = 0;
+	char *csv = slurp(p, &len);
+	cr_assert_not_null(csv);
+	while (pos < len && csv[pos] != '\n') /* the header */
+		pos++;
+	pos++;
+	size_t rows = 0, clicks = 0;
+	bool seen[200] = {false};
+	while (pos < len) {
+		char f[3][200], num[32];
+		size_t fl[3];
+		for (int c = 0; c < 3; c++)
+			fl[c] = csv_field(csv, len, &pos, f[c], sizeof f[c]);
+		csv_field(csv, len, &pos, num, sizeof num - 1);     /* impressions */
+		size_t nl = csv_field(csv, len, &pos, num, sizeof num - 1); /* clicks */
+		num[nl] = 0;
+		while (pos < len && csv[pos] != '\n')
+			pos++;
+		pos++;
+		rows++;
+		clicks += strtoull(num, NULL, 10);
+		cr_expect(fl[0] == strlen(APP) && !memcmp(f[0], APP, fl[0]));
+		for (size_t d = 0; d < 200; d++)
+			if (fl[1] == nlen[2 * d] && !memcmp(f[1], names[2 * d], fl[1]) && fl[2] == nlen[2 * d + 1] &&
+			    !memcmp(f[2], names[2 * d + 1], fl[2]))
+				seen[d] = true;
+	}
+	size_t found = 0;
+	for (size_t d = 0; d < 200; d++)
+		found += seen[d];
+	cr_expect_eq(found, 200, "every (source, campaign) read back byte for byte: %zu", found);
+	cr_expect_eq(clicks, 200, "no click lost or counted twice");
+	size_t n;
+	unmo_attr_aggs(a, &n);
+	cr_expect_eq(rows, n, "one CSV row per aggregate");
+	free(csv);
+	static const char *out[] = {"report.csv", "report.json", "installs.csv", "models.csv"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, out[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	unmo_attr_free(a);
+}
