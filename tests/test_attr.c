@@ -1575,6 +1575,18 @@ static char *slurp(const char *path, size_t *n)
 	return b;
 }
 
+/* A run's default output files and their directory, removed. */
+static void remove_outputs(const char *dir)
+{
+	static const char *const out[] = {"report.csv", "report.json", "installs.csv", "models.csv", "conversions.csv"};
+	char p[4200];
+	for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, out[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 /* Names holding a NUL byte (JSON allows \u0000) or a C0 byte stay
  * distinct and are written whole: CSV keeps the bytes (quoted), JSON
  * writes \u0000. Campaigns alike up to the NUL were one row before. */
@@ -1627,12 +1639,7 @@ Test(attr_input, names_holding_nul_stay_distinct_and_whole)
 	cr_assert_not_null(ins);
 	cr_expect_not_null(memmem(ins, len, q1, sizeof q1 - 1), "installs.csv too");
 	free(ins);
-	static const char *names[] = {"report.csv", "report.json", "installs.csv", "models.csv"};
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	remove_outputs(dir);
 	unmo_attr_free(a);
 }
 
@@ -2867,11 +2874,6 @@ Test(attr_outputs, any_name_bytes_round_trip_through_report_csv)
 	unmo_attr_aggs(a, &n);
 	cr_expect_eq(rows, n, "one CSV row per aggregate");
 	free(csv);
-	static const char *out[] = {"report.csv", "report.json", "installs.csv", "models.csv"};
-	for (size_t i = 0; i < 4; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, out[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	remove_outputs(dir);
 	unmo_attr_free(a);
 }
