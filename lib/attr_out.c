@@ -782,24 +782,42 @@ int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *er
 	return ok ? 0 : -1;
 }
 
-/* Terminal columns of code point c: 2 for East Asian wide and fullwidth
- * forms and emoji (the ranges terminals draw double), else 1. */
+/* Terminal columns of code point c: 0 for combining marks and joiners
+ * (drawn on the character before them), 2 for East Asian wide and
+ * fullwidth forms and emoji (the ranges terminals draw double), else 1. */
 static unsigned cp_columns(uint32_t c)
 {
+	static const uint32_t zero[][2] = {{0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD},
+					   {0x0610, 0x061A}, {0x064B, 0x065F}, {0x1160, 0x11FF},
+					   {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x20D0, 0x20FF},
+					   {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xE0100, 0xE01EF}};
 	static const uint32_t wide[][2] = {{0x1100, 0x115F}, {0x2E80, 0x303E}, {0x3041, 0x33FF},
 					   {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xA000, 0xA4CF},
 					   {0xAC00, 0xD7A3}, {0xF900, 0xFAFF}, {0xFE30, 0xFE4F},
 					   {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6}, {0x1F300, 0x1F64F},
 					   {0x1F900, 0x1F9FF}, {0x20000, 0x3FFFD}};
+	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+		if (c >= zero[i][0] && c <= zero[i][1])
+			return 0;
 	for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
 		if (c >= wide[i][0] && c <= wide[i][1])
 			return 2;
 	return 1;
 }
 
+/* Invisible format characters that reorder or hide text on a terminal
+ * (zero-width space and joiners, bidi marks, embeddings, overrides and
+ * isolates, the BOM): shown as '?', like control bytes. */
+static bool cp_format(uint32_t c)
+{
+	return (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2069) ||
+	       c == 0xFEFF;
+}
+
 /* One character of name *s for the terminal: its bytes into out (1-4) and
  * its columns; *s moved past it. A well-formed UTF-8 sequence is kept;
- * control bytes, C1 controls and malformed bytes are shown as '?' (a name
+ * control bytes, C1 controls, bidi and zero-width format characters and
+ * malformed bytes are shown as '?' (a name
  * from the input must not move the cursor, clear the screen or recolour
  * the operator's terminal; the files keep every byte). */
 static unsigned term_char(const char **s, char out[4], unsigned *cols)
@@ -829,8 +847,8 @@ static unsigned term_char(const char **s, char out[4], unsigned *cols)
 	}
 	static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
 	*s = p; /* a whole sequence: one character, shown or '?' */
-	if (c < least[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF) || c < 0xA0)
-		return 1; /* overlong, out of range, a surrogate, or a C1 control */
+	if (c < least[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF) || c < 0xA0 || cp_format(c))
+		return 1; /* overlong, out of range, a surrogate, a C1 control or a format character */
 	memcpy(out, tmp, len);
 	*cols = cp_columns(c);
 	return len;

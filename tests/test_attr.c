@@ -2748,11 +2748,14 @@ Test(attr_outputs, table_columns_line_up_for_any_name)
 		 "\xe5\xa4\x8f\xe3\x81\xae\xe3\x82\xad\xe3\x83\xa3\xe3\x83\xb3\xe3\x83\x9a\xe3\x83\xbc\xe3\x83\xb3"
 		 "2026\xe5\xb9\xb4\xe4\xb8\x83\xe6\x9c\x88"}, /* 夏のキャンペーン2026年七月: 26 columns */
 		{"com.caf\xc3\xa9", "r\xc3\xa9seau\x1b[31m", "bad\xff\xc2\x85utf8"}, /* é, ESC, 0xFF, C1 NEL */
+		/* e + combining acute (0 columns); RIGHT-TO-LEFT OVERRIDE and ZERO WIDTH JOINER as '?' */
+		{"com.cafe\xcc\x81", "evil\xe2\x80\xaeX", "zwj\xe2\x80\x8dx"},
 	};
-	for (uint64_t i = 0; i < 2; i++) {
-		struct unmo_event *e = touch(UNMO_EV_CLICK, i ? "d1" : "d0", t - 100, 10 + 2 * i, n[i].src, n[i].camp);
+	const char *dev[] = {"d0", "d1", "d2"};
+	for (uint64_t i = 0; i < 3; i++) {
+		struct unmo_event *e = touch(UNMO_EV_CLICK, dev[i], t - 100, 10 + 2 * i, n[i].src, n[i].camp);
 		e->s[UNMO_S_APP_ID] = unmo_str_c(n[i].app);
-		add(UNMO_EV_INSTALL, i ? "d1" : "d0", t, 11 + 2 * i)->s[UNMO_S_APP_ID] = unmo_str_c(n[i].app);
+		add(UNMO_EV_INSTALL, dev[i], t, 11 + 2 * i)->s[UNMO_S_APP_ID] = unmo_str_c(n[i].app);
 	}
 	struct unmo_attr *a = run();
 	char *buf = NULL;
@@ -2770,6 +2773,8 @@ Test(attr_outputs, table_columns_line_up_for_any_name)
 	cr_expect_not_null(strstr(buf, "com.caf\xc3\xa9               r\xc3\xa9seau?[31m        bad??utf8"
 					"                "),
 			   "ESC, 0xFF and C1 as '?':\n%s", buf);
+	cr_expect_not_null(strstr(buf, "com.cafe\xcc\x81               evil?X             zwj?x                    "),
+			   "a combining mark takes no column; bidi and zero-width format characters as '?':\n%s", buf);
 	for (size_t i = 0; i < len; i++)
 		cr_assert(buf[i] == '\n' || (unsigned char)buf[i] >= 0x20, "control byte at %zu", i);
 	free(buf);
