@@ -26,8 +26,8 @@
 
 const char *const unmo_attr_match_names[4] = {"organic", "click", "prob_click", "impression"};
 const char *const unmo_attr_outcome_names[3] = {"new_install", "reattribution", "reinstall"};
-const char *const unmo_attr_key_kind_names[5] = {"none", "advertising_id", "vendor_id",
-						 "customer_user_id", "event_id"};
+const char *const unmo_attr_key_kind_names[6] = {"none", "advertising_id", "vendor_id",
+						 "customer_user_id", "event_id", "content"};
 
 static void default_corrupt(void *ctx, const char *msg)
 {
@@ -472,20 +472,48 @@ static uint8_t uuid_pack(struct unmo_str s, uint8_t out[16])
 }
 #endif
 
-/* An advertising or vendor id made only of '0' and '-': what iOS reports as
- * the IDFA when the user has not authorized tracking (ATT) or limits ad
- * tracking, and Android as the GAID after the user deleted it. Millions of
- * devices send the same zeros, so it identifies none: route takes the next
- * id in the order, as if it were absent. Random ids start with '0' one time
- * in 16, so the loop rarely runs. */
+/* An advertising or vendor id made only of '0' and '-', with at least one
+ * '0': what iOS reports as the IDFA when the user has not authorized
+ * tracking (ATT) or limits ad tracking, and Android as the GAID after the
+ * user deleted it. Millions of devices send the same zeros, so it
+ * identifies none: route takes the next id in the order, as if it were
+ * absent. Random ids start with '0' or '-' one time in 16 or less, so the
+ * loop rarely runs. */
 static inline bool id_zeroed(struct unmo_str id)
 {
-	if (id.p[0] != '0')
+	if (id.p[0] != '0' && id.p[0] != '-')
 		return false;
-	for (size_t i = 1; i < id.len; i++)
-		if (id.p[i] != '0' && id.p[i] != '-')
+	bool zero = false;
+	for (size_t i = 0; i < id.len; i++) {
+		if (id.p[i] == '0')
+			zero = true;
+		else if (id.p[i] != '-')
 			return false;
-	return true;
+	}
+	return zero;
+}
+
+/* The device key of an install, app open or conversion with neither a
+ * device id nor an event id: a hash of its record (docs/attribution.md
+ * section 3), so that every such event is a device of its own whatever
+ * the others hold. The receive time is left out when sender and sequence
+ * are set, so that the copies of one frame that section 9 removes meet in
+ * one group. Rare: a malloc per event is fine. 0, or -1 out of memory. */
+static int content_key(const struct unmo_event *e, uint8_t key[16])
+{
+	struct unmo_event c = *e;
+	if (c.sender_id)
+		c.recv_time_us = 0;
+	size_t n = unmo_record_size(&c);
+	uint8_t *b = malloc(n);
+	if (!b)
+		return -1;
+	n = unmo_record_encode(b, n, &c);
+	XXH128_canonical_t h;
+	XXH128_canonicalFromHash(&h, XXH3_128bits(b, n));
+	memcpy(key, h.digest, 16);
+	free(b);
+	return 0;
 }
 
 static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
@@ -557,13 +585,21 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 			in.ghash = hash_dev(app_h, 0, e->event_id, 16);
 		return prec_put(&a->prob_spools[t->tid], part_of(in.ghash, a->nparts), &in, t->buf);
 	}
+	uint8_t packed[16];
 	if (!in.key_kind) { /* an install/in-app event without device id: alone */
 		in.key_kind = UNMO_KEY_EVENT_ID;
 		in.s[PS_KEY] = (struct unmo_str){(const char *)e->event_id, 16};
+		if (!memcmp(e->event_id, zero, 16)) {
+			if (content_key(e, packed)) {
+				a->dev_spools[t->tid].error = ENOMEM;
+				return -1;
+			}
+			in.key_kind = UNMO_KEY_CONTENT;
+			in.s[PS_KEY] = (struct unmo_str){(const char *)packed, 16};
+		}
 	}
 	in.kind = PR_DEV;
-	uint8_t packed[16];
-	if (in.key_kind != UNMO_KEY_EVENT_ID) {
+	if (in.key_kind < UNMO_KEY_EVENT_ID) {
 		uint8_t pf = uuid_pack(in.s[PS_KEY], packed);
 		if (pf) {
 			in.flags |= pf;

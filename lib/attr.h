@@ -102,7 +102,9 @@ extern const char *const unmo_attr_model_names[UNMO_MODEL_COUNT];
  * sum to total exactly. */
 void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out);
 /* Weights of one model for touches at times t[0..n) (ordered, oldest
- * first) credited for a conversion at time conv_t. */
+ * first) credited for a conversion at time conv_t (time decay counts ages
+ * from t[n-1], which gives the same ratios; conv_t is kept for callers).
+ * n > 0 gives at least one nonzero weight. */
 void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t conv_t,
 			     int64_t half_life_us, uint64_t *w);
 
@@ -155,8 +157,9 @@ extern const char *const unmo_attr_outcome_names[3];
 enum unmo_attr_key_kind {
 	UNMO_KEY_NONE = 0, UNMO_KEY_ADVERTISING_ID, UNMO_KEY_VENDOR_ID, UNMO_KEY_CUSTOMER_USER_ID,
 	UNMO_KEY_EVENT_ID, /* install without any device id: a device of its own */
+	UNMO_KEY_CONTENT,  /* the same without an event id: keyed by a hash of its content */
 };
-extern const char *const unmo_attr_key_kind_names[5];
+extern const char *const unmo_attr_key_kind_names[6];
 
 /* Names (app_id, media_source, campaign, event_name in the structs below)
  * are C strings owned by the engine. A name holding a NUL byte has it as

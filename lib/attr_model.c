@@ -115,18 +115,18 @@ void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n,
 		break;
 	case UNMO_MODEL_TIME_DECAY: {
 		/* 2^(-age/half_life) in 2^40 fixed point: integer weights keep
-		 * the split itself exact; ages are >= 0 inside the lookback. */
-		bool any = false;
+		 * the split itself exact. Ages count from the last touchpoint,
+		 * not from the conversion: the same ratios, but the last weight
+		 * is always 2^40, so touches many half-lives before the
+		 * conversion still split by their spacing instead of all
+		 * rounding to 0. Touchpoints are in time order. */
+		(void)conv_t;
 		for (size_t i = 0; i < n; i++) {
-			double age = (double)(conv_t - t[i]);
+			double age = (double)(t[n - 1] - t[i]);
 			if (age < 0)
 				age = 0;
-			double x = ldexp(exp2(-age / (double)half_life_us), 40);
-			w[i] = (uint64_t)llround(x);
-			any |= w[i] != 0;
+			w[i] = (uint64_t)llround(ldexp(exp2(-age / (double)half_life_us), 40));
 		}
-		if (!any)
-			w[n - 1] = 1;
 		break;
 	}
 	case UNMO_MODEL_POSITION:

@@ -2,6 +2,7 @@
  * order independence, multi-touch exactness, segments in and out. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -296,6 +297,48 @@ Test(attr_waterfall, vendor_and_customer_ids_are_device_keys)
 	EXPECT(a, 4, UNMO_MATCH_CLICK, 3);
 	cr_expect_eq(ins_by_id(a, 4)->key_kind, UNMO_KEY_CUSTOMER_USER_ID);
 	EXPECT(a, 6, UNMO_MATCH_ORGANIC, 0);
+	unmo_attr_free(a);
+}
+
+/* An install, app open or conversion with no device id is a device of its
+ * own, also when it has no event id either (keyed by its content): two such
+ * installs are two new installs, not an install and a reinstall, and such a
+ * conversion is unattributed. Copies of one frame (same sender and
+ * sequence, same content) still meet and count once. */
+Test(attr_waterfall, events_without_any_id_are_devices_of_their_own)
+{
+	reset();
+	int64_t t = T0 + 30 * DAY;
+	for (int k = 0; k < 2; k++)
+		memset(add(UNMO_EV_INSTALL, NULL, t + 10 * k, 1)->event_id, 0, 16);
+	memset(add(UNMO_EV_CONVERSION, NULL, t + 20, 1)->event_id, 0, 16);
+	for (int k = 0; k < 2; k++) { /* one frame stored twice, received apart */
+		struct unmo_event *e = add(UNMO_EV_INSTALL, NULL, t + 30, 1);
+		memset(e->event_id, 0, 16);
+		e->sender_id = 5;
+		e->sequence = 9;
+		e->recv_time_us += k;
+	}
+	/* an id of zeros and dashes is zeroed even when it starts with a dash */
+	add(UNMO_EV_INSTALL, "-0000000-0000", t + 40, 2)->s[UNMO_S_VENDOR_ID] = unmo_str_c("idfv-Q");
+	struct unmo_attr *a = run();
+	const struct unmo_attr_stats *st = unmo_attr_stats(a);
+	cr_expect_eq(st->installs, 4);
+	cr_expect_eq(st->reinstalls, 0);
+	cr_expect_eq(st->duplicates, 1);
+	cr_expect_eq(st->conversions_unattributed, 1);
+	cr_expect_eq(st->device_ids_zeroed, 1);
+	size_t n;
+	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
+	cr_assert_eq(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_eq(r[i]->outcome, UNMO_OUT_NEW_INSTALL);
+		cr_expect_eq(r[i]->match, UNMO_MATCH_ORGANIC);
+		cr_expect_eq(r[i]->key_kind, r[i]->time_us == t + 40 ? UNMO_KEY_VENDOR_ID : UNMO_KEY_CONTENT);
+	}
+	const struct unmo_attr_conversion *const *c = unmo_attr_conversions(a, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(c[0]->via, 0);
 	unmo_attr_free(a);
 }
 
@@ -1154,6 +1197,13 @@ Test(attr_models, split_largest_remainder_ties_by_order)
 	cr_expect_eq(w[1], 2 * w[0]);
 	unmo_attr_split(900, w, 2, o);
 	cr_expect(o[0] == 300 && o[1] == 600);
+	/* touches 72 and 73 half-lives before the conversion: 2^-72 rounds to
+	 * 0 in 2^40 fixed point, yet they still split 2:1 by their spacing */
+	int64_t old[2] = {10 * DAY - 73 * HOUR, 10 * DAY - 72 * HOUR};
+	unmo_attr_model_weights(UNMO_MODEL_TIME_DECAY, old, 2, 10 * DAY, HOUR, w);
+	cr_expect(w[0] == (uint64_t)1 << 39 && w[1] == (uint64_t)1 << 40, "%" PRIu64 " %" PRIu64, w[0], w[1]);
+	unmo_attr_split(1000000, w, 2, o);
+	cr_expect(o[0] == 333333 && o[1] == 666667);
 	unmo_attr_model_weights(UNMO_MODEL_FIRST, t, 3, 10, DAY, w);
 	cr_expect(w[0] == 1 && w[1] == 0 && w[2] == 0);
 	unmo_attr_model_weights(UNMO_MODEL_LAST, t, 3, 10, DAY, w);
