@@ -46,6 +46,32 @@ static void free_shell(struct unmo_attr *a)
 	free(a);
 }
 
+/* What no share of --mem counts, per thread: its malloc arena, tables and
+ * staging slots, about 3.5 MB measured (docs/attribution.md section 15).
+ * So that --mem bounds a run whatever --threads says, a thread needs
+ * THREAD_MEM of it; two threads always run (their cost is within the
+ * fixed few tens of MB any run takes). */
+#define THREAD_MEM ((uint64_t)16 << 20)
+static unsigned threads_within(uint64_t mem, unsigned want)
+{
+	uint64_t most = mem / THREAD_MEM < 2 ? 2 : mem / THREAD_MEM;
+	return want > most ? (unsigned)most : want;
+}
+
+/* Per partition, each pass-1 spool (two a thread) and each pass-2 answer
+ * spool (one a worker) keeps a staging slot and its chain's ends, touched
+ * as soon as one record goes there, whatever the input size: SPOOL_STAGE
+ * + 18 bytes. They stay within an eighth of --mem (1 MB at least), so a
+ * large --partitions is lowered to what that holds. */
+static unsigned partitions_within(uint64_t mem, unsigned threads, unsigned want)
+{
+	uint64_t room = mem / 8 > ((uint64_t)1 << 20) ? mem / 8 : (uint64_t)1 << 20;
+	uint64_t most = room / ((uint64_t)(SPOOL_STAGE + 18) * 3 * threads);
+	if (most < 1)
+		most = 1;
+	return want > most ? (unsigned)most : want;
+}
+
 struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_t errlen)
 {
 	struct unmo_attr *a = calloc(1, sizeof *a);
@@ -84,6 +110,8 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 	a->threads = o->threads ? o->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
 	if (a->threads > 256)
 		a->threads = 256;
+	a->threads = threads_within(a->o.mem_bytes, a->threads);
+	a->st.threads = a->threads;
 	a->from = INT64_MIN;
 	a->to = INT64_MAX;
 	if (o->from_set || o->from_us)
@@ -217,6 +245,7 @@ static int init_partitions(struct unmo_attr *a, uint64_t input_bytes, char *err,
 		return 0;
 	enum unmo_attr_spill_io io = spill_mode(&a->o, input_bytes);
 	unsigned p = a->o.partitions ? a->o.partitions : default_partitions(a->o.mem_bytes, a->threads, io, input_bytes);
+	p = partitions_within(a->o.mem_bytes, a->threads, p);
 	a->nparts = p;
 	a->nspools = a->threads;
 	a->st.spill_io = io;

@@ -1014,6 +1014,35 @@ Test(attr_determinism, same_answer_any_partitions_threads_and_order, .timeout = 
 	unmo_attr_free(base);
 }
 
+/* --mem bounds a run whatever --threads and --partitions say: a thread
+ * takes 16 MB of it (two always run), and the partitions' staging buffers
+ * (3 spools a thread, 530 bytes each a partition) an eighth of it. Lowered
+ * settings give the same answer. */
+Test(attr_determinism, threads_and_partitions_lowered_to_fit_mem, .timeout = 120)
+{
+	random_world(400);
+	struct unmo_attr *base = run_opts((struct unmo_attr_opts){.partitions = 1, .threads = 1}, evs, nev);
+	struct { unsigned t, p; uint64_t mem; unsigned want_t, want_p; } cfg[] = {
+		{64, 0, 32ull << 20, 2, 0},         /* 32M: two threads */
+		{64, 0, 64ull << 20, 4, 0},         /* 64M: four */
+		{2, 65536, 64ull << 20, 2, 2637},   /* 8M / (3 * 2 * 530) */
+		{256, 65536, 64ull << 20, 4, 1318}, /* both */
+		{3, 40, 1ull << 20, 2, 40},         /* a tiny budget: 2 threads, 1M of buffers */
+	};
+	for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++) {
+		struct unmo_attr *a = run_opts(
+			(struct unmo_attr_opts){.threads = cfg[k].t, .partitions = cfg[k].p, .mem_bytes = cfg[k].mem}, evs,
+			nev);
+		const struct unmo_attr_stats *st = unmo_attr_stats(a);
+		cr_expect_eq(st->threads, cfg[k].want_t, "config %zu: %u threads", k, st->threads);
+		if (cfg[k].want_p)
+			cr_expect_eq(st->partitions, cfg[k].want_p, "config %zu: %u partitions", k, st->partitions);
+		assert_same_results(base, a);
+		unmo_attr_free(a);
+	}
+	unmo_attr_free(base);
+}
+
 static int stop_after_three(void *ctx, const struct unmo_attr_install *r)
 {
 	(void)r;

@@ -40,8 +40,10 @@ static void usage(FILE *f)
 	      "  --conversions        also write conversions.csv (one row per conversion)\n"
 	      "  --mem SIZE           memory budget (default 1G; K/M/G/T suffixes; at most\n"
 	      "                       the machine's memory)\n"
-	      "  --threads N          worker threads (default: online CPUs)\n"
-	      "  --partitions N       partition count (default: from input size and --mem)\n"
+	      "  --threads N          worker threads (default: online CPUs; at most one per\n"
+	      "                       16M of --mem, at least 2)\n"
+	      "  --partitions N       partition count (default: from input size and --mem;\n"
+	      "                       lowered if their buffers would not fit in --mem)\n"
 	      "  --tmpdir DIR         where partition temp files go (default $TMPDIR or /tmp)\n"
 	      "  --spill-io MODE      temp files: direct (O_DIRECT where the file system takes\n"
 	      "                       it), buffered (page cache), mixed (direct, half of the\n"
@@ -266,7 +268,16 @@ int main(int argc, char **argv)
 	int rc = EXIT_OK;
 	bool failed = unmo_attr_add_paths(a, (const char *const *)argv + optind, (size_t)(argc - optind), err,
 					  sizeof err) != 0;
-	uint64_t advised = unmo_attr_stats(a)->mem_advised;
+	const struct unmo_attr_stats *st = unmo_attr_stats(a);
+	if (!failed && !quiet && o.threads && st->threads < o.threads)
+		fprintf(stderr, "unmo-attr: note: --threads %u lowered to %u: each thread takes 16M of --mem %lluM "
+			"(docs/attribution.md section 15)\n",
+			o.threads, st->threads, (unsigned long long)(budget >> 20));
+	if (!failed && !quiet && o.partitions && st->partitions && st->partitions < o.partitions)
+		fprintf(stderr, "unmo-attr: note: --partitions %u lowered to %u: their staging buffers must fit in an "
+			"eighth of --mem %lluM at %u threads (docs/attribution.md section 15)\n",
+			o.partitions, st->partitions, (unsigned long long)(budget >> 20), st->threads);
+	uint64_t advised = st->mem_advised;
 	if (!failed && !quiet && advised)
 		fprintf(stderr,
 			"unmo-attr: note: --mem %lluM is small for this much input: memory will go over it (parts "

@@ -72,7 +72,7 @@ for f in installs.csv conversions.csv report.csv models.csv; do
 	cmp -s "$W/out3/$f" "$W/out4/$f" || fail "$f differs between the run with partitions split and without"
 done
 # report.json also states the run's partition count, spill bytes and mode: compare the rest
-strip() { sed -E 's/"partitions":[0-9]+,"spilled_bytes":[0-9]+,"spilled_cached_bytes":[0-9]+,"spill_io":"[a-z]+","rows_spilled":[0-9]+,"ctit_spilled":[0-9]+,"partitions_split":[0-9]+//' "$1"; }
+strip() { sed -E 's/"threads":[0-9]+,"partitions":[0-9]+,"spilled_bytes":[0-9]+,"spilled_cached_bytes":[0-9]+,"spill_io":"[a-z]+","rows_spilled":[0-9]+,"ctit_spilled":[0-9]+,"partitions_split":[0-9]+//' "$1"; }
 for o in out1 out2 out3 out4; do
 	[ "$(strip "$W/out/report.json")" = "$(strip "$W/$o/report.json")" ] ||
 		fail "report.json differs between 7 partitions/2 threads and $o"
