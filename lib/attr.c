@@ -552,6 +552,10 @@ static int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e)
 		t->st.events_filtered++;
 		return 0;
 	}
+	if (e->event_time_us <= -UNMO_ATTR_TIME_LIMIT || e->event_time_us >= UNMO_ATTR_TIME_LIMIT) {
+		t->st.events_bad_time++; /* no window arithmetic on it could be trusted */
+		return 0;
+	}
 	static const uint8_t zero[16];
 	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	struct unmo_event v4;
@@ -666,6 +670,7 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 	d->bytes_unreadable += s->bytes_unreadable;
 	d->blocks_uncounted += s->blocks_uncounted;
 	d->events_filtered += s->events_filtered;
+	d->events_bad_time += s->events_bad_time;
 	d->device_ids_zeroed += s->device_ids_zeroed;
 	d->duplicates += s->duplicates;
 	d->installs += s->installs;
@@ -703,6 +708,7 @@ int unmo_attr_add_event(struct unmo_attr *a, const struct unmo_event *e, char *e
 		return -1;
 	}
 	a->st.events_filtered += t.st.events_filtered;
+	a->st.events_bad_time += t.st.events_bad_time;
 	return 0;
 }
 

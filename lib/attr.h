@@ -219,9 +219,17 @@ struct unmo_attr_agg {
 	struct unmo_attr_money *model_revenue[UNMO_MODEL_COUNT]; /* nrevenue entries each, same currencies */
 };
 
+/* Times and durations the rules work with: event times t with |t| <
+ * UNMO_ATTR_TIME_LIMIT microseconds (about 146,000 years either side of
+ * 1970) and windows of at most that, so that every t - W, t + W and
+ * t1 - t2 fits in 64 bits. Events outside are counted (events_bad_time)
+ * and left out; longer durations are refused. */
+#define UNMO_ATTR_TIME_LIMIT ((int64_t)1 << 62)
+
 struct unmo_attr_stats {
 	uint64_t files, files_failed, blocks, blocks_corrupt;
 	uint64_t events_read, events_unreadable, events_filtered, duplicates;
+	uint64_t events_bad_time; /* event time outside +-UNMO_ATTR_TIME_LIMIT: not attributed */
 	uint64_t file_problems;    /* files with a damaged header or no valid index/footer (read by scanning) */
 	uint64_t bytes_unreadable; /* bytes of the corrupt blocks (and damaged regions) skipped */
 	uint64_t blocks_uncounted; /* of blocks_corrupt: in files read by scanning, whose events

@@ -41,8 +41,8 @@ int unmo_attr_parse_duration(const char *s, int64_t *us)
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		if (strcmp(end, units[i].u) != 0)
 			continue;
-		if (v > (unsigned long long)(INT64_MAX / units[i].mul))
-			return -1;
+		if (v > (unsigned long long)(UNMO_ATTR_TIME_LIMIT / units[i].mul))
+			return -1; /* past the time arithmetic's range (attr.h) */
 		*us = (int64_t)v * units[i].mul;
 		return 0;
 	}

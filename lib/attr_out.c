@@ -652,14 +652,15 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 	fprintf(f, "},\n\"input\":{\"files\":%llu,\"files_failed\":%llu,\"blocks\":%llu,"
 		"\"blocks_corrupt\":%llu,\"blocks_uncounted\":%llu,\"bytes_unreadable\":%llu,\"file_problems\":%llu,"
 		"\"events_read\":%llu,\"events_unreadable\":%llu,"
-		"\"events_filtered\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"files_unsealed\":%llu,\"threads\":%u,\"partitions\":%u,\"spilled_bytes\":%llu,"
+		"\"events_filtered\":%llu,\"events_bad_time\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"files_unsealed\":%llu,\"threads\":%u,\"partitions\":%u,\"spilled_bytes\":%llu,"
 		"\"spilled_cached_bytes\":%llu,\"spill_io\":\"%s\",\"rows_spilled\":%llu,\"ctit_spilled\":%llu,\"partitions_split\":%llu},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
 		(unsigned long long)s->blocks_uncounted, (unsigned long long)s->bytes_unreadable,
 		(unsigned long long)s->file_problems,
 		(unsigned long long)s->events_read, (unsigned long long)s->events_unreadable,
-		(unsigned long long)s->events_filtered, (unsigned long long)s->duplicates,
+		(unsigned long long)s->events_filtered, (unsigned long long)s->events_bad_time,
+		(unsigned long long)s->duplicates,
 		(unsigned long long)s->device_ids_zeroed,
 		(unsigned long long)s->files_unsealed, s->threads, s->partitions,
 		(unsigned long long)s->spilled_bytes, (unsigned long long)s->spilled_cached_bytes,

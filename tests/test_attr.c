@@ -342,6 +342,55 @@ Test(attr_waterfall, events_without_any_id_are_devices_of_their_own)
 	unmo_attr_free(a);
 }
 
+/* Times at the ends of int64 made the window arithmetic overflow (UBSan:
+ * t - t0 in on_install). Events beyond +-2^62 us are counted and left
+ * out; those just inside go through every rule at the widest windows. */
+Test(attr_input, event_times_at_the_ends_of_the_range)
+{
+	reset();
+	const int64_t L = UNMO_ATTR_TIME_LIMIT - 1;
+	add(UNMO_EV_INSTALL, "far", 0, 1)->event_time_us = INT64_MIN; /* add's recv = t + 1000 would overflow */
+	add(UNMO_EV_CONVERSION, "far", 0, 2)->event_time_us = INT64_MAX;
+	add(UNMO_EV_INSTALL, "far", UNMO_ATTR_TIME_LIMIT, 3);
+	add(UNMO_EV_INSTALL, "far", -UNMO_ATTR_TIME_LIMIT, 4);
+	touch(UNMO_EV_CLICK, "d", -L, 5, "m", "c");
+	add(UNMO_EV_INSTALL, "d", -L + 5, 6);
+	touch(UNMO_EV_CLICK, "d", L - 100, 7, "m", "r")->flags |= UNMO_EVF_RETARGETING;
+	add(UNMO_EV_SESSION, "d", L - 50, 8);
+	add(UNMO_EV_REINSTALL, "d", L - 1, 9);
+	add(UNMO_EV_CONVERSION, "d", L, 10)->revenue_micros = INT64_MIN;
+	for (size_t i = 0; i < nev; i++)
+		evs[i].recv_time_us = evs[i].event_time_us;
+	struct unmo_attr_config *c = unmo_attr_config_new();
+	char err[256];
+	cr_assert_not_null(c);
+	static const char *widest[] = {"click_lookback", "view_lookback", "prob_window", "reattribution",
+				       "reengagement", "retarget_click", "half_life", "flood_window", "fast_ctit"};
+	for (size_t k = 0; k < sizeof widest / sizeof widest[0]; k++) {
+		char kv[96];
+		snprintf(kv, sizeof kv, "%s=%lld", widest[k], (long long)UNMO_ATTR_TIME_LIMIT + 1);
+		cr_expect_neq(unmo_attr_config_set(c, NULL, kv, err, sizeof err), 0, "%s past the limit", widest[k]);
+		snprintf(kv, sizeof kv, "%s=%lld", widest[k], (long long)UNMO_ATTR_TIME_LIMIT);
+		cr_assert_eq(unmo_attr_config_set(c, NULL, kv, err, sizeof err), 0, "%s", err);
+	}
+	struct unmo_attr *a = run_opts((struct unmo_attr_opts){.config = c}, evs, nev);
+	const struct unmo_attr_stats *st = unmo_attr_stats(a);
+	cr_expect_eq(st->events_bad_time, 4);
+	/* the reinstall is ~2^63 us after the first install: past even the
+	 * widest re-attribution window, a new install, credited to the latest
+	 * click in its lookback (the one the session's re-engagement took:
+	 * the full waterfall does not skip credited touches) */
+	cr_expect_eq(st->installs, 2);
+	EXPECT(a, 6, UNMO_MATCH_CLICK, 5);
+	cr_expect_eq(ins_by_id(a, 6)->ctit_us, 5);
+	EXPECT(a, 9, UNMO_MATCH_CLICK, 7);
+	cr_expect_eq(ins_by_id(a, 9)->ctit_us, 99);
+	cr_expect_eq(st->reengagements, 1);
+	cr_expect_eq(conv_by_id(a, 10)->via, 1, "the new install ended the re-engagement");
+	unmo_attr_free(a);
+	unmo_attr_config_free(c);
+}
+
 /* iOS without tracking consent and Android after the user deleted the GAID
  * report the advertising id as zeros: it identifies no device, so the
  * vendor id (or the next id) keys the event, and a touch whose only id is

@@ -297,6 +297,13 @@ int main(int argc, char **argv)
 				"unmo-attr: note: %llu unsealed *.seg.open files in the input directories were not "
 				"read (a writer still has them, or crashed: `unmo-seg recover` seals what they hold)\n",
 				(unsigned long long)s->files_unsealed);
+		if (s->events_bad_time) {
+			fprintf(stderr,
+				"unmo-attr: %llu events have an event time more than 2^62 microseconds (146,000 years) "
+				"from 1970 and were not attributed (report.json input.events_bad_time)\n",
+				(unsigned long long)s->events_bad_time);
+			rc = EXIT_DATA;
+		}
 		if (s->events_unreadable || s->blocks_corrupt || s->files_failed || s->file_problems) {
 			fprintf(stderr,
 				"unmo-attr: %s%llu events could not be read (%llu corrupt blocks of %llu bytes, %llu files "
