@@ -38,7 +38,10 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 		return;
 	}
 	struct rem small[16], *r = n <= 16 ? small : malloc(n * sizeof *r);
-	uint64_t given = 0;
+	/* parts are worked out as magnitudes (up to 2^63 for INT64_MIN, one
+	 * more than an int64 holds) in out's storage, read as unsigned (the
+	 * signed and unsigned types may alias); signs go on at the end */
+	uint64_t *u = (uint64_t *)out, given = 0;
 	/* Every product mag * w[i] <= mag * W: when that fits 64 bits (credit
 	 * units and everyday revenues), 64-bit division gives the same quotient
 	 * and remainder as the 128-bit one, at a fraction of its cost. */
@@ -56,7 +59,7 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 			q = (uint64_t)(x / W);
 			rr = x % W;
 		}
-		out[i] = (int64_t)q;
+		u[i] = q;
 		given += q;
 		if (r) {
 			r[i].r = rr;
@@ -68,7 +71,7 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 		if (!r) { /* out of memory: hand leftovers out in touch order */
 			for (size_t i = 0; left; i = (i + 1) % n)
 				if (w[i]) {
-					out[i]++;
+					u[i]++;
 					left--;
 				}
 		} else if (n <= 16) { /* insertion sort: same order as rem_cmp */
@@ -82,17 +85,17 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 				r[j] = x;
 			}
 			for (size_t k = 0; k < left; k++)
-				out[r[k].i]++;
+				u[r[k].i]++;
 		} else {
 			qsort(r, n, sizeof *r, rem_cmp);
 			for (size_t k = 0; k < left; k++)
-				out[r[k].i]++;
+				u[r[k].i]++;
 		}
 	}
 	if (r != small)
 		free(r);
-	for (size_t i = 0; i < n; i++)
-		out[i] *= sign;
+	for (size_t i = 0; i < n; i++) /* -(2^63) as -(2^63 - 1) - 1: no overflow */
+		out[i] = sign > 0 ? (int64_t)u[i] : u[i] ? -(int64_t)(u[i] - 1) - 1 : 0;
 }
 
 void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t conv_t,

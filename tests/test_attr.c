@@ -1258,6 +1258,15 @@ Test(attr_models, split_largest_remainder_ties_by_order)
 	cr_expect(o[0] == -34 && o[1] == -33 && o[2] == -33);
 	unmo_attr_split(2, w3, 3, o);
 	cr_expect(o[0] == 1 && o[1] == 1 && o[2] == 0);
+	/* the most negative revenue: a magnitude of 2^63, one more than int64
+	 * holds (it overflowed when the sign was put back; found by fuzz_attr_engine) */
+	uint64_t w1[2] = {1, 1};
+	unmo_attr_split(INT64_MIN, w1, 1, o);
+	cr_expect_eq(o[0], INT64_MIN);
+	unmo_attr_split(INT64_MIN, w1, 2, o);
+	cr_expect(o[0] == INT64_MIN / 2 && o[1] == INT64_MIN / 2);
+	unmo_attr_split(INT64_MAX, w3, 3, o);
+	cr_expect(o[0] + o[1] + o[2] == INT64_MAX && o[0] == INT64_MAX / 3 + 1);
 	uint64_t w[5];
 	int64_t t[5] = {0, 1, 2, 3, 4};
 	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 5, 10, DAY, w);
