@@ -7,11 +7,14 @@
  * (docs/attribution.md sections 8 and 11): every model's credits add up to
  * one unit per counted install and per conversion, and its revenue to the
  * last-touch revenue, currency by currency; the report rows add up to the
- * run's counts. Input: byte 0-3 options, then 12 bytes an event. */
+ * run's counts. Every output is written too (a temp dir, kept for the
+ * process; /dev/null for the table). Input: byte 0-3 options, then 12
+ * bytes an event. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attr.h"
 
@@ -48,6 +51,19 @@ static void add_money(unmo_attr_micros_sum *sum, char cur[][4], size_t *ncur, co
 		}
 		sum[k] += sign * m[i].micros;
 	}
+}
+
+static char outdir[] = "/tmp/fuzz_attr_engineXXXXXX";
+
+static void remove_outdir(void)
+{
+	static const char *const files[] = {"installs.csv", "conversions.csv", "report.csv", "report.json", "models.csv"};
+	char p[sizeof outdir + 32];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", outdir, files[i]);
+		unlink(p);
+	}
+	rmdir(outdir);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -160,6 +176,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (msum[k] != 0)
 				abort(); /* the model's revenue must equal last touch's, per currency */
 	}
+	/* and every output of the run: CSV and JSON writers, the terminal table */
+	static FILE *devnull;
+	if (!devnull && (!mkdtemp(outdir) || !(devnull = fopen("/dev/null", "w")) || atexit(remove_outdir)))
+		abort();
+	if (unmo_attr_write_outputs(a, outdir, err, sizeof err))
+		abort();
+	unmo_attr_print_table(a, devnull, data[2] % (UNMO_MODEL_COUNT + 1) - 1, 50);
 	unmo_attr_free(a);
 	unmo_attr_config_free(c);
 	return 0;
