@@ -1579,6 +1579,25 @@ static int run_phase(struct p2_shared *sh, const char *label)
 	return 0;
 }
 
+/* Output rows are ordered by every column they print, so that two rows
+ * equal in time, event id and app (events without ids) still come out in
+ * one order whatever the partitioning (docs/attribution.md section 13). */
+static int touch_cmp(const struct unmo_attr_touch *a, const struct unmo_attr_touch *b)
+{
+	int c = memcmp(a->event_id, b->event_id, 16);
+	if (!c)
+		c = (a->type > b->type) - (a->type < b->type);
+	if (!c)
+		c = (a->time_us > b->time_us) - (a->time_us < b->time_us);
+	if (!c)
+		c = (a->retargeting > b->retargeting) - (a->retargeting < b->retargeting);
+	if (!c)
+		c = strcmp(a->media_source, b->media_source);
+	if (!c)
+		c = strcmp(a->campaign, b->campaign);
+	return c;
+}
+
 static int ins_cmp(const void *pa, const void *pb)
 {
 	const struct unmo_attr_install *a = pa, *b = pb;
@@ -1587,15 +1606,20 @@ static int ins_cmp(const void *pa, const void *pb)
 	int c = memcmp(a->event_id, b->event_id, 16);
 	if (!c)
 		c = strcmp(a->app_id, b->app_id);
-	/* rows without event id can tie so far: order by every other field */
 	if (!c)
-		c = memcmp(&a->touch.event_id, &b->touch.event_id, 16);
+		c = touch_cmp(&a->touch, &b->touch);
 	if (!c)
 		c = (a->outcome > b->outcome) - (a->outcome < b->outcome);
 	if (!c)
 		c = (a->match > b->match) - (a->match < b->match);
 	if (!c)
 		c = (a->install_type > b->install_type) - (a->install_type < b->install_type);
+	if (!c)
+		c = (a->key_kind > b->key_kind) - (a->key_kind < b->key_kind);
+	if (!c)
+		c = (a->ctit_us > b->ctit_us) - (a->ctit_us < b->ctit_us);
+	if (!c)
+		c = (a->fast_ctit > b->fast_ctit) - (a->fast_ctit < b->fast_ctit);
 	return c;
 }
 
@@ -1616,7 +1640,7 @@ static int conv_cmp(const void *pa, const void *pb)
 	if (!c)
 		c = (a->via > b->via) - (a->via < b->via);
 	if (!c)
-		c = memcmp(a->touch.event_id, b->touch.event_id, 16);
+		c = touch_cmp(&a->touch, &b->touch);
 	return c;
 }
 

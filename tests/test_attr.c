@@ -1092,6 +1092,37 @@ Test(attr_determinism, threads_and_partitions_lowered_to_fit_mem, .timeout = 120
 	unmo_attr_free(base);
 }
 
+/* Rows equal in time, event id and app (installs and clicks without ids,
+ * credited probabilistically) are ordered by their other columns, so the
+ * output order is the same for any partitioning. */
+Test(attr_determinism, id_less_rows_in_one_order)
+{
+	reset();
+	int64_t t = T0 + 5 * DAY;
+	static const char *src[6] = {"s0", "s1", "s2", "s3", "s4", "s5"};
+	for (uint8_t k = 0; k < 6; k++) {
+		struct unmo_event *c = touch(UNMO_EV_CLICK, NULL, t - 100 * (k + 1), 1, src[k], "c");
+		memset(c->event_id, 0, 16);
+		with_ip(c, (uint8_t)(20 + k), UA_IOS);
+		struct unmo_event *i = add(UNMO_EV_INSTALL, NULL, t, 1);
+		memset(i->event_id, 0, 16);
+		with_ip(i, (uint8_t)(20 + k), UA_IOS);
+	}
+	for (unsigned p = 1; p <= 8; p++) {
+		shuffle(evs, nev);
+		struct unmo_attr *a = run_opts((struct unmo_attr_opts){.partitions = p, .threads = 1 + p % 2}, evs, nev);
+		size_t n;
+		const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
+		cr_assert_eq(n, 6);
+		for (size_t i = 0; i < n; i++) {
+			cr_expect_eq(r[i]->match, UNMO_MATCH_PROB_CLICK);
+			/* by touch time: the click 600 us before first */
+			cr_expect_str_eq(r[i]->touch.media_source, src[5 - i], "%u partitions, row %zu", p, i);
+		}
+		unmo_attr_free(a);
+	}
+}
+
 static int stop_after_three(void *ctx, const struct unmo_attr_install *r)
 {
 	(void)r;
