@@ -490,6 +490,21 @@ def row_order(r):
     return (int(r[3]), r[0], r[1].encode())
 
 
+TOUCH_RANK = {'': 0, 'impression': 1, 'click': 2}
+VIA_RANK = {'none': 0, 'install': 1, 'reengagement': 2}
+
+
+def full_row_order(name, r):
+    """Section 13's order of installs.csv / conversions.csv rows: time, event id, app,
+    (conversions: revenue, currency, event name, via,) then the credited touch's event
+    id, type, time, retargeting, source and campaign."""
+    def touch(t):
+        return (t[0] or '0' * 32, TOUCH_RANK[t[1]], int(t[4] or 0), t[5], t[2].encode(), t[3].encode())
+    if name == 'installs.csv':
+        return (int(r[3]), r[0], r[1].encode()) + touch(r[5:11])
+    return (int(r[3]), r[0], r[1].encode(), int(r[4]), r[5].encode(), r[2].encode(), VIA_RANK[r[6]]) + touch(r[7:13])
+
+
 def money(d):
     # section 8: a currency whose sum is zero is left out (models.csv lists alike)
     return ' '.join('%s:%d' % (k, d[k]) for k in sorted(d) if d[k])
