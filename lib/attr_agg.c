@@ -336,6 +336,9 @@ void tc_free_scratch(struct tctx *tc)
 	sort_scratch_free(&tc->sort);
 	free(tc->tbuf);
 	free(tc->wbuf);
+	free(tc->pcred);
+	tc->pcred = NULL;
+	tc->npcred = tc->pcredcap = 0;
 	free(tc->obuf);
 	tc->scratch = NULL;
 	tc->run = NULL;

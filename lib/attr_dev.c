@@ -378,6 +378,38 @@ static bool same_touch(const struct touchv *a, const struct touchv *b)
 	       unmo_str_eq(a->src, b->src) && unmo_str_eq(a->camp, b->camp);
 }
 
+/* Whether probabilistic touch t was credited on this device before
+ * (compared by content: its answer record differs per install). */
+static bool prob_credited(const struct tctx *tc, const struct touchv *t)
+{
+	for (size_t i = 0; i < tc->npcred; i++) {
+		const struct pcredit *p = &tc->pcred[i];
+		if (p->t == t->t && !memcmp(p->id, t->id, 16) && unmo_str_eq(p->src, t->src) &&
+		    unmo_str_eq(p->camp, t->camp))
+			return true;
+	}
+	return false;
+}
+
+static void prob_credit(struct tctx *tc, const struct touchv *t)
+{
+	if (tc->npcred == tc->pcredcap) {
+		size_t cap = tc->pcredcap ? 2 * tc->pcredcap : 8;
+		struct pcredit *n = realloc(tc->pcred, cap * sizeof *n);
+		if (!n) {
+			tc->error = 1;
+			return;
+		}
+		tc->pcred = n;
+		tc->pcredcap = cap;
+	}
+	struct pcredit *p = &tc->pcred[tc->npcred++];
+	memcpy(p->id, t->id, 16);
+	p->t = t->t;
+	p->src = t->src;
+	p->camp = t->camp;
+}
+
 static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, const struct list *l)
 {
 	const struct unmo_attr_windows *w = g->w;
@@ -400,8 +432,9 @@ static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, c
 		/* a touch credited before (to an install, a re-attribution or a
 		 * re-engagement) is not credited again: one retargeting click
 		 * re-attributes one reinstall. Probabilistic touches belong to no
-		 * group, so the current attribution is compared by content. */
-		if (t.present && ((t.ev && (t.ev->dead & USED)) || same_touch(&t, &st->attr)))
+		 * group: they are compared by content with those credited here. */
+		if (t.present && ((t.ev && (t.ev->dead & USED)) || (!t.ev && prob_credited(g->tc, &t)) ||
+				  same_touch(&t, &st->attr)))
 			t.present = false;
 		outcome = t.present ? UNMO_OUT_REATTRIBUTION : UNMO_OUT_REINSTALL;
 		if (!t.present)
@@ -413,6 +446,8 @@ static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, c
 		st->reeng = false;
 		if (t.ev)
 			t.ev->dead |= USED;
+		else if (t.present)
+			prob_credit(g->tc, &t);
 	}
 	if (!in_range(g->a, e->t))
 		return;
@@ -541,6 +576,7 @@ void attr_device_group(struct group_ctx *g, struct ev **evs, size_t n)
 	}
 	detect_flood(g, &l[0]);
 	struct devstate st = {0};
+	g->tc->npcred = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct ev *e = evs[i];
 		if (e->dead & 1)

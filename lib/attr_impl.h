@@ -572,6 +572,14 @@ struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t s
 const void *rowmerge_next(struct rowmerge *m);
 int rowmerge_error(const struct rowmerge *m);
 void rowmerge_close(struct rowmerge *m);
+/* A probabilistic click credited on the device being worked on (such
+ * clicks belong to no device group, so they carry no USED bit). */
+struct pcredit {
+	uint8_t id[16];
+	int64_t t;
+	struct unmo_str src, camp;
+};
+
 struct tctx { /* one worker thread's results */
 	struct arena arena;
 	struct strtab strs;
@@ -622,6 +630,8 @@ struct tctx { /* one worker thread's results */
 	size_t scratchcap;
 	int64_t *tbuf;
 	uint64_t *wbuf;
+	struct pcredit *pcred; /* this device's credited probabilistic clicks */
+	size_t npcred, pcredcap;
 	int64_t *obuf;
 	size_t tcap;
 };

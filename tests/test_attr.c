@@ -391,6 +391,37 @@ Test(attr_input, event_times_at_the_ends_of_the_range)
 	unmo_attr_config_free(c);
 }
 
+/* A probabilistic click credited to a device's install is not credited
+ * again by a later re-attribution of that device, also after another
+ * touch became its attribution in between (it was compared with the
+ * current attribution only; found by the oracle, seed 2675). */
+Test(attr_reinstall, credited_probabilistic_click_not_credited_again)
+{
+	reset();
+	int64_t t = T0 + 10 * DAY;
+	struct unmo_event *p = touch(UNMO_EV_CLICK, NULL, t - 100, 1, "probnet", "p");
+	p->flags |= UNMO_EVF_RETARGETING;
+	with_ip(p, 7, UA_IOS);
+	with_ip(add(UNMO_EV_INSTALL, "x", t, 2), 7, UA_IOS);                  /* new install: P */
+	touch(UNMO_EV_CLICK, "x", t + 10, 3, "rtnet", "d")->flags |= UNMO_EVF_RETARGETING;
+	with_ip(add(UNMO_EV_REINSTALL, "x", t + 20, 4), 7, UA_IOS);           /* re-attributed: D */
+	with_ip(add(UNMO_EV_REINSTALL, "x", t + 2 * HOUR, 5), 7, UA_IOS);     /* D out of lookback; P again */
+	struct unmo_attr_config *c = unmo_attr_config_new();
+	char err[256];
+	cr_assert_not_null(c);
+	cr_assert_eq(unmo_attr_config_set(c, NULL, "click_lookback=1h", err, sizeof err), 0, "%s", err);
+	for (unsigned parts = 1; parts <= 3; parts++) {
+		struct unmo_attr *a = run_opts((struct unmo_attr_opts){.config = c, .partitions = parts}, evs, nev);
+		EXPECT(a, 2, UNMO_MATCH_PROB_CLICK, 1);
+		cr_expect_eq(ins_by_id(a, 4)->outcome, UNMO_OUT_REATTRIBUTION);
+		EXPECT(a, 4, UNMO_MATCH_CLICK, 3);
+		cr_expect_eq(ins_by_id(a, 5)->outcome, UNMO_OUT_REINSTALL, "P was credited to install 2");
+		cr_expect(ins_by_id(a, 5)->touch.event_id[15] == 3, "keeps D, the current attribution");
+		unmo_attr_free(a);
+	}
+	unmo_attr_config_free(c);
+}
+
 /* iOS without tracking consent and Android after the user deleted the GAID
  * report the advertising id as zeros: it identifies no device, so the
  * vendor id (or the next id) keys the event, and a touch whose only id is
