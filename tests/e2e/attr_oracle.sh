@@ -8,8 +8,8 @@
 # counters with the oracle's. A fixed seed list: the same worlds every run.
 # On a disagreement the world stays in the work dir with both outputs and
 # the command that reproduces it.
-# Env: BUILD (build dir), SRC (source dir), ORACLE_SEEDS (FIRST:COUNT, 0:300:
-# about 60 s on 2 CPUs with the ASan/UBSan build).
+# Env: BUILD (build dir), SRC (source dir), ORACLE_SEEDS (FIRST:COUNT, 0:800:
+# about 150 s on 2 CPUs with the ASan/UBSan build).
 set -euo pipefail
 BUILD=${BUILD:?set BUILD to the meson build directory}
 SRC=${SRC:?set SRC to the source directory}
@@ -24,7 +24,7 @@ trap '[ "$keep" = 1 ] || rm -rf "$W"' EXIT
 RUN=$SRC/tests/e2e/attr_oracle/run_worlds.py
 # no __pycache__ in the source tree
 if ! PYTHONDONTWRITEBYTECODE=1 python3 "$RUN" --bin "$BUILD/tools" --work "$W" \
-	--seeds "${ORACLE_SEEDS:-0:300}" >"$W/summary"; then
+	--seeds "${ORACLE_SEEDS:-0:800}" >"$W/summary"; then
 	keep=1
 	fail "unmo-attr and the oracle disagree (above); the world is kept in $W"
 fi
