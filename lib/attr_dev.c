@@ -372,12 +372,6 @@ static void install_row(struct group_ctx *g, const struct ev *e, const struct to
 	r->fast_ctit = ctit >= 0 && ctit < g->w->fast_ctit_us;
 }
 
-static bool same_touch(const struct touchv *a, const struct touchv *b)
-{
-	return a->present && b->present && a->type == b->type && a->t == b->t && !memcmp(a->id, b->id, 16) &&
-	       unmo_str_eq(a->src, b->src) && unmo_str_eq(a->camp, b->camp);
-}
-
 /* Whether probabilistic touch t was credited on this device before
  * (compared by content: its answer record differs per install). */
 static bool prob_credited(const struct tctx *tc, const struct touchv *t)
@@ -432,9 +426,9 @@ static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, c
 		/* a touch credited before (to an install, a re-attribution or a
 		 * re-engagement) is not credited again: one retargeting click
 		 * re-attributes one reinstall. Probabilistic touches belong to no
-		 * group: they are compared by content with those credited here. */
-		if (t.present && ((t.ev && (t.ev->dead & USED)) || (!t.ev && prob_credited(g->tc, &t)) ||
-				  same_touch(&t, &st->attr)))
+		 * group: they are compared by content with those credited here.
+		 * (The current attribution is one of the two kinds.) */
+		if (t.present && (t.ev ? (t.ev->dead & USED) != 0 : prob_credited(g->tc, &t)))
 			t.present = false;
 		outcome = t.present ? UNMO_OUT_REATTRIBUTION : UNMO_OUT_REINSTALL;
 		if (!t.present)
