@@ -102,11 +102,11 @@ extern const char *const unmo_attr_model_names[UNMO_MODEL_COUNT];
  * sum to total exactly. */
 void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out);
 /* Weights of one model for touches at times t[0..n) (ordered, oldest
- * first) credited for a conversion at time conv_t (time decay counts ages
- * from t[n-1], which gives the same ratios; conv_t is kept for callers).
- * n > 0 gives at least one nonzero weight. */
-void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t conv_t,
-			     int64_t half_life_us, uint64_t *w);
+ * first). Time decay counts ages from t[n-1], the last touchpoint: the
+ * same ratios as from the conversion's time, which is therefore not
+ * needed. n > 0 gives at least one nonzero weight. */
+void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t half_life_us,
+			     uint64_t *w);
 
 /* ---- run ---- */
 /* Temp (spill) files: through the page cache, with O_DIRECT where the

@@ -281,7 +281,7 @@ static void credit_models(struct group_ctx *g, const struct list *touches, int64
 				agg_add_money(tc, rowp[only], cur, 1 + m, revenue);
 			continue;
 		}
-		unmo_attr_model_weights((enum unmo_attr_model)m, tc->tbuf, n, t, w->half_life_us, tc->wbuf);
+		unmo_attr_model_weights((enum unmo_attr_model)m, tc->tbuf, n, w->half_life_us, tc->wbuf);
 		unmo_attr_split(UNMO_CREDIT_UNIT, tc->wbuf, n, tc->obuf);
 		for (size_t i = 0; i < n; i++) {
 			if (install)

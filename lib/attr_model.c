@@ -98,8 +98,8 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 		out[i] = sign > 0 ? (int64_t)u[i] : u[i] ? -(int64_t)(u[i] - 1) - 1 : 0;
 }
 
-void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t conv_t,
-			     int64_t half_life_us, uint64_t *w)
+void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n, int64_t half_life_us,
+			     uint64_t *w)
 {
 	for (size_t i = 0; i < n; i++)
 		w[i] = 0;
@@ -123,7 +123,6 @@ void unmo_attr_model_weights(enum unmo_attr_model m, const int64_t *t, size_t n,
 		 * is always 2^40, so touches many half-lives before the
 		 * conversion still split by their spacing instead of all
 		 * rounding to 0. Touchpoints are in time order. */
-		(void)conv_t;
 		for (size_t i = 0; i < n; i++) {
 			double age = (double)(t[n - 1] - t[i]);
 			if (age < 0)

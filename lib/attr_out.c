@@ -818,9 +818,9 @@ static bool cp_format(uint32_t c)
 /* One character of name *s for the terminal: its bytes into out (1-4) and
  * its columns; *s moved past it. A well-formed UTF-8 sequence is kept;
  * control bytes, C1 controls, bidi and zero-width format characters and
- * malformed bytes are shown as '?' (a name
- * from the input must not move the cursor, clear the screen or recolour
- * the operator's terminal; the files keep every byte). */
+ * malformed bytes are shown as '?' (a name from the input must not move
+ * the cursor, clear the screen or recolour the operator's terminal; the
+ * files keep every byte). */
 static unsigned term_char(const char **s, char out[4], unsigned *cols)
 {
 	unsigned char b = name_next(s);

@@ -1331,31 +1331,31 @@ Test(attr_models, split_largest_remainder_ties_by_order)
 	cr_expect(o[0] + o[1] + o[2] == INT64_MAX && o[0] == INT64_MAX / 3 + 1);
 	uint64_t w[5];
 	int64_t t[5] = {0, 1, 2, 3, 4};
-	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 5, 10, DAY, w);
+	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 5, DAY, w);
 	unmo_attr_split(1000000, w, 5, o);
 	cr_expect(o[0] == 400000 && o[4] == 400000 && o[1] == 66667 && o[2] == 66667 && o[3] == 66666);
-	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 2, 10, DAY, w);
+	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 2, DAY, w);
 	unmo_attr_split(1000000, w, 2, o);
 	cr_expect(o[0] == 500000 && o[1] == 500000);
-	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 1, 10, DAY, w);
+	unmo_attr_model_weights(UNMO_MODEL_POSITION, t, 1, DAY, w);
 	unmo_attr_split(7, w, 1, o);
 	cr_expect_eq(o[0], 7);
 	/* time decay: a touch one half-life older gets half the weight */
 	int64_t td[2] = {10 * DAY - 7 * DAY, 10 * DAY};
-	unmo_attr_model_weights(UNMO_MODEL_TIME_DECAY, td, 2, 10 * DAY, 7 * DAY, w);
+	unmo_attr_model_weights(UNMO_MODEL_TIME_DECAY, td, 2, 7 * DAY, w);
 	cr_expect_eq(w[1], 2 * w[0]);
 	unmo_attr_split(900, w, 2, o);
 	cr_expect(o[0] == 300 && o[1] == 600);
 	/* touches 72 and 73 half-lives before the conversion: 2^-72 rounds to
 	 * 0 in 2^40 fixed point, yet they still split 2:1 by their spacing */
 	int64_t old[2] = {10 * DAY - 73 * HOUR, 10 * DAY - 72 * HOUR};
-	unmo_attr_model_weights(UNMO_MODEL_TIME_DECAY, old, 2, 10 * DAY, HOUR, w);
+	unmo_attr_model_weights(UNMO_MODEL_TIME_DECAY, old, 2, HOUR, w);
 	cr_expect(w[0] == (uint64_t)1 << 39 && w[1] == (uint64_t)1 << 40, "%" PRIu64 " %" PRIu64, w[0], w[1]);
 	unmo_attr_split(1000000, w, 2, o);
 	cr_expect(o[0] == 333333 && o[1] == 666667);
-	unmo_attr_model_weights(UNMO_MODEL_FIRST, t, 3, 10, DAY, w);
+	unmo_attr_model_weights(UNMO_MODEL_FIRST, t, 3, DAY, w);
 	cr_expect(w[0] == 1 && w[1] == 0 && w[2] == 0);
-	unmo_attr_model_weights(UNMO_MODEL_LAST, t, 3, 10, DAY, w);
+	unmo_attr_model_weights(UNMO_MODEL_LAST, t, 3, DAY, w);
 	cr_expect(w[0] == 0 && w[2] == 1);
 }
 
@@ -1379,7 +1379,7 @@ Test(attr_models, random_property_parts_sum_exactly)
 			}
 		int64_t total = (int64_t)(rnd() % 2000000000000ull) - 1000000000000ll;
 		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-			unmo_attr_model_weights((enum unmo_attr_model)m, t, n, conv, 7 * DAY, w);
+			unmo_attr_model_weights((enum unmo_attr_model)m, t, n, 7 * DAY, w);
 			unmo_attr_split(total, w, n, o);
 			int64_t s = 0;
 			for (size_t i = 0; i < n; i++)
