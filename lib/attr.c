@@ -1647,9 +1647,10 @@ static int conv_cmp(const void *pa, const void *pb)
 static int acc_cmp(const void *pa, const void *pb)
 {
 	const struct agg_acc *a = *(struct agg_acc *const *)pa, *b = *(struct agg_acc *const *)pb;
-	int c = strcmp(a->app, b->app);
+	/* names interned by one worker are one pointer: equal without a look */
+	int c = a->app == b->app ? 0 : strcmp(a->app, b->app);
 	if (!c)
-		c = strcmp(a->src, b->src);
+		c = a->src == b->src ? 0 : strcmp(a->src, b->src);
 	if (!c)
 		c = strcmp(a->camp, b->camp);
 	return c;
@@ -1829,7 +1830,23 @@ static int64_t kth_smallest(int64_t *v, size_t n, size_t k)
 	return v[k];
 }
 
-static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na);
+/* *buf grown to hold at least n elements of size bytes (contents not
+ * kept); 0, or -1 out of memory. */
+static int grow_scratch(void **buf, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	while (c < n)
+		c *= 2;
+	void *b = malloc(c * size);
+	if (!b)
+		return -1;
+	free(*buf);
+	*buf = b;
+	*cap = c;
+	return 0;
+}
+
+static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc);
 
 /* One kind of result rows (struct tctx: sorted pairs at off_keys, count at
  * off_n, spilled runs at off_runs): *v the merged pointer array, or NULL
@@ -1872,7 +1889,7 @@ static int merge_results(struct unmo_attr *a)
 	a->conv = (const struct unmo_attr_conversion **)conv;
 	a->st.rows_spilled = spilled_ins + spilled_conv;
 	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
-	rc |= merge_aggs(a, acc, na); /* frees acc */
+	rc |= merge_aggs(a, acc); /* frees acc */
 	return rc ? -1 : 0;
 }
 
@@ -1954,7 +1971,7 @@ int unmo_attr_each_conversion(const struct unmo_attr *a,
 static int ctit_medians(struct unmo_attr *a, int64_t **med)
 {
 	uint32_t ng = a->aggkeys.n;
-	uint64_t *cnt = calloc(ng ? ng : 1, sizeof *cnt);
+	uint64_t *cnt = calloc_written(ng ? ng : 1, sizeof *cnt);
 	struct rowsrc *src = calloc(a->ntcs ? a->ntcs : 1, sizeof *src);
 	*med = malloc((ng ? ng : 1) * sizeof **med);
 	int rc = cnt && src && *med ? 0 : -1;
@@ -2001,7 +2018,7 @@ static int ctit_medians(struct unmo_attr *a, int64_t **med)
 	return rc;
 }
 
-static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
+static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 {
 	if (!acc)
 		return -1;
@@ -2015,26 +2032,48 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 		free(acc);
 		return -1;
 	}
-	size_t ka = 0;
-	for (unsigned w = 0; w < a->ntcs; w++) {
+	/* The workers' rows of one (app, source, campaign) share its gid:
+	 * grouped by a counting sort on it, and only the groups are sorted by
+	 * name (sorting every worker's row by name cost seconds for a million
+	 * rows; perf/RESULTS.md). */
+	uint32_t ng = a->aggkeys.n;
+	size_t *start = calloc_written((size_t)ng + 1, sizeof *start);
+	struct agg_acc **grp = malloc((ng ? ng : 1) * sizeof *grp);
+	size_t scratch_m = 0, scratch_c = 0;
+	struct money *mm = NULL;
+	int64_t *ct = NULL;
+	int rc = start && grp ? 0 : -1;
+	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
 		struct tctx *tc = &a->tcs[w];
 		for (size_t i = 0; i < tc->aggcap; i++)
 			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
-				acc[ka++] = e;
+				if (e->gid < ng)
+					start[e->gid + 1]++;
+				else
+					rc = -1; /* no gid: out of memory when it was made */
 	}
-	qsort(acc, na, sizeof *acc, acc_cmp);
-	a->aggs = calloc(na ? na : 1, sizeof *a->aggs);
-	if (!a->aggs) {
-		free(med);
-		free(acc);
-		return -1;
+	for (uint32_t g = 0; !rc && g < ng; g++)
+		start[g + 1] += start[g];
+	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
+		struct tctx *tc = &a->tcs[w];
+		for (size_t i = 0; i < tc->aggcap; i++)
+			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
+				acc[start[e->gid]++] = e;
 	}
-	size_t i = 0;
+	/* start[g] is now group g's end, start[g - 1] (0 for g = 0) its start */
+	size_t ngrp = 0;
+	for (uint32_t g = 0; !rc && g < ng; g++)
+		if (start[g] > (g ? start[g - 1] : 0))
+			grp[ngrp++] = acc[g ? start[g - 1] : 0];
+	if (!rc)
+		qsort(grp, ngrp, sizeof *grp, acc_cmp);
+	a->aggs = rc ? NULL : calloc_written(ngrp ? ngrp : 1, sizeof *a->aggs);
+	if (!a->aggs)
+		goto fail;
 	a->naggs = 0;
-	while (i < na) {
-		size_t j = i + 1;
-		while (j < na && acc_cmp(&acc[i], &acc[j]) == 0)
-			j++;
+	for (size_t gi = 0; gi < ngrp; gi++) {
+		uint32_t gid = grp[gi]->gid;
+		size_t i = gid ? start[gid - 1] : 0, j = start[gid];
 		struct unmo_attr_agg *o = &a->aggs[a->naggs++];
 		o->app_id = acc[i]->app;
 		o->media_source = acc[i]->src;
@@ -2075,19 +2114,13 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 		if (empty) {
 			memset(o, 0, sizeof *o);
 			a->naggs--;
-			i = j;
 			continue;
 		}
-		/* money: concatenate, sort by currency, combine */
-		struct money *mm = malloc((nm ? nm : 1) * sizeof *mm);
-		int64_t *ct = malloc((nct ? nct : 1) * sizeof *ct);
-		if (!mm || !ct) {
-			free(mm);
-			free(ct);
-			free(med);
-			free(acc);
-			return -1;
-		}
+		/* money: concatenate, sort by currency, combine (in scratch
+		 * buffers kept from row to row) */
+		if ((nm > scratch_m && grow_scratch((void **)&mm, &scratch_m, nm, sizeof *mm)) ||
+		    (nct > scratch_c && grow_scratch((void **)&ct, &scratch_c, nct, sizeof *ct)))
+			goto fail;
 		uint32_t pm = 0, pc = 0;
 		for (size_t x = i; x < j; x++) {
 			if (acc[x]->nm)
@@ -2097,7 +2130,8 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 				memcpy(ct + pc, acc[x]->ctit, acc[x]->nctit * sizeof *ct);
 			pc += acc[x]->nctit;
 		}
-		qsort(mm, nm, sizeof *mm, money_cmp);
+		if (nm > 1)
+			qsort(mm, nm, sizeof *mm, money_cmp);
 		uint32_t u = 0;
 		for (uint32_t x = 0; x < nm; x++) {
 			if (u && !memcmp(mm[u - 1].cur, mm[x].cur, 4)) {
@@ -2108,18 +2142,15 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 			}
 		}
 		o->nrevenue = u;
-		o->revenue = arena_alloc(&a->res_arena, (u ? u : 1) * sizeof *o->revenue);
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
-			o->model_revenue[m] = arena_alloc(&a->res_arena, (u ? u : 1) * sizeof(struct unmo_attr_money));
-		bool ok = o->revenue != NULL;
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
-			ok &= o->model_revenue[m] != NULL;
-		if (!ok) {
-			free(mm);
-			free(ct);
-			free(med);
-			free(acc);
-			return -1;
+		if (u) { /* rows without money (most, with many campaigns) keep NULLs */
+			o->revenue = arena_alloc(&a->res_arena, u * sizeof *o->revenue);
+			bool ok = o->revenue != NULL;
+			for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+				o->model_revenue[m] = arena_alloc(&a->res_arena, u * sizeof(struct unmo_attr_money));
+				ok &= o->model_revenue[m] != NULL;
+			}
+			if (!ok)
+				goto fail;
 		}
 		for (uint32_t x = 0; x < u; x++) {
 			memcpy(o->revenue[x].currency, mm[x].cur, 4);
@@ -2135,13 +2166,19 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc, size_t na)
 			o->median_ctit_us = nct_all ? med[acc[i]->gid] : -1;
 		else if (nct)
 			o->median_ctit_us = kth_smallest(ct, nct, (nct - 1) / 2);
-		free(mm);
-		free(ct);
-		i = j;
 	}
+	rc = 0;
+	if (0) {
+fail:
+		rc = -1;
+	}
+	free(mm);
+	free(ct);
+	free(start);
+	free(grp);
 	free(med);
 	free(acc);
-	return 0;
+	return rc;
 }
 
 static void free_spools(struct unmo_attr *a);

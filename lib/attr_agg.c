@@ -49,7 +49,7 @@ struct sent {
 static int grow_table(void ***tab, size_t *cap, size_t elem_next_off, size_t elem_hash_off)
 {
 	size_t ncap = *cap ? *cap * 2 : 256;
-	void **n = calloc(ncap, sizeof *n);
+	void **n = calloc_written(ncap, sizeof *n);
 	if (!n)
 		return -1;
 	for (size_t i = 0; i < *cap; i++) {
@@ -224,7 +224,7 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 		return row;
 	if (2 * (tc->nrows + 1) > tc->rowcap) {
 		size_t cap = tc->rowcap ? 2 * tc->rowcap : 256;
-		struct rowslot *m = calloc(cap, sizeof *m);
+		struct rowslot *m = calloc_written(cap, sizeof *m);
 		if (!m)
 			return row; /* still correct, only not remembered */
 		for (size_t j = 0; j < tc->rowcap; j++) {

@@ -737,7 +737,4 @@ void attr_device_group(struct group_ctx *g, struct ev **evs, size_t n);
 /* attr_prob.c: one (app, ip, family) group; writes answers into spool. */
 void attr_prob_group(struct group_ctx *g, struct ev **evs, size_t n, struct spool *answers);
 
-/* attr_out.c helpers */
-void csv_str(FILE *f, const char *s);
-
 #endif

@@ -14,39 +14,6 @@
  * holding a NUL byte, written as it is, is quoted too). */
 static const char csv_special[] = {',', '"', '\r', '\n', (char)NAME_ESC, 0};
 
-/* Name s (name_encode) as a CSV field. */
-void csv_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, csv_special)) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	while (*s) {
-		unsigned char c = name_next(&s);
-		if (c == '"')
-			fputc('"', f);
-		fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-/* Name s (name_encode) as a JSON string: a NUL byte is \u0000. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	while (*s) {
-		unsigned char c = name_next(&s);
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* Fixed-point with 6 decimals from an integer (credits, micros). */
 static void fixed6(FILE *f, int64_t v)
 {
@@ -101,18 +68,6 @@ char *unmo_attr_sum_str(char *buf, unmo_attr_micros_sum v)
 	if (v < 0)
 		*--p = '-';
 	return memmove(buf, p, (size_t)(buf + UNMO_ATTR_SUM_CHARS - p));
-}
-
-static void money_list(FILE *f, const struct unmo_attr_money *m, uint32_t n)
-{
-	bool first = true;
-	char num[UNMO_ATTR_SUM_CHARS];
-	for (uint32_t i = 0; i < n; i++) {
-		if (!m[i].micros)
-			continue;
-		fprintf(f, "%s%s:%s", first ? "" : " ", m[i].currency, unmo_attr_sum_str(num, m[i].micros));
-		first = false;
-	}
 }
 
 static const char *flags_of(const struct unmo_attr_agg *g)
@@ -194,7 +149,7 @@ static bool r_room(struct row *r, size_t n)
 
 static void r_mem(struct row *r, const char *s, size_t n)
 {
-	if (!r_room(r, n))
+	if (!n || !r_room(r, n))
 		return;
 	memcpy(r->b + r->n, s, n);
 	r->n += n;
@@ -218,11 +173,10 @@ static const char dec_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-static void r_i64(struct row *r, int64_t v)
+static void r_u64_sign(struct row *r, uint64_t m, bool neg)
 {
 	char b[24];
 	int i = 24;
-	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	while (m >= 100) {
 		i -= 2;
 		memcpy(b + i, dec_pairs + 2 * (m % 100), 2);
@@ -234,9 +188,19 @@ static void r_i64(struct row *r, int64_t v)
 	} else {
 		b[--i] = (char)('0' + m);
 	}
-	if (v < 0)
+	if (neg)
 		b[--i] = '-';
 	r_mem(r, b + i, (size_t)(24 - i));
+}
+
+static void r_u64(struct row *r, uint64_t v)
+{
+	r_u64_sign(r, v, false);
+}
+
+static void r_i64(struct row *r, int64_t v)
+{
+	r_u64_sign(r, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
 /* csv_str's quoting (RFC 4180), into the row. */
@@ -254,6 +218,83 @@ static void r_csv(struct row *r, const char *s)
 		r_chr(r, c);
 	}
 	r_chr(r, '"');
+}
+
+/* Name s (name_encode) as a JSON string: a NUL byte is \u0000. */
+static void r_json_str(struct row *r, const char *s)
+{
+	r_chr(r, '"');
+	while (*s) {
+		const char *run = s; /* bytes that need nothing: copied at once */
+		while ((unsigned char)*s >= 0x20 && *s != '"' && *s != '\\' && (unsigned char)*s != NAME_ESC)
+			s++;
+		r_mem(r, run, (size_t)(s - run));
+		if (!*s)
+			break;
+		unsigned char c = name_next(&s);
+		if (c == '"' || c == '\\') {
+			r_chr(r, '\\');
+			r_chr(r, (char)c);
+		} else if (c < 0x20) {
+			static const char hex[] = "0123456789abcdef";
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			r_mem(r, u, 6);
+		} else {
+			r_chr(r, (char)c);
+		}
+	}
+	r_chr(r, '"');
+}
+
+/* Fixed-point with 6 decimals from an integer (credits). */
+static void r_fixed6(struct row *r, int64_t v)
+{
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	r_u64_sign(r, m / 1000000, v < 0);
+	char frac[7];
+	uint64_t f = m % 1000000;
+	for (int i = 6; i-- > 0; f /= 10)
+		frac[i + 1] = (char)('0' + f % 10);
+	frac[0] = '.';
+	r_mem(r, frac, 7);
+}
+
+/* Revenue per currency, zero sums left out: "USD:1500000 EUR:20" (CSV)
+ * or {"USD":1500000,"EUR":20} (json). */
+static void r_money(struct row *r, const struct unmo_attr_money *m, uint32_t n, bool json)
+{
+	bool first = true;
+	char num[UNMO_ATTR_SUM_CHARS];
+	if (json)
+		r_chr(r, '{');
+	for (uint32_t i = 0; i < n; i++) {
+		if (!m[i].micros)
+			continue;
+		if (!first)
+			r_chr(r, json ? ',' : ' ');
+		if (json)
+			r_chr(r, '"');
+		r_str(r, m[i].currency);
+		r_str(r, json ? "\":" : ":");
+		r_str(r, unmo_attr_sum_str(num, m[i].micros));
+		first = false;
+	}
+	if (json)
+		r_chr(r, '}');
+}
+
+/* Aggregate rows are formatted into a row buffer and handed to stdio
+ * 64 KB at a time (per-field stdio calls took most of the time of a
+ * report with a million rows). */
+#define AGG_FLUSH 65536u
+static void r_flush(struct row *r, FILE *f, bool force)
+{
+	if (r->n && (force || r->n >= AGG_FLUSH)) {
+		if (fwrite(r->b, 1, r->n, f) != r->n) {
+			/* ferror(f) is set: close_out reports it */
+		}
+		r->n = 0;
+	}
 }
 
 static void r_hex_id(struct row *r, const uint8_t id[16])
@@ -553,38 +594,87 @@ static int write_row_file(const struct unmo_attr *a, bool conv, const char *dir,
 	return rc;
 }
 
+/* The three leading name columns of an aggregate row (CSV). */
+static void r_names_csv(struct row *r, const struct unmo_attr_agg *g)
+{
+	r_csv(r, g->app_id);
+	r_chr(r, ',');
+	r_csv(r, g->media_source);
+	r_chr(r, ',');
+	r_csv(r, g->campaign);
+}
+
+/* Write rows of an aggregate file to f, flushing the row buffer as it
+ * fills; then close it (close_out). */
+static int write_agg_rows(const struct unmo_attr *a, FILE *f, const char *path, const char *head,
+			  void (*fmt)(struct row *r, const struct unmo_attr_agg *g, size_t i), const char *tail,
+			  char *err, size_t errlen)
+{
+	struct row r = {0};
+	r_str(&r, head);
+	for (size_t i = 0; i < a->naggs && !r.oom; i++) {
+		fmt(&r, &a->aggs[i], i);
+		r_flush(&r, f, false);
+	}
+	r_str(&r, tail);
+	r_flush(&r, f, true);
+	bool oom = r.oom;
+	free(r.b);
+	return close_out(f, path, oom ? "out of memory" : NULL, err, errlen);
+}
+
+static void report_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
+{
+	(void)i;
+	r_names_csv(r, g);
+	const uint64_t v[] = {g->impressions, g->clicks,
+			      g->installs_click + g->installs_prob + g->installs_view + g->installs_organic,
+			      g->installs_click, g->installs_prob, g->installs_view, g->installs_organic,
+			      g->reattributions, g->reinstalls, g->reengagements, g->conversions};
+	for (size_t k = 0; k < sizeof v / sizeof *v; k++) {
+		r_chr(r, ',');
+		r_u64(r, v[k]);
+	}
+	r_chr(r, ',');
+	r_money(r, g->revenue, g->nrevenue, false);
+	r_chr(r, ',');
+	if (g->median_ctit_us >= 0)
+		r_i64(r, g->median_ctit_us);
+	r_chr(r, ',');
+	r_u64(r, g->fast_ctit);
+	r_chr(r, ',');
+	r_u64(r, g->flood_devices);
+	r_chr(r, ',');
+	r_str(r, flags_of(g));
+	r_chr(r, '\n');
+}
+
 static int write_report_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
 {
 	char path[4200];
 	FILE *f = open_out(dir, "report.csv", path, sizeof path, err, errlen);
 	if (!f)
 		return -1;
-	fputs("app_id,media_source,campaign,impressions,clicks,installs,installs_click,installs_prob,"
-	      "installs_view,installs_organic,reattributions,reinstalls,reengagements,conversions,"
-	      "revenue_micros,median_ctit_us,fast_ctit_installs,click_flood_devices,fraud_flags\n", f);
-	for (size_t i = 0; i < a->naggs; i++) {
-		const struct unmo_attr_agg *g = &a->aggs[i];
-		csv_str(f, g->app_id);
-		fputc(',', f);
-		csv_str(f, g->media_source);
-		fputc(',', f);
-		csv_str(f, g->campaign);
-		fprintf(f, ",%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,",
-			(unsigned long long)g->impressions, (unsigned long long)g->clicks,
-			(unsigned long long)(g->installs_click + g->installs_prob + g->installs_view +
-					     g->installs_organic),
-			(unsigned long long)g->installs_click, (unsigned long long)g->installs_prob,
-			(unsigned long long)g->installs_view, (unsigned long long)g->installs_organic,
-			(unsigned long long)g->reattributions, (unsigned long long)g->reinstalls,
-			(unsigned long long)g->reengagements, (unsigned long long)g->conversions);
-		money_list(f, g->revenue, g->nrevenue);
-		fputc(',', f);
-		if (g->median_ctit_us >= 0)
-			fprintf(f, "%lld", (long long)g->median_ctit_us);
-		fprintf(f, ",%llu,%llu,%s\n", (unsigned long long)g->fast_ctit,
-			(unsigned long long)g->flood_devices, flags_of(g));
+	return write_agg_rows(a, f, path,
+			      "app_id,media_source,campaign,impressions,clicks,installs,installs_click,installs_prob,"
+			      "installs_view,installs_organic,reattributions,reinstalls,reengagements,conversions,"
+			      "revenue_micros,median_ctit_us,fast_ctit_installs,click_flood_devices,fraud_flags\n",
+			      report_csv_row, "", err, errlen);
+}
+
+static void models_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
+{
+	(void)i;
+	r_names_csv(r, g);
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		r_chr(r, ',');
+		r_fixed6(r, g->model_installs[m]);
+		r_chr(r, ',');
+		r_fixed6(r, g->model_conversions[m]);
+		r_chr(r, ',');
+		r_money(r, g->model_revenue[m], g->nrevenue, false);
 	}
-	return close_out(f, path, NULL, err, errlen);
+	r_chr(r, '\n');
 }
 
 static int write_models_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -593,43 +683,70 @@ static int write_models_csv(const struct unmo_attr *a, const char *dir, char *er
 	FILE *f = open_out(dir, "models.csv", path, sizeof path, err, errlen);
 	if (!f)
 		return -1;
-	fputs("app_id,media_source,campaign", f);
-	for (int m = 0; m < UNMO_MODEL_COUNT; m++)
-		fprintf(f, ",%s_installs,%s_conversions,%s_revenue_micros", unmo_attr_model_names[m],
-			unmo_attr_model_names[m], unmo_attr_model_names[m]);
-	fputc('\n', f);
-	for (size_t i = 0; i < a->naggs; i++) {
-		const struct unmo_attr_agg *g = &a->aggs[i];
-		csv_str(f, g->app_id);
-		fputc(',', f);
-		csv_str(f, g->media_source);
-		fputc(',', f);
-		csv_str(f, g->campaign);
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-			fputc(',', f);
-			fixed6(f, g->model_installs[m]);
-			fputc(',', f);
-			fixed6(f, g->model_conversions[m]);
-			fputc(',', f);
-			money_list(f, g->model_revenue[m], g->nrevenue);
-		}
-		fputc('\n', f);
-	}
-	return close_out(f, path, NULL, err, errlen);
+	char head[512];
+	size_t n = (size_t)snprintf(head, sizeof head, "app_id,media_source,campaign");
+	for (int m = 0; m < UNMO_MODEL_COUNT && n < sizeof head; m++)
+		n += (size_t)snprintf(head + n, sizeof head - n, ",%s_installs,%s_conversions,%s_revenue_micros",
+				      unmo_attr_model_names[m], unmo_attr_model_names[m], unmo_attr_model_names[m]);
+	if (n < sizeof head)
+		snprintf(head + n, sizeof head - n, "\n");
+	return write_agg_rows(a, f, path, head, models_csv_row, "", err, errlen);
 }
 
-static void json_money(FILE *f, const struct unmo_attr_money *m, uint32_t n)
+static void report_json_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
 {
-	fputc('{', f);
-	bool first = true;
-	char num[UNMO_ATTR_SUM_CHARS];
-	for (uint32_t i = 0; i < n; i++) {
-		if (!m[i].micros)
-			continue;
-		fprintf(f, "%s\"%s\":%s", first ? "" : ",", m[i].currency, unmo_attr_sum_str(num, m[i].micros));
-		first = false;
+	r_str(r, i ? ",\n{\"app_id\":" : "\n{\"app_id\":");
+	r_json_str(r, g->app_id);
+	r_str(r, ",\"media_source\":");
+	r_json_str(r, g->media_source);
+	r_str(r, ",\"campaign\":");
+	r_json_str(r, g->campaign);
+	r_str(r, ",\"impressions\":");
+	r_u64(r, g->impressions);
+	r_str(r, ",\"clicks\":");
+	r_u64(r, g->clicks);
+	r_str(r, ",\"installs\":{\"click\":");
+	r_u64(r, g->installs_click);
+	r_str(r, ",\"prob_click\":");
+	r_u64(r, g->installs_prob);
+	r_str(r, ",\"impression\":");
+	r_u64(r, g->installs_view);
+	r_str(r, ",\"organic\":");
+	r_u64(r, g->installs_organic);
+	r_str(r, "},\"reattributions\":");
+	r_u64(r, g->reattributions);
+	r_str(r, ",\"reinstalls\":");
+	r_u64(r, g->reinstalls);
+	r_str(r, ",\"reengagements\":");
+	r_u64(r, g->reengagements);
+	r_str(r, ",\"conversions\":");
+	r_u64(r, g->conversions);
+	r_str(r, ",\"revenue_micros\":");
+	r_money(r, g->revenue, g->nrevenue, true);
+	r_str(r, ",\"median_ctit_us\":");
+	if (g->median_ctit_us >= 0)
+		r_i64(r, g->median_ctit_us);
+	else
+		r_str(r, "null");
+	r_str(r, ",\"fraud\":{\"fast_ctit_installs\":");
+	r_u64(r, g->fast_ctit);
+	r_str(r, ",\"click_flood_devices\":");
+	r_u64(r, g->flood_devices);
+	r_str(r, "},\"models\":{");
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		if (m)
+			r_chr(r, ',');
+		r_chr(r, '"');
+		r_str(r, unmo_attr_model_names[m]);
+		r_str(r, "\":{\"installs_credit\":");
+		r_i64(r, g->model_installs[m]);
+		r_str(r, ",\"conversions_credit\":");
+		r_i64(r, g->model_conversions[m]);
+		r_str(r, ",\"revenue_micros\":");
+		r_money(r, g->model_revenue[m], g->nrevenue, true);
+		r_chr(r, '}');
 	}
-	fputc('}', f);
+	r_str(r, "}}");
 }
 
 static int write_report_json(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -673,42 +790,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		(unsigned long long)s->reinstalls, (unsigned long long)s->reengagements,
 		(unsigned long long)s->conversions, (unsigned long long)s->conversions_unattributed);
 	fputs("\"rows\":[", f);
-	for (size_t i = 0; i < a->naggs; i++) {
-		const struct unmo_attr_agg *g = &a->aggs[i];
-		fputs(i ? ",\n{" : "\n{", f);
-		fputs("\"app_id\":", f);
-		json_str(f, g->app_id);
-		fputs(",\"media_source\":", f);
-		json_str(f, g->media_source);
-		fputs(",\"campaign\":", f);
-		json_str(f, g->campaign);
-		fprintf(f, ",\"impressions\":%llu,\"clicks\":%llu,\"installs\":{\"click\":%llu,"
-			"\"prob_click\":%llu,\"impression\":%llu,\"organic\":%llu},\"reattributions\":%llu,"
-			"\"reinstalls\":%llu,\"reengagements\":%llu,\"conversions\":%llu,\"revenue_micros\":",
-			(unsigned long long)g->impressions, (unsigned long long)g->clicks,
-			(unsigned long long)g->installs_click, (unsigned long long)g->installs_prob,
-			(unsigned long long)g->installs_view, (unsigned long long)g->installs_organic,
-			(unsigned long long)g->reattributions, (unsigned long long)g->reinstalls,
-			(unsigned long long)g->reengagements, (unsigned long long)g->conversions);
-		json_money(f, g->revenue, g->nrevenue);
-		fputs(",\"median_ctit_us\":", f);
-		if (g->median_ctit_us >= 0)
-			fprintf(f, "%lld", (long long)g->median_ctit_us);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"fraud\":{\"fast_ctit_installs\":%llu,\"click_flood_devices\":%llu},\"models\":{",
-			(unsigned long long)g->fast_ctit, (unsigned long long)g->flood_devices);
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-			fprintf(f, "%s\"%s\":{\"installs_credit\":%lld,\"conversions_credit\":%lld,\"revenue_micros\":",
-				m ? "," : "", unmo_attr_model_names[m], (long long)g->model_installs[m],
-				(long long)g->model_conversions[m]);
-			json_money(f, g->model_revenue[m], g->nrevenue);
-			fputc('}', f);
-		}
-		fputs("}}", f);
-	}
-	fputs("\n]}\n", f);
-	return close_out(f, path, NULL, err, errlen);
+	return write_agg_rows(a, f, path, "", report_json_row, "\n]}\n", err, errlen);
 }
 
 static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)

@@ -694,7 +694,7 @@ static uint64_t app_hash(struct unmo_str s)
 static int apps_grow(struct attr_apps *t)
 {
 	size_t cap = t->tabcap * 2;
-	uint32_t *tab = calloc(cap, sizeof *tab);
+	uint32_t *tab = calloc_written(cap, sizeof *tab);
 	if (!tab)
 		return -1;
 	for (uint32_t i = 1; i < t->n; i++) {

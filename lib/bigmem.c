@@ -2,6 +2,8 @@
 #include "bigmem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -55,4 +57,15 @@ void prefault(void *p, size_t n)
 	(void)a;
 	(void)b;
 #endif
+}
+
+void *calloc_written(size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / size)
+		return NULL;
+	size_t n = count * size;
+	void *p = malloc(n ? n : 1);
+	if (p)
+		memset(p, 0, n);
+	return p;
 }

@@ -25,6 +25,16 @@ void big_free(void *p, size_t n);
  * Contents are unchanged; advice only: nothing happens where the kernel
  * lacks it. */
 void prefault(void *p, size_t n);
+/* count * size zero bytes, like calloc, but written (memset) before they
+ * are returned; free() frees them. For tables that are read before they
+ * are written (hash tables probed, counters added to): a large calloc'd
+ * block reads as the kernel's shared zero page, and the first write to
+ * each of its 4 KB pages then costs a copy-on-write fault whose TLB
+ * shootdown interrupts every CPU running the process (~50 us on the
+ * benchmark VM: a million report rows spent 5 s there, perf/RESULTS.md).
+ * Written first, each page takes one plain fault. NULL when out of memory
+ * or when count * size overflows. */
+void *calloc_written(size_t count, size_t size);
 /* The process's resident anonymous memory in bytes (Linux /proc/self/statm:
  * resident less file-backed and shared pages), 0 when unknown. */
 uint64_t mem_resident_anon(void);

@@ -2,7 +2,7 @@
  *
  *   bench_attr [--events N] [--threads T] [--dir DIR] [--mem SIZE_MB] [--keep]
  *              [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]
- *              [--repeat N]
+ *              [--repeat N] [--campaigns K]
  *
  * 1. Generates N synthetic events (default 20 M) into segment files in a
  *    temp dir (T threads; realistic journeys: audience devices with touches
@@ -15,7 +15,10 @@
  * Prints times, events/s, events/s per core, peak RSS and the ratio
  * attribution / read-only. With --repeat N, steps 2 and 3 run N times,
  * alternating, and a last line gives the medians (and least and most) of
- * the rounds' times and ratios. Figures only; no pass/fail.
+ * the rounds' times and ratios. --campaigns K (default 12) names K campaigns
+ * per media source: a large K (a network putting click or creative ids in
+ * the campaign) makes about as many report rows as touches, the case the
+ * aggregates and their outputs must also handle. Figures only; no pass/fail.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +53,7 @@ static uint64_t mix(uint64_t *s)
 static const char *const apps[3] = {"com.techstart.mobile", "com.ecomgrowth.shop", "com.financetrack.pro"};
 static const char *const sources[8] = {"googleadwords_int", "facebook_int", "unityads_int", "applovin_int",
 				       "tiktok_int", "ironsource_int", "snapchat_int", "vungle_int"};
+static uint64_t ncampaigns = 12; /* --campaigns */
 static const char *const currencies[3] = {"USD", "EUR", "JPY"};
 static const char *const uas[2] = {
 	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
@@ -156,7 +160,7 @@ static unsigned journey(struct writer *wr, uint64_t *rng, uint64_t dev, uint64_t
 		memcpy(e.event_id, &dev, 8);
 		memcpy(e.event_id + 8, &id, 8);
 		unsigned s = (unsigned)((x >> 20) % 8);
-		snprintf(camp, sizeof camp, "%s_camp_%02u", sources[s], (unsigned)((x >> 28) % 12));
+		snprintf(camp, sizeof camp, "%s_camp_%02u", sources[s], (unsigned)((x >> 28) % ncampaigns));
 		e.s[UNMO_S_MEDIA_SOURCE] = unmo_str_c(sources[s]);
 		e.s[UNMO_S_CAMPAIGN] = unmo_str_c(camp);
 		e.s[UNMO_S_ADVERTISING_ID] = lat ? (struct unmo_str){0} : unmo_str_c(adid);
@@ -333,6 +337,8 @@ int main(int argc, char **argv)
 			reuse = argv[++i];
 		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
 			repeat = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--campaigns") && i + 1 < argc)
+			ncampaigns = strtoull(argv[++i], NULL, 10) ? strtoull(argv[i], NULL, 10) : 1;
 		else if (!strcmp(argv[i], "--partitions") && i + 1 < argc)
 			partitions = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--spill-io") && i + 1 < argc && !strcmp(argv[i + 1], "direct"))
@@ -346,7 +352,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr, "usage: bench_attr [--events N] [--threads T] [--dir DIR] [--mem MB] [--keep]\n"
 					"                  [--reuse KEPT_DIR] [--partitions P] [--spill-io auto|direct|buffered|mixed]\n"
-					"                  [--repeat N]\n");
+					"                  [--repeat N] [--campaigns K]\n");
 			return 1;
 		}
 	}
