@@ -382,13 +382,15 @@ static inline uint64_t memo_mix(struct unmo_str k)
 /* Intern key and remember it in slot s; UINT32_MAX when out of memory. */
 static uint32_t memo_fill(struct attr_apps *tab, struct app_slot *s, struct unmo_str key)
 {
-	uint32_t idx = apps_intern(tab, key);
+	/* the table's copy read under its lock: its array may move while
+	 * others intern */
+	struct unmo_str stored;
+	uint64_t h;
+	uint32_t idx = apps_intern_get(tab, key, &stored, &h);
 	if (idx != UINT32_MAX) {
-		pthread_mutex_lock(&tab->mu); /* the table's array may move while others intern */
-		s->app = tab->v[idx];
-		pthread_mutex_unlock(&tab->mu);
+		s->app = stored;
 		s->idx = idx;
-		s->h = str_hash(key);
+		s->h = h;
 	}
 	return idx;
 }
@@ -1644,18 +1646,6 @@ static int conv_cmp(const void *pa, const void *pb)
 	return c;
 }
 
-static int acc_cmp(const void *pa, const void *pb)
-{
-	const struct agg_acc *a = *(struct agg_acc *const *)pa, *b = *(struct agg_acc *const *)pb;
-	/* names interned by one worker are one pointer: equal without a look */
-	int c = a->app == b->app ? 0 : strcmp(a->app, b->app);
-	if (!c)
-		c = a->src == b->src ? 0 : strcmp(a->src, b->src);
-	if (!c)
-		c = strcmp(a->camp, b->camp);
-	return c;
-}
-
 static int money_cmp(const void *pa, const void *pb)
 {
 	return memcmp(((const struct money *)pa)->cur, ((const struct money *)pb)->cur, 4);
@@ -2018,6 +2008,100 @@ static int ctit_medians(struct unmo_attr *a, int64_t **med)
 	return rc;
 }
 
+/* Dense ranks of n names in byte order (equal names, equal ranks). The
+ * names repeat (apps, media sources) and equal names interned by one worker
+ * are one pointer: the pointers are grouped first, with integer compares,
+ * and each distinct one is compared by its bytes once. 0, or -1 out of
+ * memory. */
+struct name_at {
+	const char *p;
+	size_t i; /* index in v, then (distinct pointers) the rank */
+};
+static int ptr_cmp(const void *pa, const void *pb)
+{
+	uintptr_t a = (uintptr_t)((const struct name_at *)pa)->p, b = (uintptr_t)((const struct name_at *)pb)->p;
+	return a < b ? -1 : a > b;
+}
+static int name_at_cmp(const void *pa, const void *pb)
+{
+	return strcmp(((const struct name_at *)pa)->p, ((const struct name_at *)pb)->p);
+}
+static int name_ranks(const char *const *v, size_t n, uint32_t *rank)
+{
+	struct name_at *all = malloc((n ? n : 1) * sizeof *all), *d = malloc((n ? n : 1) * sizeof *d);
+	if (!all || !d) {
+		free(all);
+		free(d);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		all[i] = (struct name_at){v[i], i};
+	qsort(all, n, sizeof *all, ptr_cmp);
+	size_t nd = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!nd || d[nd - 1].p != all[i].p)
+			d[nd++] = (struct name_at){all[i].p, 0};
+	qsort(d, nd, sizeof *d, name_at_cmp);
+	for (size_t k = 0, r = 0; k < nd; k++) {
+		if (k && strcmp(d[k - 1].p, d[k].p))
+			r++;
+		d[k].i = r;
+	}
+	qsort(d, nd, sizeof *d, ptr_cmp);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		while (d[k].p != all[i].p)
+			k++;
+		rank[all[i].i] = (uint32_t)d[k].i;
+	}
+	free(all);
+	free(d);
+	return 0;
+}
+
+/* A report row's place: by app, media source, then campaign, each in
+ * byte order (strcmp on the name_encode form); app and media source as
+ * ranks, so that two integer compares replace two strcmp. */
+struct grp_key {
+	uint32_t app, src;
+	struct agg_acc *e;
+};
+static int grp_key_cmp(const void *pa, const void *pb)
+{
+	const struct grp_key *a = pa, *b = pb;
+	if (a->app != b->app)
+		return a->app < b->app ? -1 : 1;
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	return strcmp(a->e->camp, b->e->camp);
+}
+
+/* grp[0..n) into report order (grp_key_cmp). 0, or -1 out of memory. */
+static int sort_groups(struct agg_acc **grp, size_t n)
+{
+	const char **names = malloc((n ? n : 1) * sizeof *names);
+	uint32_t *ra = malloc((n ? n : 1) * sizeof *ra), *rs = malloc((n ? n : 1) * sizeof *rs);
+	struct grp_key *k = malloc((n ? n : 1) * sizeof *k);
+	int rc = names && ra && rs && k ? 0 : -1;
+	for (size_t i = 0; !rc && i < n; i++)
+		names[i] = grp[i]->app;
+	rc = rc ? rc : name_ranks(names, n, ra);
+	for (size_t i = 0; !rc && i < n; i++)
+		names[i] = grp[i]->src;
+	rc = rc ? rc : name_ranks(names, n, rs);
+	if (!rc) {
+		for (size_t i = 0; i < n; i++)
+			k[i] = (struct grp_key){ra[i], rs[i], grp[i]};
+		qsort(k, n, sizeof *k, grp_key_cmp);
+		for (size_t i = 0; i < n; i++)
+			grp[i] = k[i].e;
+	}
+	free(names);
+	free(ra);
+	free(rs);
+	free(k);
+	return rc;
+}
+
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 {
 	if (!acc)
@@ -2066,7 +2150,7 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 		if (start[g] > (g ? start[g - 1] : 0))
 			grp[ngrp++] = acc[g ? start[g - 1] : 0];
 	if (!rc)
-		qsort(grp, ngrp, sizeof *grp, acc_cmp);
+		rc = sort_groups(grp, ngrp);
 	a->aggs = rc ? NULL : calloc_written(ngrp ? ngrp : 1, sizeof *a->aggs);
 	if (!a->aggs)
 		goto fail;

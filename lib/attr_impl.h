@@ -31,13 +31,21 @@
 struct attr_apps {
 	pthread_mutex_t mu;
 	struct unmo_str *v; /* v[0] = {NULL, 0}; strings owned here */
+	uint64_t *hv;       /* hv[i]: v[i]'s hash (the table grows without rehashing) */
 	uint32_t n, cap;
-	uint32_t *tab;      /* open addressing by hash: index, 0 = empty */
+	/* open addressing by hash: the hash's high 32 bits << 32 | index, 0 =
+	 * empty. The high bits turn away most other entries without a look
+	 * at their strings: with a million (source, campaign) pairs each look
+	 * is a cache miss (perf/RESULTS.md). */
+	uint64_t *tab;
 	size_t tabcap;
 };
 int apps_init(struct attr_apps *t);
 /* Index of app (added when new); UINT32_MAX when out of memory. */
 uint32_t apps_intern(struct attr_apps *t, struct unmo_str app);
+/* apps_intern, and *stored = the table's copy of app (valid until
+ * apps_free) and *hash = its XXH3_64bits, read under the same lock. */
+uint32_t apps_intern_get(struct attr_apps *t, struct unmo_str app, struct unmo_str *stored, uint64_t *hash);
 void apps_free(struct attr_apps *t);
 
 /* ---- partition records (private format of the temp files) ----

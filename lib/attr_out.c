@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 /* Bytes that make a CSV field quoted: RFC 4180's, and NAME_ESC (a name
- * holding a NUL byte, written as it is, is quoted too). */
-static const char csv_special[] = {',', '"', '\r', '\n', (char)NAME_ESC, 0};
+ * holding a NUL byte, written as it is, is quoted too). A table: strpbrk
+ * builds its set on every call, 7% of a run writing a million rows. */
+static const bool csv_special[256] = {[','] = true, ['"'] = true, ['\r'] = true, ['\n'] = true,
+				      [NAME_ESC] = true};
 
 /* Fixed-point with 6 decimals from an integer (credits, micros). */
 static void fixed6(FILE *f, int64_t v)
@@ -203,11 +205,14 @@ static void r_i64(struct row *r, int64_t v)
 	r_u64_sign(r, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
-/* csv_str's quoting (RFC 4180), into the row. */
+/* Name s (name_encode) as a CSV field (RFC 4180 quoting), into the row. */
 static void r_csv(struct row *r, const char *s)
 {
-	if (!strpbrk(s, csv_special)) {
-		r_str(r, s);
+	size_t n = 0;
+	while (s[n] && !csv_special[(unsigned char)s[n]])
+		n++;
+	if (!s[n]) {
+		r_mem(r, s, n);
 		return;
 	}
 	r_chr(r, '"');

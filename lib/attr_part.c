@@ -680,10 +680,11 @@ int apps_init(struct attr_apps *t)
 		return -1;
 	t->cap = 16;
 	t->v = calloc(t->cap, sizeof *t->v);
+	t->hv = calloc(t->cap, sizeof *t->hv);
 	t->tabcap = 64;
 	t->tab = calloc(t->tabcap, sizeof *t->tab);
 	t->n = 1; /* index 0: no app */
-	return t->v && t->tab ? 0 : -1;
+	return t->v && t->hv && t->tab ? 0 : -1;
 }
 
 static uint64_t app_hash(struct unmo_str s)
@@ -694,14 +695,14 @@ static uint64_t app_hash(struct unmo_str s)
 static int apps_grow(struct attr_apps *t)
 {
 	size_t cap = t->tabcap * 2;
-	uint32_t *tab = calloc_written(cap, sizeof *tab);
+	uint64_t *tab = calloc_written(cap, sizeof *tab);
 	if (!tab)
 		return -1;
 	for (uint32_t i = 1; i < t->n; i++) {
-		size_t h = app_hash(t->v[i]) & (cap - 1);
+		size_t h = t->hv[i] & (cap - 1);
 		while (tab[h])
 			h = (h + 1) & (cap - 1);
-		tab[h] = i;
+		tab[h] = (t->hv[i] >> 32) << 32 | i;
 	}
 	free(t->tab);
 	t->tab = tab;
@@ -709,23 +710,33 @@ static int apps_grow(struct attr_apps *t)
 	return 0;
 }
 
-uint32_t apps_intern(struct attr_apps *t, struct unmo_str app)
+uint32_t apps_intern_get(struct attr_apps *t, struct unmo_str app, struct unmo_str *stored, uint64_t *hash)
 {
+	uint64_t hh = app_hash(app);
+	if (hash)
+		*hash = hh;
+	if (stored)
+		*stored = (struct unmo_str){0};
 	if (!app.len)
 		return 0;
 	uint32_t idx = UINT32_MAX;
+	uint64_t tag = (hh >> 32) << 32;
 	pthread_mutex_lock(&t->mu);
-	size_t h = app_hash(app) & (t->tabcap - 1);
+	size_t h = hh & (t->tabcap - 1);
 	for (; t->tab[h]; h = (h + 1) & (t->tabcap - 1))
-		if (str_eq_fast(t->v[t->tab[h]], app)) {
-			idx = t->tab[h];
+		if ((t->tab[h] & ~(uint64_t)UINT32_MAX) == tag && str_eq_fast(t->v[(uint32_t)t->tab[h]], app)) {
+			idx = (uint32_t)t->tab[h];
 			goto out;
 		}
 	if (t->n == t->cap) {
 		struct unmo_str *v = realloc(t->v, 2 * t->cap * sizeof *v);
-		if (!v)
+		if (v)
+			t->v = v;
+		uint64_t *hv = v ? realloc(t->hv, 2 * t->cap * sizeof *hv) : NULL;
+		if (hv)
+			t->hv = hv;
+		if (!v || !hv)
 			goto out;
-		t->v = v;
 		t->cap *= 2;
 	}
 	char *copy = malloc(app.len);
@@ -733,13 +744,21 @@ uint32_t apps_intern(struct attr_apps *t, struct unmo_str app)
 		goto out;
 	memcpy(copy, app.p, app.len);
 	t->v[t->n] = (struct unmo_str){copy, app.len};
-	t->tab[h] = t->n;
+	t->hv[t->n] = hh;
+	t->tab[h] = tag | t->n;
 	idx = t->n++;
 	if (2 * t->n > t->tabcap && apps_grow(t))
 		idx = UINT32_MAX;
 out:
+	if (stored && idx != UINT32_MAX)
+		*stored = t->v[idx];
 	pthread_mutex_unlock(&t->mu);
 	return idx;
+}
+
+uint32_t apps_intern(struct attr_apps *t, struct unmo_str app)
+{
+	return apps_intern_get(t, app, NULL, NULL);
 }
 
 void apps_free(struct attr_apps *t)
@@ -749,6 +768,7 @@ void apps_free(struct attr_apps *t)
 	for (uint32_t i = 1; i < t->n; i++)
 		free((void *)t->v[i].p);
 	free(t->v);
+	free(t->hv);
 	free(t->tab);
 	pthread_mutex_destroy(&t->mu);
 	memset(t, 0, sizeof *t);

@@ -3081,3 +3081,69 @@ Test(attr_outputs, any_name_bytes_round_trip_through_report_csv)
 	remove_outputs(dir);
 	unmo_attr_free(a);
 }
+
+/* Report rows of many (source, campaign) pairs, each made by whichever
+ * workers saw its touches: one row per pair, in byte order of app, source
+ * and campaign (strcmp on the stored names, so a name's bytes decide even
+ * past a shared prefix or a NUL), with the same counts for any partition
+ * and thread count. merge_aggs groups the workers' rows by their shared
+ * index and ranks apps and sources instead of comparing them as strings:
+ * this holds it to the order the names give. */
+Test(attr_outputs, many_report_rows_one_per_name_in_byte_order, .timeout = 120)
+{
+	reset();
+	static const char *const apps[3] = {"com.b", "com.a", "com.ab"};
+	static const char *const srcs[4] = {"net", "net_int", "Net", "net\xc3\xa9"};
+	static char camp[3000][24], dev[3000][16];
+	uint64_t x = 0x2545F4914F6CDD1Dull;
+	for (unsigned d = 0; d < 3000; d++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* campaigns share prefixes and differ in length */
+		snprintf(camp[d], sizeof camp[d], "c%.*s%u", (int)(x % 4), "0000", (unsigned)(x >> 8) % 997);
+		snprintf(dev[d], sizeof dev[d], "d%u", d);
+		int64_t t = T0 + (int64_t)(d % 50) * HOUR;
+		struct unmo_event *c = touch(UNMO_EV_CLICK, dev[d], t - 60 * SEC, 10 + 2 * d, srcs[(x >> 20) % 4], camp[d]);
+		c->s[UNMO_S_APP_ID] = unmo_str_c(apps[(x >> 30) % 3]);
+		if (d % 3 == 0) {
+			struct unmo_event *i = add(UNMO_EV_INSTALL, dev[d], t, 11 + 2 * d);
+			i->s[UNMO_S_APP_ID] = c->s[UNMO_S_APP_ID];
+		}
+	}
+	struct unmo_attr *base = run_opts((struct unmo_attr_opts){.partitions = 1, .threads = 1}, evs, nev);
+	size_t n;
+	const struct unmo_attr_agg *g = unmo_attr_aggs(base, &n);
+	uint64_t clicks = 0, installs = 0;
+	for (size_t i = 0; i < n; i++) {
+		clicks += g[i].clicks;
+		installs += g[i].installs_click + g[i].installs_organic;
+		if (i) {
+			int c = strcmp(g[i - 1].app_id, g[i].app_id);
+			if (!c)
+				c = strcmp(g[i - 1].media_source, g[i].media_source);
+			if (!c)
+				c = strcmp(g[i - 1].campaign, g[i].campaign);
+			cr_assert_lt(c, 0, "row %zu (%s %s %s) not after row %zu (%s %s %s)", i, g[i].app_id,
+				     g[i].media_source, g[i].campaign, i - 1, g[i - 1].app_id, g[i - 1].media_source,
+				     g[i - 1].campaign);
+		}
+	}
+	cr_assert_eq(clicks, 3000);
+	cr_assert_eq(installs, 1000);
+	cr_assert_gt(n, 1000, "only %zu rows", n);
+	static const struct {
+		unsigned p, t;
+	} cfg[] = {{7, 2}, {64, 2}, {3, 3}};
+	for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
+		struct unmo_attr *o = run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t}, evs, nev);
+		size_t m;
+		const struct unmo_attr_agg *h = unmo_attr_aggs(o, &m);
+		cr_assert_eq(m, n, "%u partitions, %u threads: %zu rows, not %zu", cfg[k].p, cfg[k].t, m, n);
+		for (size_t i = 0; i < n; i++)
+			cr_assert(!strcmp(g[i].app_id, h[i].app_id) && !strcmp(g[i].media_source, h[i].media_source) &&
+					  !strcmp(g[i].campaign, h[i].campaign) && g[i].clicks == h[i].clicks &&
+					  g[i].installs_click == h[i].installs_click,
+				  "%u partitions, %u threads: row %zu differs", cfg[k].p, cfg[k].t, i);
+		unmo_attr_free(o);
+	}
+	unmo_attr_free(base);
+}
