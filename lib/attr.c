@@ -2166,7 +2166,7 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 		size_t nct = 0;     /* times in memory */
 		uint64_t nct_all = 0; /* and spilled */
 		for (size_t x = i; x < j; x++) {
-			const struct unmo_attr_agg *c = &acc[x]->c;
+			const struct agg_counts *c = &acc[x]->c;
 			o->impressions += c->impressions;
 			o->clicks += c->clicks;
 			o->installs_click += c->installs_click;

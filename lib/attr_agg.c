@@ -175,7 +175,6 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 	e->slen = src.len;
 	e->clen = camp.len;
 	e->h = h;
-	e->c.median_ctit_us = -1;
 	if (tc->aggkeys) { /* its key in the shared table: u16 app length | app | u16 source length | source | campaign */
 		uint8_t key[4 + 3 * UNMO_STR_MAX];
 		unmo_st16(key, app.len);

@@ -502,12 +502,22 @@ struct money {
 	char cur[4];
 	unmo_attr_micros_sum v[1 + UNMO_MODEL_COUNT]; /* [0] last-touch attribution, then models */
 };
+/* A worker's counters of one report row: struct unmo_attr_agg's counters
+ * (same names), without its names, money and median, which the worker keeps
+ * apart (88 bytes less per row: a report can have a row per touch). */
+struct agg_counts {
+	uint64_t impressions, clicks;
+	uint64_t installs_click, installs_prob, installs_view, installs_organic;
+	uint64_t reattributions, reinstalls, reengagements, conversions;
+	uint64_t fast_ctit, flood_devices;
+	int64_t model_installs[UNMO_MODEL_COUNT], model_conversions[UNMO_MODEL_COUNT];
+};
 struct agg_acc {
 	struct agg_acc *next;      /* hash chain */
 	const char *app, *src, *camp;
 	uint16_t alen, slen, clen;
 	uint64_t h;
-	struct unmo_attr_agg c;    /* counters (strings/revenue unused here) */
+	struct agg_counts c;
 	struct money *m;
 	uint32_t nm, capm;
 	int64_t *ctit;             /* click-to-install times not spilled */
