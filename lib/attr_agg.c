@@ -317,6 +317,14 @@ void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us)
 void tc_free_scratch(struct tctx *tc)
 {
 	free(tc->scratch);
+	free(tc->mt);
+	tc->mt = NULL;
+	tc->mtcap = 0;
+	free(tc->tdw);
+	free(tc->tdk);
+	tc->tdw = NULL;
+	tc->tdk = NULL;
+	tc->tdn = tc->tdcap = 0;
 	free(tc->run);
 	evvec_free(&tc->av);
 	free(tc->ptrs);

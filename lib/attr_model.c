@@ -22,6 +22,66 @@ static int rem_cmp(const void *pa, const void *pb)
 	return a->i < b->i ? -1 : a->i > b->i;
 }
 
+static void rem_swap(struct rem *a, struct rem *b)
+{
+	struct rem t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void rem_insertion_sort(struct rem *r, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct rem x = r[i];
+		size_t j = i;
+		while (j > 0 && rem_cmp(&r[j - 1], &x) > 0) {
+			r[j] = r[j - 1];
+			j--;
+		}
+		r[j] = x;
+	}
+}
+
+/* r[0..k) := the k first of r[0..n) in rem_cmp order (in any order among
+ * themselves), k < n: quickselect, O(n) on average. Sorting all n was
+ * O(n log n) per split: most of a run whose device had 200,000 touches
+ * before 2,000 conversions (perf/RESULTS.md). The keys are distinct (the
+ * index breaks ties), so the k first are one set whatever the method;
+ * after 2 log2(n) rounds without converging the rest is sorted, so the
+ * worst case stays n log n. */
+static void rem_select(struct rem *r, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n; /* r[0..lo) are first, r[hi..n) after, k in (lo, hi] */
+	unsigned rounds = 2u * (unsigned)(64 - __builtin_clzll((unsigned long long)n | 1));
+	while (hi - lo > 16) {
+		if (!rounds--) {
+			qsort(r + lo, hi - lo, sizeof *r, rem_cmp);
+			return;
+		}
+		size_t mid = lo + (hi - lo) / 2;
+		/* median of three at mid, then moved to hi - 1 */
+		if (rem_cmp(&r[mid], &r[lo]) < 0)
+			rem_swap(&r[mid], &r[lo]);
+		if (rem_cmp(&r[hi - 1], &r[lo]) < 0)
+			rem_swap(&r[hi - 1], &r[lo]);
+		if (rem_cmp(&r[hi - 1], &r[mid]) < 0)
+			rem_swap(&r[hi - 1], &r[mid]);
+		rem_swap(&r[mid], &r[hi - 1]);
+		size_t s = lo;
+		for (size_t i = lo; i + 1 < hi; i++)
+			if (rem_cmp(&r[i], &r[hi - 1]) < 0)
+				rem_swap(&r[i], &r[s++]);
+		rem_swap(&r[s], &r[hi - 1]); /* r[lo..s) < r[s] < r[s+1..hi) */
+		if (k == s || k == s + 1)
+			return;
+		if (k < s)
+			hi = s;
+		else
+			lo = s + 1;
+	}
+	rem_insertion_sort(r + lo, hi - lo);
+}
+
 void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 {
 	if (!n)
@@ -47,10 +107,13 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 	 * and remainder as the 128-bit one, at a fraction of its cost. */
 	uint64_t W64 = (uint64_t)W, bound;
 	bool narrow = W >> 64 == 0 && !__builtin_mul_overflow(mag, W64, &bound);
+	/* equal weights in a row (linear, position's middle) divide once */
+	uint64_t q = 0, prev_w = 0;
+	unsigned __int128 rr = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t q;
-		unsigned __int128 rr;
-		if (narrow) {
+		if (i && w[i] == prev_w) {
+			/* q and rr as for the weight before */
+		} else if (narrow) {
 			uint64_t x = mag * w[i];
 			q = x / W64;
 			rr = x % W64;
@@ -59,6 +122,7 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 			q = (uint64_t)(x / W);
 			rr = x % W;
 		}
+		prev_w = w[i];
 		u[i] = q;
 		given += q;
 		if (r) {
@@ -74,20 +138,8 @@ void unmo_attr_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
 					u[i]++;
 					left--;
 				}
-		} else if (n <= 16) { /* insertion sort: same order as rem_cmp */
-			for (size_t i = 1; i < n; i++) {
-				struct rem x = r[i];
-				size_t j = i;
-				while (j > 0 && rem_cmp(&r[j - 1], &x) > 0) {
-					r[j] = r[j - 1];
-					j--;
-				}
-				r[j] = x;
-			}
-			for (size_t k = 0; k < left; k++)
-				u[r[k].i]++;
 		} else {
-			qsort(r, n, sizeof *r, rem_cmp);
+			rem_select(r, n, left); /* left < n */
 			for (size_t k = 0; k < left; k++)
 				u[r[k].i]++;
 		}

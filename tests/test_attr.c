@@ -3147,3 +3147,78 @@ Test(attr_outputs, many_report_rows_one_per_name_in_byte_order, .timeout = 120)
 	}
 	unmo_attr_free(base);
 }
+
+/* The largest-remainder split against its definition, computed the plain
+ * way (every remainder sorted), on many shapes: equal weights (linear and
+ * position's middle: every remainder ties, touch order decides), distinct
+ * ones (time decay), zeros, n from 1 to 5,000, totals of both signs up to
+ * the ends of int64. unmo_attr_split only selects the largest remainders
+ * instead of sorting them; the parts must be the same. */
+struct ref_rem {
+	unsigned __int128 r;
+	size_t i;
+};
+static int ref_rem_cmp(const void *pa, const void *pb)
+{
+	const struct ref_rem *a = pa, *b = pb;
+	if (a->r != b->r)
+		return a->r > b->r ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+static void ref_split(int64_t total, const uint64_t *w, size_t n, int64_t *out)
+{
+	unsigned __int128 W = 0;
+	for (size_t i = 0; i < n; i++)
+		W += w[i];
+	if (!W) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = 0;
+		out[n - 1] = total;
+		return;
+	}
+	unsigned __int128 mag = total < 0 ? (unsigned __int128)0 - (unsigned __int128)(__int128)total : (unsigned __int128)total;
+	struct ref_rem *r = malloc(n * sizeof *r);
+	unsigned __int128 *u = malloc(n * sizeof *u), given = 0;
+	cr_assert(r && u);
+	for (size_t i = 0; i < n; i++) {
+		u[i] = mag * w[i] / W;
+		r[i] = (struct ref_rem){mag * w[i] % W, i};
+		given += u[i];
+	}
+	qsort(r, n, sizeof *r, ref_rem_cmp);
+	for (size_t k = 0; k < (size_t)(mag - given); k++)
+		u[r[k].i]++;
+	for (size_t i = 0; i < n; i++)
+		out[i] = total < 0 ? (int64_t)((unsigned __int128)0 - u[i]) : (int64_t)u[i];
+	free(r);
+	free(u);
+}
+
+Test(attr_models, split_selects_the_largest_remainders_as_sorting_would, .timeout = 60)
+{
+	static uint64_t w[5000];
+	static int64_t got[5000], want[5000], t[5000];
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	static const int64_t totals[] = {1000000, -1000000, 7, -7, 999983, INT64_MAX, INT64_MIN, 123456789012345};
+	for (unsigned round = 0; round < 400; round++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = 1 + (size_t)(x % (round % 10 == 0 ? 5000 : 300));
+		for (size_t i = 0; i < n; i++)
+			t[i] = (int64_t)i * (int64_t)(x % 7 + 1) * HOUR;
+		enum unmo_attr_model m = (enum unmo_attr_model)((x >> 20) % UNMO_MODEL_COUNT);
+		if ((x >> 24) % 4 == 0) { /* arbitrary weights, some zero */
+			for (size_t i = 0; i < n; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				w[i] = x % 3 == 0 ? 0 : x % 1000;
+			}
+		} else {
+			unmo_attr_model_weights(m, t, n, (int64_t)(x % 5 + 1) * DAY, w);
+		}
+		int64_t total = totals[(x >> 32) % (sizeof totals / sizeof *totals)];
+		unmo_attr_split(total, w, n, got);
+		ref_split(total, w, n, want);
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(got[i], want[i], "round %u, n %zu, total %lld: part %zu is %lld, not %lld", round, n,
+				     (long long)total, i, (long long)got[i], (long long)want[i]);
+	}
+}
