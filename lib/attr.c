@@ -1594,9 +1594,9 @@ static int touch_cmp(const struct unmo_attr_touch *a, const struct unmo_attr_tou
 	if (!c)
 		c = (a->retargeting > b->retargeting) - (a->retargeting < b->retargeting);
 	if (!c)
-		c = strcmp(a->media_source, b->media_source);
+		c = name_cmp(a->media_source, b->media_source);
 	if (!c)
-		c = strcmp(a->campaign, b->campaign);
+		c = name_cmp(a->campaign, b->campaign);
 	return c;
 }
 
@@ -1607,7 +1607,7 @@ static int ins_cmp(const void *pa, const void *pb)
 		return a->time_us < b->time_us ? -1 : 1;
 	int c = memcmp(a->event_id, b->event_id, 16);
 	if (!c)
-		c = strcmp(a->app_id, b->app_id);
+		c = name_cmp(a->app_id, b->app_id);
 	if (!c)
 		c = touch_cmp(&a->touch, &b->touch);
 	if (!c)
@@ -1632,13 +1632,13 @@ static int conv_cmp(const void *pa, const void *pb)
 		return a->time_us < b->time_us ? -1 : 1;
 	int c = memcmp(a->event_id, b->event_id, 16);
 	if (!c)
-		c = strcmp(a->app_id, b->app_id);
+		c = name_cmp(a->app_id, b->app_id);
 	if (!c)
 		c = (a->revenue_micros > b->revenue_micros) - (a->revenue_micros < b->revenue_micros);
 	if (!c)
 		c = strcmp(a->currency, b->currency);
 	if (!c)
-		c = strcmp(a->event_name, b->event_name);
+		c = name_cmp(a->event_name, b->event_name);
 	if (!c)
 		c = (a->via > b->via) - (a->via < b->via);
 	if (!c)
@@ -2024,7 +2024,7 @@ static int ptr_cmp(const void *pa, const void *pb)
 }
 static int name_at_cmp(const void *pa, const void *pb)
 {
-	return strcmp(((const struct name_at *)pa)->p, ((const struct name_at *)pb)->p);
+	return name_cmp(((const struct name_at *)pa)->p, ((const struct name_at *)pb)->p);
 }
 static int name_ranks(const char *const *v, size_t n, uint32_t *rank)
 {
@@ -2059,8 +2059,8 @@ static int name_ranks(const char *const *v, size_t n, uint32_t *rank)
 }
 
 /* A report row's place: by app, media source, then campaign, each in
- * byte order (strcmp on the name_encode form); app and media source as
- * ranks, so that two integer compares replace two strcmp. */
+ * byte order (name_cmp); app and media source as ranks, so that two
+ * integer compares replace two name compares. */
 struct grp_key {
 	uint32_t app, src;
 	struct agg_acc *e;
@@ -2072,7 +2072,7 @@ static int grp_key_cmp(const void *pa, const void *pb)
 		return a->app < b->app ? -1 : 1;
 	if (a->src != b->src)
 		return a->src < b->src ? -1 : 1;
-	return strcmp(a->e->camp, b->e->camp);
+	return name_cmp(a->e->camp, b->e->camp);
 }
 
 /* grp[0..n) into report order (grp_key_cmp). 0, or -1 out of memory. */

@@ -702,6 +702,37 @@ static inline unsigned char name_next(const char **s)
 	*s += 1;
 	return p[0];
 }
+
+/* Names a and b (name_encode) in the order of the bytes they stand for
+ * (docs/attribution.md section 13: byte order). strcmp on the encoded
+ * form orders a NUL (C0 80) after bytes 01..BF: "\0a" came after "b".
+ * Escape pairs are stepped over whole; at the first difference each side
+ * is decoded. */
+static inline int name_cmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	size_t i = 0;
+	for (;;) {
+		unsigned char x = p[i], y = q[i];
+		if (x != y)
+			break;
+		if (!x)
+			return 0;
+		if (x == NAME_ESC) { /* both start a pair: 80 (NUL) < C0 (C0), as decoded */
+			if (p[i + 1] != q[i + 1])
+				return p[i + 1] < q[i + 1] ? -1 : 1;
+			i += 2;
+		} else {
+			i++;
+		}
+	}
+	if (!p[i] || !q[i]) /* one name ends: the shorter is first */
+		return !p[i] ? -1 : 1;
+	unsigned dx = p[i] == NAME_ESC ? (p[i + 1] == 0x80 ? 0u : NAME_ESC) : p[i];
+	unsigned dy = q[i] == NAME_ESC ? (q[i + 1] == 0x80 ? 0u : NAME_ESC) : q[i];
+	return dx < dy ? -1 : 1;
+}
+
 const char *tc_intern(struct tctx *tc, struct unmo_str s);
 /* The aggregate row of a touch record, through its indexes (same row as
  * tc_agg on its strings). */

@@ -52,10 +52,17 @@ static void utc_day(int64_t us, char out[UTC_DAY_CHARS])
 		out[10] = 0;
 		return;
 	}
+	/* years 0..9999 with four digits (strftime's %Y wrote "500-01-01"),
+	 * others as they are, astronomical: year 0 is 1 BC, then -1, ... */
 	time_t s = (time_t)(us >= 0 ? us / UNMO_US_PER_S : (us - (UNMO_US_PER_S - 1)) / UNMO_US_PER_S);
 	struct tm tm;
-	if (!gmtime_r(&s, &tm) || !strftime(out, UTC_DAY_CHARS, "%Y-%m-%d", &tm))
+	if (!gmtime_r(&s, &tm)) {
 		out[0] = 0;
+		return;
+	}
+	long long y = (long long)tm.tm_year + 1900;
+	snprintf(out, UTC_DAY_CHARS, y >= 0 && y <= 9999 ? "%04lld-%02d-%02d" : "%lld-%02d-%02d", y, tm.tm_mon + 1,
+		 tm.tm_mday);
 }
 
 char *unmo_attr_sum_str(char *buf, unmo_attr_micros_sum v)

@@ -3222,3 +3222,96 @@ Test(attr_models, split_selects_the_largest_remainders_as_sorting_would, .timeou
 				     (long long)total, i, (long long)got[i], (long long)want[i]);
 	}
 }
+
+/* Names as the library stores them (NUL as C0 80, 0xC0 as C0 C0) back
+ * to their bytes. */
+static size_t name_bytes(const char *s, char *out)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		out[n++] = (char)(*p == 0xC0 && (p[1] == 0x80 || p[1] == 0xC0) ? (*++p == 0x80 ? 0 : 0xC0) : *p);
+	return n;
+}
+
+static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+	return c ? c : (na > nb) - (na < nb);
+}
+
+/* Report rows and install rows are in byte order of the names' bytes
+ * (section 13), NUL and 0xC0 bytes included: the library's spelling of a
+ * NUL (C0 80) sorted "\0a" after "b" and "a\0" after "a\1". */
+Test(attr_outputs, rows_in_byte_order_of_names_holding_nul)
+{
+	reset();
+	static const struct {
+		const char *p;
+		uint16_t n;
+	} names[] = {{"b", 1}, {"\0a", 2}, {"a\0", 2}, {"a\1", 2}, {"\xc0", 1}, {"a", 1}, {"\0", 1}, {"\xc3\xa9", 2}};
+	enum { N = sizeof names / sizeof *names };
+	static char dev[N][8];
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(dev[k], sizeof dev[k], "d%u", k);
+		struct unmo_event *c = add(UNMO_EV_CLICK, dev[k], T0 - 10 * SEC, 100 + 2 * k);
+		c->s[UNMO_S_MEDIA_SOURCE] = (struct unmo_str){names[k].p, names[k].n};
+		c->s[UNMO_S_CAMPAIGN] = unmo_str_c("k");
+		struct unmo_event *i = add(UNMO_EV_INSTALL, dev[k], T0, 7); /* one time, one event id: apps decide */
+		i->s[UNMO_S_APP_ID] = (struct unmo_str){names[k].p, names[k].n};
+		c->s[UNMO_S_APP_ID] = i->s[UNMO_S_APP_ID];
+	}
+	struct unmo_attr *a = run_opts((struct unmo_attr_opts){.partitions = 3}, evs, nev);
+	size_t n, m;
+	const struct unmo_attr_agg *g = unmo_attr_aggs(a, &n);
+	cr_assert_eq(n, N);
+	char x[64], y[64];
+	for (size_t i = 1; i < n; i++) {
+		size_t nx = name_bytes(g[i - 1].app_id, x), ny = name_bytes(g[i].app_id, y);
+		cr_assert_lt(bytes_cmp(x, nx, y, ny), 0, "report row %zu out of byte order", i);
+	}
+	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &m);
+	cr_assert_eq(m, N);
+	for (size_t i = 1; i < m; i++) {
+		size_t nx = name_bytes(r[i - 1]->app_id, x), ny = name_bytes(r[i]->app_id, y);
+		cr_assert_lt(bytes_cmp(x, nx, y, ny), 0, "install row %zu out of byte order", i);
+	}
+	unmo_attr_free(a);
+}
+
+/* install_day is YYYY-MM-DD with four digits for years 0..9999 (it wrote
+ * "500-01-01"), and the year as it is outside them (astronomical: year 0
+ * is 1 BC, then -1). */
+Test(attr_outputs, install_day_has_four_digit_years)
+{
+	reset();
+	static const struct {
+		int64_t t;
+		const char *day;
+	} c[] = {{-46388678400000000ll, ",0500-01-01,"}, {-62167219200000000ll, ",0000-01-01,"},
+		 {-62167219200000001ll, ",-1-12-31,"},    {253402300800000000ll, ",10000-01-01,"},
+		 {-62135596800000000ll, ",0001-01-01,"},  {T0, ",2026-01-01,"}};
+	enum { N = sizeof c / sizeof *c };
+	static char dev[N][8];
+	for (unsigned k = 0; k < N; k++) {
+		snprintf(dev[k], sizeof dev[k], "y%u", k);
+		add(UNMO_EV_INSTALL, dev[k], c[k].t, 50 + k);
+	}
+	struct unmo_attr *a = run();
+	char dir[] = "/tmp/test_attr_dayXXXXXX", err[512], p[300];
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(unmo_attr_write_outputs(a, dir, err, sizeof err), 0, "%s", err);
+	snprintf(p, sizeof p, "%s/installs.csv", dir);
+	size_t len;
+	char *csv = slurp(p, &len);
+	cr_assert_not_null(csv);
+	for (unsigned k = 0; k < N; k++)
+		cr_expect_not_null(strstr(csv, c[k].day), "no %s in installs.csv", c[k].day);
+	free(csv);
+	const char *names[] = {"installs.csv", "report.csv", "report.json", "models.csv", "conversions.csv"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	unmo_attr_free(a);
+}

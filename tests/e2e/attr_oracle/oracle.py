@@ -104,6 +104,8 @@ def zeroed(s):
     return '0' in s and all(ch in '0-' for ch in s)
 
 
+
+
 def ua_family(ua):
     s = ''.join(ch.lower() if 'A' <= ch <= 'Z' else ch for ch in ua)
 
@@ -118,11 +120,15 @@ def ua_family(ua):
     for text, prefix in (('iphone os ', 'ios'), ('cpu os ', 'ios'), ('android', 'android')):
         if text in s:
             return version(text, prefix, prefix)
-    m = re.search(r'(?<![a-z0-9])ios[ /]([0-9]{1,7})', s)
+    m = re.search(r'(?<![a-z])ios[ /]([0-9]{1,7})', s)  # the word: no letter before it
     if m:
         return 'ios-' + m.group(1)
     if any(w in s for w in ('iphone', 'ipad', 'darwin', 'cfnetwork')):
-        m = re.search(r'darwin/([0-9]+)', s)
+        # section 5: the first 'darwin/', spaces skipped, a run of 1 to 3 digits
+        i = s.find('darwin/')
+        m = re.match(r' *([0-9]+)', s[i + 7:]) if i >= 0 else None
+        if m and len(m.group(1)) > 3:
+            m = None
         if m:
             d = int(m.group(1))
             if 17 <= d <= 24:
@@ -153,6 +159,9 @@ def content(d, with_recv=True):
     # spellings the record does not keep: an event id's dashes and case, a UUID's case
     c = {k: v.lower() if isinstance(v, str) and UUID_RE.fullmatch(v) else v
          for k, v in d.items() if v not in (None, '', False)}
+    if 'ip' in c:  # an IPv4-mapped address counts as its IPv4 address (section 3)
+        v, b = norm_ip(c['ip'])
+        c['ip'] = '%d:%s' % (v, b.hex())
     eid = int((c.pop('event_id', None) or '0').replace('-', ''), 16)
     if eid:
         c['event_id'] = eid
@@ -239,10 +248,17 @@ def model_weights(model, tps, half_life):
     if model == 'time_decay':
         # 2^40 fixed point, ages from the last touchpoint, rounded half away from zero
         tn = tps[-1].t
-        return [math.floor(math.ldexp(2.0 ** (-float(tn - tp.t) / float(half_life)), 40) + 0.5) for tp in tps]
+        return [decay_weight(tn - tp.t, half_life) for tp in tps]
     if n <= 2:
         return [1] * n
     return [2 * (n - 2)] + [1] * (n - 2) + [2 * (n - 2)]  # 40% / 20% shared / 40%
+
+
+def decay_weight(age, half_life):
+    """Section 11: llround(ldexp(exp2(-age / half_life), 40)) in double precision (halves
+    away from zero); math.exp2 is the C library's exp2 (Python 3.11 on)."""
+    exp2 = getattr(math, 'exp2', lambda x: 2.0 ** x)
+    return math.floor(math.ldexp(exp2(-float(age) / float(half_life)), 40) + 0.5)
 
 
 # ---------------------------------------------------------------- the engine
@@ -437,9 +453,8 @@ class Oracle:
         if ctit is not None:
             row.ctits.append(ctit)
             row.c['fast_ctit_installs'] += bool(fraud)
-        day = datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=e.t)
         self.installs.append(['%032x' % e.eid, app, e.type, str(e.t), match] + touch_cols(touch) +
-                             [outcome, day.strftime('%Y-%m-%d'), g[1], '' if ctit is None else str(ctit), fraud])
+                             [outcome, utc_day(e.t), g[1], '' if ctit is None else str(ctit), fraud])
         if outcome != 'reinstall':
             self.models(e, cfg, touches, r, False)
 
@@ -463,6 +478,22 @@ class Oracle:
                     row.mr[m][e.cur] = row.mr[m].get(e.cur, 0) + v
                 else:
                     row.mi[m] += credit
+
+
+def utc_day(t):
+    """UTC calendar day of t (proleptic Gregorian, astronomical years: section 14 allows times
+    up to 2^62 us either way, years -144169 to 148108, beyond Python's datetime)."""
+    z = t // D + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y = yoe + era * 400 + (m <= 2)
+    # years outside 0..9999: as the tool prints them (the spec's YYYY-MM-DD does not say)
+    return ('%04d-%02d-%02d' if 0 <= y <= 9999 else '%d-%02d-%02d') % (y, m, d)
 
 
 def touch_cols(touch):

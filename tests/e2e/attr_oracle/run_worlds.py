@@ -10,6 +10,11 @@ models.csv per row, report.json's totals and input counters.
 
     run_worlds.py --bin BUILD/tools --work DIR --seeds FIRST:COUNT
     run_worlds.py --bin BUILD/tools --work DIR --world KEPT_DIR   # re-check one world
+    run_worlds.py ... --profile NAME          # a shape of shapes.py instead of worlds.py's
+    run_worlds.py ... --runs 1/1/-,2/64/4M    # each world at these threads/partitions/--mem
+                                              # (byte-identical outputs required between them)
+    run_worlds.py ... --split-files K         # imported into K segment files
+    run_worlds.py ... --keep-going            # count disagreements instead of stopping
 
 On the first disagreement it prints the differences and where the world is
 kept (events.jsonl, attr.conf, args, the tool's and the oracle's outputs),
@@ -27,6 +32,7 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402
 import worlds  # noqa: E402
+import rjcheck  # noqa: E402
 
 
 def read_csv(path):
@@ -80,32 +86,63 @@ def compare(out, want, want_json):
     return diffs
 
 
+SPLIT = 1
+RUNS = None  # --runs: list of (threads, partitions or None, mem or None); None: by seed
+STATS = Counter()
+
+
 def check(tools, wdir, seed):
     """Run one world dir through the tool and the oracle: (differences, events, installs)."""
     args = open(os.path.join(wdir, 'args'), encoding='utf-8').read().split()
-    for d in ('seg', 'tool'):
+    for d in ('seg', 'tool', 'oracle'):
         shutil.rmtree(os.path.join(wdir, d), ignore_errors=True)
-    p = subprocess.run([os.path.join(tools, 'unmo-seg'), 'import', '--out', 'seg', 'events.jsonl'],
-                       cwd=wdir, capture_output=True, text=True)
+    if SPLIT > 1:  # several segment files (several writers), lines dealt round-robin
+        lines = open(os.path.join(wdir, 'events.jsonl'), encoding='utf-8').read().splitlines(True)
+        for k in range(SPLIT):
+            p = subprocess.run([os.path.join(tools, 'unmo-seg'), 'import', '--out', 'seg', '--writer', str(k),
+                                '--block-bytes', '4096', '-'], input=''.join(lines[k::SPLIT]),
+                               cwd=wdir, capture_output=True, text=True)
+            if p.returncode:
+                break
+    else:
+        p = subprocess.run([os.path.join(tools, 'unmo-seg'), 'import', '--out', 'seg', 'events.jsonl'],
+                           cwd=wdir, capture_output=True, text=True)
     if p.returncode:
         return ['unmo-seg import exit %d: %s' % (p.returncode, p.stderr.strip()[-2000:])], 0, 0
-    threads = (1, 2)[seed % 2]
-    parts = (None, 1, 2, 3, 7, 64)[seed // 2 % 6]
-    cmd = [os.path.join(tools, 'unmo-attr'), '--quiet', '--out', 'tool', '--threads', str(threads)] + \
-        (['--partitions', str(parts)] if parts else []) + args + ['seg']
-    with open(os.path.join(wdir, 'cmd'), 'w', encoding='utf-8') as f:
-        f.write('cd %s && unmo-seg import --out seg events.jsonl && %s\n' % (wdir, ' '.join(cmd[:1] + cmd[2:])))
-    p = subprocess.run(cmd, cwd=wdir, capture_output=True, text=True)
-    if p.returncode:
-        return ['unmo-attr exit %d: %s' % (p.returncode, p.stderr.strip()[-2000:])], 0, 0
     try:
         want, want_json = oracle.attribute([a for a in args if a != '--conversions'] + ['events.jsonl'], wdir)
     except oracle.Unmodelled as e:
         return ['world outside the oracle\'s model (a worlds.py bug): %s' % e], 0, 0
-    diffs = compare(os.path.join(wdir, 'tool'), want, want_json)
-    if diffs:  # the oracle's files beside the tool's, to diff by hand
-        oracle.main(['--out', 'oracle'] + args + ['events.jsonl'], wdir)
-    return diffs, want_json['input']['events_read'], len(want['installs.csv'][1])
+    runs = RUNS or [((1, 2)[seed % 2], (None, 1, 2, 3, 7, 64)[seed // 2 % 6], None)]
+    first = None
+    for i, (threads, parts, mem) in enumerate(runs):
+        out = 'tool' if i == 0 else 'tool%d' % i
+        shutil.rmtree(os.path.join(wdir, out), ignore_errors=True)
+        cmd = [os.path.join(tools, 'unmo-attr'), '--quiet', '--out', out, '--threads', str(threads)] + \
+            (['--partitions', str(parts)] if parts else []) + (['--mem', mem.split(':')[0]] if mem and mem.split(':')[0] not in ('', '-') else []) + \
+            (['--spill-io', mem.split(':')[1]] if mem and ':' in mem else []) + args + ['seg']
+        with open(os.path.join(wdir, 'cmd'), 'a', encoding='utf-8') as f:
+            f.write('cd %s && unmo-seg import --out seg events.jsonl && %s\n' % (wdir, ' '.join(cmd[:1] + cmd[2:])))
+        p = subprocess.run(cmd, cwd=wdir, capture_output=True, text=True)
+        if p.returncode:
+            return ['unmo-attr %s exit %d: %s' % (out, p.returncode, p.stderr.strip()[-2000:])], 0, 0
+        with open(os.path.join(wdir, out, 'report.json'), encoding='utf-8') as f:
+            inp = json.load(f)['input']
+        for k in ('partitions_split', 'rows_spilled', 'ctit_spilled', 'spilled_bytes'):
+            STATS[k] += bool(inp.get(k))
+        diffs = ['[%s t%d p%s m%s] %s' % (out, threads, parts, mem, d)
+                 for d in compare(os.path.join(wdir, out), want, want_json)]
+        diffs += rjcheck.check([os.path.join(wdir, out)])
+        if first is None:
+            first = out
+        else:
+            for name in ('installs.csv', 'conversions.csv', 'report.csv', 'models.csv'):
+                if open(os.path.join(wdir, out, name), 'rb').read() != open(os.path.join(wdir, first, name), 'rb').read():
+                    diffs.append('%s differs between %s and %s' % (name, first, out))
+        if diffs:  # the oracle's files beside the tool's, to diff by hand
+            oracle.main(['--out', 'oracle'] + args + ['events.jsonl'], wdir)
+            return diffs, 0, 0
+    return [], want_json['input']['events_read'], len(want['installs.csv'][1])
 
 
 def fail(args, wdir, diffs):
@@ -124,7 +161,17 @@ def main():
     ap.add_argument('--work', required=True, help='scratch directory (failing worlds stay there)')
     ap.add_argument('--seeds', help='FIRST:COUNT')
     ap.add_argument('--world', action='append', default=[], help='a world directory to re-check')
+    ap.add_argument('--profile', default='default', help='world shape (shapes.py)')
+    ap.add_argument('--runs', help='THREADS/PARTS/MEM,... (PARTS, MEM may be -)')
+    ap.add_argument('--split-files', type=int, default=1, help='import into this many segment files')
+    ap.add_argument('--keep-going', action='store_true', help='go on after a disagreement')
     a = ap.parse_args()
+    global RUNS, SPLIT
+    SPLIT = a.split_files
+    if a.runs:
+        RUNS = [(int(x.split('/')[0]), None if x.split('/')[1] == '-' else int(x.split('/')[1]),
+                 None if x.split('/')[2] == '-' else x.split('/')[2]) for x in a.runs.split(',')]
+    nfail = 0
     a.bin = os.path.abspath(a.bin)  # the tools run in each world's directory
     nworld = nev = nins = 0
     for w in a.world:
@@ -137,14 +184,20 @@ def main():
         first, count = map(int, a.seeds.split(':'))
         for seed in range(first, first + count):
             wdir = os.path.join(a.work, 'seed-%d' % seed)
-            worlds.write(seed, wdir)
+            worlds.write(seed, wdir, a.profile)
+            if os.path.exists(os.path.join(wdir, 'cmd')):
+                os.remove(os.path.join(wdir, 'cmd'))
             diffs, ev, ins = check(a.bin, wdir, seed)
             if diffs:
-                fail(a, wdir, diffs)
+                if not a.keep_going:
+                    fail(a, wdir, diffs)
+                nfail += 1
+                print('FAIL %s: %d diffs; first: %s' % (wdir, len(diffs), ' | '.join(diffs[:3])[:1500]), flush=True)
+                continue
             shutil.rmtree(wdir)
             nworld, nev, nins = nworld + 1, nev + ev, nins + ins
-    print('attr_oracle: %d worlds, %d events, %d install rows: unmo-attr agrees with the oracle'
-          % (nworld, nev, nins))
+    print('attr_oracle: %d worlds agreeing (%d failed), %d events, %d install rows; run stats %s'
+          % (nworld, nfail, nev, nins, dict(STATS)))
 
 
 if __name__ == '__main__':

@@ -426,9 +426,13 @@ def conv(w, r, t, app, ids):
         w.add('conversion', t + r.randrange(0, 10 * S), app, ids, **dict(kw, revenue_micros=-rev))
 
 
-def write(seed, out):
+def write(seed, out, profile='default'):
     os.makedirs(out, exist_ok=True)
-    lines, conf, args = gen(seed)
+    if profile == 'default':
+        lines, conf, args = gen(seed)
+    else:
+        import shapes
+        lines, conf, args = shapes.gen_shape(seed, profile)
     with open(os.path.join(out, 'events.jsonl'), 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines) + '\n')
     if conf:
