@@ -248,7 +248,10 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 }
 
 /* The row's entry for currency cur (added when new); NULL after
- * out-of-memory. */
+ * out-of-memory. A row's entries are kept in the order of their codes as
+ * words and found by halving: currencies are 3 letters, so a row can hold
+ * 17,577 of them, and a linear look cost 5 s over 300,000 conversions in
+ * random codes (one row per app, source and campaign). */
 static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur[3])
 {
 	if (a == &dummy_agg)
@@ -258,12 +261,21 @@ static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur
 		memcpy(c, cur, 3);
 	else
 		memcpy(c, "XXX", 3); /* ISO 4217 "no currency" */
-	uint32_t want, have; /* a few currencies per row: compared as words */
+	uint32_t want, have;
 	memcpy(&want, c, 4);
-	for (uint32_t i = 0; i < a->nm; i++) {
-		memcpy(&have, a->m[i].cur, 4);
+	uint32_t lo = 0, hi = a->nm;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		memcpy(&have, a->m[mid].cur, 4);
+		if (have < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < a->nm) {
+		memcpy(&have, a->m[lo].cur, 4);
 		if (have == want)
-			return &a->m[i];
+			return &a->m[lo];
 	}
 	if (a->nm == a->capm) {
 		uint32_t cap = a->capm ? a->capm * 2 : 2;
@@ -275,7 +287,9 @@ static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur
 		a->m = n;
 		a->capm = cap;
 	}
-	struct money *m = &a->m[a->nm++];
+	memmove(&a->m[lo + 1], &a->m[lo], (a->nm - lo) * sizeof *a->m);
+	a->nm++;
+	struct money *m = &a->m[lo];
 	memset(m, 0, sizeof *m);
 	memcpy(m->cur, c, 4);
 	return m;
