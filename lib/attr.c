@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -2151,6 +2152,31 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 			grp[ngrp++] = acc[g ? start[g - 1] : 0];
 	if (!rc)
 		rc = sort_groups(grp, ngrp);
+	/* The workers' hash tables and the shared row keys are done with
+	 * (the rows stay in acc, their names in the workers' arenas): freed
+	 * before the merged rows take their place, a fifth of the peak with
+	 * a million rows. The rows' money and times go after the merge. */
+	size_t na = 0;
+	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
+		struct tctx *tc = &a->tcs[w];
+		na += tc->naggs;
+		free(tc->aggtab);
+		free(tc->rowmap);
+		free(tc->strs.tab);
+		tc->aggtab = NULL;
+		tc->rowmap = NULL;
+		tc->strs.tab = NULL;
+		tc->aggcap = tc->rowcap = tc->strs.cap = 0;
+		tc->naggs = tc->nrows = tc->strs.n = 0;
+		tc->aggkeys = NULL;
+	}
+	bool extras = !rc; /* acc[0..na) owns the rows' money and times now */
+	if (!rc) {
+		apps_free(&a->aggkeys);
+		/* the keys were small blocks in the middle of the heap: their
+		 * whole free pages go back to the system (glibc) */
+		malloc_trim(0);
+	}
 	a->aggs = rc ? NULL : calloc_written(ngrp ? ngrp : 1, sizeof *a->aggs);
 	if (!a->aggs)
 		goto fail;
@@ -2255,6 +2281,12 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 	if (0) {
 fail:
 		rc = -1;
+	}
+	for (size_t i = 0; extras && i < na; i++) {
+		free(acc[i]->m);
+		free(acc[i]->ctit);
+		acc[i]->m = NULL;
+		acc[i]->ctit = NULL;
 	}
 	free(mm);
 	free(ct);
