@@ -17,7 +17,7 @@ Profiles:
 import json
 import random
 
-from worlds import S, H, D, BASE, DEFAULTS, UA_GROUPS, UAS, World, fmt, fmt_dur
+from worlds import S, H, D, BASE, DEFAULTS, UA_GROUPS, UAS, World, fmt, fmt_dur, unalike
 
 
 def uuid(r):
@@ -150,15 +150,7 @@ class G:
         for e in evs:  # every time stays within 2^62 us of 1970 (section 14)
             for k in ('event_time_us', 'recv_time_us'):
                 e[k] = max(-(1 << 62) + 1, min((1 << 62) - 1, e[k]))
-        # group order rule 5 is not modelled: move clashing records on by 1 us of receive time
-        seen = {}
-        for e in evs:
-            if e['type'] in ('click', 'impression', 'install', 'reinstall') or e['_eid']:
-                while True:
-                    k = (e['app_id'], e['event_time_us'], e['type'], e['recv_time_us'], e['_eid'])
-                    if seen.setdefault(k, e) is e or seen[k] == e:
-                        break
-                    e['recv_time_us'] += 1
+        unalike(evs)  # group order rule 5 is not modelled (worlds.unalike)
         r.shuffle(evs)
         lines = []
         for e in evs:

@@ -110,6 +110,20 @@ class World:
         return base
 
 
+def unalike(evs):
+    """Group order rule 5 (the records' bytes) is not modelled: no two touches or
+    install events of one app, and no two copies of one event id, may be alike in
+    time, type, receive time and event id unless identical. Later ones move on by 1 us."""
+    seen = {}
+    for e in evs:
+        if e['type'] in ('click', 'impression', 'install', 'reinstall') or e['_eid']:
+            while True:
+                k = (e['app_id'], e['event_time_us'], e['type'], e['recv_time_us'], e['_eid'])
+                if seen.setdefault(k, e) is e or seen[k] == e:
+                    break
+                e['recv_time_us'] += 1
+
+
 def gen(seed):
     w = World(seed)
     r = w.r
@@ -367,17 +381,7 @@ def gen(seed):
             if 'media_source' in e and r.random() < 0.5:
                 d['media_source'] = 'copy'
             evs.append(d)
-    # Group order rule 5 (the records' bytes) is not modelled: no two touches or
-    # install events of one app, and no two copies of one event id, may be alike in
-    # time, type, receive time and event id unless identical. Later ones move on by 1 us.
-    seen = {}
-    for e in evs:
-        if e['type'] in ('click', 'impression', 'install', 'reinstall') or e['_eid']:
-            while True:
-                k = (e['app_id'], e['event_time_us'], e['type'], e['recv_time_us'], e['_eid'])
-                if seen.setdefault(k, e) is e or seen[k] == e:
-                    break
-                e['recv_time_us'] += 1
+    unalike(evs)
     r.shuffle(evs)
     lines = []
     for e in evs:
