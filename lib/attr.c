@@ -292,7 +292,7 @@ struct ua_slot {
 struct app_slot {
 	struct unmo_str app; /* the table's copy; len 0: empty */
 	uint32_t idx;
-	uint64_t h;          /* str_hash(app): seeds the group hashes */
+	uint64_t h;          /* app's hash (apps_intern_get): seeds the group hashes */
 };
 
 struct p1 { /* one pass-1 thread */
@@ -309,11 +309,6 @@ struct p1 { /* one pass-1 thread */
 	int error;
 	char msg[512];
 };
-
-static uint64_t str_hash(struct unmo_str s)
-{
-	return XXH3_64bits(s.p ? s.p : "", s.len);
-}
 
 /* Group hashes (partition and sort order only; groups are told apart by
  * their keys): the key bytes hashed with a seed made of the app string's
@@ -396,13 +391,11 @@ static uint32_t memo_fill(struct attr_apps *tab, struct app_slot *s, struct unmo
 	return idx;
 }
 
-/* Index of app in the apps table, and *h = str_hash(app). */
+/* Index of app in the apps table, and *h its hash (apps_intern_get). */
 static uint32_t app_index(struct attr_apps *tab, struct app_slot *memo, struct unmo_str app, uint64_t *h)
 {
-	if (!app.len || !memo) {
-		*h = str_hash(app);
-		return app.len ? apps_intern(tab, app) : 0;
-	}
+	if (!app.len || !memo)
+		return apps_intern_get(tab, app, NULL, h);
 	struct app_slot *s = &memo[memo_mix(app) % APP_SLOTS];
 	if (!str_eq_fast(s->app, app) && memo_fill(tab, s, app) == UINT32_MAX)
 		return UINT32_MAX;
@@ -1821,22 +1814,6 @@ static int64_t kth_smallest(int64_t *v, size_t n, size_t k)
 	return v[k];
 }
 
-/* *buf grown to hold at least n elements of size bytes (contents not
- * kept); 0, or -1 out of memory. */
-static int grow_scratch(void **buf, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	while (c < n)
-		c *= 2;
-	void *b = malloc(c * size);
-	if (!b)
-		return -1;
-	free(*buf);
-	*buf = b;
-	*cap = c;
-	return 0;
-}
-
 static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc);
 
 /* One kind of result rows (struct tctx: sorted pairs at off_keys, count at
@@ -2228,8 +2205,7 @@ static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
 		}
 		/* money: concatenate, sort by currency, combine (in scratch
 		 * buffers kept from row to row) */
-		if ((nm > scratch_m && grow_scratch((void **)&mm, &scratch_m, nm, sizeof *mm)) ||
-		    (nct > scratch_c && grow_scratch((void **)&ct, &scratch_c, nct, sizeof *ct)))
+		if (!grow((void **)&mm, &scratch_m, nm, sizeof *mm) || !grow((void **)&ct, &scratch_c, nct, sizeof *ct))
 			goto fail;
 		uint32_t pm = 0, pc = 0;
 		for (size_t x = i; x < j; x++) {

@@ -146,7 +146,7 @@ static void fill_touch(struct tctx *tc, struct unmo_attr_touch *o, const struct 
 	o->campaign = tc_intern(tc, t->camp);
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return true;
@@ -278,8 +278,7 @@ static void credit_models(struct group_ctx *g, struct list *touches, int64_t t, 
 	}
 	size_t n = 0;
 	int64_t click_lo = sub_sat(t, w->click_lookback_us), view_lo = sub_sat(t, w->view_lookback_us);
-	if (touches->n - a > tc->scratchcap &&
-	    !grow((void **)&tc->scratch, &tc->scratchcap, touches->n - a, sizeof *tc->scratch)) {
+	if (!grow((void **)&tc->scratch, &tc->scratchcap, touches->n - a, sizeof *tc->scratch)) {
 		tc->error = 1;
 		return;
 	}

@@ -674,6 +674,10 @@ struct tctx { /* one worker thread's results */
 	int64_t *obuf;
 	size_t tcap;
 };
+/* Room for need elements of elem bytes at *p (attr_dev.c; realloc,
+ * doubling, contents kept); *cap: elements it holds. false out of memory
+ * (*p unchanged). */
+bool grow(void **p, size_t *cap, size_t need, size_t elem);
 /* Room for need elements of elem bytes at *p (attr_dev.c): *p is a mapping
  * of reserve bytes (2 MB pages, backed as it is written), replaced by one
  * twice as large as need, the elements copied, only when need outgrows it

@@ -16,12 +16,26 @@
 static const bool csv_special[256] = {[','] = true, ['"'] = true, ['\r'] = true, ['\n'] = true,
 				      [NAME_ESC] = true};
 
-/* Fixed-point with 6 decimals from an integer (credits, micros). */
-static void fixed6(FILE *f, int64_t v)
+/* Credit units (millionths, docs/attribution.md section 11) as a decimal
+ * with six places, "-0.000005": the digits are made from the integer,
+ * nothing goes through floating point. Returns the text's start, inside
+ * out (FIXED6_CHARS bytes). */
+#define FIXED6_CHARS 28
+static char *fixed6_str(char out[FIXED6_CHARS], int64_t v)
 {
 	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	fprintf(f, "%s%llu.%06llu", v < 0 ? "-" : "", (unsigned long long)(m / 1000000),
-		(unsigned long long)(m % 1000000));
+	char *p = out + FIXED6_CHARS - 1;
+	*p = 0;
+	for (int i = 0; i < 6; i++, m /= 10)
+		*--p = (char)('0' + m % 10);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (v < 0)
+		*--p = '-';
+	return p;
 }
 
 /* YYYY-MM-DD of a UTC time. Years 1970..9999 by arithmetic (days to civil
@@ -258,19 +272,6 @@ static void r_json_str(struct row *r, const char *s)
 	r_chr(r, '"');
 }
 
-/* Fixed-point with 6 decimals from an integer (credits). */
-static void r_fixed6(struct row *r, int64_t v)
-{
-	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	r_u64_sign(r, m / 1000000, v < 0);
-	char frac[7];
-	uint64_t f = m % 1000000;
-	for (int i = 6; i-- > 0; f /= 10)
-		frac[i + 1] = (char)('0' + f % 10);
-	frac[0] = '.';
-	r_mem(r, frac, 7);
-}
-
 /* Revenue per currency, zero sums left out: "USD:1500000 EUR:20" (CSV)
  * or {"USD":1500000,"EUR":20} (json). */
 static void r_money(struct row *r, const struct unmo_attr_money *m, uint32_t n, bool json)
@@ -299,14 +300,14 @@ static void r_money(struct row *r, const struct unmo_attr_money *m, uint32_t n, 
  * 64 KB at a time (per-field stdio calls took most of the time of a
  * report with a million rows). */
 #define AGG_FLUSH 65536u
-static void r_flush(struct row *r, FILE *f, bool force)
+/* false on a short write (ferror(f) is set: close_out reports it) */
+static bool r_flush(struct row *r, FILE *f, bool force)
 {
-	if (r->n && (force || r->n >= AGG_FLUSH)) {
-		if (fwrite(r->b, 1, r->n, f) != r->n) {
-			/* ferror(f) is set: close_out reports it */
-		}
-		r->n = 0;
-	}
+	if (!r->n || (!force && r->n < AGG_FLUSH))
+		return true;
+	bool ok = fwrite(r->b, 1, r->n, f) == r->n;
+	r->n = 0;
+	return ok;
 }
 
 static void r_hex_id(struct row *r, const uint8_t id[16])
@@ -624,12 +625,14 @@ static int write_agg_rows(const struct unmo_attr *a, FILE *f, const char *path, 
 {
 	struct row r = {0};
 	r_str(&r, head);
-	for (size_t i = 0; i < a->naggs && !r.oom; i++) {
+	bool ok = true; /* a full disk stops the rows, not just their bytes */
+	for (size_t i = 0; i < a->naggs && ok && !r.oom; i++) {
 		fmt(&r, &a->aggs[i], i);
-		r_flush(&r, f, false);
+		ok = r_flush(&r, f, false);
 	}
 	r_str(&r, tail);
-	r_flush(&r, f, true);
+	if (ok)
+		r_flush(&r, f, true);
 	bool oom = r.oom;
 	free(r.b);
 	return close_out(f, path, oom ? "out of memory" : NULL, err, errlen);
@@ -679,10 +682,11 @@ static void models_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t 
 	(void)i;
 	r_names_csv(r, g);
 	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		char num[FIXED6_CHARS];
 		r_chr(r, ',');
-		r_fixed6(r, g->model_installs[m]);
+		r_str(r, fixed6_str(num, g->model_installs[m]));
 		r_chr(r, ',');
-		r_fixed6(r, g->model_conversions[m]);
+		r_str(r, fixed6_str(num, g->model_conversions[m]));
 		r_chr(r, ',');
 		r_money(r, g->model_revenue[m], g->nrevenue, false);
 	}
@@ -1048,10 +1052,9 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 				     : g->fast_ctit                 ? "FASTCTIT"
 								    : "");
 		if (model >= 0) {
-			fputs("inst=", f);
-			fixed6(f, g->model_installs[model]);
-			fputs(" conv=", f);
-			fixed6(f, g->model_conversions[model]);
+			char num[FIXED6_CHARS];
+			fprintf(f, "inst=%s", fixed6_str(num, g->model_installs[model]));
+			fprintf(f, " conv=%s", fixed6_str(num, g->model_conversions[model]));
 			fputc(' ', f);
 			money_human(f, g->model_revenue[model], g->nrevenue);
 		} else {
