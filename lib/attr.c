@@ -43,7 +43,6 @@ static void free_shell(struct unmo_attr *a)
 	unmo_attr_config_free(a->own_config);
 	apps_free(&a->apps);
 	apps_free(&a->scs);
-	apps_free(&a->aggkeys);
 	free(a);
 }
 
@@ -81,7 +80,7 @@ struct unmo_attr *unmo_attr_new(const struct unmo_attr_opts *o, char *err, size_
 		return NULL;
 	}
 	a->o = *o;
-	if (apps_init(&a->apps) || apps_init(&a->scs) || apps_init(&a->aggkeys)) {
+	if (apps_init(&a->apps) || apps_init(&a->scs)) {
 		free_shell(a);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -676,6 +675,7 @@ static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s
 	d->conversions += s->conversions;
 	d->conversions_unattributed += s->conversions_unattributed;
 	d->partitions_split += s->partitions_split;
+	d->report_rows_spilled += s->report_rows_spilled;
 	d->spilled_bytes += s->spilled_bytes; /* pass 2's: parts of partitions too large to load */
 	d->spilled_cached_bytes += s->spilled_cached_bytes;
 	if (s->peak_partition_bytes > d->peak_partition_bytes)
@@ -1245,13 +1245,13 @@ static int do_partition(struct p2_shared *sh, unsigned w, unsigned slot)
 int ctit_pair_cmp(const void *pa, const void *pb)
 {
 	const struct ctit_pair *x = pa, *y = pb;
-	if (x->gid != y->gid)
-		return x->gid < y->gid ? -1 : 1;
+	if (x->rk != y->rk)
+		return x->rk < y->rk ? -1 : 1;
 	return (x->us > y->us) - (x->us < y->us);
 }
 
 /* Every click-to-install time the worker's aggregate rows hold, as pairs
- * sorted on (gid, time), appended to its temp file as one run; the rows'
+ * sorted on (row, time), appended to its temp file as one run; the rows'
  * arrays are freed. 0 or -1 (errno set). */
 static int spill_ctit(struct unmo_attr *a, struct tctx *tc, unsigned w)
 {
@@ -1263,15 +1263,17 @@ static int spill_ctit(struct unmo_attr *a, struct tctx *tc, unsigned w)
 		return -1;
 	}
 	size_t n = 0;
-	for (size_t i = 0; i < tc->aggcap; i++)
-		for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next) {
-			for (uint32_t k = 0; k < e->nctit; k++)
-				v[n++] = (struct ctit_pair){e->gid, e->ctit[k]};
-			free(e->ctit);
-			e->ctit = NULL;
-			e->nctit = e->capctit = 0;
-		}
-	struct rowkey *k = sort_rows((const char *)v, n, sizeof *v, offsetof(struct ctit_pair, gid), ctit_pair_cmp);
+	for (size_t i = 0; i < tc->rowcap; i++) {
+		struct agg_acc *e = tc->rowmap[i].row;
+		if (!tc->rowmap[i].key || !e->nctit)
+			continue;
+		for (uint32_t k = 0; k < e->nctit; k++)
+			v[n++] = (struct ctit_pair){e->rk, e->ctit[k]};
+		free(e->ctit);
+		e->ctit = NULL;
+		e->nctit = e->capctit = 0;
+	}
+	struct rowkey *k = sort_rows((const char *)v, n, sizeof *v, offsetof(struct ctit_pair, rk), ctit_pair_cmp);
 	int err = ENOMEM;
 	if (k) {
 		char path[sizeof a->dir + 32];
@@ -1291,10 +1293,14 @@ static int spill_ctit(struct unmo_attr *a, struct tctx *tc, unsigned w)
 /* A worker's rows past its share of --mem (checked between partitions, so
  * a partition's rows may go over it) are sorted and written to its temp
  * files as a run each, and the arrays are refilled; its click-to-install
- * times likewise. 0 or -1 (errno set). */
-static int spill_results_if_over(struct unmo_attr *a, struct tctx *tc, unsigned w)
+ * times and (whole: after a whole partition, when no record holds a
+ * pointer to a row any more) its aggregate rows likewise. 0 or -1 (errno
+ * set). */
+static int spill_results_if_over(struct unmo_attr *a, struct tctx *tc, unsigned w, bool whole)
 {
 	if (tc->nctit_mem * sizeof(int64_t) > a->ctit_share && spill_ctit(a, tc, w))
+		return -1;
+	if (whole && tc->aggbytes > a->agg_share && (spill_ctit(a, tc, w) || report_spill(a, tc, w)))
 		return -1;
 	if (tc->nins * sizeof *tc->ins + tc->nconv * sizeof *tc->conv <= a->row_share)
 		return 0;
@@ -1431,7 +1437,7 @@ static int work_split(struct p2_shared *sh, unsigned w, struct io_uring *ring, s
 			rc = -1;
 		rc |= part_load_finish(&tc->splitv); /* after every start */
 		if (!rc)
-			rc = work_view(sh, w, &tc->splitv, answer_bytes) || spill_results_if_over(a, tc, w) ? -1 : 0;
+			rc = work_view(sh, w, &tc->splitv, answer_bytes) || spill_results_if_over(a, tc, w, false) ? -1 : 0;
 		part_release(&tc->splitv);
 	}
 out:
@@ -1503,7 +1509,7 @@ static void *p2_main(void *p)
 				break;
 			uint64_t bytes = part_size(sh->phase ? a->dev_spools : a->prob_spools, a->nwritten, part);
 			if (bytes > load_allowance(a)) { /* worked on here, in parts, while the others load */
-				if (work_big(sh, arg->w, r, part) || spill_results_if_over(a, tc, arg->w))
+				if (work_big(sh, arg->w, r, part) || spill_results_if_over(a, tc, arg->w, true))
 					tc->error = 1;
 				atomic_fetch_add(&sh->done, 1);
 				continue;
@@ -1519,7 +1525,7 @@ static void *p2_main(void *p)
 			tc->error = 1;
 		if (!tc->error && do_partition(sh, arg->w, slot))
 			tc->error = 1;
-		if (!tc->error && spill_results_if_over(a, tc, arg->w))
+		if (!tc->error && spill_results_if_over(a, tc, arg->w, true))
 			tc->error = 1;
 		part_release(&tc->load[slot]); /* the records were read in place */
 		part_release(&tc->aload[slot]);
@@ -1530,7 +1536,7 @@ static void *p2_main(void *p)
 				     offsetof(struct unmo_attr_install, time_us), ins_cmp);
 		tc->convk = sort_rows((const char *)tc->conv, tc->nconv, sizeof *tc->conv,
 				      offsetof(struct unmo_attr_conversion, time_us), conv_cmp);
-		if (!tc->insk || !tc->convk)
+		if (!tc->insk || !tc->convk || report_sort(tc))
 			tc->error = 1;
 	}
 	if (tc->error) /* partitions nobody will work on: counted for progress */
@@ -1638,11 +1644,6 @@ static int conv_cmp(const void *pa, const void *pb)
 	if (!c)
 		c = touch_cmp(&a->touch, &b->touch);
 	return c;
-}
-
-static int money_cmp(const void *pa, const void *pb)
-{
-	return memcmp(((const struct money *)pa)->cur, ((const struct money *)pb)->cur, 4);
 }
 
 /* Rows are sorted as (time key, row pointer) pairs: big row structs are
@@ -1779,43 +1780,6 @@ static const void **merge_rows(const struct unmo_attr *a, size_t off_keys, size_
 	return out;
 }
 
-/* The k-th smallest of v[0..n) (k < n), reordering v: quickselect with a
- * median-of-three pivot, O(n) expected (a median needs no full sort). */
-static int64_t kth_smallest(int64_t *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int64_t x = v[lo], y = v[mid], z = v[hi];
-		int64_t piv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-		size_t i = lo, j = hi;
-		while (i <= j) { /* Hoare partition: [lo, j] <= piv <= [i, hi] */
-			while (v[i] < piv)
-				i++;
-			while (v[j] > piv)
-				j--;
-			if (i <= j) {
-				int64_t t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return v[k]; /* between the two parts: equal to the pivot */
-	}
-	return v[k];
-}
-
-static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc);
-
 /* One kind of result rows (struct tctx: sorted pairs at off_keys, count at
  * off_n, spilled runs at off_runs): *v the merged pointer array, or NULL
  * when some rows went to disk (attr_rows_merge streams them then); *total
@@ -1844,9 +1808,6 @@ static int merge_kind(const struct unmo_attr *a, size_t off_keys, size_t off_n, 
  * array was 0.34 s on one thread, the longest step of the merge). */
 static int merge_results(struct unmo_attr *a)
 {
-	size_t na = 0;
-	for (unsigned w = 0; w < a->ntcs; w++)
-		na += a->tcs[w].naggs;
 	const void **ins, **conv;
 	uint64_t spilled_ins, spilled_conv;
 	int rc = merge_kind(a, offsetof(struct tctx, insk), offsetof(struct tctx, nins), offsetof(struct tctx, insr),
@@ -1856,9 +1817,16 @@ static int merge_results(struct unmo_attr *a)
 	a->ins = (const struct unmo_attr_install **)ins;
 	a->conv = (const struct unmo_attr_conversion **)conv;
 	a->st.rows_spilled = spilled_ins + spilled_conv;
-	struct agg_acc **acc = malloc((na ? na : 1) * sizeof *acc);
-	rc |= merge_aggs(a, acc); /* frees acc */
-	return rc ? -1 : 0;
+	/* click-to-install times: all on disk when some are (the medians
+	 * then come from one walk over their merged runs) */
+	bool spilled_ctit = false;
+	for (unsigned w = 0; w < a->ntcs; w++)
+		spilled_ctit |= a->tcs[w].ctitr.rows > 0;
+	for (unsigned w = 0; !rc && spilled_ctit && w < a->ntcs; w++)
+		rc = spill_ctit(a, &a->tcs[w], w);
+	for (unsigned w = 0; w < a->ntcs; w++)
+		a->st.ctit_spilled += a->tcs[w].ctitr.rows;
+	return rc || report_finish(a) ? -1 : 0;
 }
 
 struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv)
@@ -1931,348 +1899,6 @@ int unmo_attr_each_conversion(const struct unmo_attr *a,
 	return each_row(a, &(struct each){.conv = fn, .ctx = ctx});
 }
 
-/* The lower median of every aggregate row's click-to-install times when
- * some went to disk: the rest is spilled too, and one walk over the merged
- * runs, in (gid, time) order, picks each row's middle value. *med[gid]:
- * the median, or -1 for a row without times. 0, or -1 on a temp-file error
- * or out of memory. */
-static int ctit_medians(struct unmo_attr *a, int64_t **med)
-{
-	uint32_t ng = a->aggkeys.n;
-	uint64_t *cnt = calloc_written(ng ? ng : 1, sizeof *cnt);
-	struct rowsrc *src = calloc(a->ntcs ? a->ntcs : 1, sizeof *src);
-	*med = malloc((ng ? ng : 1) * sizeof **med);
-	int rc = cnt && src && *med ? 0 : -1;
-	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
-		struct tctx *tc = &a->tcs[w];
-		rc = spill_ctit(a, tc, w);
-		for (size_t i = 0; i < tc->aggcap; i++)
-			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
-				if (e->gid < ng)
-					cnt[e->gid] += e->nctit_all;
-		src[w] = (struct rowsrc){NULL, 0, &tc->ctitr};
-		a->st.ctit_spilled += tc->ctitr.rows;
-	}
-	for (uint32_t g = 0; *med && g < ng; g++)
-		(*med)[g] = -1;
-	struct rowmerge *m = rc ? NULL : rowmerge_open(src, a->ntcs, sizeof(struct ctit_pair), 0, ctit_pair_cmp,
-							a->ctit_share * a->ntcs);
-	if (!m)
-		rc = -1;
-	const struct ctit_pair *p;
-	int64_t cur = -1;
-	uint64_t at = 0, seen = 0;
-	while (!rc && (p = rowmerge_next(m))) {
-		if (p->gid != cur) {
-			cur = p->gid;
-			at = 0;
-		}
-		if ((uint64_t)cur >= ng) {
-			rc = -1;
-			break;
-		}
-		if (at++ == (cnt[cur] - 1) / 2)
-			(*med)[cur] = p->us;
-		seen++;
-	}
-	uint64_t want = 0;
-	for (uint32_t g = 0; g < ng && cnt; g++)
-		want += cnt[g];
-	if (m && (rowmerge_error(m) || seen != want)) /* a run short of what the rows counted */
-		rc = -1;
-	rowmerge_close(m);
-	free(src);
-	free(cnt);
-	return rc;
-}
-
-/* Dense ranks of n names in byte order (equal names, equal ranks). The
- * names repeat (apps, media sources) and equal names interned by one worker
- * are one pointer: the pointers are grouped first, with integer compares,
- * and each distinct one is compared by its bytes once. 0, or -1 out of
- * memory. */
-struct name_at {
-	const char *p;
-	size_t i; /* index in v, then (distinct pointers) the rank */
-};
-static int ptr_cmp(const void *pa, const void *pb)
-{
-	uintptr_t a = (uintptr_t)((const struct name_at *)pa)->p, b = (uintptr_t)((const struct name_at *)pb)->p;
-	return a < b ? -1 : a > b;
-}
-static int name_at_cmp(const void *pa, const void *pb)
-{
-	return name_cmp(((const struct name_at *)pa)->p, ((const struct name_at *)pb)->p);
-}
-static int name_ranks(const char *const *v, size_t n, uint32_t *rank)
-{
-	struct name_at *all = malloc((n ? n : 1) * sizeof *all), *d = malloc((n ? n : 1) * sizeof *d);
-	if (!all || !d) {
-		free(all);
-		free(d);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		all[i] = (struct name_at){v[i], i};
-	qsort(all, n, sizeof *all, ptr_cmp);
-	size_t nd = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!nd || d[nd - 1].p != all[i].p)
-			d[nd++] = (struct name_at){all[i].p, 0};
-	qsort(d, nd, sizeof *d, name_at_cmp);
-	for (size_t k = 0, r = 0; k < nd; k++) {
-		if (k && strcmp(d[k - 1].p, d[k].p))
-			r++;
-		d[k].i = r;
-	}
-	qsort(d, nd, sizeof *d, ptr_cmp);
-	for (size_t i = 0, k = 0; i < n; i++) {
-		while (d[k].p != all[i].p)
-			k++;
-		rank[all[i].i] = (uint32_t)d[k].i;
-	}
-	free(all);
-	free(d);
-	return 0;
-}
-
-/* A report row's place: by app, media source, then campaign, each in
- * byte order (name_cmp); app and media source as ranks, so that two
- * integer compares replace two name compares. */
-struct grp_key {
-	uint32_t app, src;
-	struct agg_acc *e;
-};
-static int grp_key_cmp(const void *pa, const void *pb)
-{
-	const struct grp_key *a = pa, *b = pb;
-	if (a->app != b->app)
-		return a->app < b->app ? -1 : 1;
-	if (a->src != b->src)
-		return a->src < b->src ? -1 : 1;
-	return name_cmp(a->e->camp, b->e->camp);
-}
-
-/* grp[0..n) into report order (grp_key_cmp). 0, or -1 out of memory. */
-static int sort_groups(struct agg_acc **grp, size_t n)
-{
-	const char **names = malloc((n ? n : 1) * sizeof *names);
-	uint32_t *ra = malloc((n ? n : 1) * sizeof *ra), *rs = malloc((n ? n : 1) * sizeof *rs);
-	struct grp_key *k = malloc((n ? n : 1) * sizeof *k);
-	int rc = names && ra && rs && k ? 0 : -1;
-	for (size_t i = 0; !rc && i < n; i++)
-		names[i] = grp[i]->app;
-	rc = rc ? rc : name_ranks(names, n, ra);
-	for (size_t i = 0; !rc && i < n; i++)
-		names[i] = grp[i]->src;
-	rc = rc ? rc : name_ranks(names, n, rs);
-	if (!rc) {
-		for (size_t i = 0; i < n; i++)
-			k[i] = (struct grp_key){ra[i], rs[i], grp[i]};
-		qsort(k, n, sizeof *k, grp_key_cmp);
-		for (size_t i = 0; i < n; i++)
-			grp[i] = k[i].e;
-	}
-	free(names);
-	free(ra);
-	free(rs);
-	free(k);
-	return rc;
-}
-
-static int merge_aggs(struct unmo_attr *a, struct agg_acc **acc)
-{
-	if (!acc)
-		return -1;
-	/* medians from the temp files when some worker spilled its times */
-	int64_t *med = NULL;
-	bool spilled_ctit = false;
-	for (unsigned w = 0; w < a->ntcs; w++)
-		spilled_ctit |= a->tcs[w].ctitr.rows > 0;
-	if (spilled_ctit && ctit_medians(a, &med)) {
-		free(med);
-		free(acc);
-		return -1;
-	}
-	/* The workers' rows of one (app, source, campaign) share its gid:
-	 * grouped by a counting sort on it, and only the groups are sorted by
-	 * name (sorting every worker's row by name cost seconds for a million
-	 * rows; perf/RESULTS.md). */
-	uint32_t ng = a->aggkeys.n;
-	size_t *start = calloc_written((size_t)ng + 1, sizeof *start);
-	struct agg_acc **grp = malloc((ng ? ng : 1) * sizeof *grp);
-	size_t scratch_m = 0, scratch_c = 0;
-	struct money *mm = NULL;
-	int64_t *ct = NULL;
-	int rc = start && grp ? 0 : -1;
-	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
-		struct tctx *tc = &a->tcs[w];
-		for (size_t i = 0; i < tc->aggcap; i++)
-			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
-				if (e->gid < ng)
-					start[e->gid + 1]++;
-				else
-					rc = -1; /* no gid: out of memory when it was made */
-	}
-	for (uint32_t g = 0; !rc && g < ng; g++)
-		start[g + 1] += start[g];
-	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
-		struct tctx *tc = &a->tcs[w];
-		for (size_t i = 0; i < tc->aggcap; i++)
-			for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next)
-				acc[start[e->gid]++] = e;
-	}
-	/* start[g] is now group g's end, start[g - 1] (0 for g = 0) its start */
-	size_t ngrp = 0;
-	for (uint32_t g = 0; !rc && g < ng; g++)
-		if (start[g] > (g ? start[g - 1] : 0))
-			grp[ngrp++] = acc[g ? start[g - 1] : 0];
-	if (!rc)
-		rc = sort_groups(grp, ngrp);
-	/* The workers' hash tables and the shared row keys are done with
-	 * (the rows stay in acc, their names in the workers' arenas): freed
-	 * before the merged rows take their place, a fifth of the peak with
-	 * a million rows. The rows' money and times go after the merge. */
-	size_t na = 0;
-	for (unsigned w = 0; !rc && w < a->ntcs; w++) {
-		struct tctx *tc = &a->tcs[w];
-		na += tc->naggs;
-		free(tc->aggtab);
-		free(tc->rowmap);
-		free(tc->strs.tab);
-		tc->aggtab = NULL;
-		tc->rowmap = NULL;
-		tc->strs.tab = NULL;
-		tc->aggcap = tc->rowcap = tc->strs.cap = 0;
-		tc->naggs = tc->nrows = tc->strs.n = 0;
-		tc->aggkeys = NULL;
-	}
-	bool extras = !rc; /* acc[0..na) owns the rows' money and times now */
-	if (!rc) {
-		apps_free(&a->aggkeys);
-		/* the keys were small blocks in the middle of the heap: their
-		 * whole free pages go back to the system (glibc) */
-		malloc_trim(0);
-	}
-	a->aggs = rc ? NULL : calloc_written(ngrp ? ngrp : 1, sizeof *a->aggs);
-	if (!a->aggs)
-		goto fail;
-	a->naggs = 0;
-	for (size_t gi = 0; gi < ngrp; gi++) {
-		uint32_t gid = grp[gi]->gid;
-		size_t i = gid ? start[gid - 1] : 0, j = start[gid];
-		struct unmo_attr_agg *o = &a->aggs[a->naggs++];
-		o->app_id = acc[i]->app;
-		o->media_source = acc[i]->src;
-		o->campaign = acc[i]->camp;
-		uint32_t nm = 0;
-		size_t nct = 0;     /* times in memory */
-		uint64_t nct_all = 0; /* and spilled */
-		for (size_t x = i; x < j; x++) {
-			const struct agg_counts *c = &acc[x]->c;
-			o->impressions += c->impressions;
-			o->clicks += c->clicks;
-			o->installs_click += c->installs_click;
-			o->installs_prob += c->installs_prob;
-			o->installs_view += c->installs_view;
-			o->installs_organic += c->installs_organic;
-			o->reattributions += c->reattributions;
-			o->reinstalls += c->reinstalls;
-			o->reengagements += c->reengagements;
-			o->conversions += c->conversions;
-			o->fast_ctit += c->fast_ctit;
-			o->flood_devices += c->flood_devices;
-			for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-				o->model_installs[m] += c->model_installs[m];
-				o->model_conversions[m] += c->model_conversions[m];
-			}
-			nm += acc[x]->nm;
-			nct += acc[x]->nctit;
-			nct_all += acc[x]->nctit_all;
-		}
-		/* rows that only exist because a touch outside the report range
-		 * was looked up carry nothing: leave them out */
-		bool empty = !nm && !nct_all && !o->impressions && !o->clicks && !o->installs_click &&
-			     !o->installs_prob && !o->installs_view && !o->installs_organic &&
-			     !o->reattributions && !o->reinstalls && !o->reengagements && !o->conversions &&
-			     !o->fast_ctit && !o->flood_devices;
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
-			empty &= !o->model_installs[m] && !o->model_conversions[m];
-		if (empty) {
-			memset(o, 0, sizeof *o);
-			a->naggs--;
-			continue;
-		}
-		/* money: concatenate, sort by currency, combine (in scratch
-		 * buffers kept from row to row) */
-		if (!grow((void **)&mm, &scratch_m, nm, sizeof *mm) || !grow((void **)&ct, &scratch_c, nct, sizeof *ct))
-			goto fail;
-		uint32_t pm = 0, pc = 0;
-		for (size_t x = i; x < j; x++) {
-			if (acc[x]->nm)
-				memcpy(mm + pm, acc[x]->m, acc[x]->nm * sizeof *mm);
-			pm += acc[x]->nm;
-			if (acc[x]->nctit)
-				memcpy(ct + pc, acc[x]->ctit, acc[x]->nctit * sizeof *ct);
-			pc += acc[x]->nctit;
-		}
-		if (nm > 1)
-			qsort(mm, nm, sizeof *mm, money_cmp);
-		uint32_t u = 0;
-		for (uint32_t x = 0; x < nm; x++) {
-			if (u && !memcmp(mm[u - 1].cur, mm[x].cur, 4)) {
-				for (int s = 0; s <= UNMO_MODEL_COUNT; s++)
-					mm[u - 1].v[s] += mm[x].v[s];
-			} else {
-				mm[u++] = mm[x];
-			}
-		}
-		o->nrevenue = u;
-		if (u) { /* rows without money (most, with many campaigns) keep NULLs */
-			o->revenue = arena_alloc(&a->res_arena, u * sizeof *o->revenue);
-			bool ok = o->revenue != NULL;
-			for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-				o->model_revenue[m] = arena_alloc(&a->res_arena, u * sizeof(struct unmo_attr_money));
-				ok &= o->model_revenue[m] != NULL;
-			}
-			if (!ok)
-				goto fail;
-		}
-		for (uint32_t x = 0; x < u; x++) {
-			memcpy(o->revenue[x].currency, mm[x].cur, 4);
-			o->revenue[x].micros = mm[x].v[0];
-			for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
-				memcpy(o->model_revenue[m][x].currency, mm[x].cur, 4);
-				o->model_revenue[m][x].micros = mm[x].v[1 + m];
-			}
-		}
-		/* lower median of the click-to-install times */
-		o->median_ctit_us = -1;
-		if (med)
-			o->median_ctit_us = nct_all ? med[acc[i]->gid] : -1;
-		else if (nct)
-			o->median_ctit_us = kth_smallest(ct, nct, (nct - 1) / 2);
-	}
-	rc = 0;
-	if (0) {
-fail:
-		rc = -1;
-	}
-	for (size_t i = 0; extras && i < na; i++) {
-		free(acc[i]->m);
-		free(acc[i]->ctit);
-		acc[i]->m = NULL;
-		acc[i]->ctit = NULL;
-	}
-	free(mm);
-	free(ct);
-	free(start);
-	free(grp);
-	free(med);
-	free(acc);
-	return rc;
-}
-
 static void free_spools(struct unmo_attr *a);
 
 static void *closer_main(void *p)
@@ -2298,7 +1924,8 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	a->tcs = calloc(a->ntcs, sizeof *a->tcs);
 	for (unsigned w = 0; a->tcs && w < a->ntcs; w++) { /* before any return: unmo_attr_free closes them */
 		a->tcs[w].insr.fd = a->tcs[w].convr.fd = a->tcs[w].ctitr.fd = -1;
-		a->tcs[w].aggkeys = &a->aggkeys;
+		a->tcs[w].aggr.fd = -1;
+		a->tcs[w].eng = a;
 	}
 	struct spool *ans = calloc(a->ntcs, sizeof *ans);
 	struct chunk_pool *ansp = calloc(a->ntcs, sizeof *ansp);
@@ -2311,9 +1938,11 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 		return -1;
 	}
 	/* result rows: a quarter of --mem, the rest spilled in sorted runs;
-	 * the click-to-install times (13 times smaller per install) a 64th */
+	 * the click-to-install times (13 times smaller per install) a 64th;
+	 * the report's rows a 32nd (thousands of rows in most reports) */
 	a->row_share = (size_t)(a->o.mem_bytes / 4 / a->ntcs);
 	a->ctit_share = (size_t)(a->o.mem_bytes / 64 / a->ntcs);
+	a->agg_share = (size_t)(a->o.mem_bytes / 32 / a->ntcs);
 	for (unsigned w = 0; w < a->ntcs; w++) /* address space only: backed as rows come */
 		a->tcs[w].row_reserve = 2 * a->row_share + ((size_t)2 << 20);
 	size_t budget = (size_t)(a->o.mem_bytes / 8 / a->ntcs);
@@ -2330,7 +1959,7 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen)
 	}
 	/* the rules' windows per app index (the table is complete now) */
 	a->win = calloc(a->apps.n ? a->apps.n : 1, sizeof *a->win);
-	if (!a->win)
+	if (!a->win || report_ranks_make(a)) /* the tables are complete: rows can be keyed */
 		rc = -1;
 	for (uint32_t i = 0; a->win && i < a->apps.n; i++)
 		a->win[i] = unmo_attr_config_get(a->cfg, a->apps.v[i].p ? a->apps.v[i].p : "", a->apps.v[i].len);
@@ -2411,7 +2040,7 @@ static bool name_is(const char *enc, const char *raw)
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
 					       const char *source, const char *campaign)
 {
-	for (size_t i = 0; i < a->naggs; i++)
+	for (size_t i = 0; a->aggs && i < a->naggs; i++)
 		if (name_is(a->aggs[i].app_id, app) && name_is(a->aggs[i].media_source, source) &&
 		    name_is(a->aggs[i].campaign, campaign))
 			return &a->aggs[i];
@@ -2451,7 +2080,7 @@ void unmo_attr_free(struct unmo_attr *a)
 	free(a->tcs);
 	free(a->ins);
 	free(a->conv);
-	free(a->aggs);
+	report_free(a);
 	free(a->win);
 	arena_free(&a->res_arena);
 	free(a->evbuf);

@@ -245,6 +245,7 @@ struct unmo_attr_stats {
 	uint64_t spilled_cached_bytes; /* those written and read back through the page cache */
 	uint64_t rows_spilled;  /* install and conversion rows that went to temp files (over --mem) */
 	uint64_t ctit_spilled;  /* click-to-install times (for the medians) that went to temp files */
+	uint64_t report_rows_spilled; /* workers' partial report rows that went to temp files (over --mem) */
 	uint64_t partitions_split; /* partitions (and parts of them) too large for --mem, worked on in parts */
 	uint64_t mem_budget;    /* the budget used: opts.mem_bytes, lowered to the machine's memory */
 	uint64_t mem_advised;   /* set when mem_bytes is too small to hold this input even in parts: the
@@ -269,7 +270,10 @@ int unmo_attr_finish(struct unmo_attr *a, char *err, size_t errlen);
  * to more than their share of mem_bytes (a quarter) were written to temp
  * files in sorted runs (stats.rows_spilled): then installs / conversions
  * return NULL (*n is still the row count) and only the each_ functions,
- * which stream the runs back in the same order, give the rows. */
+ * which stream the runs back in the same order, give the rows. Likewise
+ * aggregates past their share (a 32nd; stats.report_rows_spilled):
+ * unmo_attr_aggs returns NULL, unmo_attr_each_agg merges them as it
+ * reads them. */
 const struct unmo_attr_install *const *unmo_attr_installs(const struct unmo_attr *a, size_t *n);
 const struct unmo_attr_agg *unmo_attr_aggs(const struct unmo_attr *a, size_t *n);
 const struct unmo_attr_conversion *const *unmo_attr_conversions(const struct unmo_attr *a, size_t *n);
@@ -280,8 +284,10 @@ int unmo_attr_each_install(const struct unmo_attr *a, int (*fn)(void *ctx, const
 			   void *ctx);
 int unmo_attr_each_conversion(const struct unmo_attr *a,
 			      int (*fn)(void *ctx, const struct unmo_attr_conversion *r), void *ctx);
+int unmo_attr_each_agg(const struct unmo_attr *a, int (*fn)(void *ctx, const struct unmo_attr_agg *r), void *ctx);
 const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a);
-/* Find one aggregate row (NULL when absent). */
+/* Find one aggregate row (NULL when absent, or when the rows were
+ * streamed: unmo_attr_aggs NULL). */
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
 					       const char *source, const char *campaign);
 

@@ -119,83 +119,6 @@ const char *tc_intern(struct tctx *tc, struct unmo_str s)
 
 static struct agg_acc dummy_agg; /* absorbs updates after out-of-memory */
 
-/* A small multiply-xorshift hash for short strings (table lookups only;
- * equality is always checked on the bytes). */
-static inline uint64_t short_hash(struct unmo_str s, uint64_t h)
-{
-	const uint8_t *p = (const uint8_t *)s.p;
-	size_t n = s.len;
-	uint64_t x = 0;
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, p + i, 8);
-			h = (h ^ x) * 0x9e3779b97f4a7c15ull;
-			h ^= h >> 29;
-		}
-		memcpy(&x, p + n - 8, 8); /* last word, overlapping: no variable-size copy */
-	} else {
-		for (size_t i = 0; i < n; i++)
-			x |= (uint64_t)p[i] << (8 * i);
-	}
-	h = (h ^ x ^ ((uint64_t)n << 56)) * 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 31);
-}
-
-static inline bool str_is(const char *interned, uint16_t len, struct unmo_str s)
-{
-	return len == s.len && bytes_eq(interned, s.p, len);
-}
-
-struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp)
-{
-	/* hash the contents (no interning on the lookup path) */
-	uint64_t h = short_hash(camp, short_hash(src, short_hash(app, 0x61)));
-	if (tc->aggcap) {
-		for (struct agg_acc *e = tc->aggtab[h & (tc->aggcap - 1)]; e; e = e->next)
-			if (e->h == h && str_is(e->app, e->alen, app) && str_is(e->src, e->slen, src) &&
-			    str_is(e->camp, e->clen, camp))
-				return e;
-	}
-	if (tc->naggs >= tc->aggcap / 2 &&
-	    grow_table((void ***)&tc->aggtab, &tc->aggcap, offsetof(struct agg_acc, next),
-		       offsetof(struct agg_acc, h))) {
-		tc->error = 1;
-		return &dummy_agg;
-	}
-	struct agg_acc *e = arena_alloc(&tc->arena, sizeof *e);
-	if (!e) {
-		tc->error = 1;
-		return &dummy_agg;
-	}
-	memset(e, 0, sizeof *e);
-	e->app = tc_intern(tc, app);
-	e->src = tc_intern(tc, src);
-	e->camp = tc_intern(tc, camp);
-	e->alen = app.len;
-	e->slen = src.len;
-	e->clen = camp.len;
-	e->h = h;
-	if (tc->aggkeys) { /* its key in the shared table: u16 app length | app | u16 source length | source | campaign */
-		uint8_t key[4 + 3 * UNMO_STR_MAX];
-		unmo_st16(key, app.len);
-		if (app.len)
-			memcpy(key + 2, app.p, app.len);
-		size_t n = 2 + app.len + sc_key(key + 2 + app.len, src, camp);
-		if (n == 2u + app.len) { /* no source, no campaign: sc_key wrote nothing */
-			unmo_st16(key + n, 0);
-			n += 2;
-		}
-		uint32_t gid = apps_intern(tc->aggkeys, (struct unmo_str){(const char *)key, (uint16_t)n});
-		if (gid == UINT32_MAX)
-			tc->error = 1;
-		e->gid = gid;
-	}
-	e->next = tc->aggtab[h & (tc->aggcap - 1)];
-	tc->aggtab[h & (tc->aggcap - 1)] = e;
-	tc->naggs++;
-	return e;
-}
-
 /* rowmap: open addressing on (app, source+campaign index) + 1 (0 = empty). */
 static inline uint64_t row_key(uint32_t app, uint32_t sc) { return ((uint64_t)app << 32 | sc) + 1; }
 static inline size_t row_slot(uint64_t key, size_t cap) { return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 40) & (cap - 1); }
@@ -213,19 +136,23 @@ struct agg_acc *tc_row(const struct tctx *tc, uint32_t app, uint32_t sc)
 	return NULL;
 }
 
-struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
+/* Memory a row costs the worker beyond its currencies: the row and two
+ * slots of the map (kept at most half full). */
+#define ROW_BYTES (sizeof(struct agg_acc) + 2 * sizeof(struct rowslot))
+
+/* The row of (app, sc): found, or made. */
+static struct agg_acc *row_get(struct tctx *tc, uint32_t app, uint32_t sc)
 {
-	struct agg_acc *row = tc_row(tc, e->app, e->sc);
+	struct agg_acc *row = tc_row(tc, app, sc);
 	if (row)
-		return row;
-	row = tc_agg(tc, e->s[PS_APP], e->s[PS_SRC], e->s[PS_CAMP]);
-	if (row == &dummy_agg)
 		return row;
 	if (2 * (tc->nrows + 1) > tc->rowcap) {
 		size_t cap = tc->rowcap ? 2 * tc->rowcap : 256;
 		struct rowslot *m = calloc_written(cap, sizeof *m);
-		if (!m)
-			return row; /* still correct, only not remembered */
+		if (!m) {
+			tc->error = 1;
+			return &dummy_agg;
+		}
 		for (size_t j = 0; j < tc->rowcap; j++) {
 			if (!tc->rowmap[j].key)
 				continue;
@@ -238,13 +165,43 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 		tc->rowmap = m;
 		tc->rowcap = cap;
 	}
-	uint64_t key = row_key(e->app, e->sc);
+	row = arena_alloc(&tc->aggarena, sizeof *row);
+	if (!row) {
+		tc->error = 1;
+		return &dummy_agg;
+	}
+	memset(row, 0, sizeof *row);
+	row->rk = report_key(tc->eng->ranks, app, sc);
+	row->kind = AGG_ROW_MEM;
+	uint64_t key = row_key(app, sc);
 	size_t i = row_slot(key, tc->rowcap);
 	while (tc->rowmap[i].key)
 		i = (i + 1) & (tc->rowcap - 1);
 	tc->rowmap[i] = (struct rowslot){key, row};
 	tc->nrows++;
+	tc->aggbytes += ROW_BYTES;
 	return row;
+}
+
+struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp)
+{
+	/* every name was interned in pass 1 (the fallbacks by
+	 * report_ranks_make): only looked up here */
+	uint32_t ai = apps_find(&tc->eng->apps, app), si = 0;
+	if (src.len || camp.len) {
+		uint8_t key[2 + 2 * UNMO_STR_MAX];
+		si = apps_find(&tc->eng->scs, (struct unmo_str){(const char *)key, (uint16_t)sc_key(key, src, camp)});
+	}
+	if (ai == UINT32_MAX || si == UINT32_MAX) {
+		tc->error = 1;
+		return &dummy_agg;
+	}
+	return row_get(tc, ai, si);
+}
+
+struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
+{
+	return row_get(tc, e->app, e->sc);
 }
 
 /* The row's entry for currency cur (added when new); NULL after
@@ -284,6 +241,7 @@ static struct money *money_of(struct tctx *tc, struct agg_acc *a, const char cur
 			tc->error = 1;
 			return NULL;
 		}
+		tc->aggbytes += (cap - a->capm) * sizeof *n;
 		a->m = n;
 		a->capm = cap;
 	}
@@ -371,14 +329,30 @@ void tc_free_scratch(struct tctx *tc)
 	tc->scratchcap = tc->runcap = tc->ptrcap = tc->tcap = 0;
 }
 
+void tc_free_rows(struct tctx *tc, bool keep_map)
+{
+	for (size_t i = 0; i < tc->rowcap; i++)
+		if (tc->rowmap[i].key) {
+			free(tc->rowmap[i].row->m);
+			free(tc->rowmap[i].row->ctit);
+		}
+	if (keep_map && tc->rowmap) { /* emptied: it keeps its size for the next rows */
+		memset(tc->rowmap, 0, tc->rowcap * sizeof *tc->rowmap);
+	} else {
+		free(tc->rowmap);
+		tc->rowmap = NULL;
+		tc->rowcap = 0;
+	}
+	tc->nrows = 0;
+	arena_free(&tc->aggarena);
+	tc->aggbytes = 0;
+}
+
 void tc_free(struct tctx *tc)
 {
-	for (size_t i = 0; i < tc->aggcap; i++)
-		for (struct agg_acc *e = tc->aggtab[i]; e; e = e->next) {
-			free(e->m);
-			free(e->ctit);
-		}
-	free(tc->aggtab);
+	tc_free_rows(tc, false);
+	free(tc->aggk);
+	rowruns_free(&tc->aggr);
 	free(tc->strs.tab);
 	big_free(tc->ins, tc->insmapped);
 	big_free(tc->conv, tc->convmapped);
@@ -388,7 +362,6 @@ void tc_free(struct tctx *tc)
 	rowruns_free(&tc->convr);
 	rowruns_free(&tc->ctitr);
 	tc_free_scratch(tc);
-	free(tc->rowmap);
 	arena_free(&tc->arena);
 	memset(tc, 0, sizeof *tc);
 }

@@ -46,6 +46,9 @@ uint32_t apps_intern(struct attr_apps *t, struct unmo_str app);
 /* apps_intern, and *stored = the table's copy of app (valid until
  * apps_free) and *hash = its XXH3_64bits, read under the same lock. */
 uint32_t apps_intern_get(struct attr_apps *t, struct unmo_str app, struct unmo_str *stored, uint64_t *hash);
+/* Index of s without adding it (0 for ""); UINT32_MAX when absent. No
+ * lock: for pass 2, when nothing interns any more. */
+uint32_t apps_find(const struct attr_apps *t, struct unmo_str s);
 void apps_free(struct attr_apps *t);
 
 /* ---- partition records (private format of the temp files) ----
@@ -523,19 +526,42 @@ struct agg_counts {
 	uint64_t fast_ctit, flood_devices;
 	int64_t model_installs[UNMO_MODEL_COUNT], model_conversions[UNMO_MODEL_COUNT];
 };
+/* A report row's place in the report: app rank << 32 | (media source,
+ * campaign) rank, the ranks of the names in byte order among all those
+ * pass 1 interned (struct report_ranks). Distinct rows, distinct keys,
+ * the same in every worker: rows merge by key and come out in report
+ * order. Below 2^63: it sorts as the signed int64 the row merge reads. */
+typedef int64_t row_order;
+/* A worker's aggregate row. Its first AGG_REC_SIZE bytes are the row's
+ * record in a spilled run (kind AGG_ROW; AGG_ROW_MEM while it lives in
+ * memory, with m and ctit valid); each currency follows it in the run as
+ * a struct agg_money record of the same size (attr_report.c). */
+enum { AGG_ROW = 1, AGG_ROW_MEM = 2, AGG_MONEY = 3 };
+#define AGG_REC_SIZE 208u
 struct agg_acc {
-	struct agg_acc *next;      /* hash chain */
-	const char *app, *src, *camp;
-	uint16_t alen, slen, clen;
-	uint64_t h;
+	row_order rk;
+	uint32_t kind, nm;         /* nm: currencies at m */
+	uint64_t nctit_all;        /* click-to-install times, with those spilled (struct tctx ctitr) */
+	uint64_t pad;
 	struct agg_counts c;
-	struct money *m;
-	uint32_t nm, capm;
-	int64_t *ctit;             /* click-to-install times not spilled */
+	/* in memory only */
+	struct money *m;           /* sorted by currency */
+	uint32_t capm;
 	uint32_t nctit, capctit;
-	uint64_t nctit_all;        /* with those spilled (struct tctx ctitr) */
-	uint32_t gid;              /* the row's index in unmo_attr.aggkeys: the same in every worker */
+	int64_t *ctit;             /* click-to-install times not spilled */
 };
+_Static_assert(offsetof(struct agg_acc, m) == AGG_REC_SIZE, "a row's record is its first AGG_REC_SIZE bytes");
+struct agg_money {
+	union {
+		struct {
+			row_order rk;
+			uint32_t kind, pad;
+			struct money m;
+		};
+		char raw[AGG_REC_SIZE];
+	};
+};
+_Static_assert(sizeof(struct agg_money) == AGG_REC_SIZE, "one record size in a run");
 
 struct arena_blk;
 struct arena {
@@ -578,10 +604,14 @@ struct rowruns {
  * creating (and unlinking) the file at path first. 0 or an errno. */
 int rowruns_put(struct rowruns *f, const char *path, const struct rowkey *k, size_t n, size_t size);
 void rowruns_free(struct rowruns *f); /* leaves fd = -1 */
-/* A (gid, click-to-install time) pair of a spilled run, ordered by
+/* Append n records of size bytes at recs to the file (created as in
+ * rowruns_put): as a new run, or (more) the end of the last one. */
+int rowruns_append(struct rowruns *f, const char *path, const char *recs, size_t n, size_t size, bool new_run);
+/* A (row, click-to-install time) pair of a spilled run, ordered by
  * ctit_pair_cmp on both (attr.c). */
 struct ctit_pair {
-	int64_t gid, us;
+	row_order rk;
+	int64_t us;
 };
 int ctit_pair_cmp(const void *pa, const void *pb);
 /* One worker's rows: sorted in memory (mem[0..nmem)) and runs (or NULL). */
@@ -601,6 +631,37 @@ struct rowmerge *rowmerge_open(const struct rowsrc *src, unsigned nsrc, size_t s
 const void *rowmerge_next(struct rowmerge *m);
 int rowmerge_error(const struct rowmerge *m);
 void rowmerge_close(struct rowmerge *m);
+/* ---- report rows (attr_report.c) ----
+ * Every (app, media source, campaign) row is keyed by its row_order,
+ * from ranks of the names pass 1 interned. A worker keeps its rows in
+ * memory up to its share of --mem (agg_share), then sorts and appends
+ * them to its temp file as one run (each row's counters, then its
+ * currencies, as records of AGG_REC_SIZE bytes) and starts again empty.
+ * The report is the merge of every worker's runs and rows in memory, in
+ * key order, equal keys added up: in memory (aggs) when no row spilled,
+ * else streamed whenever it is read (unmo_attr_each_agg). */
+struct report_ranks;
+struct tctx;
+#define ROW_ORGANIC "organic" /* the media source of organic installs */
+#define ROW_NONE "(none)"     /* of conversions of devices never installed */
+/* After pass 1, before pass 2: the two names above interned as
+ * (source, "") pairs, and the ranks of every app and pair. 0 or -1 (out
+ * of memory). */
+int report_ranks_make(struct unmo_attr *a);
+void report_ranks_free(struct report_ranks *r);
+row_order report_key(const struct report_ranks *r, uint32_t app, uint32_t sc);
+/* A worker's rows, all of them, as one run in its temp file (w names
+ * it); the worker's row memory is emptied. Its click-to-install times
+ * must have been spilled first. 0 or -1 (errno set). */
+int report_spill(struct unmo_attr *a, struct tctx *tc, unsigned w);
+/* The worker's rows in memory in key order, into tc->aggk. 0 or -1. */
+int report_sort(struct tctx *tc);
+/* After pass 2 (every worker's times spilled when one's were): counts
+ * the report's rows, and gathers them into aggs when none spilled.
+ * 0 or -1 (out of memory, temp-file error). */
+int report_finish(struct unmo_attr *a);
+void report_free(struct unmo_attr *a);
+
 /* A probabilistic click credited on the device being worked on (such
  * clicks belong to no device group, so they carry no USED bit). */
 struct pcredit {
@@ -610,10 +671,14 @@ struct pcredit {
 };
 
 struct tctx { /* one worker thread's results */
-	struct arena arena;
+	const struct unmo_attr *eng; /* its tables and ranks, read only */
+	struct arena arena;    /* interned names */
 	struct strtab strs;
-	struct agg_acc **aggtab;
-	size_t naggs, aggcap;
+	struct arena aggarena; /* aggregate rows: emptied when they spill */
+	size_t aggbytes;       /* the rows' memory (report_spill_if_over) */
+	struct rowruns aggr;   /* rows past the worker's share, in sorted runs */
+	struct rowkey *aggk;   /* its rows in memory in report order (report_sort) */
+	size_t naggk;
 	/* rows in mappings of row_reserve bytes (grow_rows); ready: bytes
 	 * prefaulted, mapped: the mapping's bytes */
 	struct unmo_attr_install *ins;
@@ -629,7 +694,6 @@ struct tctx { /* one worker thread's results */
 	/* click-to-install times likewise: (gid, time) pairs sorted on both */
 	struct rowruns ctitr;
 	size_t nctit_mem;            /* in the aggregate rows' arrays */
-	struct attr_apps *aggkeys;   /* unmo_attr.aggkeys */
 	struct unmo_attr_stats st;
 	int error;
 	/* scratch reused across partitions and groups */
@@ -639,7 +703,7 @@ struct tctx { /* one worker thread's results */
 	size_t ptrcap;
 	struct evvec av;       /* the partition's answers */
 	struct sort_scratch sort;
-	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row */
+	struct rowslot *rowmap; /* (app, source+campaign index) -> aggregate row: all of them */
 	size_t rowcap, nrows;
 	/* partition and answer records: [cur] is worked on while the disk
 	 * reads the next P2_DEPTH - 1 partitions the worker took */
@@ -752,6 +816,9 @@ void agg_add_ctit(struct tctx *tc, struct agg_acc *a, int64_t us);
 /* Pass 2's scratch (loaded partitions, sort keys, buffers): once it is
  * over; the results stay. */
 void tc_free_scratch(struct tctx *tc);
+/* The worker's aggregate rows, freed (the map too, unless keep_map:
+ * then emptied). */
+void tc_free_rows(struct tctx *tc, bool keep_map);
 void tc_free(struct tctx *tc);
 
 /* ---- the engine object ---- */
@@ -788,9 +855,9 @@ struct unmo_attr {
 	uint8_t *evbuf; /* add_event's record buffer */
 	size_t row_share; /* a worker's row bytes in memory past which they spill */
 	size_t ctit_share; /* likewise its click-to-install times */
-	/* (app, source, campaign) of every aggregate row, interned by the
-	 * workers as they make rows: one index per row whatever the worker */
-	struct attr_apps aggkeys;
+	size_t agg_share;  /* likewise its aggregate rows */
+	struct report_ranks *ranks; /* set before pass 2 (attr_report.c) */
+	bool aggs_streamed; /* some aggregate rows spilled: aggs is NULL, rows are merged as read */
 };
 /* The install (conv false) or conversion rows of every worker in output
  * order, streamed from memory and the runs on disk (attr.c). */

@@ -619,23 +619,34 @@ static void r_names_csv(struct row *r, const struct unmo_attr_agg *g)
 
 /* Write rows of an aggregate file to f, flushing the row buffer as it
  * fills; then close it (close_out). */
+struct agg_writer {
+	struct row r;
+	FILE *f;
+	void (*fmt)(struct row *r, const struct unmo_attr_agg *g, size_t i);
+	size_t i;
+	bool ok; /* a full disk stops the rows, not just their bytes */
+};
+static int agg_write_one(void *ctx, const struct unmo_attr_agg *g)
+{
+	struct agg_writer *w = ctx;
+	w->fmt(&w->r, g, w->i++);
+	w->ok = r_flush(&w->r, w->f, false);
+	return !w->ok || w->r.oom;
+}
+
 static int write_agg_rows(const struct unmo_attr *a, FILE *f, const char *path, const char *head,
 			  void (*fmt)(struct row *r, const struct unmo_attr_agg *g, size_t i), const char *tail,
 			  char *err, size_t errlen)
 {
-	struct row r = {0};
-	r_str(&r, head);
-	bool ok = true; /* a full disk stops the rows, not just their bytes */
-	for (size_t i = 0; i < a->naggs && ok && !r.oom; i++) {
-		fmt(&r, &a->aggs[i], i);
-		ok = r_flush(&r, f, false);
-	}
-	r_str(&r, tail);
-	if (ok)
-		r_flush(&r, f, true);
-	bool oom = r.oom;
-	free(r.b);
-	return close_out(f, path, oom ? "out of memory" : NULL, err, errlen);
+	struct agg_writer w = {.f = f, .fmt = fmt, .ok = true};
+	r_str(&w.r, head);
+	int rc = unmo_attr_each_agg(a, agg_write_one, &w);
+	r_str(&w.r, tail);
+	if (w.ok)
+		r_flush(&w.r, f, true);
+	bool oom = w.r.oom;
+	free(w.r.b);
+	return close_out(f, path, oom ? "out of memory" : rc < 0 ? "temp file read error" : NULL, err, errlen);
 }
 
 static void report_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
@@ -786,7 +797,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		"\"blocks_corrupt\":%llu,\"blocks_uncounted\":%llu,\"bytes_unreadable\":%llu,\"file_problems\":%llu,"
 		"\"events_read\":%llu,\"events_unreadable\":%llu,"
 		"\"events_filtered\":%llu,\"events_bad_time\":%llu,\"duplicates\":%llu,\"device_ids_zeroed\":%llu,\"files_unsealed\":%llu,\"threads\":%u,\"partitions\":%u,\"spilled_bytes\":%llu,"
-		"\"spilled_cached_bytes\":%llu,\"spill_io\":\"%s\",\"rows_spilled\":%llu,\"ctit_spilled\":%llu,\"partitions_split\":%llu},\n",
+		"\"spilled_cached_bytes\":%llu,\"spill_io\":\"%s\",\"rows_spilled\":%llu,\"ctit_spilled\":%llu,\"report_rows_spilled\":%llu,\"partitions_split\":%llu},\n",
 		(unsigned long long)s->files, (unsigned long long)s->files_failed,
 		(unsigned long long)s->blocks, (unsigned long long)s->blocks_corrupt,
 		(unsigned long long)s->blocks_uncounted, (unsigned long long)s->bytes_unreadable,
@@ -799,7 +810,7 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		(unsigned long long)s->spilled_bytes, (unsigned long long)s->spilled_cached_bytes,
 		unmo_attr_spill_io_names[s->spill_io],
 		(unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled,
-		(unsigned long long)s->partitions_split);
+		(unsigned long long)s->report_rows_spilled, (unsigned long long)s->partitions_split);
 	fprintf(f, "\"totals\":{\"installs\":%llu,\"reattributions\":%llu,\"reinstalls\":%llu,"
 		"\"reengagements\":%llu,\"conversions\":%llu,\"conversions_unattributed\":%llu},\n",
 		(unsigned long long)s->installs, (unsigned long long)s->reattributions,
@@ -1003,68 +1014,167 @@ static void money_human(FILE *f, const struct unmo_attr_money *m, uint32_t n)
 }
 
 /* Table order: most installs (attributed + organic) first, then most
- * conversions, then the report's own order — the busiest rows on top. */
-static const struct unmo_attr_agg *table_aggs;
-static int table_cmp(const void *pa, const void *pb)
+ * conversions, then the report's own order — the busiest rows on top.
+ * The rows are read twice as a stream (they may not be in memory): once
+ * to choose the max_rows busiest (a heap with the last of them on top),
+ * once to copy those. */
+struct table_pick {
+	uint64_t inst, conv;
+	size_t idx;            /* in report order */
+	struct unmo_attr_agg g; /* copied on the second read */
+};
+static bool table_before(const struct table_pick *a, const struct table_pick *b)
 {
-	const struct unmo_attr_agg *a = &table_aggs[*(const size_t *)pa], *b = &table_aggs[*(const size_t *)pb];
-	uint64_t ia = a->installs_click + a->installs_prob + a->installs_view + a->installs_organic;
-	uint64_t ib = b->installs_click + b->installs_prob + b->installs_view + b->installs_organic;
-	if (ia != ib)
-		return ia < ib ? 1 : -1;
-	if (a->conversions != b->conversions)
-		return a->conversions < b->conversions ? 1 : -1;
-	return (*(const size_t *)pa > *(const size_t *)pb) - (*(const size_t *)pa < *(const size_t *)pb);
+	if (a->inst != b->inst)
+		return a->inst > b->inst;
+	if (a->conv != b->conv)
+		return a->conv > b->conv;
+	return a->idx < b->idx;
+}
+static int pick_cmp(const void *pa, const void *pb)
+{
+	const struct table_pick *a = pa, *b = pb;
+	return table_before(a, b) ? -1 : table_before(b, a);
+}
+static int pick_idx_cmp(const void *pa, const void *pb)
+{
+	size_t a = ((const struct table_pick *)pa)->idx, b = ((const struct table_pick *)pb)->idx;
+	return (a > b) - (a < b);
+}
+struct table_walk {
+	struct table_pick *h;
+	size_t n, k;   /* picked, at most */
+	size_t idx;    /* rows read */
+	size_t next;   /* second read: the next pick (by idx) to copy */
+	bool oom;
+};
+static void pick_sift(struct table_walk *t, size_t i)
+{
+	for (;;) { /* the pick that comes last in table order on top */
+		size_t l = 2 * i + 1, s = i;
+		if (l < t->n && table_before(&t->h[s], &t->h[l]))
+			s = l;
+		if (l + 1 < t->n && table_before(&t->h[s], &t->h[l + 1]))
+			s = l + 1;
+		if (s == i)
+			return;
+		struct table_pick x = t->h[i];
+		t->h[i] = t->h[s];
+		t->h[s] = x;
+		i = s;
+	}
+}
+static int table_choose(void *ctx, const struct unmo_attr_agg *g)
+{
+	struct table_walk *t = ctx;
+	struct table_pick p = {g->installs_click + g->installs_prob + g->installs_view + g->installs_organic,
+			       g->conversions, t->idx++, {0}};
+	if (t->n < t->k) {
+		t->h[t->n++] = p;
+		for (size_t i = t->n; i-- > 0;) /* the heap, once full */
+			if (t->n == t->k)
+				pick_sift(t, i);
+	} else if (t->k && table_before(&p, &t->h[0])) {
+		t->h[0] = p;
+		pick_sift(t, 0);
+	}
+	return 0;
+}
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	return d ? memcpy(d, s, n) : NULL;
+}
+static int table_copy(void *ctx, const struct unmo_attr_agg *g)
+{
+	struct table_walk *t = ctx;
+	size_t idx = t->idx++;
+	if (t->next == t->n || t->h[t->next].idx != idx)
+		return 0;
+	struct unmo_attr_agg *d = &t->h[t->next++].g;
+	*d = *g;
+	d->app_id = dup_str(g->app_id);
+	d->media_source = dup_str(g->media_source);
+	d->campaign = dup_str(g->campaign);
+	d->revenue = NULL;
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+		d->model_revenue[m] = NULL;
+	struct unmo_attr_money *rev = g->nrevenue ? malloc(g->nrevenue * sizeof *rev * (1 + UNMO_MODEL_COUNT)) : NULL;
+	if (!d->app_id || !d->media_source || !d->campaign || (g->nrevenue && !rev)) {
+		free(rev);
+		t->oom = true;
+		return 1;
+	}
+	if (rev) {
+		d->revenue = memcpy(rev, g->revenue, g->nrevenue * sizeof *rev);
+		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
+			d->model_revenue[m] = memcpy(rev + (size_t)g->nrevenue * (1 + m), g->model_revenue[m],
+						     g->nrevenue * sizeof *rev);
+	}
+	return 0;
+}
+
+static void print_row(FILE *f, const struct unmo_attr_agg *g, int model)
+{
+	char app[4 * 22 + 1], src[4 * 18 + 1], camp[4 * 24 + 1];
+	table_cell(app, g->app_id, 22);
+	table_cell(src, g->media_source, 18);
+	table_cell(camp, g->campaign, 24);
+	unsigned long long inst = g->installs_click + g->installs_prob + g->installs_view;
+	fprintf(f, "%s %s %s %9llu %8llu %8llu %7llu %8llu %7llu ", app, src, camp, (unsigned long long)g->clicks,
+		inst, (unsigned long long)g->installs_organic, (unsigned long long)(g->reinstalls + g->reattributions),
+		(unsigned long long)g->conversions, (unsigned long long)g->reengagements);
+	if (g->median_ctit_us >= 0)
+		fprintf(f, "%8lld ", (long long)(g->median_ctit_us / UNMO_US_PER_S));
+	else
+		fprintf(f, "%8s ", "-");
+	fprintf(f, "%-10s ", g->fast_ctit && g->flood_devices ? "FAST+FLOOD"
+			     : g->flood_devices             ? "FLOOD"
+			     : g->fast_ctit                 ? "FASTCTIT"
+							    : "");
+	if (model >= 0) {
+		char num[FIXED6_CHARS];
+		fprintf(f, "inst=%s", fixed6_str(num, g->model_installs[model]));
+		fprintf(f, " conv=%s", fixed6_str(num, g->model_conversions[model]));
+		fputc(' ', f);
+		money_human(f, g->model_revenue[model], g->nrevenue);
+	} else {
+		money_human(f, g->revenue, g->nrevenue);
+	}
+	fputc('\n', f);
 }
 
 void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsigned max_rows)
 {
-	size_t *order = malloc((a->naggs ? a->naggs : 1) * sizeof *order);
-	if (!order) {
-		fprintf(f, "(no memory for the table; see report.csv)\n");
-		return;
+	size_t rows = a->naggs;
+	struct table_walk t = {.k = max_rows < rows ? max_rows : rows};
+	t.h = calloc(t.k ? t.k : 1, sizeof *t.h);
+	int rc = t.h ? unmo_attr_each_agg(a, table_choose, &t) : -1;
+	qsort(t.h, t.n, sizeof *t.h, pick_idx_cmp);
+	t.idx = 0;
+	if (!rc)
+		rc = unmo_attr_each_agg(a, table_copy, &t);
+	if (rc || t.oom || t.next != t.n) {
+		fprintf(f, "(the table could not be made: %s; see report.csv)\n",
+			t.oom || !t.h ? "out of memory" : "temp file read error");
+	} else {
+		qsort(t.h, t.n, sizeof *t.h, pick_cmp);
+		fprintf(f, "%-22s %-18s %-24s %9s %8s %8s %7s %8s %7s %8s %-10s %s\n", "app", "source", "campaign",
+			"clicks", "installs", "organic", "reinst", "conv", "re-eng", "ctit_s", "flags",
+			model >= 0 ? unmo_attr_model_names[model] : "revenue");
+		for (size_t i = 0; i < t.n; i++)
+			print_row(f, &t.h[i].g, model);
+		if (rows > t.n)
+			fprintf(f, "... %zu more rows in report.csv\n", rows - t.n);
 	}
-	for (size_t i = 0; i < a->naggs; i++)
-		order[i] = i;
-	table_aggs = a->aggs; /* the table is printed once, by the tool's main thread */
-	qsort(order, a->naggs, sizeof *order, table_cmp);
-	fprintf(f, "%-22s %-18s %-24s %9s %8s %8s %7s %8s %7s %8s %-10s %s\n", "app", "source", "campaign",
-		"clicks", "installs", "organic", "reinst", "conv", "re-eng", "ctit_s", "flags",
-		model >= 0 ? unmo_attr_model_names[model] : "revenue");
-	unsigned shown = 0;
-	for (size_t i = 0; i < a->naggs && shown < max_rows; i++, shown++) {
-		const struct unmo_attr_agg *g = &a->aggs[order[i]];
-		char app[4 * 22 + 1], src[4 * 18 + 1], camp[4 * 24 + 1];
-		table_cell(app, g->app_id, 22);
-		table_cell(src, g->media_source, 18);
-		table_cell(camp, g->campaign, 24);
-		unsigned long long inst = g->installs_click + g->installs_prob + g->installs_view;
-		fprintf(f, "%s %s %s %9llu %8llu %8llu %7llu %8llu %7llu ", app, src, camp,
-			(unsigned long long)g->clicks, inst, (unsigned long long)g->installs_organic,
-			(unsigned long long)(g->reinstalls + g->reattributions), (unsigned long long)g->conversions,
-			(unsigned long long)g->reengagements);
-		if (g->median_ctit_us >= 0)
-			fprintf(f, "%8lld ", (long long)(g->median_ctit_us / UNMO_US_PER_S));
-		else
-			fprintf(f, "%8s ", "-");
-		fprintf(f, "%-10s ", g->fast_ctit && g->flood_devices ? "FAST+FLOOD"
-				     : g->flood_devices             ? "FLOOD"
-				     : g->fast_ctit                 ? "FASTCTIT"
-								    : "");
-		if (model >= 0) {
-			char num[FIXED6_CHARS];
-			fprintf(f, "inst=%s", fixed6_str(num, g->model_installs[model]));
-			fprintf(f, " conv=%s", fixed6_str(num, g->model_conversions[model]));
-			fputc(' ', f);
-			money_human(f, g->model_revenue[model], g->nrevenue);
-		} else {
-			money_human(f, g->revenue, g->nrevenue);
-		}
-		fputc('\n', f);
+	for (size_t i = 0; t.h && i < t.n; i++) {
+		free((void *)t.h[i].g.app_id);
+		free((void *)t.h[i].g.media_source);
+		free((void *)t.h[i].g.campaign);
+		free(t.h[i].g.revenue);
 	}
-	free(order);
-	if (a->naggs > shown)
-		fprintf(f, "... %zu more rows in report.csv\n", a->naggs - shown);
+	free(t.h);
 	const struct unmo_attr_stats *s = &a->st;
 	fprintf(f, "events read %llu, unreadable %llu%s (corrupt blocks %llu, files failed %llu), duplicates %llu, "
 		"zeroed device ids %llu; "

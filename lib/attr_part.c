@@ -761,6 +761,17 @@ uint32_t apps_intern(struct attr_apps *t, struct unmo_str app)
 	return apps_intern_get(t, app, NULL, NULL);
 }
 
+uint32_t apps_find(const struct attr_apps *t, struct unmo_str s)
+{
+	if (!s.len)
+		return 0;
+	uint64_t hh = app_hash(s), tag = (hh >> 32) << 32;
+	for (size_t h = hh & (t->tabcap - 1); t->tab[h]; h = (h + 1) & (t->tabcap - 1))
+		if ((t->tab[h] & ~(uint64_t)UINT32_MAX) == tag && str_eq_fast(t->v[(uint32_t)t->tab[h]], s))
+			return (uint32_t)t->tab[h];
+	return UINT32_MAX;
+}
+
 void apps_free(struct attr_apps *t)
 {
 	if (!t->tab)

@@ -27,17 +27,16 @@ static int write_all(int fd, const char *p, size_t n, uint64_t off)
 	return 0;
 }
 
-int rowruns_put(struct rowruns *f, const char *path, const struct rowkey *k, size_t n, size_t size)
+int rowruns_append(struct rowruns *f, const char *path, const char *recs, size_t n, size_t size, bool new_run)
 {
-	if (!n)
-		return 0;
 	if (f->fd < 0) {
 		f->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (f->fd < 0)
 			return errno;
 		unlink(path); /* nothing is left behind by a crash */
 	}
-	if (f->nruns == f->cap) {
+	new_run |= !f->nruns;
+	if (new_run && f->nruns == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 8;
 		struct rowrun *r = realloc(f->run, cap * sizeof *r);
 		if (!r)
@@ -45,27 +44,35 @@ int rowruns_put(struct rowruns *f, const char *path, const struct rowkey *k, siz
 		f->run = r;
 		f->cap = cap;
 	}
+	int err = n ? write_all(f->fd, recs, n * size, f->len) : 0;
+	if (err)
+		return err; /* a run that failed is not recorded */
+	if (new_run)
+		f->run[f->nruns++] = (struct rowrun){f->len, 0};
+	f->run[f->nruns - 1].n += n;
+	f->len += n * size;
+	f->rows += n;
+	return 0;
+}
+
+int rowruns_put(struct rowruns *f, const char *path, const struct rowkey *k, size_t n, size_t size)
+{
+	if (!n)
+		return 0;
 	size_t per = RUN_WRITE_BUF / size ? RUN_WRITE_BUF / size : 1;
 	char *buf = malloc(per * size);
 	if (!buf)
 		return ENOMEM;
-	uint64_t off = f->len;
 	int err = 0;
 	for (size_t i = 0; i < n && !err;) {
 		size_t m = n - i < per ? n - i : per;
 		for (size_t j = 0; j < m; j++)
 			memcpy(buf + j * size, k[i + j].r, size);
-		err = write_all(f->fd, buf, m * size, off);
-		off += m * size;
+		err = rowruns_append(f, path, buf, m, size, i == 0);
 		i += m;
 	}
 	free(buf);
-	if (err)
-		return err;
-	f->run[f->nruns++] = (struct rowrun){f->len, n};
-	f->len = off;
-	f->rows += n;
-	return 0;
+	return err;
 }
 
 void rowruns_free(struct rowruns *f)

@@ -912,9 +912,71 @@ static bool touch_same(const struct unmo_attr_touch *a, const struct unmo_attr_t
 }
 
 /* Compare two runs' full results (plain compares: one assertion at the end). */
+static const char *aggs_differ_in(const struct unmo_attr_agg *gx, size_t nx, const struct unmo_attr_agg *gy,
+				  size_t ny);
+/* Every aggregate row, copied (in memory or streamed from temp files). */
+struct aggs {
+	struct unmo_attr_agg *v;
+	size_t n, cap;
+};
+static int keep_agg(void *ctx, const struct unmo_attr_agg *g)
+{
+	struct aggs *s = ctx;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->v = realloc(s->v, s->cap * sizeof *s->v);
+		cr_assert_not_null(s->v);
+	}
+	struct unmo_attr_agg *d = &s->v[s->n++];
+	*d = *g;
+	d->app_id = strdup(g->app_id);
+	d->media_source = strdup(g->media_source);
+	d->campaign = strdup(g->campaign);
+	size_t rb = g->nrevenue * sizeof *g->revenue;
+	struct unmo_attr_money *rev = malloc(rb * (1 + UNMO_MODEL_COUNT) + 1);
+	cr_assert_not_null(rev);
+	if (rb)
+		memcpy(rev, g->revenue, rb);
+	d->revenue = rev;
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		d->model_revenue[m] = rev + (size_t)g->nrevenue * (1 + m);
+		if (rb)
+			memcpy(d->model_revenue[m], g->model_revenue[m], rb);
+	}
+	return 0;
+}
+static struct aggs all_aggs(const struct unmo_attr *a)
+{
+	struct aggs s = {0};
+	cr_assert_eq(unmo_attr_each_agg(a, keep_agg, &s), 0);
+	size_t n;
+	unmo_attr_aggs(a, &n);
+	cr_assert_eq(s.n, n, "each_agg gave %zu rows, aggs says %zu", s.n, n);
+	return s;
+}
+static void aggs_free(struct aggs *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free((void *)s->v[i].app_id);
+		free((void *)s->v[i].media_source);
+		free((void *)s->v[i].campaign);
+		free(s->v[i].revenue);
+	}
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+static const char *aggs_differ(const struct unmo_attr *x, const struct unmo_attr *y)
+{
+	struct aggs ax = all_aggs(x), ay = all_aggs(y);
+	const char *why = aggs_differ_in(ax.v, ax.n, ay.v, ay.n);
+	aggs_free(&ax);
+	aggs_free(&ay);
+	return why;
+}
+
 static const char *results_differ(const struct unmo_attr *x, const struct unmo_attr *y)
 {
-	size_t nx, ny;
 	struct rows rx = all_rows(x), ry = all_rows(y);
 	const char *why = NULL;
 	if (rx.nins != ry.nins)
@@ -941,9 +1003,11 @@ static const char *results_differ(const struct unmo_attr *x, const struct unmo_a
 	free(rx.conv);
 	free(ry.ins);
 	free(ry.conv);
-	if (why)
-		return why;
-	const struct unmo_attr_agg *gx = unmo_attr_aggs(x, &nx), *gy = unmo_attr_aggs(y, &ny);
+	return why ? why : aggs_differ(x, y);
+}
+
+static const char *aggs_differ_in(const struct unmo_attr_agg *gx, size_t nx, const struct unmo_attr_agg *gy, size_t ny)
+{
 	if (nx != ny)
 		return "aggregate row count";
 	for (size_t i = 0; i < nx; i++) {
@@ -2751,7 +2815,7 @@ Test(attr_part, failed_background_spill_is_reported)
 }
 
 /* ---- sorted runs of result rows (attr_rows.c) ----
- * The rows here are the engine's (gid, time) pairs, ordered on both. */
+ * The rows here are the engine's (row, time) pairs, ordered on both. */
 static int rowkey_by_row(const void *pa, const void *pb)
 {
 	return ctit_pair_cmp(((const struct rowkey *)pa)->r, ((const struct rowkey *)pb)->r);
@@ -2762,7 +2826,7 @@ static struct rowkey *pair_keys(const struct ctit_pair *rows, size_t n)
 	struct rowkey *k = malloc((n ? n : 1) * sizeof *k);
 	cr_assert_not_null(k);
 	for (size_t i = 0; i < n; i++)
-		k[i] = (struct rowkey){(uint64_t)rows[i].gid ^ (1ull << 63), (const char *)&rows[i]};
+		k[i] = (struct rowkey){(uint64_t)rows[i].rk ^ (1ull << 63), (const char *)&rows[i]};
 	qsort(k, n, sizeof *k, rowkey_by_row);
 	return k;
 }
@@ -2796,14 +2860,14 @@ Test(attr_rows, runs_merge_in_sorted_order)
 	cr_expect_neq(access(path, F_OK), 0, "the run file is unlinked at once");
 	struct rowsrc src[2] = {{NULL, 0, &f}, {k[3], len[3], NULL}};
 	for (int b = 0; b < 2; b++) { /* 1024 rows per read, and the least (16): a budget of nothing */
-		struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid),
+		struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, rk),
 						   ctit_pair_cmp, b ? 0 : SIZE_MAX);
 		cr_assert_not_null(m);
 		const struct ctit_pair *p;
 		size_t got = 0;
 		bool same = true;
 		while ((p = rowmerge_next(m))) {
-			same &= got < na && p->gid == all[got].gid && p->us == all[got].us;
+			same &= got < na && p->rk == all[got].rk && p->us == all[got].us;
 			got++;
 		}
 		cr_expect_eq(rowmerge_error(m), 0);
@@ -2813,7 +2877,7 @@ Test(attr_rows, runs_merge_in_sorted_order)
 	}
 	/* a run cut short (the file truncated): a read error, not fewer rows */
 	cr_assert_eq(ftruncate(f.fd, (off_t)(3000 * sizeof(struct ctit_pair) + 100)), 0);
-	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, gid),
+	struct rowmerge *m = rowmerge_open(src, 2, sizeof(struct ctit_pair), offsetof(struct ctit_pair, rk),
 					   ctit_pair_cmp, SIZE_MAX);
 	size_t got = 0;
 	while (m && rowmerge_next(m))
@@ -3145,6 +3209,107 @@ Test(attr_outputs, many_report_rows_one_per_name_in_byte_order, .timeout = 120)
 				  "%u partitions, %u threads: row %zu differs", cfg[k].p, cfg[k].t, i);
 		unmo_attr_free(o);
 	}
+	unmo_attr_free(base);
+}
+
+/* The report, its files and its table as bytes, for two runs to compare. */
+struct report_bytes {
+	char *file[3];
+	size_t len[3];
+	char *table;
+	size_t tlen;
+};
+static struct report_bytes report_bytes_of(const struct unmo_attr *a)
+{
+	static const char *const files[3] = {"report.csv", "report.json", "models.csv"};
+	struct report_bytes r = {0};
+	char dir[] = "/tmp/test_attr_rbXXXXXX", err[512], p[300];
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(unmo_attr_write_outputs(a, dir, err, sizeof err), 0, "%s", err);
+	for (int f = 0; f < 3; f++) {
+		snprintf(p, sizeof p, "%s/%s", dir, files[f]);
+		r.file[f] = slurp(p, &r.len[f]);
+		cr_assert_not_null(r.file[f], "%s", p);
+	}
+	static const char *const all[] = {"report.csv", "report.json", "models.csv", "installs.csv"};
+	for (size_t f = 0; f < sizeof all / sizeof *all; f++) {
+		snprintf(p, sizeof p, "%s/%s", dir, all[f]);
+		unlink(p);
+	}
+	rmdir(dir);
+	FILE *t = open_memstream(&r.table, &r.tlen);
+	cr_assert_not_null(t);
+	unmo_attr_print_table(a, t, UNMO_MODEL_LINEAR, 25);
+	fclose(t);
+	return r;
+}
+
+/* report.json's "input" line says how the run went: left out */
+static const char *after_input(const char *json)
+{
+	const char *p = strstr(json, "\"totals\"");
+	cr_assert_not_null(p);
+	return p;
+}
+
+/* Rows past a worker's share (a 32nd of mem_bytes): sorted runs in its temp
+ * file, merged back, equal rows added up; the report's rows, files and
+ * table are those of the run that kept them in memory. */
+Test(attr_outputs, report_rows_past_their_share_spill_and_merge_back, .timeout = 120)
+{
+	reset();
+	static const char *const cur[4] = {"USD", "EUR", "JPY", ""};
+	static char camp[4000][24], dev[4000][16];
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (unsigned d = 0; d < 4000; d++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		snprintf(camp[d], sizeof camp[d], "c%u", (unsigned)(x >> 8) % 1500);
+		snprintf(dev[d], sizeof dev[d], "d%u", d);
+		int64_t t = T0 + (int64_t)(d % 40) * HOUR;
+		touch(UNMO_EV_CLICK, dev[d], t - 60 * SEC - (int64_t)(x % 7200) * SEC, 10 + 4 * d, x % 3 ? "netA" : "netB",
+		      camp[d]);
+		if (d % 2) {
+			add(UNMO_EV_INSTALL, dev[d], t, 11 + 4 * d);
+			struct unmo_event *c = add(UNMO_EV_CONVERSION, dev[d], t + HOUR, 12 + 4 * d);
+			c->revenue_micros = (int64_t)(x % 5000000) - 1000000;
+			if (cur[(x >> 40) % 4][0])
+				memcpy(c->currency, cur[(x >> 40) % 4], 3);
+		}
+	}
+	struct unmo_attr *base = run_opts((struct unmo_attr_opts){.partitions = 1, .threads = 1}, evs, nev);
+	cr_assert_eq(unmo_attr_stats(base)->report_rows_spilled, 0);
+	size_t n;
+	cr_assert_not_null(unmo_attr_aggs(base, &n));
+	cr_assert_gt(n, 1500, "only %zu rows", n);
+	struct report_bytes want = report_bytes_of(base);
+	static const struct {
+		unsigned p, t;
+	} cfg[] = {{16, 2}, {5, 1}, {64, 3}};
+	for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
+		struct unmo_attr *o = run_opts((struct unmo_attr_opts){.partitions = cfg[k].p, .threads = cfg[k].t,
+								      .mem_bytes = 2 << 20},
+					       evs, nev);
+		cr_expect_gt(unmo_attr_stats(o)->report_rows_spilled, n, "%u partitions: the rows did not spill", cfg[k].p);
+		size_t m;
+		cr_expect_null(unmo_attr_aggs(o, &m), "rows that spilled are streamed");
+		cr_expect_eq(m, n);
+		cr_expect_null(unmo_attr_find_agg(o, APP, "netA", camp[1]));
+		const char *why = aggs_differ(base, o);
+		cr_expect_null(why, "%u partitions, %u threads: %s", cfg[k].p, cfg[k].t, why ? why : "");
+		struct report_bytes got = report_bytes_of(o);
+		for (int f = 0; f < 3; f++) {
+			const char *w = f == 1 ? after_input(want.file[f]) : want.file[f];
+			const char *g = f == 1 ? after_input(got.file[f]) : got.file[f];
+			cr_expect_str_eq(g, w, "file %d differs (%u partitions, %u threads)", f, cfg[k].p, cfg[k].t);
+			free(got.file[f]);
+		}
+		cr_expect_str_eq(got.table, want.table);
+		free(got.table);
+		unmo_attr_free(o);
+	}
+	for (int f = 0; f < 3; f++)
+		free(want.file[f]);
+	free(want.table);
 	unmo_attr_free(base);
 }
 

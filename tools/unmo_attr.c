@@ -293,18 +293,19 @@ int main(int argc, char **argv)
 		if (!quiet && rows)
 			unmo_attr_print_table(a, stdout, model, rows);
 		const struct unmo_attr_stats *s = unmo_attr_stats(a);
-		/* The report rows are the one thing --mem does not bound: say so
-		 * when they took the run past it (a network putting click ids in
-		 * the campaign makes a row per click). 64M of slack: threads and
-		 * the segments being read come on top of --mem for any input. */
+		/* The names (apps, media sources, campaigns) are the one thing
+		 * --mem does not bound: say so when they took the run past it (a
+		 * network putting click ids in the campaign makes a name per
+		 * click). 64M of slack: threads and the segments being read come
+		 * on top of --mem for any input. */
 		struct rusage ru;
 		size_t naggs;
 		unmo_attr_aggs(a, &naggs);
 		if (!quiet && !getrusage(RUSAGE_SELF, &ru) && ((uint64_t)ru.ru_maxrss << 10) > budget + ((uint64_t)64 << 20))
 			fprintf(stderr,
-				"unmo-attr: note: memory peaked at %lluM, past --mem %lluM: the %zu report rows (app, "
-				"media source, campaign) stay in memory whatever --mem says, about 1K each "
-				"(docs/attribution.md section 15)\n",
+				"unmo-attr: note: memory peaked at %lluM, past --mem %lluM: the names of the %zu report "
+				"rows (app, media source, campaign) stay in memory whatever --mem says, about 100 "
+				"bytes per source and campaign (docs/attribution.md section 15)\n",
 				(unsigned long long)(ru.ru_maxrss >> 10), (unsigned long long)(budget >> 20), naggs);
 		if (s->files_unsealed)
 			fprintf(stderr,

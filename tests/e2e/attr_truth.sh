@@ -48,14 +48,15 @@ grep -q '"spilled_bytes":0,' "$W/out2/report.json" && fail "--mem 16M did not sp
 for f in installs.csv report.csv models.csv; do
 	cmp -s "$W/out/$f" "$W/out2/$f" || fail "$f differs between the in-memory and the spilling run"
 done
-# A fourth run has 1 MB: a 128 KB share of result rows per worker (and 8 KB
-# of click-to-install times), so both go to temp files in sorted runs, merged
-# back for the outputs and the medians.
+# A fourth run has 1 MB: a 128 KB share of result rows per worker (8 KB of
+# click-to-install times, 16 KB of report rows), so all three go to temp
+# files in sorted runs, merged back for the outputs and the medians.
 # shellcheck disable=SC2086
 "$ATTR" --quiet --out "$W/out3" --threads 2 --mem 1M --conversions ${ATTR_ARGS:-} "$W/seg" \
 	2>>"$W/attr.log" || { cat "$W/attr.log"; fail "unmo-attr (rows spilled) exit $?"; }
 grep -q '"rows_spilled":0,' "$W/out3/report.json" && fail "--mem 1M spilled no rows"
 grep -q '"ctit_spilled":0,' "$W/out3/report.json" && fail "--mem 1M spilled no click-to-install times"
+grep -q '"report_rows_spilled":0,' "$W/out3/report.json" && fail "--mem 1M spilled no report rows"
 for f in installs.csv conversions.csv report.csv models.csv; do
 	cmp -s "$W/out/$f" "$W/out3/$f" || fail "$f differs between the in-memory run and the one with rows spilled"
 done
@@ -72,7 +73,7 @@ for f in installs.csv conversions.csv report.csv models.csv; do
 	cmp -s "$W/out3/$f" "$W/out4/$f" || fail "$f differs between the run with partitions split and without"
 done
 # report.json also states the run's partition count, spill bytes and mode: compare the rest
-strip() { sed -E 's/"threads":[0-9]+,"partitions":[0-9]+,"spilled_bytes":[0-9]+,"spilled_cached_bytes":[0-9]+,"spill_io":"[a-z]+","rows_spilled":[0-9]+,"ctit_spilled":[0-9]+,"partitions_split":[0-9]+//' "$1"; }
+strip() { sed -E 's/"threads":[0-9]+,"partitions":[0-9]+,"spilled_bytes":[0-9]+,"spilled_cached_bytes":[0-9]+,"spill_io":"[a-z]+","rows_spilled":[0-9]+,"ctit_spilled":[0-9]+,"report_rows_spilled":[0-9]+,"partitions_split":[0-9]+//' "$1"; }
 for o in out1 out2 out3 out4; do
 	[ "$(strip "$W/out/report.json")" = "$(strip "$W/$o/report.json")" ] ||
 		fail "report.json differs between 7 partitions/2 threads and $o"

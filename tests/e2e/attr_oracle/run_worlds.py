@@ -128,7 +128,7 @@ def check(tools, wdir, seed):
             return ['unmo-attr %s exit %d: %s' % (out, p.returncode, p.stderr.strip()[-2000:])], 0, 0
         with open(os.path.join(wdir, out, 'report.json'), encoding='utf-8') as f:
             inp = json.load(f)['input']
-        for k in ('partitions_split', 'rows_spilled', 'ctit_spilled', 'spilled_bytes'):
+        for k in ('partitions_split', 'rows_spilled', 'ctit_spilled', 'report_rows_spilled', 'spilled_bytes'):
             STATS[k] += bool(inp.get(k))
         diffs = ['[%s t%d p%s m%s] %s' % (out, threads, parts, mem, d)
                  for d in compare(os.path.join(wdir, out), want, want_json)]
