@@ -617,36 +617,33 @@ static void r_names_csv(struct row *r, const struct unmo_attr_agg *g)
 	r_csv(r, g->campaign);
 }
 
-/* Write rows of an aggregate file to f, flushing the row buffer as it
- * fills; then close it (close_out). */
-struct agg_writer {
+/* The three aggregate files (report.csv, report.json, models.csv) are
+ * written in one read of the rows: when they spilled, each read is a merge
+ * of temp files. Each file has its row buffer, flushed as it fills. */
+struct agg_file {
 	struct row r;
 	FILE *f;
+	char path[4200];
 	void (*fmt)(struct row *r, const struct unmo_attr_agg *g, size_t i);
-	size_t i;
+	const char *tail;
 	bool ok; /* a full disk stops the rows, not just their bytes */
+};
+struct agg_files {
+	struct agg_file *f;
+	size_t n, i;
 };
 static int agg_write_one(void *ctx, const struct unmo_attr_agg *g)
 {
-	struct agg_writer *w = ctx;
-	w->fmt(&w->r, g, w->i++);
-	w->ok = r_flush(&w->r, w->f, false);
-	return !w->ok || w->r.oom;
-}
-
-static int write_agg_rows(const struct unmo_attr *a, FILE *f, const char *path, const char *head,
-			  void (*fmt)(struct row *r, const struct unmo_attr_agg *g, size_t i), const char *tail,
-			  char *err, size_t errlen)
-{
-	struct agg_writer w = {.f = f, .fmt = fmt, .ok = true};
-	r_str(&w.r, head);
-	int rc = unmo_attr_each_agg(a, agg_write_one, &w);
-	r_str(&w.r, tail);
-	if (w.ok)
-		r_flush(&w.r, f, true);
-	bool oom = w.r.oom;
-	free(w.r.b);
-	return close_out(f, path, oom ? "out of memory" : rc < 0 ? "temp file read error" : NULL, err, errlen);
+	struct agg_files *w = ctx;
+	bool go = true;
+	for (size_t k = 0; k < w->n; k++) {
+		struct agg_file *f = &w->f[k];
+		f->fmt(&f->r, g, w->i);
+		f->ok = r_flush(&f->r, f->f, false);
+		go &= f->ok && !f->r.oom;
+	}
+	w->i++;
+	return !go;
 }
 
 static void report_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
@@ -675,18 +672,10 @@ static void report_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t 
 	r_chr(r, '\n');
 }
 
-static int write_report_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
-{
-	char path[4200];
-	FILE *f = open_out(dir, "report.csv", path, sizeof path, err, errlen);
-	if (!f)
-		return -1;
-	return write_agg_rows(a, f, path,
-			      "app_id,media_source,campaign,impressions,clicks,installs,installs_click,installs_prob,"
-			      "installs_view,installs_organic,reattributions,reinstalls,reengagements,conversions,"
-			      "revenue_micros,median_ctit_us,fast_ctit_installs,click_flood_devices,fraud_flags\n",
-			      report_csv_row, "", err, errlen);
-}
+static const char report_csv_head[] =
+	"app_id,media_source,campaign,impressions,clicks,installs,installs_click,installs_prob,"
+	"installs_view,installs_organic,reattributions,reinstalls,reengagements,conversions,"
+	"revenue_micros,median_ctit_us,fast_ctit_installs,click_flood_devices,fraud_flags\n";
 
 static void models_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
 {
@@ -704,20 +693,20 @@ static void models_csv_row(struct row *r, const struct unmo_attr_agg *g, size_t 
 	r_chr(r, '\n');
 }
 
-static int write_models_csv(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+static void models_csv_head(struct row *r)
 {
-	char path[4200];
-	FILE *f = open_out(dir, "models.csv", path, sizeof path, err, errlen);
-	if (!f)
-		return -1;
-	char head[512];
-	size_t n = (size_t)snprintf(head, sizeof head, "app_id,media_source,campaign");
-	for (int m = 0; m < UNMO_MODEL_COUNT && n < sizeof head; m++)
-		n += (size_t)snprintf(head + n, sizeof head - n, ",%s_installs,%s_conversions,%s_revenue_micros",
-				      unmo_attr_model_names[m], unmo_attr_model_names[m], unmo_attr_model_names[m]);
-	if (n < sizeof head)
-		snprintf(head + n, sizeof head - n, "\n");
-	return write_agg_rows(a, f, path, head, models_csv_row, "", err, errlen);
+	r_str(r, "app_id,media_source,campaign");
+	for (int m = 0; m < UNMO_MODEL_COUNT; m++) {
+		const char *name = unmo_attr_model_names[m];
+		r_chr(r, ',');
+		r_str(r, name);
+		r_str(r, "_installs,");
+		r_str(r, name);
+		r_str(r, "_conversions,");
+		r_str(r, name);
+		r_str(r, "_revenue_micros");
+	}
+	r_chr(r, '\n');
 }
 
 static void report_json_row(struct row *r, const struct unmo_attr_agg *g, size_t i)
@@ -776,12 +765,9 @@ static void report_json_row(struct row *r, const struct unmo_attr_agg *g, size_t
 	r_str(r, "}}");
 }
 
-static int write_report_json(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+/* report.json up to its rows */
+static void report_json_head(const struct unmo_attr *a, FILE *f)
 {
-	char path[4200];
-	FILE *f = open_out(dir, "report.json", path, sizeof path, err, errlen);
-	if (!f)
-		return -1;
 	const struct unmo_attr_stats *s = &a->st;
 	fprintf(f, "{\"version\":1,\"range\":{\"from_us\":");
 	if (a->from == INT64_MIN)
@@ -817,7 +803,49 @@ static int write_report_json(const struct unmo_attr *a, const char *dir, char *e
 		(unsigned long long)s->reinstalls, (unsigned long long)s->reengagements,
 		(unsigned long long)s->conversions, (unsigned long long)s->conversions_unattributed);
 	fputs("\"rows\":[", f);
-	return write_agg_rows(a, f, path, "", report_json_row, "\n]}\n", err, errlen);
+}
+
+static int write_reports(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
+{
+	struct agg_file f[3] = {
+		{.fmt = report_csv_row, .tail = ""},
+		{.fmt = report_json_row, .tail = "\n]}\n"},
+		{.fmt = models_csv_row, .tail = ""},
+	};
+	static const char *const names[3] = {"report.csv", "report.json", "models.csv"};
+	bool opened = true; /* else err says which could not be */
+	for (int k = 0; k < 3 && opened; k++)
+		opened = (f[k].f = open_out(dir, names[k], f[k].path, sizeof f[k].path, err, errlen)) != NULL;
+	int rc = 0;
+	if (opened) {
+		r_str(&f[0].r, report_csv_head);
+		report_json_head(a, f[1].f);
+		models_csv_head(&f[2].r);
+		/* 1: a file stopped the rows (its error comes from close_out) */
+		rc = unmo_attr_each_agg(a, agg_write_one, &(struct agg_files){f, 3, 0});
+	}
+	int out = opened ? 0 : -1;
+	for (int k = 0; k < 3; k++) {
+		if (f[k].f) {
+			r_str(&f[k].r, f[k].tail);
+			if (opened && !rc)
+				r_flush(&f[k].r, f[k].f, true);
+			const char *why = !opened ? "not written" : f[k].r.oom ? "out of memory"
+								 : rc < 0    ? "temp file read error"
+									     : NULL;
+			char e[sizeof f[k].path + 256];
+			if (close_out(f[k].f, f[k].path, why, e, sizeof e) && !out) {
+				snprintf(err, errlen, "%s", e);
+				out = -1;
+			}
+		}
+		free(f[k].r.b);
+	}
+	if (rc && !out) {
+		snprintf(err, errlen, "%s: the report files could not be written", dir);
+		out = -1;
+	}
+	return out;
 }
 
 static int write_installs(const struct unmo_attr *a, const char *dir, char *err, size_t errlen)
@@ -835,8 +863,8 @@ static const struct {
 	const char *name;
 	int (*write)(const struct unmo_attr *a, const char *dir, char *err, size_t errlen);
 } outputs[] = {
-	{"report.csv", write_report_csv},     {"report.json", write_report_json},
-	{"installs.csv", write_installs},     {"models.csv", write_models_csv},
+	{"report.csv", write_reports},        {"report.json", NULL}, /* written with report.csv */
+	{"installs.csv", write_installs},     {"models.csv", NULL},  /* likewise */
 	{"conversions.csv", write_conversions},
 };
 
@@ -877,7 +905,7 @@ int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *er
 	for (size_t i = 0; i < n && ok; i++) {
 		if (a->o.progress) /* installs.csv alone can take seconds per million rows */
 			fprintf(stderr, "\routputs: writing %s%20s", outputs[i].name, "");
-		ok = !outputs[i].write(a, dir, err, errlen);
+		ok = !outputs[i].write || !outputs[i].write(a, dir, err, errlen);
 	}
 	if (a->o.progress) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
