@@ -300,10 +300,11 @@ static int bench_round(char **files, size_t nfiles, uint64_t events, unsigned th
 	getrusage(RUSAGE_SELF, &ru);
 	printf("  peak RSS %.1f MB (--mem %llu MB), largest partition in memory %.1f MB, spilled to disk %.1f MB (%s; "
 	       "%.1f MB of it through the page cache), "
-	       "and %llu result rows, %llu click-to-install times\n",
+	       "and %llu result rows, %llu click-to-install times, %llu partial report rows\n",
 	       ru.ru_maxrss / 1024.0, (unsigned long long)mem_mb, s->peak_partition_bytes / 1e6,
 	       s->spilled_bytes / 1e6, unmo_attr_spill_io_names[s->spill_io], s->spilled_cached_bytes / 1e6,
-	       (unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled);
+	       (unsigned long long)s->rows_spilled, (unsigned long long)s->ctit_spilled,
+	       (unsigned long long)s->report_rows_spilled);
 	printf("ratio attribution / read-only: %.2f wall, %.2f CPU (target <= 2)\n", tall / tread, call / cread);
 	*tread_out = tread;
 	*cread_out = cread;
