@@ -499,7 +499,7 @@ static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, s
 		return;
 	struct tctx *tc = g->tc;
 	struct unmo_str app = e->s[PS_APP];
-	struct agg_acc *row = row_of(g, app, &t, "organic");
+	struct agg_acc *row = row_of(g, app, &t, ROW_ORGANIC);
 	int64_t ctit = -1;
 	if (outcome == UNMO_OUT_REINSTALL) {
 		row->c.reinstalls++;
@@ -562,7 +562,7 @@ static void on_conversion(struct group_ctx *g, struct devstate *st, struct ev *e
 		via = 1;
 		t = st->attr;
 	}
-	struct agg_acc *row = row_of(g, e->s[PS_APP], &t, via ? "organic" : "(none)");
+	struct agg_acc *row = row_of(g, e->s[PS_APP], &t, via ? ROW_ORGANIC : ROW_NONE);
 	row->c.conversions++;
 	tc->st.conversions++;
 	if (!via)

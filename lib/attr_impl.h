@@ -691,7 +691,7 @@ struct tctx { /* one worker thread's results */
 	struct rowkey *insk, *convk;
 	/* rows past the worker's share of --mem, in sorted runs on disk */
 	struct rowruns insr, convr;
-	/* click-to-install times likewise: (gid, time) pairs sorted on both */
+	/* click-to-install times likewise: (row key, time) pairs sorted on both */
 	struct rowruns ctitr;
 	size_t nctit_mem;            /* in the aggregate rows' arrays */
 	struct unmo_attr_stats st;
@@ -849,7 +849,7 @@ struct unmo_attr {
 	size_t nins;
 	const struct unmo_attr_conversion **conv;
 	size_t nconv;
-	struct unmo_attr_agg *aggs;
+	struct unmo_attr_agg *aggs; /* NULL when aggs_streamed */
 	size_t naggs;
 	struct arena res_arena;
 	uint8_t *evbuf; /* add_event's record buffer */

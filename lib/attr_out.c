@@ -862,10 +862,13 @@ static int write_conversions(const struct unmo_attr *a, const char *dir, char *e
 static const struct {
 	const char *name;
 	int (*write)(const struct unmo_attr *a, const char *dir, char *err, size_t errlen);
+	const char *progress; /* what the progress line says is being written */
 } outputs[] = {
-	{"report.csv", write_reports},        {"report.json", NULL}, /* written with report.csv */
-	{"installs.csv", write_installs},     {"models.csv", NULL},  /* likewise */
-	{"conversions.csv", write_conversions},
+	{"report.csv", write_reports, "report.csv, report.json, models.csv"},
+	{"report.json", NULL, NULL}, /* written with report.csv */
+	{"installs.csv", write_installs, "installs.csv"},
+	{"models.csv", NULL, NULL}, /* likewise */
+	{"conversions.csv", write_conversions, "conversions.csv"},
 };
 
 /* Every output's NAME.tmp renamed into place once all n written are
@@ -903,8 +906,8 @@ int unmo_attr_write_outputs(const struct unmo_attr *a, const char *dir, char *er
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	bool ok = true;
 	for (size_t i = 0; i < n && ok; i++) {
-		if (a->o.progress) /* installs.csv alone can take seconds per million rows */
-			fprintf(stderr, "\routputs: writing %s%20s", outputs[i].name, "");
+		if (a->o.progress && outputs[i].write) /* installs.csv alone can take seconds per million rows */
+			fprintf(stderr, "\routputs: writing %s%20s", outputs[i].progress, "");
 		ok = !outputs[i].write || !outputs[i].write(a, dir, err, errlen);
 	}
 	if (a->o.progress) {
