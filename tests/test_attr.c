@@ -3212,6 +3212,37 @@ Test(attr_outputs, many_report_rows_one_per_name_in_byte_order, .timeout = 120)
 	unmo_attr_free(base);
 }
 
+/* A row with thousands of currencies, several clicks' times and rows in
+ * every worker spills and merges back whole: its currencies span write
+ * buffers of the run (4096 records) and its times the spilled medians. */
+Test(attr_outputs, a_row_of_many_currencies_spills_and_merges_back, .timeout = 120)
+{
+	reset();
+	static char dev[6500][16];
+	for (unsigned d = 0; d < 6500; d++) {
+		snprintf(dev[d], sizeof dev[d], "m%u", d);
+		int64_t t = T0 + (int64_t)(d % 24) * HOUR;
+		touch(UNMO_EV_CLICK, dev[d], t - (int64_t)(1 + d % 97) * SEC, 10 + 3 * d, "netM", d % 5 ? "one" : "two");
+		add(UNMO_EV_INSTALL, dev[d], t, 11 + 3 * d);
+		struct unmo_event *c = add(UNMO_EV_CONVERSION, dev[d], t + 60 * SEC, 12 + 3 * d);
+		c->revenue_micros = (int64_t)d * 1000 - 3000000;
+		unsigned k = d % 6000; /* codes AAA.. : 6,000 of them, some twice */
+		char code[3] = {(char)('A' + k / 676), (char)('A' + k / 26 % 26), (char)('A' + k % 26)};
+		memcpy(c->currency, code, 3);
+	}
+	struct unmo_attr *base = run_opts((struct unmo_attr_opts){.partitions = 1, .threads = 1}, evs, nev);
+	const struct unmo_attr_agg *g = unmo_attr_find_agg(base, APP, "netM", "one");
+	cr_assert_not_null(g);
+	cr_expect_gt(g->nrevenue, 4096);
+	struct unmo_attr *o = run_opts((struct unmo_attr_opts){.partitions = 9, .threads = 2, .mem_bytes = 2 << 20}, evs, nev);
+	cr_expect_gt(unmo_attr_stats(o)->report_rows_spilled, 2);
+	cr_expect_gt(unmo_attr_stats(o)->ctit_spilled, 0);
+	const char *why = aggs_differ(base, o);
+	cr_expect_null(why, "%s", why ? why : "");
+	unmo_attr_free(o);
+	unmo_attr_free(base);
+}
+
 /* The report, its files and its table as bytes, for two runs to compare. */
 struct report_bytes {
 	char *file[3];
