@@ -39,6 +39,11 @@ struct attr_apps {
 	 * is a cache miss (perf/RESULTS.md). */
 	uint64_t *tab;
 	size_t tabcap;
+	/* the strings' bytes, packed in blocks (a malloc per string cost a
+	 * fifth more with a million pairs): the newest block first, each
+	 * block's first pointer links the one before */
+	char *blk;
+	size_t blk_used, blk_cap;
 };
 int apps_init(struct attr_apps *t);
 /* Index of app (added when new); UINT32_MAX when out of memory. */
@@ -49,6 +54,9 @@ uint32_t apps_intern_get(struct attr_apps *t, struct unmo_str app, struct unmo_s
 /* Index of s without adding it (0 for ""); UINT32_MAX when absent. No
  * lock: for pass 2, when nothing interns any more. */
 uint32_t apps_find(const struct attr_apps *t, struct unmo_str s);
+/* Give back the room the table grew for and no string took (after pass 1:
+ * nothing is added any more). */
+void apps_fit(struct attr_apps *t);
 void apps_free(struct attr_apps *t);
 
 /* ---- partition records (private format of the temp files) ----

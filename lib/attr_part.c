@@ -710,6 +710,26 @@ static int apps_grow(struct attr_apps *t)
 	return 0;
 }
 
+#define APPS_BLOCK ((size_t)64 << 10)
+
+/* Room for n bytes of a string in t's blocks. Under t->mu. */
+static char *apps_bytes(struct attr_apps *t, size_t n)
+{
+	if (t->blk_cap - t->blk_used < n) {
+		size_t cap = sizeof(char *) + (n > APPS_BLOCK ? n : APPS_BLOCK);
+		char *b = malloc(cap);
+		if (!b)
+			return NULL;
+		memcpy(b, &t->blk, sizeof t->blk); /* the block before */
+		t->blk = b;
+		t->blk_used = sizeof(char *);
+		t->blk_cap = cap;
+	}
+	char *p = t->blk + t->blk_used;
+	t->blk_used += n;
+	return p;
+}
+
 uint32_t apps_intern_get(struct attr_apps *t, struct unmo_str app, struct unmo_str *stored, uint64_t *hash)
 {
 	uint64_t hh = app_hash(app);
@@ -739,7 +759,7 @@ uint32_t apps_intern_get(struct attr_apps *t, struct unmo_str app, struct unmo_s
 			goto out;
 		t->cap *= 2;
 	}
-	char *copy = malloc(app.len);
+	char *copy = apps_bytes(t, app.len);
 	if (!copy)
 		goto out;
 	memcpy(copy, app.p, app.len);
@@ -772,12 +792,28 @@ uint32_t apps_find(const struct attr_apps *t, struct unmo_str s)
 	return UINT32_MAX;
 }
 
+void apps_fit(struct attr_apps *t)
+{
+	struct unmo_str *v = realloc(t->v, (size_t)t->n * sizeof *v);
+	if (v)
+		t->v = v;
+	uint64_t *hv = v ? realloc(t->hv, (size_t)t->n * sizeof *hv) : NULL;
+	if (hv)
+		t->hv = hv;
+	if (v) /* hv holds at least as many */
+		t->cap = t->n;
+}
+
 void apps_free(struct attr_apps *t)
 {
 	if (!t->tab)
 		return;
-	for (uint32_t i = 1; i < t->n; i++)
-		free((void *)t->v[i].p);
+	while (t->blk) {
+		char *prev;
+		memcpy(&prev, t->blk, sizeof prev);
+		free(t->blk);
+		t->blk = prev;
+	}
 	free(t->v);
 	free(t->hv);
 	free(t->tab);

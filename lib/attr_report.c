@@ -75,6 +75,8 @@ int report_ranks_make(struct unmo_attr *a)
 		if (apps_intern(&a->scs, (struct unmo_str){(const char *)key, (uint16_t)n}) == UINT32_MAX)
 			return -1;
 	}
+	apps_fit(&a->apps); /* the tables are complete */
+	apps_fit(&a->scs);
 	struct report_ranks *r = calloc(1, sizeof *r);
 	a->ranks = r;
 	if (!r || a->apps.n >= (1u << 31)) /* app rank << 32 stays below 2^63 */
