@@ -304,7 +304,7 @@ int main(int argc, char **argv)
 		if (!quiet && !getrusage(RUSAGE_SELF, &ru) && ((uint64_t)ru.ru_maxrss << 10) > budget + ((uint64_t)64 << 20))
 			fprintf(stderr,
 				"unmo-attr: note: memory peaked at %lluM, past --mem %lluM: the names of the %zu report "
-				"rows (app, media source, campaign) stay in memory whatever --mem says, about 120 "
+				"rows (app, media source, campaign) stay in memory whatever --mem says, about 100 "
 				"bytes per source and campaign (docs/attribution.md section 15)\n",
 				(unsigned long long)(ru.ru_maxrss >> 10), (unsigned long long)(budget >> 20), naggs);
 		if (s->files_unsealed)
