@@ -140,8 +140,7 @@ struct agg_acc *tc_row(const struct tctx *tc, uint32_t app, uint32_t sc)
  * slots of the map (kept at most half full). */
 #define ROW_BYTES (sizeof(struct agg_acc) + 2 * sizeof(struct rowslot))
 
-/* The row of (app, sc): found, or made. */
-static struct agg_acc *row_get(struct tctx *tc, uint32_t app, uint32_t sc)
+struct agg_acc *tc_agg_at(struct tctx *tc, uint32_t app, uint32_t sc)
 {
 	struct agg_acc *row = tc_row(tc, app, sc);
 	if (row)
@@ -196,12 +195,12 @@ struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src
 		tc->error = 1;
 		return &dummy_agg;
 	}
-	return row_get(tc, ai, si);
+	return tc_agg_at(tc, ai, si);
 }
 
 struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e)
 {
-	return row_get(tc, e->app, e->sc);
+	return tc_agg_at(tc, e->app, e->sc);
 }
 
 /* The row's entry for currency cur (added when new); NULL after

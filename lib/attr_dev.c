@@ -122,14 +122,15 @@ static struct agg_acc *mt_row(struct tctx *tc, struct mt_touch *m)
 	return m->row;
 }
 
-static struct agg_acc *row_of(struct group_ctx *g, struct unmo_str app, const struct touchv *t,
-			      const char *fallback)
+/* The row of event e credited to touch t, or (no touch) to the
+ * (fallback, "") pair of e's app: an index (report_ranks_make). */
+static struct agg_acc *row_of(struct group_ctx *g, const struct ev *e, const struct touchv *t, uint32_t fallback)
 {
 	if (t->present && t->ev) /* a touch of this group: same app, its row is cached */
 		return ev_row(g->tc, t->ev);
 	if (t->present)
-		return tc_agg(g->tc, app, t->src, t->camp);
-	return tc_agg(g->tc, app, unmo_str_c(fallback), unmo_str_c(""));
+		return tc_agg(g->tc, e->s[PS_APP], t->src, t->camp);
+	return tc_agg_at(g->tc, e->app, fallback);
 }
 
 static void fill_touch(struct tctx *tc, struct unmo_attr_touch *o, const struct touchv *t)
@@ -498,8 +499,7 @@ static void on_install(struct group_ctx *g, struct devstate *st, struct ev *e, s
 	if (!in_range(g->a, e->t))
 		return;
 	struct tctx *tc = g->tc;
-	struct unmo_str app = e->s[PS_APP];
-	struct agg_acc *row = row_of(g, app, &t, ROW_ORGANIC);
+	struct agg_acc *row = row_of(g, e, &t, g->a->sc_organic);
 	int64_t ctit = -1;
 	if (outcome == UNMO_OUT_REINSTALL) {
 		row->c.reinstalls++;
@@ -562,7 +562,7 @@ static void on_conversion(struct group_ctx *g, struct devstate *st, struct ev *e
 		via = 1;
 		t = st->attr;
 	}
-	struct agg_acc *row = row_of(g, e->s[PS_APP], &t, via ? ROW_ORGANIC : ROW_NONE);
+	struct agg_acc *row = row_of(g, e, &t, via ? g->a->sc_organic : g->a->sc_none);
 	row->c.conversions++;
 	tc->st.conversions++;
 	if (!via)

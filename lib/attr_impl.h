@@ -816,7 +816,10 @@ struct agg_acc *tc_agg_ev(struct tctx *tc, const struct ev *e);
 /* The row of (app, source+campaign index) if this thread has looked it up
  * before (tc_agg_ev), else NULL. */
 struct agg_acc *tc_row(const struct tctx *tc, uint32_t app, uint32_t sc);
+/* The row of (app, source+campaign) by names, or by indexes (found, or
+ * made). */
 struct agg_acc *tc_agg(struct tctx *tc, struct unmo_str app, struct unmo_str src, struct unmo_str camp);
+struct agg_acc *tc_agg_at(struct tctx *tc, uint32_t app, uint32_t sc);
 void agg_add_money(struct tctx *tc, struct agg_acc *a, const char cur[3], int slot, int64_t micros);
 /* agg_add_money into the slot of every model (one currency lookup). */
 void agg_add_money_models(struct tctx *tc, struct agg_acc *a, const char cur[3], int64_t micros);
@@ -865,6 +868,7 @@ struct unmo_attr {
 	size_t ctit_share; /* likewise its click-to-install times */
 	size_t agg_share;  /* likewise its aggregate rows */
 	struct report_ranks *ranks; /* set before pass 2 (attr_report.c) */
+	uint32_t sc_organic, sc_none; /* the pairs (ROW_ORGANIC, "") and (ROW_NONE, "") */
 	bool aggs_streamed; /* some aggregate rows spilled: aggs is NULL, rows are merged as read */
 };
 /* The install (conv false) or conversion rows of every worker in output

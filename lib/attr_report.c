@@ -69,10 +69,12 @@ static int rank_table(const struct attr_apps *t, int (*cmp)(const void *, const 
 int report_ranks_make(struct unmo_attr *a)
 {
 	static const char *const fallback[] = {ROW_ORGANIC, ROW_NONE};
+	uint32_t *idx[] = {&a->sc_organic, &a->sc_none};
 	for (size_t i = 0; i < sizeof fallback / sizeof *fallback; i++) {
 		uint8_t key[2 + 2 * UNMO_STR_MAX];
 		size_t n = sc_key(key, unmo_str_c(fallback[i]), unmo_str_c(""));
-		if (apps_intern(&a->scs, (struct unmo_str){(const char *)key, (uint16_t)n}) == UINT32_MAX)
+		*idx[i] = apps_intern(&a->scs, (struct unmo_str){(const char *)key, (uint16_t)n});
+		if (*idx[i] == UINT32_MAX)
 			return -1;
 	}
 	apps_fit(&a->apps); /* the tables are complete */
