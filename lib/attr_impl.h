@@ -402,6 +402,19 @@ void evvec_free(struct evvec *v);
 /* Key of a (source, campaign) pair in key[2 + 2 * UNMO_STR_MAX]; length 0
  * when both are empty. */
 size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp);
+/* The source and campaign of a pair's key (views into it; {NULL, 0} when
+ * empty, and both for index 0, whose key is empty). */
+static inline void sc_names(struct unmo_str key, struct unmo_str *src, struct unmo_str *camp)
+{
+	*src = *camp = (struct unmo_str){NULL, 0};
+	if (key.len < 2)
+		return;
+	uint16_t sl = unmo_ld16((const uint8_t *)key.p), cl = (uint16_t)(key.len - 2 - sl);
+	if (sl)
+		*src = (struct unmo_str){key.p + 2, sl};
+	if (cl)
+		*camp = (struct unmo_str){key.p + 2 + sl, cl};
+}
 
 /* A loaded partition: its spilled pieces read into buf (each at a 4 KB
  * boundary: direct I/O), the records of its in-memory chains and staging
@@ -668,6 +681,9 @@ int report_sort(struct tctx *tc);
  * the report's rows, and gathers them into aggs when none spilled.
  * 0 or -1 (out of memory, temp-file error). */
 int report_finish(struct unmo_attr *a);
+/* A copy of row s into d, its names and currencies in ar (a streamed row
+ * lasts one call). 0, or -1 out of memory. */
+int agg_copy(struct arena *ar, struct unmo_attr_agg *d, const struct unmo_attr_agg *s);
 void report_free(struct unmo_attr *a);
 
 /* A probabilistic click credited on the device being worked on (such

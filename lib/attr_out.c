@@ -1077,6 +1077,7 @@ struct table_walk {
 	size_t n, k;   /* picked, at most */
 	size_t idx;    /* rows read */
 	size_t next;   /* second read: the next pick (by idx) to copy */
+	struct arena copies; /* the picks' names and currencies */
 	bool oom;
 };
 static void pick_sift(struct table_walk *t, size_t i)
@@ -1102,8 +1103,8 @@ static int table_choose(void *ctx, const struct unmo_attr_agg *g)
 			       g->conversions, t->idx++, {0}};
 	if (t->n < t->k) {
 		t->h[t->n++] = p;
-		for (size_t i = t->n; i-- > 0;) /* the heap, once full */
-			if (t->n == t->k)
+		if (t->n == t->k) /* full: made a heap */
+			for (size_t i = t->n / 2; i-- > 0;)
 				pick_sift(t, i);
 	} else if (t->k && table_before(&p, &t->h[0])) {
 		t->h[0] = p;
@@ -1111,37 +1112,15 @@ static int table_choose(void *ctx, const struct unmo_attr_agg *g)
 	}
 	return 0;
 }
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	return d ? memcpy(d, s, n) : NULL;
-}
 static int table_copy(void *ctx, const struct unmo_attr_agg *g)
 {
 	struct table_walk *t = ctx;
 	size_t idx = t->idx++;
 	if (t->next == t->n || t->h[t->next].idx != idx)
 		return 0;
-	struct unmo_attr_agg *d = &t->h[t->next++].g;
-	*d = *g;
-	d->app_id = dup_str(g->app_id);
-	d->media_source = dup_str(g->media_source);
-	d->campaign = dup_str(g->campaign);
-	d->revenue = NULL;
-	for (int m = 0; m < UNMO_MODEL_COUNT; m++)
-		d->model_revenue[m] = NULL;
-	struct unmo_attr_money *rev = g->nrevenue ? malloc(g->nrevenue * sizeof *rev * (1 + UNMO_MODEL_COUNT)) : NULL;
-	if (!d->app_id || !d->media_source || !d->campaign || (g->nrevenue && !rev)) {
-		free(rev);
+	if (agg_copy(&t->copies, &t->h[t->next++].g, g)) {
 		t->oom = true;
 		return 1;
-	}
-	if (rev) {
-		d->revenue = memcpy(rev, g->revenue, g->nrevenue * sizeof *rev);
-		for (int m = 0; m < UNMO_MODEL_COUNT; m++)
-			d->model_revenue[m] = memcpy(rev + (size_t)g->nrevenue * (1 + m), g->model_revenue[m],
-						     g->nrevenue * sizeof *rev);
 	}
 	return 0;
 }
@@ -1199,12 +1178,7 @@ void unmo_attr_print_table(const struct unmo_attr *a, FILE *f, int model, unsign
 		if (rows > t.n)
 			fprintf(f, "... %zu more rows in report.csv\n", rows - t.n);
 	}
-	for (size_t i = 0; t.h && i < t.n; i++) {
-		free((void *)t.h[i].g.app_id);
-		free((void *)t.h[i].g.media_source);
-		free((void *)t.h[i].g.campaign);
-		free(t.h[i].g.revenue);
-	}
+	arena_free(&t.copies);
 	free(t.h);
 	const struct unmo_attr_stats *s = &a->st;
 	fprintf(f, "events read %llu, unreadable %llu%s (corrupt blocks %llu, files failed %llu), duplicates %llu, "

@@ -1007,14 +1007,7 @@ size_t sc_key(uint8_t *key, struct unmo_str src, struct unmo_str camp)
 static inline void ev_table_strs(struct ev *e, const struct attr_apps *apps, const struct attr_apps *scs)
 {
 	e->s[PS_APP] = apps->v[e->app];
-	e->s[PS_SRC] = e->s[PS_CAMP] = (struct unmo_str){NULL, 0};
-	if (e->sc) { /* keys are made by sc_key: 2 + source + campaign */
-		struct unmo_str k = scs->v[e->sc];
-		uint16_t sl = unmo_ld16((const uint8_t *)k.p);
-		e->s[PS_SRC] = (struct unmo_str){sl ? k.p + 2 : NULL, sl};
-		uint16_t cl = (uint16_t)(k.len - 2 - sl);
-		e->s[PS_CAMP] = (struct unmo_str){cl ? k.p + 2 + sl : NULL, cl};
-	}
+	sc_names(scs->v[e->sc], &e->s[PS_SRC], &e->s[PS_CAMP]);
 }
 
 /* The rest of a PREC_SIMPLE record r (header fields already in e). */

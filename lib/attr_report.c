@@ -22,18 +22,6 @@ static int raw_cmp(struct unmo_str a, struct unmo_str b)
 	return c ? c : (a.len > b.len) - (a.len < b.len);
 }
 
-/* The source and campaign of a pair's key (sc_key; index 0: both ""). */
-static void sc_names(struct unmo_str key, struct unmo_str *src, struct unmo_str *camp)
-{
-	if (key.len < 2) {
-		*src = *camp = (struct unmo_str){"", 0};
-		return;
-	}
-	uint16_t sl = unmo_ld16((const uint8_t *)key.p);
-	*src = (struct unmo_str){key.p + 2, sl};
-	*camp = (struct unmo_str){key.p + 2 + sl, (uint16_t)(key.len - 2 - sl)};
-}
-
 static _Thread_local const struct attr_apps *tl_tab;
 static int app_idx_cmp(const void *pa, const void *pb)
 {
@@ -426,7 +414,7 @@ static int aggmerge_next(struct aggmerge *m, struct unmo_attr_agg *o)
 		/* names, from the tables pass 1 made */
 		struct unmo_str src, camp;
 		sc_names(sck, &src, &camp);
-		name_encode(m->name[0], app.p ? app.p : "", app.len);
+		name_encode(m->name[0], app.p, app.len);
 		name_encode(m->name[1], src.p, src.len);
 		name_encode(m->name[2], camp.p, camp.len);
 		o->app_id = m->name[0];
@@ -461,29 +449,27 @@ int unmo_attr_each_agg(const struct unmo_attr *a, int (*fn)(void *ctx, const str
 	return rc;
 }
 
-/* A copy of a streamed row in the engine's result arena. */
-static int keep_row(struct unmo_attr *a, struct unmo_attr_agg *d, const struct unmo_attr_agg *s)
+int agg_copy(struct arena *ar, struct unmo_attr_agg *d, const struct unmo_attr_agg *s)
 {
 	*d = *s;
 	const char **names[3] = {&d->app_id, &d->media_source, &d->campaign};
 	for (int i = 0; i < 3; i++) {
 		size_t n = strlen(*names[i]) + 1;
-		char *p = arena_alloc(&a->res_arena, n);
+		char *p = arena_alloc(ar, n);
 		if (!p)
 			return -1;
-		memcpy(p, *names[i], n);
-		*names[i] = p;
+		*names[i] = memcpy(p, *names[i], n);
 	}
-	if (!s->nrevenue)
-		return 0;
 	size_t bytes = s->nrevenue * sizeof *s->revenue;
-	struct unmo_attr_money *rev = arena_alloc(&a->res_arena, bytes * (1 + UNMO_MODEL_COUNT));
-	if (!rev)
-		return -1;
-	memcpy(rev, s->revenue, bytes * (1 + UNMO_MODEL_COUNT)); /* one block, as aggmerge_next lays it out */
-	d->revenue = rev;
+	struct unmo_attr_money **rev[1 + UNMO_MODEL_COUNT] = {&d->revenue};
 	for (int k = 0; k < UNMO_MODEL_COUNT; k++)
-		d->model_revenue[k] = rev + (size_t)s->nrevenue * (1 + k);
+		rev[1 + k] = &d->model_revenue[k];
+	for (int k = 0; bytes && k <= UNMO_MODEL_COUNT; k++) {
+		struct unmo_attr_money *p = arena_alloc(ar, bytes);
+		if (!p)
+			return -1;
+		*rev[k] = memcpy(p, *rev[k], bytes);
+	}
 	return 0;
 }
 
@@ -512,7 +498,7 @@ int report_finish(struct unmo_attr *a)
 	struct unmo_attr_agg o;
 	int got;
 	while ((got = aggmerge_next(m, &o)) > 0) {
-		if (!a->aggs_streamed && (a->naggs >= in_mem || keep_row(a, &a->aggs[a->naggs], &o))) {
+		if (!a->aggs_streamed && (a->naggs >= in_mem || agg_copy(&a->res_arena, &a->aggs[a->naggs], &o))) {
 			got = -1;
 			break;
 		}
