@@ -14,10 +14,9 @@ Profiles:
   range   a mix with --from/--to exactly at event times and --app
   big     10000-40000 events of many small devices (for --mem 4M / 16M splits and row spills)
 """
-import json
 import random
 
-from worlds import S, H, D, BASE, DEFAULTS, UA_GROUPS, UAS, World, fmt, fmt_dur, unalike
+from worlds import S, H, D, BASE, DEFAULTS, UA_GROUPS, UAS, World, event_lines, fmt, fmt_dur, unalike
 
 
 def uuid(r):
@@ -150,16 +149,7 @@ class G:
         for e in evs:  # every time stays within 2^62 us of 1970 (section 14)
             for k in ('event_time_us', 'recv_time_us'):
                 e[k] = max(-(1 << 62) + 1, min((1 << 62) - 1, e[k]))
-        unalike(evs)  # group order rule 5 is not modelled (worlds.unalike)
-        r.shuffle(evs)
-        lines = []
-        for e in evs:
-            e = dict(e)
-            v = e.pop('_eid')
-            if v:
-                e['event_id'] = '%032x' % v
-            lines.append(json.dumps(e))
-        return lines, self.conf_lines, self.args
+        return event_lines(evs, r, varied=False), self.conf_lines, self.args
 
     def range_args(self, prob=1.0):
         r = self.r
@@ -534,34 +524,32 @@ def mtcache(g):
             g.conv(t1 + r.randrange(0, 2 * U), app, ids())
 
 
+# Profiles of one generator on a plain world: (generator, share of duplicates).
+SINGLE = {
+    'mtouch': (mtouch, 0), 'reeng': (reeng, 0.02), 'reinst': (reinst, 0.02),
+    'hugedev': (hugedev, 0.01), 'names': (names, 0.02), 'mtcache': (mtcache, 0),
+}
+
+
 def gen_shape(seed, profile):
     r0 = random.Random(seed * 7919 + 17)
-    if profile == 'nat':
+    if profile in SINGLE:
+        fn, dups = SINGLE[profile]
+        g = G(seed)
+        fn(g)
+        if dups:
+            g.dups(dups)
+    elif profile == 'nat':
         g = G(seed)
         nat(g, scale=r0.choice([1, 2, 3]))
         g.dups(0.01)
-    elif profile == 'mtouch':
-        g = G(seed)
-        mtouch(g)
-    elif profile == 'reeng':
-        g = G(seed)
-        reeng(g)
-        g.dups(0.02)
-    elif profile == 'reinst':
-        g = G(seed)
-        reinst(g)
-        g.dups(0.02)
     elif profile == 'dups':
         g = G(seed)
         k = r0.choice(['nat', 'reeng', 'reinst', 'mtouch'])
         if k == 'nat':
             nat(g, 0.3)
-        elif k == 'reeng':
-            reeng(g)
-        elif k == 'reinst':
-            reinst(g)
         else:
-            mtouch(g)
+            SINGLE[k][0](g)
         g.dups(0.08)
     elif profile == 'range':
         g = G(seed, napps=r0.choice([1, 2, 3]))
@@ -575,17 +563,6 @@ def gen_shape(seed, profile):
         g.dups(0.02)
     elif profile == 'uafam':
         g = uafam(seed)
-    elif profile == 'hugedev':
-        g = G(seed)
-        hugedev(g)
-        g.dups(0.01)
-    elif profile == 'names':
-        g = G(seed)
-        names(g)
-        g.dups(0.02)
-    elif profile == 'mtcache':
-        g = G(seed)
-        mtcache(g)
     elif profile == 'mix':
         g = G(seed, napps=r0.choice([1, 2, 3]))
         names(g)

@@ -124,6 +124,25 @@ def unalike(evs):
                 e['recv_time_us'] += 1
 
 
+def event_lines(evs, r, varied):
+    """The events as JSON lines, spaced (unalike) and shuffled. varied: some event
+    ids spelled as upper-case UUIDs and half the lines with non-ASCII escaped, which
+    must read the same (without it, r is drawn only for the shuffle)."""
+    unalike(evs)
+    r.shuffle(evs)
+    lines = []
+    for e in evs:
+        e = dict(e)
+        v = e.pop('_eid')
+        if v:
+            h = '%032x' % v
+            if varied and r.random() < 0.05:
+                h = ('%s-%s-%s-%s-%s' % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])).upper()
+            e['event_id'] = h
+        lines.append(json.dumps(e, ensure_ascii=not varied or r.random() < 0.5))
+    return lines
+
+
 def gen(seed):
     w = World(seed)
     r = w.r
@@ -381,18 +400,7 @@ def gen(seed):
             if 'media_source' in e and r.random() < 0.5:
                 d['media_source'] = 'copy'
             evs.append(d)
-    unalike(evs)
-    r.shuffle(evs)
-    lines = []
-    for e in evs:
-        e = dict(e)
-        v = e.pop('_eid')
-        if v:
-            h = '%032x' % v
-            if r.random() < 0.05:
-                h = ('%s-%s-%s-%s-%s' % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])).upper()
-            e['event_id'] = h
-        lines.append(json.dumps(e, ensure_ascii=r.random() < 0.5))
+    lines = event_lines(evs, r, varied=True)
     args = ['--conversions']
     if conf_lines:
         args += ['--config', 'attr.conf']
