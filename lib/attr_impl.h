@@ -2,7 +2,12 @@
  *
  *  attr.c        run orchestration: pass 1 (routing into partition spools),
  *                pass 2 (threads over partitions), merging of results
- *  attr_part.c   partition records: encode/decode, spools, loading, sorting
+ *  attr_apps.c   tables of the app and (source, campaign) names pass 1 interns
+ *  attr_prec.c   partition records: encode/decode
+ *  attr_spool.c  pass 1's partition spools: chunk pools, spills to temp files
+ *  attr_part.c   pass 2's loading of one partition
+ *  attr_order.c  group index, event order, duplicates
+ *  attr_report.c report rows: keys in report order, spills, the merge
  *  attr_dev.c    the rules over one device's ordered events
  *  attr_prob.c   probabilistic candidates over one (app, IP, UA family) group
  *  attr_agg.c    per-thread aggregates, interned strings
@@ -22,7 +27,7 @@
 #include <stdatomic.h>
 #include <sys/uio.h>
 
-/* ---- apps seen in pass 1 ----
+/* ---- apps seen in pass 1 (attr_apps.c) ----
  * Partition records carry an app's index in this table, not its string
  * (fewer bytes to spill and reload; decoded records view the table's copy).
  * Index 0 is "no app". Interning takes the mutex (pass-1 threads keep a
@@ -59,7 +64,7 @@ uint32_t apps_find(const struct attr_apps *t, struct unmo_str s);
 void apps_fit(struct attr_apps *t);
 void apps_free(struct attr_apps *t);
 
-/* ---- partition records (private format of the temp files) ----
+/* ---- partition records (private format of the temp files; attr_prec.c) ----
  * u16 len | u8 kind | u8 type | u8 flags | u8 key_kind | u8 ipv |
  * u8 string mask | u64 ghash | i64 time | i64 recv | id[16] | u32 app |
  * u32 source+campaign                                                 (56)
@@ -200,8 +205,14 @@ struct mt_touch {
 };
 /* Decode an answer's touches: [0] best click, [1] best retargeting click. */
 void prec_answer(const struct ev *e, struct ptouch out[2]);
+/* e's record with its app, source and campaign as strings (the layout
+ * before they became table indexes) into out (PREC_MAX bytes); its length.
+ * For ties broken on content (ev_order), never on an index, whose value
+ * depends on input order and threads. */
+size_t prec_content_bytes(const struct ev *e, uint8_t *out);
 
-/* Per-partition record buffers of one thread, as chains of fixed-size
+/* ---- partition spools (attr_spool.c) ----
+ * Per-partition record buffers of one thread, as chains of fixed-size
  * chunks (memory counted exactly, no doubling slack). They stay in memory
  * while the thread's chunks are within budget. Past it, the spool holding
  * more chunks is spilled: every partition's chain is written to the end of
@@ -311,6 +322,13 @@ static inline void pool_retain(struct chunk_pool *p, size_t bytes)
  * split). Thread-safe. */
 void pool_flush(struct chunk_pool *p);
 void pool_free(struct chunk_pool *p);
+/* A chain of chunks taken from pool, and given back to it in one batch
+ * with others (chunk_free: whole pages released together). */
+struct part_hold {
+	struct chunk_pool *pool;
+	struct spool_chunk *head;
+};
+void chains_give_back(const struct part_hold *h, size_t n);
 
 struct spool {
 	char path[512];     /* the spill file (unlinked once open) */
@@ -350,7 +368,8 @@ void spool_free(struct spool *s);
  * all of them unless direct, else its mixed spills'. */
 static inline uint64_t spool_cached_bytes(const struct spool *s) { return s->direct ? s->cached_bytes : s->bytes; }
 
-/* Encoding of records (attr_part.c). Returns bytes written into dst
+/* ---- record encoding and decoding (attr_prec.c; prec_put: attr_spool.c) ----
+ * Encoding of records. Returns bytes written into dst
  * (capacity >= PREC_MAX), 0 if the event cannot be represented. */
 #define PREC_MAX (PREC_FIXED + 16 + 12 + 12 + 16 + PSTR_COUNT * (2 + UNMO_STR_MAX) + 2 * 128 + 2 * (4 + 2 * UNMO_STR_MAX))
 struct prec_in {
@@ -367,6 +386,37 @@ struct prec_in {
 	const uint8_t *id;        /* PR_ANSWER: install id */
 };
 size_t prec_encode(uint8_t *dst, const struct prec_in *in);
+/* The most common record: a device's event with a 16-byte key (a packed
+ * UUID) and nothing optional (no sequence, money, aux, event name or UA
+ * family): touches, installs, sessions. Written with fixed stores, the
+ * same bytes prec_encode writes (test_attr checks); prec_put uses it. */
+#define PREC_SIMPLE (PREC_FIXED + 2u + 16u)
+static inline bool prec_simple(const struct prec_in *in)
+{
+	const struct unmo_event *e = in->e;
+	return in->kind == PR_DEV && e && !(in->flags & PF_SEQ) && !e->revenue_micros && !e->currency[0] &&
+	       !in->aux32 && !in->aux64 && in->s[PS_KEY].len == 16 && !in->s[PS_NAME].len && !in->s[PS_FAM].len;
+}
+
+static inline void prec_encode_simple(uint8_t *p, const struct prec_in *in)
+{
+	const struct unmo_event *e = in->e;
+	unmo_st16(p, PREC_SIMPLE);
+	p[PO_KIND] = in->kind;
+	p[PO_TYPE] = in->type;
+	p[PO_FLAGS] = in->flags & (PF_RT | PF_KEY_UUID | PF_ZEROED);
+	p[PO_KEY_KIND] = in->key_kind;
+	p[PO_IPV] = 0;
+	p[PO_MASK] = 1u << PS_KEY;
+	unmo_st64(p + PO_GHASH, in->ghash);
+	unmo_st64(p + PO_T, (uint64_t)e->event_time_us);
+	unmo_st64(p + PO_RECV, (uint64_t)e->recv_time_us);
+	memcpy(p + PO_ID, e->event_id, 16);
+	unmo_st32(p + PO_APP, in->app);
+	unmo_st32(p + PO_SC, in->sc);
+	unmo_st16(p + 56, 16);
+	memcpy(p + 58, in->s[PS_KEY].p, 16);
+}
 /* The bytes prec_encode writes for in, exactly. */
 size_t prec_size(const struct prec_in *in);
 /* Append the record of in to partition part of spool s, encoded in place
@@ -416,7 +466,8 @@ static inline void sc_names(struct unmo_str key, struct unmo_str *src, struct un
 		*camp = (struct unmo_str){key.p + 2 + sl, cl};
 }
 
-/* A loaded partition: its spilled pieces read into buf (each at a 4 KB
+/* ---- loading a partition (attr_part.c) ----
+ * A loaded partition: its spilled pieces read into buf (each at a 4 KB
  * boundary: direct I/O), the records of its in-memory chains and staging
  * slots read where they are; runs of whole records are viewed in place
  * (segs), those cut by a chunk boundary are copied into sbuf. The
@@ -441,10 +492,6 @@ struct part_read { /* a spilled piece: len bytes, read as alen (4 KB blocks) */
 	uint64_t off;
 	struct part_view *pv; /* owner */
 	int res;              /* the ring's result (bytes read, or -errno) */
-};
-struct part_hold {
-	struct chunk_pool *pool;
-	struct spool_chunk *head;
 };
 struct io_uring;
 struct part_view {
@@ -496,7 +543,8 @@ int part_decode(const struct part_view *pv, struct evvec *v, const struct attr_a
 void part_release(struct part_view *pv);
 void part_view_free(struct part_view *pv);
 
-/* Order of events inside a group: time, type rank, receive time, event id
+/* ---- order and duplicates (attr_order.c) ----
+ * Order of events inside a group: time, type rank, receive time, event id
  * descending (so "later in order" = the winner of every tie), content. */
 int ev_order(const struct ev *a, const struct ev *b);
 /* Pass 2 works on a partition's records where they were loaded: they are

@@ -5,7 +5,7 @@
  * On a bare-metal host every line is tens of ns per page. On the
  * benchmark VM (a PVM guest, perf/RESULTS.md) a 2 MB page split by giving
  * back part of it, and a block moved by realloc (mremap), cost microseconds
- * per 4 KB page on their next first access: why attr_part.c gives pass-1
+ * per 4 KB page on their next first access: why attr_spool.c gives pass-1
  * chunks back by whole 2 MB pages and the result rows never move. And
  * memory the process gave back is cheap to take again at once, dear a few
  * seconds later (the guest reports free memory to the host): why every
