@@ -1,7 +1,8 @@
 /* attr_impl.h — internals shared by the attr_*.c modules (not a public API).
  *
- *  attr.c        run orchestration: pass 1 (routing into partition spools),
+ *  attr.c        run orchestration: pass 1 (threads over segment files),
  *                pass 2 (threads over partitions), merging of results
+ *  attr_route.c  pass 1's routing of one event into its partition
  *  attr_apps.c   tables of the app and (source, campaign) names pass 1 interns
  *  attr_prec.c   partition records: encode/decode
  *  attr_spool.c  pass 1's partition spools: chunk pools, spills to temp files
@@ -11,7 +12,8 @@
  *  attr_dev.c    the rules over one device's ordered events
  *  attr_prob.c   probabilistic candidates over one (app, IP, UA family) group
  *  attr_agg.c    per-thread aggregates, interned strings
- *  attr_rows.c   result rows past their share of memory: sorted runs, merge
+ *  attr_rows.c   result rows: output order, sorted runs past their share
+ *                of memory, the merge
  *  attr_out.c    CSV / JSON / terminal outputs
  *  attr_model.c  multi-touch weights and exact splits
  *  attr_conf.c   windows, config file, times, UA families
@@ -22,6 +24,7 @@
 #include "attr.h"
 #include "bigmem.h"
 #include "record.h"
+#include "segment.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -896,6 +899,48 @@ void tc_free_scratch(struct tctx *tc);
 void tc_free_rows(struct tctx *tc, bool keep_map);
 void tc_free(struct tctx *tc);
 
+/* ---- pass-1 routing (attr_route.c) ----
+ * One pass-1 thread's state: its memos in front of the shared tables
+ * (UA families, app and (source, campaign) indexes), its record scratch
+ * and its reader's buffers. Owned by one thread. */
+#define UA_SLOTS 64
+#define UA_SLOT_MAX 256
+struct ua_slot {
+	uint16_t len; /* 0: empty */
+	uint8_t flen;
+	char fam[64];
+	char ua[UA_SLOT_MAX];
+};
+
+/* App index memo of one pass-1 thread, in front of the locked table. */
+#define APP_SLOTS 64
+#define SC_SLOTS 1024
+struct app_slot {
+	struct unmo_str app; /* the table's copy; len 0: empty */
+	uint32_t idx;
+	uint64_t h;          /* app's hash (apps_intern_get): seeds the group hashes */
+};
+
+struct p1 { /* one pass-1 thread */
+	struct unmo_attr *a;
+	unsigned tid;
+	uint8_t *buf;
+	struct ua_slot *ua; /* NULL: no memo */
+	struct app_slot *apc; /* NULL: no memo */
+	struct app_slot *scc; /* (source, campaign) keys, likewise */
+	uint8_t *sckey;
+	struct unmo_event *events; /* [UNMO_SEG_MAX_BLOCK_RECORDS]: the reader decodes a block into it */
+	struct unmo_segr_buf segbuf; /* the file being read, reused from file to file */
+	struct unmo_attr_stats st;
+	int error;
+	char msg[512];
+};
+
+/* Route e to its partition (spools of thread t->tid): filtered events
+ * (app, time range) and bad times are counted in t->st. 0, or -1 when a
+ * spool failed (its error is set). */
+int route(struct unmo_attr *a, struct p1 *t, const struct unmo_event *e);
+
 /* ---- the engine object ---- */
 struct unmo_attr {
 	struct unmo_attr_opts o;
@@ -936,8 +981,25 @@ struct unmo_attr {
 	bool aggs_streamed; /* some aggregate rows spilled: aggs is NULL, rows are merged as read */
 };
 /* The install (conv false) or conversion rows of every worker in output
- * order, streamed from memory and the runs on disk (attr.c). */
+ * order, streamed from memory and the runs on disk (attr_rows.c). */
 struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv);
+/* Output order of install and conversion rows: by every column they
+ * print, so that it never depends on partitioning (docs/attribution.md
+ * §13). qsort comparators over struct unmo_attr_install / _conversion. */
+int ins_cmp(const void *pa, const void *pb);
+int conv_cmp(const void *pa, const void *pb);
+/* rows[0..n) (size bytes each) as (time, row) pairs in cmp order, cmp's
+ * first key being the int64 time at off_time (radix on the time, then cmp
+ * within equal times). The n pairs (malloc), NULL when out of memory. */
+struct rowkey *sort_rows(const char *rows, size_t n, size_t size, size_t off_time,
+			 int (*cmp)(const void *, const void *));
+/* One kind of result rows of every worker (struct tctx: sorted pairs at
+ * off_keys, count at off_n, spilled runs at off_runs): *v the merged
+ * pointer array in cmp order, or NULL when some rows went to disk
+ * (attr_rows_merge streams them then); *total the rows, *spilled those on
+ * disk. 0, or -1 when out of memory. */
+int merge_kind(const struct unmo_attr *a, size_t off_keys, size_t off_n, size_t off_runs,
+	       int (*cmp)(const void *, const void *), const void ***v, size_t *total, uint64_t *spilled);
 
 /* Context handed to the rules. */
 struct group_ctx {

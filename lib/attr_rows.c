@@ -1,6 +1,8 @@
-/* attr_rows.c — result rows past their share of --mem: sorted runs in a
- * worker's temp file, merged back in output order while the outputs are
- * written (an external merge sort; docs/attribution.md §15). */
+/* attr_rows.c — result rows (installs, conversions): their output order,
+ * each worker's rows sorted, rows past their share of --mem as sorted runs
+ * in a worker's temp file, and every worker's rows merged back in output
+ * order, into memory or while the outputs are written (an external merge
+ * sort; docs/attribution.md §13, §15). */
 #include "attr_impl.h"
 
 #include <errno.h>
@@ -266,4 +268,294 @@ void rowmerge_close(struct rowmerge *m)
 	free(m->c);
 	free(m->h);
 	free(m);
+}
+
+/* ---- output order, and the merge of rows in memory ---- */
+/* Output rows are ordered by every column they print, so that two rows
+ * equal in time, event id and app (events without ids) still come out in
+ * one order whatever the partitioning (docs/attribution.md section 13). */
+static int touch_cmp(const struct unmo_attr_touch *a, const struct unmo_attr_touch *b)
+{
+	int c = memcmp(a->event_id, b->event_id, 16);
+	if (!c)
+		c = (a->type > b->type) - (a->type < b->type);
+	if (!c)
+		c = (a->time_us > b->time_us) - (a->time_us < b->time_us);
+	if (!c)
+		c = (a->retargeting > b->retargeting) - (a->retargeting < b->retargeting);
+	if (!c)
+		c = name_cmp(a->media_source, b->media_source);
+	if (!c)
+		c = name_cmp(a->campaign, b->campaign);
+	return c;
+}
+
+int ins_cmp(const void *pa, const void *pb)
+{
+	const struct unmo_attr_install *a = pa, *b = pb;
+	if (a->time_us != b->time_us)
+		return a->time_us < b->time_us ? -1 : 1;
+	int c = memcmp(a->event_id, b->event_id, 16);
+	if (!c)
+		c = name_cmp(a->app_id, b->app_id);
+	if (!c)
+		c = touch_cmp(&a->touch, &b->touch);
+	if (!c)
+		c = (a->outcome > b->outcome) - (a->outcome < b->outcome);
+	if (!c)
+		c = (a->match > b->match) - (a->match < b->match);
+	if (!c)
+		c = (a->install_type > b->install_type) - (a->install_type < b->install_type);
+	if (!c)
+		c = (a->key_kind > b->key_kind) - (a->key_kind < b->key_kind);
+	if (!c)
+		c = (a->ctit_us > b->ctit_us) - (a->ctit_us < b->ctit_us);
+	if (!c)
+		c = (a->fast_ctit > b->fast_ctit) - (a->fast_ctit < b->fast_ctit);
+	return c;
+}
+
+int conv_cmp(const void *pa, const void *pb)
+{
+	const struct unmo_attr_conversion *a = pa, *b = pb;
+	if (a->time_us != b->time_us)
+		return a->time_us < b->time_us ? -1 : 1;
+	int c = memcmp(a->event_id, b->event_id, 16);
+	if (!c)
+		c = name_cmp(a->app_id, b->app_id);
+	if (!c)
+		c = (a->revenue_micros > b->revenue_micros) - (a->revenue_micros < b->revenue_micros);
+	if (!c)
+		c = strcmp(a->currency, b->currency);
+	if (!c)
+		c = name_cmp(a->event_name, b->event_name);
+	if (!c)
+		c = (a->via > b->via) - (a->via < b->via);
+	if (!c)
+		c = touch_cmp(&a->touch, &b->touch);
+	return c;
+}
+
+/* Rows are sorted as (time key, row pointer) pairs: big row structs are
+ * never moved, and ties on the time compare the rows through cmp. */
+static _Thread_local int (*tl_row_cmp)(const void *, const void *);
+static int rowkey_cmp(const void *pa, const void *pb)
+{
+	const struct rowkey *a = pa, *b = pb;
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return tl_row_cmp(a->r, b->r);
+}
+
+/* rows[0..n) (size bytes each) ordered by cmp, whose first key is the
+ * int64 time at off_time: an LSD radix sort of the pairs on the time
+ * (16-bit digits; digits that are the same in every row are skipped), then
+ * qsort with cmp inside each run of equal times. Same order as qsort with
+ * cmp, without its n log n calls through a function pointer; each row is
+ * read once, in memory order. Returns the n pairs (malloc), NULL when out
+ * of memory. */
+struct rowkey *sort_rows(const char *rows, size_t n, size_t size, size_t off_time,
+				int (*cmp)(const void *, const void *))
+{
+	tl_row_cmp = cmp;
+	struct rowkey *a = malloc((n ? n : 1) * sizeof *a), *b = n < 1024 || !a ? NULL : malloc(n * sizeof *b);
+	uint32_t *cnt = b ? malloc(65536 * sizeof *cnt) : NULL;
+	if (!a)
+		return NULL;
+	prefault(a, n * sizeof *a); /* both written whole right away */
+	if (b)
+		prefault(b, n * sizeof *b);
+	for (size_t i = 0; i < n; i++) {
+		int64_t t;
+		memcpy(&t, rows + i * size + off_time, sizeof t);
+		a[i] = (struct rowkey){(uint64_t)t ^ (1ull << 63), rows + i * size};
+	}
+	if (!cnt) { /* few rows, or out of memory: the plain sort */
+		free(b);
+		qsort(a, n, sizeof *a, rowkey_cmp);
+		return a;
+	}
+	for (int shift = 0; shift < 64; shift += 16) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[a[i].k >> shift & 0xffff]++;
+		if (cnt[a[0].k >> shift & 0xffff] == n)
+			continue; /* one digit value: nothing moves */
+		uint32_t sum = 0;
+		for (size_t d = 0; d < 65536; d++) {
+			uint32_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[a[i].k >> shift & 0xffff]++] = a[i];
+		struct rowkey *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && a[j].k == a[i].k)
+			j++;
+		if (j - i > 1)
+			qsort(a + i, j - i, sizeof *a, rowkey_cmp);
+		i = j;
+	}
+	free(b);
+	free(cnt);
+	return a;
+}
+
+/* The workers' sorted rows (struct tctx: pairs at off_keys, count at
+ * off_n) merged into one array of row pointers in cmp order (a heap of the
+ * runs' heads). *total: its length. NULL when out of memory. */
+struct run {
+	const struct rowkey *p, *end;
+};
+static bool run_before(const struct run *x, const struct run *y)
+{
+	if (x->p->k != y->p->k)
+		return x->p->k < y->p->k;
+	return tl_row_cmp(x->p->r, y->p->r) < 0;
+}
+
+static void run_sift(struct run *h, size_t m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, s = i;
+		if (l < m && run_before(&h[l], &h[s]))
+			s = l;
+		if (l + 1 < m && run_before(&h[l + 1], &h[s]))
+			s = l + 1;
+		if (s == i)
+			return;
+		struct run t = h[i];
+		h[i] = h[s];
+		h[s] = t;
+		i = s;
+	}
+}
+
+static const void **merge_rows(const struct unmo_attr *a, size_t off_keys, size_t off_n,
+			       int (*cmp)(const void *, const void *), size_t *total)
+{
+	tl_row_cmp = cmp;
+	size_t n = 0, m = 0;
+	struct run *h = malloc((a->ntcs ? a->ntcs : 1) * sizeof *h);
+	for (unsigned w = 0; w < a->ntcs; w++)
+		n += *(const size_t *)((const char *)&a->tcs[w] + off_n);
+	const void **out = malloc((n ? n : 1) * sizeof *out);
+	if (!h || !out) {
+		free(h);
+		free(out);
+		return NULL;
+	}
+	prefault(out, n * sizeof *out);
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		const struct rowkey *k = *(struct rowkey *const *)((const char *)&a->tcs[w] + off_keys);
+		size_t c = *(const size_t *)((const char *)&a->tcs[w] + off_n);
+		if (c)
+			h[m++] = (struct run){k, k + c};
+	}
+	for (size_t i = m / 2; i-- > 0;)
+		run_sift(h, m, i);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = h[0].p->r;
+		if (++h[0].p == h[0].end)
+			h[0] = h[--m];
+		run_sift(h, m, 0);
+	}
+	free(h);
+	*total = n;
+	return out;
+}
+
+/* The workers' rows of one kind merged (attr_impl.h). */
+int merge_kind(const struct unmo_attr *a, size_t off_keys, size_t off_n, size_t off_runs,
+	       int (*cmp)(const void *, const void *), const void ***v, size_t *total, uint64_t *spilled)
+{
+	uint64_t on_disk = 0;
+	size_t in_mem = 0;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		on_disk += ((const struct rowruns *)((const char *)&a->tcs[w] + off_runs))->rows;
+		in_mem += *(const size_t *)((const char *)&a->tcs[w] + off_n);
+	}
+	*spilled = on_disk;
+	*v = NULL;
+	if (on_disk) {
+		*total = (size_t)on_disk + in_mem;
+		return 0;
+	}
+	*v = merge_rows(a, off_keys, off_n, cmp, total);
+	return *v ? 0 : -1;
+}
+
+struct rowmerge *attr_rows_merge(const struct unmo_attr *a, bool conv)
+{
+	struct rowsrc *src = calloc(a->ntcs ? a->ntcs : 1, sizeof *src);
+	if (!src)
+		return NULL;
+	for (unsigned w = 0; w < a->ntcs; w++) {
+		const struct tctx *tc = &a->tcs[w];
+		src[w] = conv ? (struct rowsrc){tc->convk, tc->nconv, &tc->convr}
+			      : (struct rowsrc){tc->insk, tc->nins, &tc->insr};
+	}
+	size_t budget = a->row_share * a->ntcs; /* the rows' share of --mem, free again by now */
+	struct rowmerge *m = conv ? rowmerge_open(src, a->ntcs, sizeof(struct unmo_attr_conversion),
+						  offsetof(struct unmo_attr_conversion, time_us), conv_cmp, budget)
+				  : rowmerge_open(src, a->ntcs, sizeof(struct unmo_attr_install),
+						  offsetof(struct unmo_attr_install, time_us), ins_cmp, budget);
+	free(src);
+	return m;
+}
+
+/* The caller's function for every row of one kind (the one set). */
+struct each {
+	int (*ins)(void *ctx, const struct unmo_attr_install *r);
+	int (*conv)(void *ctx, const struct unmo_attr_conversion *r);
+	void *ctx;
+};
+static int each_call(const struct each *e, const void *r)
+{
+	return e->conv ? e->conv(e->ctx, r) : e->ins(e->ctx, r);
+}
+
+/* Every row of one kind in order: the merged pointer array when the rows
+ * stayed in memory, else the streaming merge. */
+static int each_row(const struct unmo_attr *a, const struct each *e)
+{
+	bool conv = e->conv != NULL;
+	const void *const *v = conv ? (const void *const *)a->conv : (const void *const *)a->ins;
+	size_t n = conv ? a->nconv : a->nins;
+	if (v || !a->finished) {
+		for (size_t i = 0; v && i < n; i++) {
+			int rc = each_call(e, v[i]);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	struct rowmerge *m = attr_rows_merge(a, conv);
+	if (!m)
+		return -1;
+	const void *r;
+	int rc = 0;
+	while (!rc && (r = rowmerge_next(m)))
+		rc = each_call(e, r);
+	if (!rc && rowmerge_error(m))
+		rc = -1;
+	rowmerge_close(m);
+	return rc;
+}
+
+int unmo_attr_each_install(const struct unmo_attr *a, int (*fn)(void *ctx, const struct unmo_attr_install *r),
+			   void *ctx)
+{
+	return each_row(a, &(struct each){.ins = fn, .ctx = ctx});
+}
+
+int unmo_attr_each_conversion(const struct unmo_attr *a,
+			      int (*fn)(void *ctx, const struct unmo_attr_conversion *r), void *ctx)
+{
+	return each_row(a, &(struct each){.conv = fn, .ctx = ctx});
 }
