@@ -290,14 +290,20 @@ static int touch_cmp(const struct unmo_attr_touch *a, const struct unmo_attr_tou
 	return c;
 }
 
+/* The first keys of both kinds of rows: time, event id, app. */
+static int row_head_cmp(int64_t ta, const uint8_t *ida, const char *appa, int64_t tb, const uint8_t *idb,
+			const char *appb)
+{
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	int c = memcmp(ida, idb, 16);
+	return c ? c : name_cmp(appa, appb);
+}
+
 int ins_cmp(const void *pa, const void *pb)
 {
 	const struct unmo_attr_install *a = pa, *b = pb;
-	if (a->time_us != b->time_us)
-		return a->time_us < b->time_us ? -1 : 1;
-	int c = memcmp(a->event_id, b->event_id, 16);
-	if (!c)
-		c = name_cmp(a->app_id, b->app_id);
+	int c = row_head_cmp(a->time_us, a->event_id, a->app_id, b->time_us, b->event_id, b->app_id);
 	if (!c)
 		c = touch_cmp(&a->touch, &b->touch);
 	if (!c)
@@ -318,11 +324,7 @@ int ins_cmp(const void *pa, const void *pb)
 int conv_cmp(const void *pa, const void *pb)
 {
 	const struct unmo_attr_conversion *a = pa, *b = pb;
-	if (a->time_us != b->time_us)
-		return a->time_us < b->time_us ? -1 : 1;
-	int c = memcmp(a->event_id, b->event_id, 16);
-	if (!c)
-		c = name_cmp(a->app_id, b->app_id);
+	int c = row_head_cmp(a->time_us, a->event_id, a->app_id, b->time_us, b->event_id, b->app_id);
 	if (!c)
 		c = (a->revenue_micros > b->revenue_micros) - (a->revenue_micros < b->revenue_micros);
 	if (!c)
