@@ -1365,14 +1365,50 @@ static bool name_is(const char *enc, const char *raw)
 	return !*enc && !*raw;
 }
 
+static bool agg_is(const struct unmo_attr_agg *g, const char *app, const char *source, const char *campaign)
+{
+	return name_is(g->app_id, app) && name_is(g->media_source, source) && name_is(g->campaign, campaign);
+}
+
+/* Streamed rows: a walk of the merge until the row, copied into
+ * finds->arena so that it lives as long as a; rows found before are
+ * looked up first. */
+struct find_walk {
+	const char *app, *source, *campaign;
+	struct agg_finds *f;
+	const struct unmo_attr_agg *found;
+};
+static int find_walk_row(void *ctx, const struct unmo_attr_agg *g)
+{
+	struct find_walk *w = ctx;
+	if (!agg_is(g, w->app, w->source, w->campaign))
+		return 0;
+	struct agg_found *x = arena_alloc(&w->f->arena, sizeof *x);
+	if (!x || agg_copy(&w->f->arena, &x->row, g))
+		return -1;
+	x->next = w->f->head;
+	w->f->head = x;
+	w->found = &x->row;
+	return 1;
+}
+
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
 					       const char *source, const char *campaign)
 {
 	for (size_t i = 0; a->aggs && i < a->naggs; i++)
-		if (name_is(a->aggs[i].app_id, app) && name_is(a->aggs[i].media_source, source) &&
-		    name_is(a->aggs[i].campaign, campaign))
+		if (agg_is(&a->aggs[i], app, source, campaign))
 			return &a->aggs[i];
-	return NULL;
+	if (!a->aggs_streamed || !a->finds)
+		return NULL;
+	struct find_walk w = {app, source, campaign, a->finds, NULL};
+	pthread_mutex_lock(&a->finds->mu);
+	for (const struct agg_found *x = a->finds->head; x && !w.found; x = x->next)
+		if (agg_is(&x->row, app, source, campaign))
+			w.found = &x->row;
+	if (!w.found)
+		unmo_attr_each_agg(a, find_walk_row, &w); /* NULL on a read error */
+	pthread_mutex_unlock(&a->finds->mu);
+	return w.found;
 }
 
 /* The pass-1 spools and their pools, once pass 2 is over (or never ran). */
@@ -1411,6 +1447,11 @@ void unmo_attr_free(struct unmo_attr *a)
 	report_free(a);
 	free(a->win);
 	arena_free(&a->res_arena);
+	if (a->finds) {
+		arena_free(&a->finds->arena);
+		pthread_mutex_destroy(&a->finds->mu);
+		free(a->finds);
+	}
 	free(a->evbuf);
 	DIR *d = opendir(a->dir);
 	if (d) {

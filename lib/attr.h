@@ -286,8 +286,12 @@ int unmo_attr_each_conversion(const struct unmo_attr *a,
 			      int (*fn)(void *ctx, const struct unmo_attr_conversion *r), void *ctx);
 int unmo_attr_each_agg(const struct unmo_attr *a, int (*fn)(void *ctx, const struct unmo_attr_agg *r), void *ctx);
 const struct unmo_attr_stats *unmo_attr_stats(const struct unmo_attr *a);
-/* Find one aggregate row (NULL when absent, or when the rows were
- * streamed: unmo_attr_aggs NULL). */
+/* Find one aggregate row by its names as given to the tool (NULL when
+ * absent). Valid until unmo_attr_free. In memory, a scan of the rows;
+ * streamed (unmo_attr_aggs NULL), a walk of the merge up to the row, whose
+ * copy is kept and found again at once (for a few lookups; use
+ * unmo_attr_each_agg for many); NULL also on a temp-file read error.
+ * Thread-safe. */
 const struct unmo_attr_agg *unmo_attr_find_agg(const struct unmo_attr *a, const char *app,
 					       const char *source, const char *campaign);
 

@@ -735,6 +735,18 @@ int report_finish(struct unmo_attr *a);
 /* A copy of row s into d, its names and currencies in ar (a streamed row
  * lasts one call). 0, or -1 out of memory. */
 int agg_copy(struct arena *ar, struct unmo_attr_agg *d, const struct unmo_attr_agg *s);
+/* Rows unmo_attr_find_agg found among streamed rows, kept (copies in
+ * arena) until unmo_attr_free; the mutex serializes finds. Made by
+ * report_finish when the rows are streamed. */
+struct agg_found {
+	struct agg_found *next;
+	struct unmo_attr_agg row;
+};
+struct agg_finds {
+	pthread_mutex_t mu;
+	struct arena arena;
+	struct agg_found *head;
+};
 void report_free(struct unmo_attr *a);
 
 /* A probabilistic click credited on the device being worked on (such
@@ -972,6 +984,7 @@ struct unmo_attr {
 	struct unmo_attr_agg *aggs; /* NULL when aggs_streamed */
 	size_t naggs;
 	struct arena res_arena;
+	struct agg_finds *finds; /* with aggs_streamed: rows unmo_attr_find_agg copied out */
 	uint8_t *evbuf; /* add_event's record buffer */
 	size_t row_share; /* a worker's row bytes in memory past which they spill */
 	size_t ctit_share; /* likewise its click-to-install times */

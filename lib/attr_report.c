@@ -489,6 +489,15 @@ int report_finish(struct unmo_attr *a)
 		a->aggs = calloc_written(in_mem ? in_mem : 1, sizeof *a->aggs);
 		if (!a->aggs)
 			return -1;
+	} else if (!a->finds) {
+		a->finds = calloc(1, sizeof *a->finds);
+		if (!a->finds)
+			return -1;
+		if (pthread_mutex_init(&a->finds->mu, NULL)) {
+			free(a->finds);
+			a->finds = NULL;
+			return -1;
+		}
 	}
 	/* one walk: counts the rows (and reads every run once, so that a bad
 	 * temp file fails here, not halfway through an output) */

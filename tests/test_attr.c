@@ -3324,7 +3324,21 @@ Test(attr_outputs, report_rows_past_their_share_spill_and_merge_back, .timeout =
 		size_t m;
 		cr_expect_null(unmo_attr_aggs(o, &m), "rows that spilled are streamed");
 		cr_expect_eq(m, n);
-		cr_expect_null(unmo_attr_find_agg(o, APP, "netA", camp[1]));
+		/* lookups in streamed rows: the first, a middle and the last row,
+		 * each the same as in memory, found again from its kept copy */
+		const struct unmo_attr_agg *rows = unmo_attr_aggs(base, &n);
+		const size_t pick[3] = {0, n / 2, n - 1};
+		for (size_t k2 = 0; k2 < 3; k2++) {
+			size_t i = pick[k2];
+			const struct unmo_attr_agg *g = unmo_attr_find_agg(o, rows[i].app_id, rows[i].media_source,
+									   rows[i].campaign);
+			cr_assert_not_null(g, "row %zu (%s, %s) not found", i, rows[i].media_source, rows[i].campaign);
+			const char *w = aggs_differ_in(&rows[i], 1, g, 1);
+			cr_expect_null(w, "row %zu: %s", i, w ? w : "");
+			cr_expect_eq(unmo_attr_find_agg(o, rows[i].app_id, rows[i].media_source, rows[i].campaign), g);
+		}
+		cr_expect_null(unmo_attr_find_agg(o, APP, "netA", "no such campaign"));
+		cr_expect_null(unmo_attr_find_agg(o, "no.such.app", rows[0].media_source, rows[0].campaign));
 		const char *why = aggs_differ(base, o);
 		cr_expect_null(why, "%u partitions, %u threads: %s", cfg[k].p, cfg[k].t, why ? why : "");
 		struct report_bytes got = report_bytes_of(o);
