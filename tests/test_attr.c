@@ -2209,9 +2209,10 @@ Test(attr_outputs, many_report_rows_one_per_name_in_byte_order, .timeout = 120)
 				c = strcmp(g[i - 1].media_source, g[i].media_source);
 			if (!c)
 				c = strcmp(g[i - 1].campaign, g[i].campaign);
-			cr_assert_lt(c, 0, "row %zu (%s %s %s) not after row %zu (%s %s %s)", i, g[i].app_id,
-				     g[i].media_source, g[i].campaign, i - 1, g[i - 1].app_id, g[i - 1].media_source,
-				     g[i - 1].campaign);
+			if (c >= 0) /* asserted only when it fails: --full-stats reports each */
+				cr_assert_fail("row %zu (%s %s %s) not after row %zu (%s %s %s)", i, g[i].app_id,
+					       g[i].media_source, g[i].campaign, i - 1, g[i - 1].app_id,
+					       g[i - 1].media_source, g[i - 1].campaign);
 		}
 	}
 	cr_assert_eq(clicks, 3000);
@@ -2225,11 +2226,12 @@ Test(attr_outputs, many_report_rows_one_per_name_in_byte_order, .timeout = 120)
 		size_t m;
 		const struct unmo_attr_agg *h = unmo_attr_aggs(o, &m);
 		cr_assert_eq(m, n, "%u partitions, %u threads: %zu rows, not %zu", cfg[k].p, cfg[k].t, m, n);
-		for (size_t i = 0; i < n; i++)
-			cr_assert(!strcmp(g[i].app_id, h[i].app_id) && !strcmp(g[i].media_source, h[i].media_source) &&
-					  !strcmp(g[i].campaign, h[i].campaign) && g[i].clicks == h[i].clicks &&
-					  g[i].installs_click == h[i].installs_click,
-				  "%u partitions, %u threads: row %zu differs", cfg[k].p, cfg[k].t, i);
+		size_t i = 0; /* one assertion a run: --full-stats reports each */
+		while (i < n && !strcmp(g[i].app_id, h[i].app_id) && !strcmp(g[i].media_source, h[i].media_source) &&
+		       !strcmp(g[i].campaign, h[i].campaign) && g[i].clicks == h[i].clicks &&
+		       g[i].installs_click == h[i].installs_click)
+			i++;
+		cr_assert_eq(i, n, "%u partitions, %u threads: row %zu differs", cfg[k].p, cfg[k].t, i);
 		unmo_attr_free(o);
 	}
 	unmo_attr_free(base);
