@@ -497,18 +497,28 @@ static int cmd_stat(int argc, char **argv)
 	return rc;
 }
 
-/* ---------------------------------------------------------------- verify */
-
-static int cmd_verify(int argc, char **argv)
+/* verify and recover take only paths: --help (exit 0), or none given (a
+ * usage error). -1 when they have paths to work on, else the exit status. */
+static int help_or_no_paths(int argc, char **argv, const char *cmd)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage, stdout);
 		return EXIT_OK;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "%s verify: no PATH given\n%s", prog, usage);
+		fprintf(stderr, "%s %s: no PATH given\n%s", prog, cmd, usage);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+static int cmd_verify(int argc, char **argv)
+{
+	int early = help_or_no_paths(argc, argv, "verify");
+	if (early >= 0)
+		return early;
 	struct pathlist pl = {0};
 	int rc = expand(argv + 1, argc - 1, UNMO_SEG_SUFFIX, &pl);
 	for (size_t k = 0; k < pl.n; k++) {
@@ -546,14 +556,9 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_recover(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 2) {
-		fprintf(stderr, "%s recover: no PATH given\n%s", prog, usage);
-		return EXIT_USAGE;
-	}
+	int early = help_or_no_paths(argc, argv, "recover");
+	if (early >= 0)
+		return early;
 	struct pathlist pl = {0};
 	int rc = expand(argv + 1, argc - 1, UNMO_SEG_OPEN_SUFFIX, &pl);
 	for (size_t k = 0; k < pl.n; k++) {
