@@ -163,6 +163,30 @@ static struct unmo_tenants *load_text(const char *path, const char *buf, size_t 
 	return t;
 }
 
+/* The registry file read (missing_ok: an absent file reads as empty) and
+ * validated: its tenants, with *buf and *len its bytes (the caller wipes
+ * them); NULL on an error (reported; nothing left to free). */
+static struct unmo_tenants *load_file(const char *file, bool missing_ok, char **buf, size_t *len)
+{
+	if (read_file(file, missing_ok, buf, len))
+		return NULL;
+	struct unmo_tenants *t = load_text(file, *buf, *len);
+	if (!t)
+		wipe_free(*buf, *len);
+	return t;
+}
+
+/* The new registry text nb[0..nlen) checked with the loader, then written
+ * in place atomically; nb is wiped and freed. 0, or 1 (reported). */
+static int check_and_write(const char *file, char *nb, size_t nlen)
+{
+	struct unmo_tenants *check = load_text(file, nb, nlen);
+	int rc = check ? write_atomic(file, nb, nlen) : 1;
+	unmo_tenants_free(check);
+	wipe_free(nb, nlen);
+	return rc;
+}
+
 static bool clashes(const struct unmo_tenants *t, const struct unmo_tenant *tn, uint32_t skip)
 {
 	for (uint32_t i = 0; i < unmo_tenants_count(t); i++) {
@@ -232,13 +256,9 @@ static int cmd_add(const char *file, const char *app, const char *name, const ch
 		return die(NULL, "--auth must be 'required' or 'optional', not '%s'", auth) + 1; /* usage: 2 */
 	char *buf;
 	size_t len;
-	if (read_file(file, true, &buf, &len))
+	struct unmo_tenants *t = load_file(file, true, &buf, &len);
+	if (!t)
 		return 1;
-	struct unmo_tenants *t = load_text(file, buf, len);
-	if (!t) {
-		wipe_free(buf, len);
-		return 1;
-	}
 	const struct unmo_tenant *old = unmo_tenants_by_app_id(t, app);
 	if (old) {
 		char msg[64];
@@ -274,10 +294,7 @@ static int cmd_add(const char *file, const char *app, const char *name, const ch
 	memcpy(nb + hdr + len + need_nl, line, (size_t)ll);
 	sodium_memzero(line, sizeof line);
 	wipe_free(buf, len);
-	struct unmo_tenants *check = load_text(file, nb, nlen);
-	int rc = check ? write_atomic(file, nb, nlen) : 1;
-	unmo_tenants_free(check);
-	wipe_free(nb, nlen);
+	int rc = check_and_write(file, nb, nlen);
 	if (rc == 0)
 		print_material(&tn, file);
 	sodium_memzero(&tn, sizeof tn);
@@ -336,13 +353,9 @@ static int cmd_rotate(const char *file, const char *app, const char *which)
 		return die(NULL, "--key must be prod, staging, secret or all, not '%s'", which) + 1; /* usage: 2 */
 	char *buf;
 	size_t len;
-	if (read_file(file, false, &buf, &len))
+	struct unmo_tenants *t = load_file(file, false, &buf, &len);
+	if (!t)
 		return 1;
-	struct unmo_tenants *t = load_text(file, buf, len);
-	if (!t) {
-		wipe_free(buf, len);
-		return 1;
-	}
 	const struct unmo_tenant *old = unmo_tenants_by_app_id(t, app);
 	if (!old) {
 		unmo_tenants_free(t);
@@ -379,10 +392,7 @@ static int cmd_rotate(const char *file, const char *app, const char *which)
 	memcpy(nb + head + ll, q, tail);
 	sodium_memzero(line, sizeof line);
 	wipe_free(buf, len);
-	struct unmo_tenants *check = load_text(file, nb, nlen);
-	int rc = check ? write_atomic(file, nb, nlen) : 1;
-	unmo_tenants_free(check);
-	wipe_free(nb, nlen);
+	int rc = check_and_write(file, nb, nlen);
 	if (rc == 0) {
 		printf("rotated:       %s of %s (the old ones stop working when unmo-ingest loads the registry)\n",
 		       which && strcmp(which, "all") ? which : "prod, staging and secret", app);
