@@ -274,9 +274,6 @@ oom:
 	return -1;
 }
 
-/* UA family memo of one pass-1 thread: traffic repeats a few user agents,
- * and the family is a scan for several words. Exact: a slot answers only
- * for the very same bytes. */
 static void add_stats(struct unmo_attr_stats *d, const struct unmo_attr_stats *s)
 {
 	d->files += s->files;
@@ -801,7 +798,6 @@ static int run_groups(struct p2_shared *sh, struct tctx *tc, struct spool *ans, 
 	}
 	return 0;
 }
-
 
 /* Start reading partition part into the worker's views slot (its records
  * and, in phase 1, its answers). */

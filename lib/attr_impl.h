@@ -915,6 +915,9 @@ void tc_free(struct tctx *tc);
  * One pass-1 thread's state: its memos in front of the shared tables
  * (UA families, app and (source, campaign) indexes), its record scratch
  * and its reader's buffers. Owned by one thread. */
+/* UA family memo of one pass-1 thread: traffic repeats a few user agents,
+ * and the family is a scan for several words. Exact: a slot answers only
+ * for the very same bytes. */
 #define UA_SLOTS 64
 #define UA_SLOT_MAX 256
 struct ua_slot {
