@@ -41,16 +41,6 @@ struct unmo_event *touch(uint8_t type, const char *dev, int64_t t, uint64_t id, 
 	return e;
 }
 
-void with_ip(struct unmo_event *e, uint8_t last, const char *ua)
-{
-	e->ip_version = 4;
-	e->ip[0] = 10;
-	e->ip[3] = last;
-	e->s[UNMO_S_USER_AGENT] = unmo_str_c(ua);
-}
-
-const char *const UA_IOS = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148";
-
 /* ---- running ---- */
 struct unmo_attr *run_opts(struct unmo_attr_opts o, const struct unmo_event *v, size_t n)
 {
@@ -65,44 +55,6 @@ struct unmo_attr *run_opts(struct unmo_attr_opts o, const struct unmo_event *v, 
 			cr_assert_fail("add_event: %s", err);
 	cr_assert_eq(unmo_attr_finish(a, err, sizeof err), 0, "%s", err);
 	return a;
-}
-
-struct unmo_attr *run(void)
-{
-	return run_opts((struct unmo_attr_opts){0}, evs, nev);
-}
-
-const struct unmo_attr_install *ins_by_id(const struct unmo_attr *a, uint64_t id)
-{
-	uint8_t want[16];
-	set_id(want, id);
-	size_t n;
-	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
-	for (size_t i = 0; i < n; i++)
-		if (!memcmp(r[i]->event_id, want, 16))
-			return r[i];
-	cr_assert_fail("install %llu not found", (unsigned long long)id);
-	return NULL;
-}
-
-const struct unmo_attr_conversion *conv_by_id(const struct unmo_attr *a, uint64_t id)
-{
-	uint8_t want[16];
-	set_id(want, id);
-	size_t n;
-	const struct unmo_attr_conversion *const *r = unmo_attr_conversions(a, &n);
-	for (size_t i = 0; i < n; i++)
-		if (!memcmp(r[i]->event_id, want, 16))
-			return r[i];
-	cr_assert_fail("conversion %llu not found", (unsigned long long)id);
-	return NULL;
-}
-
-bool touch_is(const struct unmo_attr_touch *t, uint64_t id)
-{
-	uint8_t want[16];
-	set_id(want, id);
-	return t->type && !memcmp(t->event_id, want, 16);
 }
 
 static uint64_t rng = 88172645463325252ull;

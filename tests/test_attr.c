@@ -12,6 +12,66 @@
 
 #include "attr_fixture.h"
 
+/* ---- events and lookups of the rule tests ---- */
+static void with_ip(struct unmo_event *e, uint8_t last, const char *ua)
+{
+	e->ip_version = 4;
+	e->ip[0] = 10;
+	e->ip[3] = last;
+	e->s[UNMO_S_USER_AGENT] = unmo_str_c(ua);
+}
+
+static const char *UA_IOS = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148";
+
+static struct unmo_attr *run(void)
+{
+	return run_opts((struct unmo_attr_opts){0}, evs, nev);
+}
+
+static const struct unmo_attr_install *ins_by_id(const struct unmo_attr *a, uint64_t id)
+{
+	uint8_t want[16];
+	set_id(want, id);
+	size_t n;
+	const struct unmo_attr_install *const *r = unmo_attr_installs(a, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(r[i]->event_id, want, 16))
+			return r[i];
+	cr_assert_fail("install %llu not found", (unsigned long long)id);
+	return NULL;
+}
+
+static const struct unmo_attr_conversion *conv_by_id(const struct unmo_attr *a, uint64_t id)
+{
+	uint8_t want[16];
+	set_id(want, id);
+	size_t n;
+	const struct unmo_attr_conversion *const *r = unmo_attr_conversions(a, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(r[i]->event_id, want, 16))
+			return r[i];
+	cr_assert_fail("conversion %llu not found", (unsigned long long)id);
+	return NULL;
+}
+
+static bool touch_is(const struct unmo_attr_touch *t, uint64_t id)
+{
+	uint8_t want[16];
+	set_id(want, id);
+	return t->type && !memcmp(t->event_id, want, 16);
+}
+
+#define EXPECT(a, ins, m, tid)                                                                    \
+	do {                                                                                      \
+		const struct unmo_attr_install *r_ = ins_by_id(a, ins);                             \
+		cr_expect_eq(r_->match, m, "install %d: match %s, want %s", (int)(ins),           \
+			     unmo_attr_match_names[r_->match], unmo_attr_match_names[m]);          \
+		if ((tid) == 0)                                                                   \
+			cr_expect_eq(r_->touch.type, 0, "install %d: expected no touch", (int)(ins));   \
+		else                                                                              \
+			cr_expect(touch_is(&r_->touch, tid), "install %d: wrong touch", (int)(ins)); \
+	} while (0)
+
 /* ---- windows at their edges ---- */
 Test(attr_window, click_lookback_inclusive_edge)
 {
@@ -924,7 +984,6 @@ static void assert_same_results(const struct unmo_attr *x, const struct unmo_att
 	const char *why = results_differ(x, y);
 	cr_assert_null(why, "results differ: %s", why ? why : "");
 }
-
 
 /* A random but realistic mixture: devices with touches, installs,
  * reinstalls, sessions and conversions; some device-less clicks; duplicates. */
